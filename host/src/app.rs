@@ -1,0 +1,74 @@
+//! The state shared by every request: validated settings, the accepted secrets and the current
+//! plugin set. Secrets and plugins sit behind atomic swaps so a reload never blocks a request.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use arc_swap::ArcSwap;
+
+use crate::auth::SecretSet;
+use crate::config::Settings;
+use crate::okta::{HookResponse, ImportRequest};
+use crate::plugins::PluginSet;
+
+/// Shared service state.
+#[derive(Debug)]
+pub struct App {
+    settings: Settings,
+    secrets: ArcSwap<SecretSet>,
+    plugins: ArcSwap<PluginSet>,
+    ready: AtomicBool,
+}
+
+impl App {
+    /// State for `settings`, serving `plugins`; not ready until [`App::set_ready`].
+    pub fn new(settings: Settings, plugins: Arc<PluginSet>) -> Self {
+        let secrets = ArcSwap::from_pointee(settings.secrets.clone());
+        Self {
+            settings,
+            secrets,
+            plugins: ArcSwap::new(plugins),
+            ready: AtomicBool::new(false),
+        }
+    }
+
+    /// The validated settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The secrets accepted right now.
+    pub fn secrets(&self) -> arc_swap::Guard<Arc<SecretSet>> {
+        self.secrets.load()
+    }
+
+    /// Replaces the accepted secrets (rotation without restart).
+    pub fn replace_secrets(&self, secrets: SecretSet) {
+        self.secrets.store(Arc::new(secrets));
+    }
+
+    /// The plugin set serving new requests.
+    pub fn plugins(&self) -> Arc<PluginSet> {
+        self.plugins.load_full()
+    }
+
+    /// Swaps in a new plugin set; requests already running finish on the old one.
+    pub fn replace_plugins(&self, plugins: Arc<PluginSet>) {
+        self.plugins.store(plugins);
+    }
+
+    /// Runs the plugin pipeline on one request.
+    pub async fn transform(&self, request: ImportRequest) -> HookResponse {
+        self.plugins().transform(request).await
+    }
+
+    /// Marks the service ready (listener bound, plugins loaded).
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::Release);
+    }
+
+    /// Whether `/readyz` answers `200`.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+}

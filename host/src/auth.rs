@@ -1,0 +1,227 @@
+//! Shared-secret authentication: Okta sends the stored secret verbatim in a configurable header.
+//!
+//! Secrets are kept as SHA-256 digests and every presented value is compared, in constant time,
+//! against every configured digest, so neither the matching secret nor any length leaks.
+
+use std::fmt;
+
+use http::HeaderMap;
+use http::header::HeaderName;
+use ring::digest::{SHA256, digest};
+use subtle::{Choice, ConstantTimeEq};
+
+/// A secret value that never shows itself in `Debug` or `Display`.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret; surrounding whitespace (e.g. a trailing newline in a file) is dropped.
+    pub fn new(value: impl AsRef<str>) -> Self {
+        Self(value.as_ref().trim().to_owned())
+    }
+
+    /// The secret itself, for the one place that must print it (`serve --dev`).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Why a request was not authenticated. Never carries the presented value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// The header is absent.
+    #[error("authentication header missing")]
+    Missing,
+    /// The header appears more than once.
+    #[error("authentication header repeated")]
+    Duplicated,
+    /// The header matches no configured secret.
+    #[error("authentication header does not match")]
+    Mismatch,
+}
+
+/// The accepted secrets (more than one while rotating) and the header that carries them.
+#[derive(Clone)]
+pub struct SecretSet {
+    header: HeaderName,
+    digests: Vec<[u8; 32]>,
+}
+
+impl fmt::Debug for SecretSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretSet")
+            .field("header", &self.header)
+            .field(
+                "secrets",
+                &format_args!("<{} redacted>", self.digests.len()),
+            )
+            .finish()
+    }
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest(&SHA256, bytes).as_ref());
+    out
+}
+
+impl SecretSet {
+    /// A set accepting any of `secrets` in `header`.
+    pub fn new(header: HeaderName, secrets: &[Secret]) -> Self {
+        Self {
+            header,
+            digests: secrets.iter().map(|s| sha256(s.0.as_bytes())).collect(),
+        }
+    }
+
+    /// The header name checked.
+    pub fn header(&self) -> &HeaderName {
+        &self.header
+    }
+
+    /// How many secrets are accepted.
+    pub fn len(&self) -> usize {
+        self.digests.len()
+    }
+
+    /// True when no secret is configured (then nothing is accepted).
+    pub fn is_empty(&self) -> bool {
+        self.digests.is_empty()
+    }
+
+    /// Checks the request headers: exactly one header, equal to one of the secrets.
+    pub fn verify(&self, headers: &HeaderMap) -> Result<(), AuthError> {
+        let mut values = headers.get_all(&self.header).iter();
+        let presented = values.next().ok_or(AuthError::Missing)?;
+        if values.next().is_some() {
+            return Err(AuthError::Duplicated);
+        }
+        let presented = sha256(presented.as_bytes());
+        // Fold over every secret without short-circuiting: the time does not depend on
+        // which secret matched, or whether any did.
+        let matched = self
+            .digests
+            .iter()
+            .fold(Choice::from(0), |acc, known| acc | known.ct_eq(&presented));
+        if bool::from(matched) {
+            Ok(())
+        } else {
+            Err(AuthError::Mismatch)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(name: &str, values: &[&str]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for value in values {
+            map.append(
+                HeaderName::from_bytes(name.as_bytes()).expect("name"),
+                HeaderValue::from_str(value).expect("value"),
+            );
+        }
+        map
+    }
+
+    fn set(header: &str, secrets: &[&str]) -> SecretSet {
+        let secrets: Vec<Secret> = secrets.iter().map(Secret::new).collect();
+        SecretSet::new(
+            HeaderName::from_bytes(header.as_bytes()).expect("name"),
+            &secrets,
+        )
+    }
+
+    #[test]
+    fn accepts_every_secret_of_a_rotation() {
+        let secrets = set("authorization", &["old-secret", "new-secret"]);
+        assert_eq!(
+            secrets.verify(&headers("authorization", &["old-secret"])),
+            Ok(())
+        );
+        assert_eq!(
+            secrets.verify(&headers("Authorization", &["new-secret"])),
+            Ok(())
+        );
+        assert_eq!(
+            secrets.verify(&headers("authorization", &["other"])),
+            Err(AuthError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn basic_auth_value_is_compared_verbatim_with_its_scheme() {
+        let secrets = set("authorization", &["Basic dXNlcjpwYXNz"]);
+        assert_eq!(
+            secrets.verify(&headers("authorization", &["Basic dXNlcjpwYXNz"])),
+            Ok(())
+        );
+        assert_eq!(
+            secrets.verify(&headers("authorization", &["dXNlcjpwYXNz"])),
+            Err(AuthError::Mismatch)
+        );
+        assert_eq!(
+            secrets.verify(&headers("authorization", &["basic dXNlcjpwYXNz"])),
+            Err(AuthError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn wrong_lengths_prefixes_and_extensions_are_rejected() {
+        let secrets = set("authorization", &["s3cret-value"]);
+        for wrong in ["", "s3cret", "s3cret-value-and-more", "s3cret-valuf"] {
+            assert_eq!(
+                secrets.verify(&headers("authorization", &[wrong])),
+                Err(AuthError::Mismatch),
+                "{wrong:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_or_duplicated_header_is_rejected() {
+        let secrets = set("x-okta-secret", &["abc"]);
+        assert_eq!(
+            secrets.verify(&headers("authorization", &["abc"])),
+            Err(AuthError::Missing)
+        );
+        assert_eq!(
+            secrets.verify(&headers("x-okta-secret", &["abc", "abc"])),
+            Err(AuthError::Duplicated)
+        );
+        assert_eq!(secrets.verify(&headers("x-okta-secret", &["abc"])), Ok(()));
+    }
+
+    #[test]
+    fn empty_set_accepts_nothing() {
+        let secrets = set("authorization", &[]);
+        assert!(secrets.is_empty());
+        assert_eq!(
+            secrets.verify(&headers("authorization", &[""])),
+            Err(AuthError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn debug_and_display_are_redacted() {
+        let secret = Secret::new("hunter2-canary");
+        assert!(!format!("{secret:?} {secret}").contains("hunter2"));
+        let set = SecretSet::new(HeaderName::from_static("authorization"), &[secret]);
+        assert!(!format!("{set:?}").contains("hunter2"));
+    }
+}

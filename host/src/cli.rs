@@ -1,0 +1,139 @@
+//! The command line: `serve`, `try` and `check`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use arc_swap::ArcSwap;
+use clap::{Parser, Subcommand};
+
+use crate::app::App;
+use crate::config::{ConfigLayer, SECRETS_ENV, Settings, TlsSource};
+use crate::plugins::PluginSet;
+
+/// Okta User Import Inline Hook running sandboxed WebAssembly conflict strategies.
+#[derive(Debug, Parser)]
+#[command(name = "importhook", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the hook over HTTPS.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// TOML configuration file; flags and IMPORTHOOK_* env vars override its keys
+    #[arg(long, env = "IMPORTHOOK_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Zero-setup local mode: self-signed localhost certificate, generated secret if none is set
+    #[arg(long)]
+    dev: bool,
+    #[command(flatten)]
+    layer: ConfigLayer,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("importhook: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn settings_from(args: &ServeArgs) -> anyhow::Result<Settings> {
+    let file = match &args.config {
+        Some(path) => Some((path.as_path(), crate::config::read_file(path)?)),
+        None => None,
+    };
+    let secrets_env = std::env::var(SECRETS_ENV).ok();
+    Settings::resolve(&args.layer, file, secrets_env.as_deref(), args.dev)
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    // Everything that can be wrong with the configuration fails here, before anything binds.
+    let settings = settings_from(&args)?;
+    crate::logging::init(settings.log_format);
+    let tls = crate::tls::load(&settings.tls)?;
+    let plugins = Arc::new(PluginSet::empty());
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let admin = tokio::net::TcpListener::bind(settings.admin_listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (admin)", settings.admin_listen))?;
+        let local = listener.local_addr()?;
+        if settings.tls == TlsSource::SelfSigned {
+            print_dev_banner(&settings, local, &tls.fingerprint);
+        }
+        tracing::info!(
+            listen = %local,
+            admin = %admin.local_addr()?,
+            path = %settings.hook_path,
+            auth_header = %settings.secrets.header(),
+            secrets = settings.secrets.len(),
+            "importhook serving"
+        );
+        let app = Arc::new(App::new(settings, plugins));
+        crate::service::run(
+            app,
+            Arc::new(ArcSwap::new(tls.config)),
+            listener,
+            admin,
+            shutdown_signal(),
+        )
+        .await
+    })
+}
+
+fn print_dev_banner(settings: &Settings, local: std::net::SocketAddr, fingerprint: &str) {
+    println!("importhook dev mode: self-signed certificate for localhost");
+    println!("  SHA-256 fingerprint: {fingerprint}");
+    if let Some(secret) = &settings.generated_secret {
+        println!(
+            "  generated secret ({} header): {}",
+            settings.secrets.header(),
+            secret.expose()
+        );
+    }
+    println!(
+        "  try: curl -k -H '{}: <secret>' -H 'content-type: application/json' --data @request.json https://localhost:{}{}",
+        settings.secrets.header(),
+        local.port(),
+        settings.hook_path
+    );
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot listen for SIGTERM");
+            return std::future::pending().await;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+    }
+}

@@ -1,0 +1,510 @@
+//! Configuration: one layer type read from flags, `IMPORTHOOK_*` env vars and a TOML file,
+//! validated once at start-up into [`Settings`], before anything binds.
+//!
+//! Precedence: flag, then env var, then file, then default. Secrets are never flags: they come
+//! from `IMPORTHOOK_SECRETS` (comma-separated) or `secret_file` (one per line).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use http::header::HeaderName;
+use serde::Deserialize;
+
+use crate::auth::{Secret, SecretSet};
+
+/// Env var holding comma-separated hook secrets.
+pub const SECRETS_ENV: &str = "IMPORTHOOK_SECRETS";
+
+/// Every configurable key. The same struct is a set of CLI flags (each with its env var) and
+/// the schema of the TOML file.
+#[derive(Debug, Default, Clone, clap::Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigLayer {
+    /// HTTPS address Okta calls [default: 0.0.0.0:8443]
+    #[arg(long, env = "IMPORTHOOK_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Admin address for /livez, /readyz [default: 127.0.0.1:9901]
+    #[arg(long, env = "IMPORTHOOK_ADMIN_LISTEN", value_name = "ADDR")]
+    pub admin_listen: Option<String>,
+    /// PEM certificate chain
+    #[arg(long, env = "IMPORTHOOK_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key
+    #[arg(long, env = "IMPORTHOOK_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// URL path of the hook [default: /okta/import]
+    #[arg(long, env = "IMPORTHOOK_PATH", value_name = "PATH")]
+    pub path: Option<String>,
+    /// Header carrying the secret ("Authentication field" in Okta) [default: Authorization]
+    #[arg(long, env = "IMPORTHOOK_AUTH_HEADER", value_name = "NAME")]
+    pub auth_header: Option<String>,
+    /// File with one accepted secret per line (also see IMPORTHOOK_SECRETS)
+    #[arg(long, env = "IMPORTHOOK_SECRET_FILE", value_name = "FILE")]
+    pub secret_file: Option<PathBuf>,
+    /// Folder of plugins (*.wasm, run in file-name order) [default: plugins.d]
+    #[arg(long, env = "IMPORTHOOK_PLUGINS", value_name = "DIR")]
+    pub plugins: Option<PathBuf>,
+    /// Folder for compiled plugin artifacts [default: <plugins>/.cache]
+    #[arg(long, env = "IMPORTHOOK_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Log format: text or json [default: text]
+    #[arg(long, env = "IMPORTHOOK_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: Option<String>,
+    /// Largest accepted request body in bytes [default: 262144]
+    #[arg(long, env = "IMPORTHOOK_MAX_BODY_BYTES", value_name = "BYTES")]
+    pub max_body_bytes: Option<u64>,
+    /// Most open connections; more are closed at once [default: 1024]
+    #[arg(long, env = "IMPORTHOOK_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<u64>,
+    /// TLS handshake deadline [default: 5000]
+    #[arg(long, env = "IMPORTHOOK_HANDSHAKE_TIMEOUT_MS", value_name = "MS")]
+    pub handshake_timeout_ms: Option<u64>,
+    /// Deadline to receive a request's headers [default: 5000]
+    #[arg(long, env = "IMPORTHOOK_HEADER_TIMEOUT_MS", value_name = "MS")]
+    pub header_timeout_ms: Option<u64>,
+    /// Deadline to receive a request's body [default: 5000]
+    #[arg(long, env = "IMPORTHOOK_BODY_TIMEOUT_MS", value_name = "MS")]
+    pub body_timeout_ms: Option<u64>,
+    /// On shutdown, how long in-flight requests may take to finish [default: 10000]
+    #[arg(long, env = "IMPORTHOOK_DRAIN_TIMEOUT_MS", value_name = "MS")]
+    pub drain_timeout_ms: Option<u64>,
+}
+
+/// Output format of the logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Where the TLS certificate comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSource {
+    /// PEM files.
+    Files {
+        /// Certificate chain.
+        cert: PathBuf,
+        /// Private key.
+        key: PathBuf,
+    },
+    /// An in-memory self-signed certificate for localhost (`serve --dev`).
+    SelfSigned,
+}
+
+/// Connection and request limits.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest accepted request body.
+    pub max_body_bytes: u64,
+    /// Most open connections.
+    pub max_connections: usize,
+    /// TLS handshake deadline.
+    pub handshake_timeout: Duration,
+    /// Header read deadline.
+    pub header_timeout: Duration,
+    /// Body read deadline.
+    pub body_timeout: Duration,
+    /// Graceful shutdown deadline.
+    pub drain_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 256 * 1024,
+            max_connections: 1024,
+            handshake_timeout: Duration::from_secs(5),
+            header_timeout: Duration::from_secs(5),
+            body_timeout: Duration::from_secs(5),
+            drain_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The validated configuration the service runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// HTTPS address.
+    pub listen: SocketAddr,
+    /// Admin address.
+    pub admin_listen: SocketAddr,
+    /// Certificate source.
+    pub tls: TlsSource,
+    /// Hook URL path.
+    pub hook_path: String,
+    /// Accepted secrets.
+    pub secrets: SecretSet,
+    /// A secret generated by `--dev` because none was configured; printed once at start-up.
+    pub generated_secret: Option<Secret>,
+    /// Plugins folder.
+    pub plugins_dir: PathBuf,
+    /// Compiled-artifact cache folder.
+    pub cache_dir: PathBuf,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Limits.
+    pub limits: Limits,
+}
+
+/// Reads the TOML file at `path` as a [`ConfigLayer`], naming the file on any error.
+pub fn read_file(path: &Path) -> anyhow::Result<ConfigLayer> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+}
+
+/// Names where a value came from, for error messages.
+struct Origin<'a> {
+    file: Option<&'a Path>,
+}
+
+impl Origin<'_> {
+    fn name(&self, from_cli: bool, field: &str) -> String {
+        let flag = field.replace('_', "-");
+        let env = format!("IMPORTHOOK_{}", field.to_ascii_uppercase());
+        match (from_cli, self.file) {
+            (false, Some(file)) => format!("config file {}: field `{field}`", file.display()),
+            _ => format!("--{flag} / {env}"),
+        }
+    }
+}
+
+/// Picks the CLI/env value over the file value, remembering which one won.
+fn pick<T: Clone>(cli: &Option<T>, file: &Option<T>) -> Option<(T, bool)> {
+    match (cli, file) {
+        (Some(v), _) => Some((v.clone(), true)),
+        (None, Some(v)) => Some((v.clone(), false)),
+        (None, None) => None,
+    }
+}
+
+impl Settings {
+    /// Validates the layers. `secrets_env` is the value of [`SECRETS_ENV`], if set.
+    pub fn resolve(
+        cli: &ConfigLayer,
+        file: Option<(&Path, ConfigLayer)>,
+        secrets_env: Option<&str>,
+        dev: bool,
+    ) -> anyhow::Result<Self> {
+        let (file_path, file) = match file {
+            Some((path, layer)) => (Some(path), layer),
+            None => (None, ConfigLayer::default()),
+        };
+        let origin = Origin { file: file_path };
+
+        let addr = |cli_v: &Option<String>, file_v: &Option<String>, field: &str, default: &str| {
+            let (text, from_cli) = pick(cli_v, file_v).unwrap_or((default.to_owned(), true));
+            text.parse::<SocketAddr>().with_context(|| {
+                format!(
+                    "{}: `{text}` is not a socket address like 127.0.0.1:8443",
+                    origin.name(from_cli, field)
+                )
+            })
+        };
+        let listen = addr(&cli.listen, &file.listen, "listen", "0.0.0.0:8443")?;
+        let admin_listen = addr(
+            &cli.admin_listen,
+            &file.admin_listen,
+            "admin_listen",
+            "127.0.0.1:9901",
+        )?;
+
+        let cert = pick(&cli.tls_cert, &file.tls_cert);
+        let key = pick(&cli.tls_key, &file.tls_key);
+        let tls = match (cert, key) {
+            (Some((cert, _)), Some((key, _))) => TlsSource::Files { cert, key },
+            (None, None) if dev => TlsSource::SelfSigned,
+            (None, None) => bail!(
+                "no TLS certificate configured: set tls_cert and tls_key (--tls-cert/--tls-key), or use --dev"
+            ),
+            (Some((_, from_cli)), None) => bail!(
+                "{}: missing, tls_cert is set",
+                origin.name(from_cli, "tls_key")
+            ),
+            (None, Some((_, from_cli))) => bail!(
+                "{}: missing, tls_key is set",
+                origin.name(from_cli, "tls_cert")
+            ),
+        };
+
+        let (hook_path, from_cli) =
+            pick(&cli.path, &file.path).unwrap_or(("/okta/import".into(), true));
+        if !hook_path.starts_with('/') || hook_path.contains(['?', '#', ' ']) {
+            bail!(
+                "{}: `{hook_path}` must be a URL path starting with `/`",
+                origin.name(from_cli, "path")
+            );
+        }
+
+        let (header, from_cli) =
+            pick(&cli.auth_header, &file.auth_header).unwrap_or(("Authorization".into(), true));
+        let header = HeaderName::from_bytes(header.as_bytes()).map_err(|_| {
+            anyhow::anyhow!(
+                "{}: `{header}` is not a valid HTTP header name",
+                origin.name(from_cli, "auth_header")
+            )
+        })?;
+
+        let mut secrets = Vec::new();
+        if let Some(env) = secrets_env {
+            secrets.extend(
+                env.split(',')
+                    .map(Secret::new)
+                    .filter(|s| !s.expose().is_empty()),
+            );
+        }
+        if let Some((path, from_cli)) = pick(&cli.secret_file, &file.secret_file) {
+            let text = std::fs::read_to_string(&path).with_context(|| {
+                format!(
+                    "{}: cannot read {}",
+                    origin.name(from_cli, "secret_file"),
+                    path.display()
+                )
+            })?;
+            let before = secrets.len();
+            secrets.extend(
+                text.lines()
+                    .map(Secret::new)
+                    .filter(|s| !s.expose().is_empty()),
+            );
+            if secrets.len() == before {
+                bail!(
+                    "{}: {} holds no secret",
+                    origin.name(from_cli, "secret_file"),
+                    path.display()
+                );
+            }
+        }
+        let mut generated_secret = None;
+        if secrets.is_empty() {
+            if !dev {
+                bail!(
+                    "no hook secret configured: set {SECRETS_ENV} or secret_file (--secret-file), or use --dev"
+                );
+            }
+            let secret = generate_secret()?;
+            secrets.push(secret.clone());
+            generated_secret = Some(secret);
+        }
+        let secrets = SecretSet::new(header, &secrets);
+
+        let plugins_dir = pick(&cli.plugins, &file.plugins)
+            .map_or_else(|| PathBuf::from("plugins.d"), |(p, _)| p);
+        let cache_dir = pick(&cli.cache_dir, &file.cache_dir)
+            .map_or_else(|| plugins_dir.join(".cache"), |(p, _)| p);
+
+        let (format, from_cli) =
+            pick(&cli.log_format, &file.log_format).unwrap_or(("text".into(), true));
+        let log_format = match format.as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => bail!(
+                "{}: `{other}` is not one of text, json",
+                origin.name(from_cli, "log_format")
+            ),
+        };
+
+        let defaults = Limits::default();
+        let positive = |cli_v: &Option<u64>, file_v: &Option<u64>, field: &str, default: u64| {
+            let (value, from_cli) = pick(cli_v, file_v).unwrap_or((default, true));
+            if value == 0 {
+                bail!("{}: must be greater than 0", origin.name(from_cli, field));
+            }
+            Ok(value)
+        };
+        let millis = |cli_v: &Option<u64>, file_v: &Option<u64>, field: &str, default: Duration| {
+            positive(cli_v, file_v, field, default.as_millis() as u64).map(Duration::from_millis)
+        };
+        let limits = Limits {
+            max_body_bytes: positive(
+                &cli.max_body_bytes,
+                &file.max_body_bytes,
+                "max_body_bytes",
+                defaults.max_body_bytes,
+            )?,
+            max_connections: positive(
+                &cli.max_connections,
+                &file.max_connections,
+                "max_connections",
+                defaults.max_connections as u64,
+            )? as usize,
+            handshake_timeout: millis(
+                &cli.handshake_timeout_ms,
+                &file.handshake_timeout_ms,
+                "handshake_timeout_ms",
+                defaults.handshake_timeout,
+            )?,
+            header_timeout: millis(
+                &cli.header_timeout_ms,
+                &file.header_timeout_ms,
+                "header_timeout_ms",
+                defaults.header_timeout,
+            )?,
+            body_timeout: millis(
+                &cli.body_timeout_ms,
+                &file.body_timeout_ms,
+                "body_timeout_ms",
+                defaults.body_timeout,
+            )?,
+            drain_timeout: millis(
+                &cli.drain_timeout_ms,
+                &file.drain_timeout_ms,
+                "drain_timeout_ms",
+                defaults.drain_timeout,
+            )?,
+        };
+
+        Ok(Self {
+            listen,
+            admin_listen,
+            tls,
+            hook_path,
+            secrets,
+            generated_secret,
+            plugins_dir,
+            cache_dir,
+            log_format,
+            limits,
+        })
+    }
+}
+
+/// 32 random bytes as hex, for `--dev` when no secret is configured.
+fn generate_secret() -> anyhow::Result<Secret> {
+    use ring::rand::{SecureRandom, SystemRandom};
+    let mut bytes = [0u8; 32];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| anyhow::anyhow!("no system randomness to generate a dev secret"))?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(Secret::new(hex))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_layer(text: &str) -> anyhow::Result<ConfigLayer> {
+        Ok(toml::from_str(text)?)
+    }
+
+    fn resolve_file(text: &str) -> anyhow::Result<Settings> {
+        let layer = file_layer(text)?;
+        Settings::resolve(
+            &ConfigLayer::default(),
+            Some((Path::new("/etc/importhook.toml"), layer)),
+            Some("s1"),
+            true,
+        )
+    }
+
+    #[test]
+    fn defaults_with_dev_mode() {
+        let settings =
+            Settings::resolve(&ConfigLayer::default(), None, None, true).expect("dev defaults");
+        assert_eq!(settings.listen.to_string(), "0.0.0.0:8443");
+        assert_eq!(settings.admin_listen.to_string(), "127.0.0.1:9901");
+        assert_eq!(settings.tls, TlsSource::SelfSigned);
+        assert_eq!(settings.hook_path, "/okta/import");
+        assert_eq!(settings.secrets.header().as_str(), "authorization");
+        assert_eq!(settings.secrets.len(), 1);
+        assert_eq!(
+            settings.generated_secret.as_ref().map(|s| s.expose().len()),
+            Some(64)
+        );
+        assert_eq!(settings.plugins_dir, PathBuf::from("plugins.d"));
+        assert_eq!(settings.limits.max_body_bytes, 262_144);
+    }
+
+    #[test]
+    fn without_dev_a_certificate_and_a_secret_are_required() {
+        let err = Settings::resolve(&ConfigLayer::default(), None, Some("s"), false).unwrap_err();
+        assert!(err.to_string().contains("tls_cert"), "{err}");
+        let cli = ConfigLayer {
+            tls_cert: Some("c.pem".into()),
+            tls_key: Some("k.pem".into()),
+            ..ConfigLayer::default()
+        };
+        let err = Settings::resolve(&cli, None, None, false).unwrap_err();
+        assert!(err.to_string().contains("IMPORTHOOK_SECRETS"), "{err}");
+        let settings = Settings::resolve(&cli, None, Some("a, b ,,"), false).expect("valid");
+        assert_eq!(settings.secrets.len(), 2);
+        assert!(settings.generated_secret.is_none());
+    }
+
+    #[test]
+    fn bad_file_values_name_the_file_and_field() {
+        for (text, field) in [
+            ("listen = \"nope\"", "field `listen`"),
+            ("admin_listen = \"1.2.3.4\"", "field `admin_listen`"),
+            ("path = \"okta\"", "field `path`"),
+            ("auth_header = \"bad header\"", "field `auth_header`"),
+            ("log_format = \"xml\"", "field `log_format`"),
+            ("max_body_bytes = 0", "field `max_body_bytes`"),
+            ("tls_cert = \"c.pem\"", "field `tls_key`"),
+            (
+                "secret_file = \"/nonexistent/secret\"",
+                "field `secret_file`",
+            ),
+        ] {
+            let err = format!("{:#}", resolve_file(text).unwrap_err());
+            assert!(err.contains("/etc/importhook.toml"), "{text}: {err}");
+            assert!(err.contains(field), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn unknown_or_mistyped_file_keys_are_rejected() {
+        assert!(file_layer("lisen = \"x\"").is_err());
+        assert!(file_layer("max_connections = \"many\"").is_err());
+        let dir = std::env::temp_dir().join(format!("importhook-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("bad.toml");
+        std::fs::write(&path, "lisen = 1").expect("write");
+        let err = format!("{:#}", read_file(&path).unwrap_err());
+        assert!(err.contains("bad.toml") && err.contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn flags_override_the_file_and_errors_then_name_the_flag() {
+        let cli = ConfigLayer {
+            listen: Some("127.0.0.1:1".into()),
+            ..ConfigLayer::default()
+        };
+        let file = file_layer("listen = \"127.0.0.1:2\"\npath = \"/hook\"").expect("toml");
+        let settings = Settings::resolve(&cli, Some((Path::new("f.toml"), file)), Some("s"), true)
+            .expect("valid");
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:1");
+        assert_eq!(settings.hook_path, "/hook");
+
+        let cli = ConfigLayer {
+            listen: Some("bad".into()),
+            ..ConfigLayer::default()
+        };
+        let err = Settings::resolve(&cli, None, Some("s"), true)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--listen / IMPORTHOOK_LISTEN"), "{err}");
+    }
+
+    #[test]
+    fn secret_file_lines_are_secrets_and_debug_is_redacted() {
+        let dir = std::env::temp_dir().join(format!("importhook-secret-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("secrets");
+        std::fs::write(&path, "canary-one\n\ncanary-two\n").expect("write");
+        let cli = ConfigLayer {
+            secret_file: Some(path),
+            ..ConfigLayer::default()
+        };
+        let settings = Settings::resolve(&cli, None, None, true).expect("valid");
+        assert_eq!(settings.secrets.len(), 2);
+        assert!(settings.generated_secret.is_none());
+        let debug = format!("{settings:?}");
+        assert!(!debug.contains("canary"), "{debug}");
+    }
+}

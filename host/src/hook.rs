@@ -1,0 +1,370 @@
+//! The hook endpoint: routing, authentication, body limits, parsing, the plugin pipeline and
+//! the answer to Okta. One log line per request, with no header or profile value in it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{ALLOW, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Body;
+
+use crate::app::App;
+use crate::okta::{EVENT_TYPE, HookResponse, ImportRequest};
+
+/// How a request ended, for logs and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// `204`: the pipeline changed nothing.
+    NoChange,
+    /// `200` with commands.
+    Changed,
+    /// `200` with an `error` object.
+    Refused,
+    /// `401`.
+    Unauthorized,
+    /// `400`.
+    BadRequest,
+    /// `404`.
+    NotFound,
+    /// `405`.
+    MethodNotAllowed,
+    /// `415`.
+    UnsupportedMediaType,
+    /// `413`.
+    PayloadTooLarge,
+    /// `408`: the body did not arrive in time.
+    BodyTimeout,
+    /// `500`: the service could not build a valid answer.
+    Internal,
+}
+
+impl Outcome {
+    /// Stable label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoChange => "no_change",
+            Self::Changed => "changed",
+            Self::Refused => "refused",
+            Self::Unauthorized => "unauthorized",
+            Self::BadRequest => "bad_request",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::BodyTimeout => "body_timeout",
+            Self::Internal => "internal_error",
+        }
+    }
+}
+
+/// The answer and what to log about it.
+struct Answer {
+    response: Response<Full<Bytes>>,
+    outcome: Outcome,
+    event_id: Option<String>,
+}
+
+impl Answer {
+    fn json(status: StatusCode, outcome: Outcome, body: Vec<u8>) -> Self {
+        let mut response = Response::new(Full::new(Bytes::from(body)));
+        *response.status_mut() = status;
+        response.headers_mut().insert(
+            CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        Self {
+            response,
+            outcome,
+            event_id: None,
+        }
+    }
+
+    /// A status with an Okta-shaped `error` object; `summary` must hold no personal data.
+    fn refuse(status: StatusCode, outcome: Outcome, summary: &str) -> Self {
+        let body =
+            serde_json::to_vec(&HookResponse::error(summary, Vec::new())).unwrap_or_default();
+        Self::json(status, outcome, body)
+    }
+
+    fn no_content() -> Self {
+        let mut response = Response::new(Full::new(Bytes::new()));
+        *response.status_mut() = StatusCode::NO_CONTENT;
+        Self {
+            response,
+            outcome: Outcome::NoChange,
+            event_id: None,
+        }
+    }
+
+    fn with_event(mut self, event_id: String) -> Self {
+        self.event_id = Some(event_id);
+        self
+    }
+}
+
+static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(1);
+
+/// Serves one HTTP request.
+pub async fn handle<B>(app: Arc<App>, request: Request<B>) -> Response<Full<Bytes>>
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let started = Instant::now();
+    let request_id = REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let answer = route(&app, request).await;
+    let latency = started.elapsed();
+    tracing::info!(
+        request_id,
+        event_id = answer.event_id.as_deref().unwrap_or("-"),
+        status = answer.response.status().as_u16(),
+        outcome = answer.outcome.as_str(),
+        latency_ms = latency.as_secs_f64() * 1000.0,
+        "request"
+    );
+    answer.response
+}
+
+async fn route<B>(app: &App, request: Request<B>) -> Answer
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let settings = app.settings();
+    if request.uri().path() != settings.hook_path {
+        return Answer::refuse(StatusCode::NOT_FOUND, Outcome::NotFound, "not found");
+    }
+    if request.method() != Method::POST {
+        let mut answer = Answer::refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            Outcome::MethodNotAllowed,
+            "method not allowed",
+        );
+        answer
+            .response
+            .headers_mut()
+            .insert(ALLOW, http::HeaderValue::from_static("POST"));
+        return answer;
+    }
+    // Nothing about the body is looked at before the caller is authenticated.
+    if let Err(reason) = app.secrets().verify(request.headers()) {
+        tracing::debug!(%reason, "authentication failed");
+        return Answer::refuse(
+            StatusCode::UNAUTHORIZED,
+            Outcome::Unauthorized,
+            "unauthorized",
+        );
+    }
+    if let Some(refusal) = check_headers(request.headers(), settings.limits.max_body_bytes) {
+        return refusal;
+    }
+    let body = match read_body(
+        request.into_body(),
+        settings.limits.max_body_bytes,
+        settings.limits.body_timeout,
+    )
+    .await
+    {
+        Ok(body) => body,
+        Err(answer) => return answer,
+    };
+    let hook_request: ImportRequest = match serde_json::from_slice(&body) {
+        Ok(parsed) => parsed,
+        // serde's message can quote input; say only where parsing failed.
+        Err(e) => {
+            let summary = format!(
+                "request body is not a valid Okta import hook request (line {}, column {})",
+                e.line(),
+                e.column()
+            );
+            return Answer::refuse(StatusCode::BAD_REQUEST, Outcome::BadRequest, &summary);
+        }
+    };
+    if hook_request.event_type != EVENT_TYPE {
+        return Answer::refuse(
+            StatusCode::BAD_REQUEST,
+            Outcome::BadRequest,
+            "unsupported eventType: this hook handles com.okta.import.transform",
+        )
+        .with_event(hook_request.event_id);
+    }
+    let event_id = hook_request.event_id.clone();
+    respond(app.transform(hook_request).await).with_event(event_id)
+}
+
+/// Turns the pipeline's response into HTTP, enforcing Okta's rules once more on the way out.
+fn respond(response: HookResponse) -> Answer {
+    // Okta wants 204 for "no change"; diagnostics alone are not worth a body.
+    if response.is_no_change() {
+        return Answer::no_content();
+    }
+    let outcome = if response.error.is_some() {
+        Outcome::Refused
+    } else {
+        Outcome::Changed
+    };
+    match response.to_checked_json() {
+        Ok(body) => Answer::json(StatusCode::OK, outcome, body),
+        Err(e) => {
+            tracing::error!(error = %e, "pipeline produced a response Okta would reject");
+            let summary = "importhook could not build a valid response";
+            let body =
+                serde_json::to_vec(&HookResponse::error(summary, Vec::new())).unwrap_or_default();
+            Answer::json(StatusCode::OK, Outcome::Internal, body)
+        }
+    }
+}
+
+/// Refuses what can be refused from the headers alone.
+fn check_headers(headers: &HeaderMap, max_body_bytes: u64) -> Option<Answer> {
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    let is_json = essence.eq_ignore_ascii_case("application/json")
+        || (essence.len() > 5
+            && essence[..essence.len() - 5].contains('/')
+            && essence.to_ascii_lowercase().ends_with("+json"));
+    if !is_json {
+        return Some(Answer::refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Outcome::UnsupportedMediaType,
+            "content type must be application/json",
+        ));
+    }
+    let identity = headers.get_all(CONTENT_ENCODING).iter().all(|v| {
+        v.to_str()
+            .map(|s| s.trim().eq_ignore_ascii_case("identity"))
+            .unwrap_or(false)
+    });
+    if !identity {
+        return Some(Answer::refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Outcome::UnsupportedMediaType,
+            "content encoding is not supported",
+        ));
+    }
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > max_body_bytes) {
+        return Some(too_large());
+    }
+    None
+}
+
+fn too_large() -> Answer {
+    Answer::refuse(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        Outcome::PayloadTooLarge,
+        "request body too large",
+    )
+}
+
+async fn read_body<B>(body: B, max_body_bytes: u64, deadline: Duration) -> Result<Bytes, Answer>
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let limit = usize::try_from(max_body_bytes).unwrap_or(usize::MAX);
+    match tokio::time::timeout(deadline, Limited::new(body, limit).collect()).await {
+        Err(_) => Err(Answer::refuse(
+            StatusCode::REQUEST_TIMEOUT,
+            Outcome::BodyTimeout,
+            "request body timed out",
+        )),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Ok(Err(_)) => Err(Answer::refuse(
+            StatusCode::BAD_REQUEST,
+            Outcome::BadRequest,
+            "request body could not be read",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, http::HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn json_content_types_are_accepted() {
+        for ct in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/vnd.okta+json",
+        ] {
+            assert!(
+                check_headers(&headers(&[("content-type", ct)]), 10).is_none(),
+                "{ct}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_content_types_and_encodings_are_refused() {
+        for pairs in [
+            vec![],
+            vec![("content-type", "text/plain")],
+            vec![("content-type", "+json")],
+            vec![
+                ("content-type", "application/json"),
+                ("content-encoding", "gzip"),
+            ],
+        ] {
+            let answer = check_headers(&headers(&pairs), 10).expect("refused");
+            assert_eq!(
+                answer.response.status(),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "{pairs:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn declared_length_over_the_limit_is_refused_before_reading() {
+        let answer = check_headers(
+            &headers(&[
+                ("content-type", "application/json"),
+                ("content-length", "11"),
+            ]),
+            10,
+        )
+        .expect("refused");
+        assert_eq!(answer.response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(
+            check_headers(
+                &headers(&[
+                    ("content-type", "application/json"),
+                    ("content-length", "10")
+                ]),
+                10
+            )
+            .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn streamed_body_over_the_limit_is_refused() {
+        let body = Full::new(Bytes::from(vec![b'x'; 11]));
+        let err = read_body(body, 10, Duration::from_secs(1))
+            .await
+            .err()
+            .expect("too large");
+        assert_eq!(err.response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+}

@@ -1,0 +1,15 @@
+//! importhook: an Okta User Import Inline Hook that runs sandboxed WebAssembly conflict
+//! strategies. `main.rs` only calls [`cli::main`].
+
+pub mod admin;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod hook;
+pub mod logging;
+pub mod okta;
+pub mod plugins;
+pub mod server;
+pub mod service;
+pub mod tls;

@@ -1,0 +1,5 @@
+//! The `importhook` binary.
+
+fn main() -> std::process::ExitCode {
+    importhook::cli::main()
+}

@@ -1,0 +1,227 @@
+//! The merge rules: plugins run in order, each sees the request as the ones before it left
+//! it, later values win, and Okta gets only the net change against what it sent.
+
+use serde_json::{Map, Value as Json};
+
+use crate::okta::{ActionResult, Decision, HookResponse, ImportRequest, Profile};
+
+/// A plugin's validated contribution.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Contribution {
+    /// App user profile updates, in the plugin's order.
+    pub app_user: Vec<(String, Json)>,
+    /// Okta user profile updates.
+    pub user: Vec<(String, Json)>,
+    /// A new decision.
+    pub decision: Option<Decision>,
+    /// The plugin's note.
+    pub note: Option<String>,
+}
+
+/// The request as the plugins so far have left it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Working {
+    /// Current app user profile.
+    pub app_user: Profile,
+    /// Current Okta user profile.
+    pub user: Profile,
+    /// Current action.
+    pub action: ActionResult,
+    /// Current link target (only meaningful with `LINK_USER`).
+    pub link_target: Option<String>,
+}
+
+impl Working {
+    /// The state Okta sent.
+    pub fn from_request(request: &ImportRequest) -> Self {
+        let action = request.data.action.result;
+        Self {
+            app_user: request.data.app_user.profile.clone(),
+            user: request.data.user.profile.clone(),
+            action,
+            link_target: match action {
+                ActionResult::LinkUser => request.data.user.id.clone(),
+                ActionResult::CreateUser => None,
+            },
+        }
+    }
+
+    /// Applies one plugin's contribution; later values win.
+    pub fn apply(&mut self, contribution: Contribution) {
+        for (name, value) in contribution.app_user {
+            self.app_user.insert(name, value);
+        }
+        for (name, value) in contribution.user {
+            self.user.insert(name, value);
+        }
+        match contribution.decision {
+            None => {}
+            Some(Decision::CreateUser) => {
+                self.action = ActionResult::CreateUser;
+                self.link_target = None;
+            }
+            Some(Decision::LinkUser(id)) => {
+                self.action = ActionResult::LinkUser;
+                self.link_target = Some(id);
+            }
+        }
+    }
+
+    /// The net change against `original`, as Okta commands (`204` when empty).
+    pub fn response(&self, original: &ImportRequest) -> HookResponse {
+        let app_user = changed(&original.data.app_user.profile, &self.app_user);
+        let user = changed(&original.data.user.profile, &self.user);
+        let initial = Self::from_request(original);
+        let decision = match (self.action, &self.link_target) {
+            (ActionResult::CreateUser, _) if initial.action == ActionResult::CreateUser => None,
+            (ActionResult::CreateUser, _) => Some(Decision::CreateUser),
+            // A link is only ever emitted together with its target.
+            (ActionResult::LinkUser, Some(target))
+                if initial.action != ActionResult::LinkUser
+                    || initial.link_target.as_ref() != Some(target) =>
+            {
+                Some(Decision::LinkUser(target.clone()))
+            }
+            (ActionResult::LinkUser, _) => None,
+        };
+        HookResponse::from_changes(app_user, user, decision)
+    }
+}
+
+/// Attributes of `now` whose value differs from (or is absent in) `before`, in `now`'s order.
+fn changed(before: &Map<String, Json>, now: &Map<String, Json>) -> Profile {
+    now.iter()
+        .filter(|(name, value)| before.get(name.as_str()) != Some(value))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn request(action: &str, user_id: Option<&str>) -> ImportRequest {
+        let mut user = json!({"profile": {"login": "a@x.io", "email": "a@x.io"}});
+        if let Some(id) = user_id {
+            user["id"] = json!(id);
+        }
+        serde_json::from_value(json!({
+            "eventId": "e", "eventType": "com.okta.import.transform",
+            "data": {"action": {"result": action}, "appUser": {"profile": {"middleName": "B"}}, "user": user}
+        }))
+        .expect("request")
+    }
+
+    fn update(user: &[(&str, Json)]) -> Contribution {
+        Contribution {
+            user: user
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), v.clone()))
+                .collect(),
+            ..Contribution::default()
+        }
+    }
+
+    #[test]
+    fn later_values_win_and_only_the_net_change_is_sent() {
+        let original = request("CREATE_USER", None);
+        let mut working = Working::from_request(&original);
+        working.apply(update(&[
+            ("login", json!("b@x.io")),
+            ("email", json!("b@x.io")),
+        ]));
+        working.apply(update(&[
+            ("login", json!("c@x.io")),
+            ("email", json!("a@x.io")),
+        ]));
+        let response = serde_json::to_value(working.response(&original)).expect("json");
+        assert_eq!(
+            response,
+            json!({"commands": [{"type": "com.okta.user.profile.update", "value": {"login": "c@x.io"}}]})
+        );
+    }
+
+    #[test]
+    fn writing_back_the_original_value_is_no_change() {
+        let original = request("CREATE_USER", None);
+        let mut working = Working::from_request(&original);
+        working.apply(update(&[("login", json!("a@x.io"))]));
+        working.apply(Contribution {
+            decision: Some(Decision::CreateUser),
+            ..Contribution::default()
+        });
+        assert!(working.response(&original).is_no_change());
+    }
+
+    #[test]
+    fn action_is_sent_only_when_it_changes_and_links_carry_their_target() {
+        let original = request("CREATE_USER", None);
+        let mut working = Working::from_request(&original);
+        working.apply(Contribution {
+            decision: Some(Decision::LinkUser("00u1".into())),
+            ..Contribution::default()
+        });
+        assert_eq!(
+            serde_json::to_value(working.response(&original)).expect("json"),
+            json!({"commands": [
+                {"type": "com.okta.action.update", "value": {"result": "LINK_USER"}},
+                {"type": "com.okta.user.update", "value": {"id": "00u1"}}
+            ]})
+        );
+        // A later plugin reverting to CREATE_USER leaves nothing to send.
+        working.apply(Contribution {
+            decision: Some(Decision::CreateUser),
+            ..Contribution::default()
+        });
+        assert!(working.response(&original).is_no_change());
+    }
+
+    #[test]
+    fn relinking_an_okta_link_sends_both_commands_and_unlinking_sends_create() {
+        let original = request("LINK_USER", Some("00u1"));
+        let mut same = Working::from_request(&original);
+        same.apply(Contribution {
+            decision: Some(Decision::LinkUser("00u1".into())),
+            ..Contribution::default()
+        });
+        assert!(same.response(&original).is_no_change());
+
+        let mut other = Working::from_request(&original);
+        other.apply(Contribution {
+            decision: Some(Decision::LinkUser("00u2".into())),
+            ..Contribution::default()
+        });
+        let commands = other.response(&original).commands;
+        assert_eq!(commands.len(), 2);
+        other.response(&original).to_checked_json().expect("paired");
+
+        let mut create = Working::from_request(&original);
+        create.apply(Contribution {
+            decision: Some(Decision::CreateUser),
+            ..Contribution::default()
+        });
+        assert_eq!(
+            serde_json::to_value(create.response(&original)).expect("json"),
+            json!({"commands": [{"type": "com.okta.action.update", "value": {"result": "CREATE_USER"}}]})
+        );
+    }
+
+    #[test]
+    fn both_profiles_are_diffed_separately() {
+        let original = request("CREATE_USER", None);
+        let mut working = Working::from_request(&original);
+        working.apply(Contribution {
+            app_user: vec![
+                ("middleName".into(), json!("C")),
+                ("nickName".into(), json!(null)),
+            ],
+            user: vec![("email".into(), json!("a@x.io"))],
+            ..Contribution::default()
+        });
+        assert_eq!(
+            serde_json::to_value(working.response(&original)).expect("json"),
+            json!({"commands": [{"type": "com.okta.appUser.profile.update", "value": {"middleName": "C", "nickName": null}}]})
+        );
+    }
+}

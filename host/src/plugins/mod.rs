@@ -1,0 +1,402 @@
+//! The plugin set: the strategies found in the plugins folder, run in file-name order on every
+//! request. A set is immutable once loaded; reloading builds a new one and swaps it in.
+
+mod convert;
+mod manifest;
+mod merge;
+mod runtime;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::{Map, Value as Json, json};
+use tokio::sync::Semaphore;
+
+pub use manifest::{Manifest, OnError};
+pub use merge::{Contribution, Working};
+pub use runtime::{CallStats, FailureKind, Runtime};
+
+use crate::okta::{ActionResult, Decision, ErrorCause, HookResponse, ImportRequest};
+use bindings::importhook::plugin::types;
+
+/// Host bindings generated from the SDK's WIT package (the source of truth).
+#[allow(missing_docs, unreachable_pub, missing_debug_implementations)]
+mod bindings {
+    wasmtime::component::bindgen!({ path: "../plugin-sdk/wit", world: "plugin" });
+}
+
+/// The WIT package version this host serves.
+pub const INTERFACE_VERSION: &str = "0.1.0";
+/// The interface a plugin must export.
+pub const STRATEGY_INTERFACE: &str = "importhook:plugin/strategy";
+
+/// One loaded plugin.
+#[derive(Debug)]
+pub struct LoadedPlugin {
+    callable: runtime::Callable,
+    manifest: Manifest,
+    /// The WIT package version the plugin was built against.
+    pub interface_version: String,
+}
+
+impl LoadedPlugin {
+    /// The plugin's name (file stem, e.g. `20-login`).
+    pub fn name(&self) -> &str {
+        &self.callable.name
+    }
+
+    /// Its manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+}
+
+/// What happened in one plugin call, for `debugContext`, logs and `importhook try`.
+#[derive(Debug, Clone)]
+pub struct PluginReport {
+    /// Plugin name.
+    pub name: String,
+    /// `ok` or a [`FailureKind`] label.
+    pub outcome: &'static str,
+    /// Cost.
+    pub stats: CallStats,
+    /// The plugin's note, when it returned one.
+    pub note: Option<String>,
+    /// Attribute updates it returned (both profiles).
+    pub updates: usize,
+    /// Whether it returned a decision.
+    pub decided: bool,
+}
+
+/// The result of running the pipeline on one request.
+#[derive(Debug, Clone)]
+pub struct PipelineRun {
+    /// What Okta gets.
+    pub response: HookResponse,
+    /// One report per plugin that ran.
+    pub reports: Vec<PluginReport>,
+}
+
+/// An immutable, loaded set of plugins.
+#[derive(Debug)]
+pub struct PluginSet {
+    runtime: Option<Arc<Runtime>>,
+    plugins: Vec<LoadedPlugin>,
+    /// Bounds plugin calls in flight to what the instance pool holds.
+    permits: Arc<Semaphore>,
+}
+
+impl PluginSet {
+    /// No plugins: every request passes through unchanged.
+    pub fn empty() -> Self {
+        Self {
+            runtime: None,
+            plugins: Vec::new(),
+            permits: Arc::new(Semaphore::new(1)),
+        }
+    }
+
+    /// Loads every `*.wasm` of `dir`, in file-name order, with its optional `<stem>.toml`.
+    /// Any broken plugin fails the whole load, naming the file.
+    pub fn load(runtime: Arc<Runtime>, dir: &Path) -> anyhow::Result<Self> {
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read plugins folder {}", dir.display()))?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "wasm") && path.is_file())
+            .collect();
+        files.sort();
+        let mut plugins = Vec::with_capacity(files.len());
+        for path in files {
+            let plugin = load_one(&runtime, &path)
+                .with_context(|| format!("plugin {} rejected", path.display()))?;
+            plugins.push(plugin);
+        }
+        Ok(Self {
+            runtime: Some(runtime),
+            plugins,
+            permits: Arc::new(Semaphore::new(runtime::MAX_CONCURRENT_CALLS as usize)),
+        })
+    }
+
+    /// The plugins, in running order.
+    pub fn plugins(&self) -> &[LoadedPlugin] {
+        &self.plugins
+    }
+
+    /// Runs the pipeline on `request` off the async reactor, and returns Okta's response.
+    pub async fn transform(self: Arc<Self>, request: ImportRequest) -> HookResponse {
+        if self.plugins.is_empty() {
+            return HookResponse::default();
+        }
+        let Ok(_permit) = self.permits.clone().acquire_owned().await else {
+            return HookResponse::error("importhook is shutting down", Vec::new());
+        };
+        let set = self.clone();
+        match tokio::task::spawn_blocking(move || set.run(&request)).await {
+            Ok(run) => run.response,
+            Err(e) => {
+                tracing::error!(error = %e, "plugin pipeline task failed");
+                HookResponse::error("importhook failed to run its plugins", Vec::new())
+            }
+        }
+    }
+
+    /// Runs every plugin in order on `request` (blocking), applying the merge rules.
+    pub fn run(&self, request: &ImportRequest) -> PipelineRun {
+        let mut working = Working::from_request(request);
+        let mut reports = Vec::with_capacity(self.plugins.len());
+        let Some(runtime) = &self.runtime else {
+            return PipelineRun {
+                response: working.response(request),
+                reports,
+            };
+        };
+        for plugin in &self.plugins {
+            let input = wit_request(request, &working);
+            let (result, stats) = runtime.call(&plugin.callable, &input);
+            let validated = match result {
+                Ok(Ok(outcome)) => validate(outcome).map_err(|e| {
+                    tracing::warn!(plugin = plugin.name(), problem = %e, "plugin returned invalid output");
+                    FailureKind::InvalidOutput
+                }),
+                Ok(Err(message)) => {
+                    tracing::warn!(plugin = plugin.name(), message_bytes = message.len(), "plugin returned an error");
+                    Err(FailureKind::PluginError)
+                }
+                Err(kind) => Err(kind),
+            };
+            match validated {
+                Ok(contribution) => {
+                    reports.push(PluginReport {
+                        name: plugin.name().to_owned(),
+                        outcome: "ok",
+                        stats,
+                        note: contribution.note.clone(),
+                        updates: contribution.app_user.len() + contribution.user.len(),
+                        decided: contribution.decision.is_some(),
+                    });
+                    working.apply(contribution);
+                }
+                Err(kind) => {
+                    tracing::warn!(
+                        plugin = plugin.name(),
+                        failure = kind.as_str(),
+                        on_error = plugin.manifest.on_error.as_str(),
+                        "plugin call failed"
+                    );
+                    reports.push(PluginReport {
+                        name: plugin.name().to_owned(),
+                        outcome: kind.as_str(),
+                        stats,
+                        note: None,
+                        updates: 0,
+                        decided: false,
+                    });
+                    if plugin.manifest.on_error == OnError::Fail {
+                        let mut response = failure_response(plugin.name(), kind);
+                        response.debug_context = Some(debug_context(&reports));
+                        return PipelineRun { response, reports };
+                    }
+                }
+            }
+        }
+        let mut response = working.response(request);
+        if !response.is_no_change() {
+            response.debug_context = Some(debug_context(&reports));
+        }
+        PipelineRun { response, reports }
+    }
+}
+
+fn load_one(runtime: &Runtime, path: &Path) -> anyhow::Result<LoadedPlugin> {
+    let name = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .context("plugin file name is not UTF-8")?
+        .to_owned();
+    let manifest = Manifest::load(&path.with_extension("toml"))?;
+    let bytes = std::fs::read(path).context("cannot read the file")?;
+    let component = runtime
+        .compile(&bytes)
+        .context("it is not a valid WebAssembly component")?;
+    let interface_version = check_interface(runtime, &component)?;
+    let config = manifest
+        .config
+        .iter()
+        .map(|(name, value)| types::Attribute {
+            name: name.clone(),
+            value: convert::toml_to_wit(value),
+        })
+        .collect();
+    let callable = runtime.prepare(
+        &name,
+        &component,
+        config,
+        manifest.timeout,
+        manifest.memory_bytes,
+    )?;
+    Ok(LoadedPlugin {
+        callable,
+        manifest,
+        interface_version,
+    })
+}
+
+/// Finds the plugin's `importhook:plugin/strategy@X` export and checks X against the host's.
+fn check_interface(
+    runtime: &Runtime,
+    component: &wasmtime::component::Component,
+) -> anyhow::Result<String> {
+    let engine = runtime.engine();
+    let exported: Vec<String> = component
+        .component_type()
+        .exports(engine)
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    let Some(version) = exported
+        .iter()
+        .find_map(|name| name.strip_prefix(STRATEGY_INTERFACE)?.strip_prefix('@'))
+    else {
+        anyhow::bail!(
+            "it does not export {STRATEGY_INTERFACE} (exports: {}); build it with importhook-sdk",
+            if exported.is_empty() {
+                "none".to_owned()
+            } else {
+                exported.join(", ")
+            }
+        );
+    };
+    if !compatible(version, INTERFACE_VERSION) {
+        anyhow::bail!(
+            "it was built against importhook:plugin@{version}, but this host serves importhook:plugin@{INTERFACE_VERSION}; rebuild it with a matching importhook-sdk"
+        );
+    }
+    Ok(version.to_owned())
+}
+
+/// Semver compatibility as Cargo reads it: same major, and same minor while major is 0.
+fn compatible(plugin: &str, host: &str) -> bool {
+    let parse = |v: &str| -> Option<(u64, u64)> {
+        let mut parts = v.split(['.', '-', '+']);
+        Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+    };
+    match (parse(plugin), parse(host)) {
+        (Some((0, pm)), Some((0, hm))) => pm == hm,
+        (Some((pmaj, _)), Some((hmaj, _))) => pmaj == hmaj,
+        _ => false,
+    }
+}
+
+fn wit_request(request: &ImportRequest, working: &Working) -> types::Request {
+    let context = &request.data.context;
+    types::Request {
+        event_id: request.event_id.clone(),
+        app_user: convert::profile_to_wit(&working.app_user),
+        user: convert::profile_to_wit(&working.user),
+        matched_user_id: request.data.user.id.clone(),
+        action: match working.action {
+            ActionResult::CreateUser => types::Action::CreateUser,
+            ActionResult::LinkUser => types::Action::LinkUser,
+        },
+        link_target: working.link_target.clone(),
+        conflicts: context.conflicts.clone(),
+        matches: context.matches.iter().map(convert::to_wit).collect(),
+        policy: context.policy.clone(),
+        application: context.application.as_ref().map(|a| types::Application {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            label: a.label.clone(),
+            status: a.status.clone(),
+        }),
+        job: context.job.as_ref().map(|j| types::Job {
+            id: j.id.clone(),
+            kind: j.kind.clone(),
+        }),
+    }
+}
+
+fn validate(outcome: types::Outcome) -> Result<Contribution, convert::InvalidOutput> {
+    if outcome.app_user_updates.len() + outcome.user_updates.len() > convert::caps::MAX_UPDATES {
+        return Err(convert::InvalidOutput::TooManyUpdates);
+    }
+    let decision = match outcome.decision {
+        None => None,
+        Some(types::Decision::CreateUser) => Some(Decision::CreateUser),
+        Some(types::Decision::LinkUser(id)) => {
+            convert::check_user_id(&id)?;
+            Some(Decision::LinkUser(id))
+        }
+    };
+    if outcome
+        .note
+        .as_ref()
+        .is_some_and(|n| n.len() > convert::caps::MAX_NOTE_BYTES)
+    {
+        return Err(convert::InvalidOutput::NoteTooLong);
+    }
+    Ok(Contribution {
+        app_user: convert::updates_from_wit(&outcome.app_user_updates)?,
+        user: convert::updates_from_wit(&outcome.user_updates)?,
+        decision,
+        note: outcome.note,
+    })
+}
+
+/// The refusal sent when an `on_error = "fail"` plugin fails: plugin name and failure kind only.
+fn failure_response(plugin: &str, kind: FailureKind) -> HookResponse {
+    let summary = format!("importhook plugin {plugin} failed: {}", kind.as_str());
+    HookResponse::error(
+        summary.clone(),
+        vec![ErrorCause {
+            error_summary: summary,
+            reason: Some(format!("PLUGIN_{}", kind.as_str().to_ascii_uppercase())),
+            location_type: None,
+            location: Some(plugin.to_owned()),
+            domain: Some("importhook".to_owned()),
+        }],
+    )
+}
+
+/// Per-plugin outcome and time, for Okta's System Log. Never a profile value.
+fn debug_context(reports: &[PluginReport]) -> Map<String, Json> {
+    let plugins: Vec<Json> = reports
+        .iter()
+        .map(|r| json!({"name": r.name, "outcome": r.outcome, "micros": duration_micros(r.stats.elapsed)}))
+        .collect();
+    let mut map = Map::new();
+    map.insert("plugins".to_owned(), Json::Array(plugins));
+    map
+}
+
+fn duration_micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interface_versions_follow_semver() {
+        assert!(compatible("0.1.0", "0.1.0"));
+        assert!(compatible("0.1.3", "0.1.0"));
+        assert!(!compatible("0.2.0", "0.1.0"));
+        assert!(!compatible("1.0.0", "0.1.0"));
+        assert!(compatible("1.4.0", "1.0.0"));
+        assert!(!compatible("garbage", "0.1.0"));
+    }
+
+    #[test]
+    fn failure_response_names_plugin_and_kind_only() {
+        let response = failure_response("20-login", FailureKind::Timeout);
+        let body = serde_json::to_value(&response).expect("json");
+        assert_eq!(
+            body["error"]["errorSummary"],
+            "importhook plugin 20-login failed: timeout"
+        );
+        assert_eq!(body["error"]["errorCauses"][0]["reason"], "PLUGIN_TIMEOUT");
+        assert_eq!(body["error"]["errorCauses"][0]["location"], "20-login");
+    }
+}
