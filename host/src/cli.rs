@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 
 use crate::app::App;
 use crate::config::{ConfigLayer, SECRETS_ENV, Settings, TlsSource};
-use crate::plugins::PluginSet;
+use crate::plugins::{PluginSet, Runtime};
 
 /// Okta User Import Inline Hook running sandboxed WebAssembly conflict strategies.
 #[derive(Debug, Parser)]
@@ -23,7 +23,38 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the hook over HTTPS.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
+    /// Run the serving pipeline on one Okta request file: the response body to stdout
+    /// (nothing for 204), a per-plugin report to stderr.
+    Try(TryArgs),
+    /// Load and compile the configured plugins, check their interface version, and exit
+    /// non-zero with the reason when one is unusable.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct TryArgs {
+    /// Folder of plugins
+    #[arg(
+        long,
+        env = "IMPORTHOOK_PLUGINS",
+        value_name = "DIR",
+        default_value = "plugins.d"
+    )]
+    plugins: PathBuf,
+    /// Okta request body (JSON)
+    #[arg(long, value_name = "FILE")]
+    request: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// TOML configuration file (its `plugins` and `cache_dir` keys are used)
+    #[arg(long, env = "IMPORTHOOK_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Folder of plugins [default: plugins.d]
+    #[arg(long, env = "IMPORTHOOK_PLUGINS", value_name = "DIR")]
+    plugins: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -42,7 +73,9 @@ struct ServeArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(*args),
+        Command::Try(args) => crate::tryout::run_try(&args.plugins, &args.request),
+        Command::Check(args) => check(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -67,7 +100,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let settings = settings_from(&args)?;
     crate::logging::init(settings.log_format);
     let tls = crate::tls::load(&settings.tls)?;
-    let plugins = Arc::new(PluginSet::empty());
+    let runtime = Runtime::new(Some(settings.cache_dir.clone()), false)?;
+    let plugins = Arc::new(load_plugins(
+        runtime,
+        &settings.plugins_dir,
+        args.layer.plugins.is_some() || args.config.is_some(),
+    )?);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -90,6 +128,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             path = %settings.hook_path,
             auth_header = %settings.secrets.header(),
             secrets = settings.secrets.len(),
+            plugins = plugins.plugins().len(),
             "importhook serving"
         );
         let app = Arc::new(App::new(settings, plugins));
@@ -102,6 +141,63 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         )
         .await
     })
+}
+
+/// Loads the plugin set. A missing folder is an error when it was configured, and an empty
+/// (pass-through) set when it is the default `plugins.d` that simply does not exist.
+fn load_plugins(
+    runtime: Arc<Runtime>,
+    dir: &std::path::Path,
+    configured: bool,
+) -> anyhow::Result<PluginSet> {
+    if !dir.exists() && !configured {
+        tracing::warn!(dir = %dir.display(), "plugins folder not found; serving without plugins (every request answers 204)");
+        return Ok(PluginSet::empty());
+    }
+    let set = PluginSet::load(runtime, dir)?;
+    for plugin in set.plugins() {
+        tracing::info!(
+            plugin = plugin.name(),
+            interface = %plugin.interface_version,
+            timeout_ms = plugin.manifest().timeout.as_millis() as u64,
+            memory_mib = plugin.manifest().memory_bytes >> 20,
+            on_error = plugin.manifest().on_error.as_str(),
+            "plugin loaded"
+        );
+    }
+    Ok(set)
+}
+
+fn check(args: CheckArgs) -> anyhow::Result<()> {
+    let file = match &args.config {
+        Some(path) => crate::config::read_file(path)?,
+        None => ConfigLayer::default(),
+    };
+    let dir = args
+        .plugins
+        .or(file.plugins)
+        .unwrap_or_else(|| PathBuf::from("plugins.d"));
+    let cache = file.cache_dir.unwrap_or_else(|| dir.join(".cache"));
+    let runtime = Runtime::new(Some(cache), false)?;
+    let set = PluginSet::load(runtime, &dir)?;
+    if set.plugins().is_empty() {
+        println!(
+            "{}: no plugins (every request would answer 204)",
+            dir.display()
+        );
+    }
+    for plugin in set.plugins() {
+        let manifest = plugin.manifest();
+        println!(
+            "ok  {}  importhook:plugin@{}  timeout {} ms, memory {} MiB, on_error {}",
+            plugin.name(),
+            plugin.interface_version,
+            manifest.timeout.as_millis(),
+            manifest.memory_bytes >> 20,
+            manifest.on_error.as_str()
+        );
+    }
+    Ok(())
 }
 
 fn print_dev_banner(settings: &Settings, local: std::net::SocketAddr, fingerprint: &str) {

@@ -61,6 +61,7 @@ impl Outcome {
 }
 
 /// The answer and what to log about it.
+#[derive(Debug)]
 struct Answer {
     response: Response<Full<Bytes>>,
     outcome: Outcome,
@@ -363,8 +364,7 @@ mod tests {
         let body = Full::new(Bytes::from(vec![b'x'; 11]));
         let err = read_body(body, 10, Duration::from_secs(1))
             .await
-            .err()
-            .expect("too large");
+            .expect_err("too large");
         assert_eq!(err.response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
 }

@@ -13,3 +13,4 @@ pub mod plugins;
 pub mod server;
 pub mod service;
 pub mod tls;
+pub mod tryout;

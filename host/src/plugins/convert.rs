@@ -175,6 +175,34 @@ pub fn check_user_id(id: &str) -> Result<(), InvalidOutput> {
     }
 }
 
+fn scalar_size(s: &Scalar) -> usize {
+    match s {
+        Scalar::Text(t) => t.len(),
+        _ => 8,
+    }
+}
+
+fn value_size(v: &Value) -> usize {
+    match v {
+        Value::Text(t) | Value::Json(t) => t.len(),
+        Value::List(items) => items.iter().map(scalar_size).sum(),
+        _ => 8,
+    }
+}
+
+/// Payload bytes of attributes (names and values), for `importhook try` reports.
+pub fn attributes_size(attributes: &[Attribute]) -> usize {
+    attributes
+        .iter()
+        .map(|a| a.name.len() + value_size(&a.value))
+        .sum()
+}
+
+/// Payload bytes of a list of values.
+pub fn values_size(values: &[Value]) -> usize {
+    values.iter().map(value_size).sum()
+}
+
 /// A TOML value (from a manifest's `[config]`) as a plugin sees it.
 pub fn toml_to_wit(value: &toml::Value) -> Value {
     match value {

@@ -68,6 +68,10 @@ pub struct PluginReport {
     pub updates: usize,
     /// Whether it returned a decision.
     pub decided: bool,
+    /// Payload bytes handed to the plugin (metered runtimes only, else 0).
+    pub input_bytes: usize,
+    /// Payload bytes it returned (metered runtimes only, else 0).
+    pub output_bytes: usize,
 }
 
 /// The result of running the pipeline on one request.
@@ -156,6 +160,16 @@ impl PluginSet {
         for plugin in &self.plugins {
             let input = wit_request(request, &working);
             let (result, stats) = runtime.call(&plugin.callable, &input);
+            let (input_bytes, output_bytes) = if runtime.is_metered() {
+                (
+                    request_size(&input),
+                    result
+                        .as_ref()
+                        .map_or(0, |r| r.as_ref().map_or_else(String::len, outcome_size)),
+                )
+            } else {
+                (0, 0)
+            };
             let validated = match result {
                 Ok(Ok(outcome)) => validate(outcome).map_err(|e| {
                     tracing::warn!(plugin = plugin.name(), problem = %e, "plugin returned invalid output");
@@ -176,6 +190,8 @@ impl PluginSet {
                         note: contribution.note.clone(),
                         updates: contribution.app_user.len() + contribution.user.len(),
                         decided: contribution.decision.is_some(),
+                        input_bytes,
+                        output_bytes,
                     });
                     working.apply(contribution);
                 }
@@ -193,6 +209,8 @@ impl PluginSet {
                         note: None,
                         updates: 0,
                         decided: false,
+                        input_bytes,
+                        output_bytes,
                     });
                     if plugin.manifest.on_error == OnError::Fail {
                         let mut response = failure_response(plugin.name(), kind);
@@ -315,6 +333,28 @@ fn wit_request(request: &ImportRequest, working: &Working) -> types::Request {
             kind: j.kind.clone(),
         }),
     }
+}
+
+fn request_size(r: &types::Request) -> usize {
+    let strings = |list: &[String]| list.iter().map(String::len).sum::<usize>();
+    r.event_id.len()
+        + convert::attributes_size(&r.app_user)
+        + convert::attributes_size(&r.user)
+        + r.matched_user_id.as_ref().map_or(0, String::len)
+        + r.link_target.as_ref().map_or(0, String::len)
+        + strings(&r.conflicts)
+        + strings(&r.policy)
+        + convert::values_size(&r.matches)
+}
+
+fn outcome_size(o: &types::Outcome) -> usize {
+    convert::attributes_size(&o.app_user_updates)
+        + convert::attributes_size(&o.user_updates)
+        + match &o.decision {
+            Some(types::Decision::LinkUser(id)) => id.len(),
+            _ => 0,
+        }
+        + o.note.as_ref().map_or(0, String::len)
 }
 
 fn validate(outcome: types::Outcome) -> Result<Contribution, convert::InvalidOutput> {

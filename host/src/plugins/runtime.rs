@@ -262,6 +262,11 @@ impl Runtime {
         }))
     }
 
+    /// Whether calls count instructions (fuel).
+    pub fn is_metered(&self) -> bool {
+        self.metered
+    }
+
     /// The engine.
     pub fn engine(&self) -> &Engine {
         &self.engine

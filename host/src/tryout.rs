@@ -1,0 +1,76 @@
+//! `importhook try`: one Okta request through exactly the serving pipeline, with a per-plugin
+//! report (outcome, time, instructions, peak memory, sizes), after Shopify's function-runner.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::okta::{EVENT_TYPE, ImportRequest};
+use crate::plugins::{PluginSet, Runtime};
+
+/// Runs `request_file` through the plugins of `plugins_dir`. The body Okta would get goes to
+/// stdout (nothing for `204`); the report goes to stderr.
+pub fn run_try(plugins_dir: &Path, request_file: &Path) -> anyhow::Result<()> {
+    let body = std::fs::read(request_file)
+        .with_context(|| format!("cannot read {}", request_file.display()))?;
+    let request: ImportRequest = serde_json::from_slice(&body).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not an Okta import hook request (line {}, column {})",
+            request_file.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    if request.event_type != EVENT_TYPE {
+        anyhow::bail!(
+            "{}: eventType must be {EVENT_TYPE}; the server would answer 400",
+            request_file.display()
+        );
+    }
+    // Metered: fuel counting reports the instructions each plugin executed.
+    let runtime = Runtime::new(None, true)?;
+    let set = PluginSet::load(runtime, plugins_dir)?;
+    let run = set.run(&request);
+
+    let mut err = std::io::stderr().lock();
+    writeln!(
+        err,
+        "{:<24} {:<18} {:>10} {:>14} {:>10} {:>9} {:>9}  note",
+        "plugin", "outcome", "time", "instructions", "peak mem", "in", "out"
+    )?;
+    for report in &run.reports {
+        writeln!(
+            err,
+            "{:<24} {:<18} {:>8.3}ms {:>14} {:>7} KiB {:>7} B {:>7} B  {}",
+            report.name,
+            report.outcome,
+            report.stats.elapsed.as_secs_f64() * 1000.0,
+            report
+                .stats
+                .instructions
+                .map_or_else(|| "-".to_owned(), |n| n.to_string()),
+            report.stats.peak_memory_bytes / 1024,
+            report.input_bytes,
+            report.output_bytes,
+            report.note.as_deref().unwrap_or("")
+        )?;
+    }
+    if run.response.is_no_change() {
+        writeln!(
+            err,
+            "response: 204 No Content ({} plugin(s))",
+            run.reports.len()
+        )?;
+        return Ok(());
+    }
+    let body = run
+        .response
+        .to_checked_json()
+        .context("the pipeline built a response Okta would reject")?;
+    writeln!(err, "response: 200, {} bytes", body.len())?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(&body)?;
+    out.write_all(b"\n")?;
+    Ok(())
+}

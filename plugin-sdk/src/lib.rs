@@ -1,0 +1,109 @@
+//! Write [importhook](https://example.invalid/importhook) conflict strategies in Rust.
+//!
+//! A strategy is a type implementing [`Strategy`], exported with [`export_strategy!`] and
+//! built with `cargo build --target wasm32-wasip2 --release`. Its logic is plain Rust, so it
+//! is unit-tested natively with `cargo test`: build a [`Request`] from Okta's JSON with
+//! [`Request::from_okta_json`] and look at the [`Outcome`].
+//!
+//! ```
+//! use importhook_sdk::{Config, Outcome, Request, Strategy};
+//!
+//! struct Uppercase;
+//!
+//! impl Strategy for Uppercase {
+//!     fn transform(request: &Request, _config: &Config) -> Result<Outcome, String> {
+//!         let mut outcome = Outcome::new();
+//!         if let Some(last) = request.user().text("lastName") {
+//!             outcome = outcome.set_user("lastName", last.to_uppercase());
+//!         }
+//!         Ok(outcome)
+//!     }
+//! }
+//!
+//! // importhook_sdk::export_strategy!(Uppercase);   // in the plugin crate
+//!
+//! let request = Request::from_okta_json(r#"{"eventId": "e1",
+//!     "data": {"user": {"profile": {"lastName": "Smith"}}, "action": {"result": "CREATE_USER"}}}"#).unwrap();
+//! let outcome = Uppercase::transform(&request, &Config::default()).unwrap();
+//! assert_eq!(outcome.user_update("lastName").and_then(|v| v.as_text()), Some("SMITH"));
+//! ```
+#![deny(missing_docs)]
+
+// The generated bindings name this crate by its public path, also from inside it.
+extern crate self as importhook_sdk;
+
+mod config;
+mod json;
+pub mod log;
+mod outcome;
+mod request;
+
+pub use config::Config;
+pub use outcome::Outcome;
+pub use request::{Action, Profile, Request};
+
+/// The bindings generated from `wit/importhook.wit` (the contract with the host).
+#[allow(missing_docs, unsafe_code, clippy::all)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        world: "plugin",
+        path: "wit",
+        pub_export_macro: true,
+        export_macro_name: "__export_plugin_world",
+        default_bindings_module: "importhook_sdk::bindings",
+        runtime_path: "importhook_sdk::__private::wit_bindgen::rt",
+        additional_derives: [PartialEq],
+    });
+}
+
+pub use bindings::importhook::plugin::types::{
+    Application, Attribute, Decision, Job, Scalar, Value,
+};
+
+/// The WIT package version this SDK builds against.
+pub const INTERFACE_VERSION: &str = "0.1.0";
+
+/// A conflict strategy. The host creates a fresh instance for every call: nothing survives from
+/// one imported user to the next, so a strategy has no state.
+pub trait Strategy {
+    /// Decides what to change for one imported user. `request` already holds the changes of the
+    /// strategies that ran before this one. An `Err` fails this call; the host's `on_error`
+    /// policy for the plugin decides what happens, and the text is never sent to Okta.
+    fn transform(request: &Request, config: &Config) -> Result<Outcome, String>;
+}
+
+/// Exports a [`Strategy`] as the plugin's `importhook:plugin/strategy` implementation.
+///
+/// Call it once, at the top level of the plugin crate (`crate-type = ["cdylib", "rlib"]`). It
+/// expands to nothing on native targets, so `cargo test` runs the strategy as plain Rust.
+#[macro_export]
+macro_rules! export_strategy {
+    ($strategy:ty) => {
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            struct __ImporthookExport;
+            impl $crate::bindings::exports::importhook::plugin::strategy::Guest for __ImporthookExport {
+                fn transform(
+                    request: $crate::bindings::importhook::plugin::types::Request,
+                ) -> ::core::result::Result<$crate::bindings::importhook::plugin::types::Outcome, ::std::string::String> {
+                    $crate::__private::run::<$strategy>(request)
+                }
+            }
+            $crate::bindings::__export_plugin_world!(__ImporthookExport with_types_in $crate::bindings);
+        };
+    };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use wit_bindgen;
+
+    use crate::bindings::importhook::plugin::types;
+
+    /// Glue between the WIT export and a [`crate::Strategy`].
+    pub fn run<S: crate::Strategy>(request: types::Request) -> Result<types::Outcome, String> {
+        let request = crate::Request::from_wit(request);
+        let config = crate::Config::from_host();
+        S::transform(&request, &config).map(crate::Outcome::into_wit)
+    }
+}

@@ -1,0 +1,130 @@
+//! What a strategy returns: attribute updates, a decision and a note, built fluently.
+
+use crate::bindings::importhook::plugin::types;
+use crate::{Attribute, Decision, Value};
+
+/// The changes a strategy asks for. An empty outcome changes nothing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    app_user: Vec<Attribute>,
+    user: Vec<Attribute>,
+    decision: Option<Decision>,
+    note: Option<String>,
+}
+
+fn upsert(list: &mut Vec<Attribute>, name: &str, value: Value) {
+    match list.iter_mut().find(|a| a.name == name) {
+        Some(existing) => existing.value = value,
+        None => list.push(Attribute {
+            name: name.to_owned(),
+            value,
+        }),
+    }
+}
+
+impl Outcome {
+    /// An outcome that changes nothing.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets an attribute of the app user profile (`com.okta.appUser.profile.update`).
+    pub fn set_app_user(mut self, name: &str, value: impl Into<Value>) -> Self {
+        upsert(&mut self.app_user, name, value.into());
+        self
+    }
+
+    /// Sets an attribute of the Okta user profile (`com.okta.user.profile.update`).
+    pub fn set_user(mut self, name: &str, value: impl Into<Value>) -> Self {
+        upsert(&mut self.user, name, value.into());
+        self
+    }
+
+    /// Decides to create a new Okta user.
+    pub fn create_user(mut self) -> Self {
+        self.decision = Some(Decision::CreateUser);
+        self
+    }
+
+    /// Decides to link the imported user to the existing Okta user `user_id`.
+    pub fn link_user(mut self, user_id: impl Into<String>) -> Self {
+        self.decision = Some(Decision::LinkUser(user_id.into()));
+        self
+    }
+
+    /// Adds a short note to the host's per-plugin report. Never put personal data in it.
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.note = Some(note.into());
+        self
+    }
+
+    /// The app user update for `name`, if any.
+    pub fn app_user_update(&self, name: &str) -> Option<&Value> {
+        self.app_user
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| &a.value)
+    }
+
+    /// The Okta user update for `name`, if any.
+    pub fn user_update(&self, name: &str) -> Option<&Value> {
+        self.user.iter().find(|a| a.name == name).map(|a| &a.value)
+    }
+
+    /// All app user updates.
+    pub fn app_user_updates(&self) -> &[Attribute] {
+        &self.app_user
+    }
+
+    /// All Okta user updates.
+    pub fn user_updates(&self) -> &[Attribute] {
+        &self.user
+    }
+
+    /// The decision, if any.
+    pub fn decision(&self) -> Option<&Decision> {
+        self.decision.as_ref()
+    }
+
+    /// The note, if any.
+    pub fn note_text(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+
+    /// True when the outcome asks for nothing.
+    pub fn is_empty(&self) -> bool {
+        self.app_user.is_empty() && self.user.is_empty() && self.decision.is_none()
+    }
+
+    pub(crate) fn into_wit(self) -> types::Outcome {
+        types::Outcome {
+            app_user_updates: self.app_user,
+            user_updates: self.user,
+            decision: self.decision,
+            note: self.note,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_replaces_repeated_names_and_keeps_order() {
+        let outcome = Outcome::new()
+            .set_user("login", "a")
+            .set_user("email", "b")
+            .set_user("login", "c")
+            .set_app_user("n", 3i64)
+            .link_user("00u1")
+            .note("linked");
+        assert_eq!(outcome.user_updates().len(), 2);
+        assert_eq!(outcome.user_update("login"), Some(&Value::Text("c".into())));
+        assert_eq!(outcome.app_user_update("n"), Some(&Value::Integer(3)));
+        assert_eq!(outcome.decision(), Some(&Decision::LinkUser("00u1".into())));
+        assert_eq!(outcome.note_text(), Some("linked"));
+        assert!(!outcome.is_empty());
+        assert!(Outcome::new().note("x").is_empty());
+    }
+}
