@@ -367,6 +367,9 @@ impl Runtime {
             .secure_random(wasmtime_wasi::Deterministic::new(vec![0x5a; 32]))
             .insecure_random(wasmtime_wasi::Deterministic::new(vec![0xa5; 32]))
             .insecure_random_seed(0)
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
             .build();
         let state = CallState {
             wasi,

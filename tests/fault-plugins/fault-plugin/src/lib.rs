@@ -1,0 +1,65 @@
+//! A plugin that misbehaves on purpose, for the host's containment tests. Its manifest's
+//! `mode` picks the fault; `"when-asked"` misbehaves only for users whose app profile has
+//! `fault = "<mode>"`, and otherwise sets `appUser.touchedBy` to show it ran.
+
+use importhook_sdk::{Config, Outcome, Request, Strategy, Value, export_strategy};
+
+/// The strategy.
+pub struct Fault;
+
+export_strategy!(Fault);
+
+impl Strategy for Fault {
+    fn transform(request: &Request, config: &Config) -> Result<Outcome, String> {
+        let configured = config.text("mode").unwrap_or("ok");
+        let mode = match configured {
+            "when-asked" => request.app_user().text("fault").unwrap_or("ok"),
+            other => other,
+        };
+        misbehave(mode)
+    }
+}
+
+fn misbehave(mode: &str) -> Result<Outcome, String> {
+    match mode {
+        "loop" => {
+            let mut n: u64 = 0;
+            loop {
+                n = std::hint::black_box(n.wrapping_add(1));
+            }
+        }
+        "memory" => {
+            let mut hoard: Vec<Vec<u8>> = Vec::new();
+            loop {
+                hoard.push(std::hint::black_box(vec![1u8; 1 << 20]));
+            }
+        }
+        "trap" => std::process::abort(),
+        "panic" => panic!("fault plugin panicked on purpose"),
+        "error" => Err("fault plugin refused on purpose".to_owned()),
+        "empty-link" => Ok(Outcome::new().link_user("")),
+        "huge-value" => Ok(Outcome::new().set_user("nickName", "x".repeat(100 * 1024))),
+        "bad-json" => Ok(Outcome::new().set_user("nickName", Value::Json("{not json".to_owned()))),
+        _ => Ok(Outcome::new().set_app_user("touchedBy", "fault-plugin")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn harmless_modes_answer_natively() {
+        assert!(misbehave("error").is_err());
+        assert!(
+            misbehave("ok")
+                .expect("ok")
+                .app_user_update("touchedBy")
+                .is_some()
+        );
+        assert_eq!(
+            misbehave("empty-link").expect("ok").decision(),
+            Some(&importhook_sdk::Decision::LinkUser(String::new()))
+        );
+    }
+}

@@ -1,0 +1,328 @@
+//! End to end through the real binary: graceful shutdown on SIGTERM, start-up errors,
+//! `importhook try` and `importhook check`.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{PATH, SECRET, TempDir, okta_sample, plugins_folder};
+use rustls::pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const BIN: &str = env!("CARGO_BIN_EXE_importhook-e2e-server");
+
+fn importhook() -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .env_remove("IMPORTHOOK_SECRETS")
+        .env("RUST_LOG", "info");
+    command
+}
+
+/// Kills the child if the test fails half-way, so no server outlives its test.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn sigterm_lets_an_in_flight_request_finish() {
+    let dir = TempDir::new("sigterm");
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("cert");
+    std::fs::write(dir.path().join("cert.pem"), certified.cert.pem()).expect("cert");
+    std::fs::write(
+        dir.path().join("key.pem"),
+        certified.signing_key.serialize_pem(),
+    )
+    .expect("key");
+    let mut child = importhook()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--plugins",
+        ])
+        .arg(dir.path().join("no-plugins-here"))
+        .arg("--tls-cert")
+        .arg(dir.path().join("cert.pem"))
+        .arg("--tls-key")
+        .arg(dir.path().join("key.pem"))
+        .env("IMPORTHOOK_SECRETS", SECRET)
+        .env("IMPORTHOOK_PLUGINS", "")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn importhook");
+    // Configured-but-missing plugins folder is an error, so pass an empty one instead.
+    let status = child.wait().expect("exits");
+    assert!(
+        !status.success(),
+        "a configured plugins folder that does not exist must fail start-up"
+    );
+
+    std::fs::create_dir_all(dir.path().join("plugins")).expect("plugins dir");
+    let mut child = importhook()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--plugins",
+        ])
+        .arg(dir.path().join("plugins"))
+        .arg("--tls-cert")
+        .arg(dir.path().join("cert.pem"))
+        .arg("--tls-key")
+        .arg(dir.path().join("key.pem"))
+        .env("IMPORTHOOK_SECRETS", SECRET)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn importhook");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut child = KillOnDrop(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let addr = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("server starts");
+        if let Some(rest) = line.split("listen=").nth(1) {
+            break rest.split_whitespace().next().expect("addr").to_owned();
+        }
+    };
+
+    let config = common::client_config(
+        &CertificateDer::from(certified.cert.der().to_vec()),
+        &[&rustls::version::TLS13],
+    );
+    let tcp = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    let mut tls = tokio_rustls::TlsConnector::from(config)
+        .connect(ServerName::try_from("localhost").expect("name"), tcp)
+        .await
+        .expect("tls");
+    let body = serde_json::to_vec(&okta_sample()).expect("json");
+    let head = format!(
+        "POST {PATH} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\nauthorization: {SECRET}\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    tls.write_all(head.as_bytes()).await.expect("head");
+    tls.write_all(&body[..10]).await.expect("part of the body");
+    tls.flush().await.expect("flush");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let pid = child.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    // Wait until the server says it stopped accepting, then finish the request.
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("shutdown logged");
+        if line.contains("shutting down") {
+            break;
+        }
+    }
+    assert!(
+        tokio::net::TcpStream::connect(&addr).await.is_err(),
+        "new connections must be refused after SIGTERM"
+    );
+    tls.write_all(&body[10..]).await.expect("rest of the body");
+    let mut reply = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), tls.read_to_end(&mut reply))
+        .await
+        .expect("answered")
+        .ok();
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(reply.starts_with("HTTP/1.1 204"), "{reply}");
+    let status = child.0.wait().expect("exit");
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn bad_configuration_fails_before_binding_and_names_the_file_and_field() {
+    let dir = TempDir::new("badconfig");
+    let config = dir.path().join("importhook.toml");
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\nlog_format = \"yaml\"\n",
+    )
+    .expect("write");
+    let output = importhook()
+        .args(["serve", "--dev", "--config"])
+        .arg(&config)
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("importhook.toml") && stderr.contains("log_format"),
+        "{stderr}"
+    );
+
+    let output = importhook()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("tls_cert"));
+}
+
+fn write_request(dir: &TempDir, request: &serde_json::Value) -> std::path::PathBuf {
+    let path = dir.path().join("request.json");
+    std::fs::write(&path, serde_json::to_vec(request).expect("json")).expect("write");
+    path
+}
+
+#[test]
+fn try_prints_the_body_and_a_per_plugin_report() {
+    let plugins = plugins_folder(&[
+        ("10-normalize-login", "normalize-login", ""),
+        ("20-login-middle-name", "login-middle-name", ""),
+    ]);
+    let dir = TempDir::new("try");
+    let mut request = okta_sample();
+    request["data"]["appUser"]["profile"]["middleName"] = "Elizabeth".into();
+    request["data"]["user"]["profile"]["login"] = " Sally.Admin@Clouditude.net".into();
+    let file = write_request(&dir, &request);
+    let output = importhook()
+        .args(["try", "--plugins"])
+        .arg(plugins.path())
+        .arg("--request")
+        .arg(&file)
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let body: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is the JSON body");
+    assert_eq!(body["commands"][0]["type"], "com.okta.user.profile.update");
+    assert_eq!(
+        body["commands"][0]["value"]["login"],
+        "sally.elizabeth.admin@clouditude.net"
+    );
+    let report = String::from_utf8_lossy(&output.stderr);
+    for needle in [
+        "10-normalize-login",
+        "20-login-middle-name",
+        "instructions",
+        "peak mem",
+        "response: 200",
+    ] {
+        assert!(report.contains(needle), "{needle} missing from:\n{report}");
+    }
+    // Instructions are counted: a number, not a dash, on each plugin line.
+    let line = report
+        .lines()
+        .find(|l| l.starts_with("20-login-middle-name"))
+        .expect("plugin line");
+    let instructions: u64 = line
+        .split_whitespace()
+        .nth(3)
+        .expect("column")
+        .parse()
+        .expect("instructions counted");
+    assert!(instructions > 0);
+
+    // No conflict: nothing to change, nothing on stdout.
+    request["data"]["context"]["conflicts"] = serde_json::json!([]);
+    request["data"]["user"]["profile"]["login"] = "sally.admin@clouditude.net".into();
+    let file = write_request(&dir, &request);
+    let output = importhook()
+        .args(["try", "--plugins"])
+        .arg(plugins.path())
+        .arg("--request")
+        .arg(&file)
+        .output()
+        .expect("run");
+    assert!(output.status.success());
+    assert!(
+        output.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("204"));
+}
+
+#[test]
+fn check_accepts_good_plugins_and_names_what_is_wrong_with_bad_ones() {
+    let good = plugins_folder(&[("10-link", "link-single-match", "on_error = \"fail\"\n")]);
+    let output = importhook()
+        .args(["check", "--plugins"])
+        .arg(good.path())
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("10-link")
+            && stdout.contains("importhook:plugin@0.1.0")
+            && stdout.contains("on_error fail"),
+        "{stdout}"
+    );
+
+    let importing = plugins_folder(&[("10-net", "fault-import", "")]);
+    let output = importhook()
+        .args(["check", "--plugins"])
+        .arg(importing.path())
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("10-net.wasm") && stderr.contains("test:fault/net"),
+        "{stderr}"
+    );
+
+    let garbage = TempDir::new("garbage");
+    std::fs::write(garbage.path().join("10-junk.wasm"), b"\0asm not really").expect("write");
+    let output = importhook()
+        .args(["check", "--plugins"])
+        .arg(garbage.path())
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("10-junk.wasm") && stderr.contains("not a valid WebAssembly component"),
+        "{stderr}"
+    );
+
+    let bad_manifest = plugins_folder(&[("10-link", "link-single-match", "timeout_ms = 999999\n")]);
+    let output = importhook()
+        .args(["check", "--plugins"])
+        .arg(bad_manifest.path())
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("10-link.toml") && stderr.contains("timeout_ms"),
+        "{stderr}"
+    );
+}

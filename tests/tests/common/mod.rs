@@ -1,0 +1,334 @@
+//! Harness for the end-to-end tests: builds the real plugins for wasm32-wasip2, starts the real
+//! server on 127.0.0.1:0 with a fresh self-signed certificate, and talks to it over real TLS.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use bytes::Bytes;
+use http::{HeaderMap, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use importhook::app::App;
+use importhook::config::{ConfigLayer, Settings};
+use importhook::plugins::{PluginSet, Runtime};
+use rustls::pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+
+/// The hook secret every test server accepts.
+pub const SECRET: &str = "e2e-secret-Basic dGVzdDp0ZXN0";
+/// The hook path.
+pub const PATH: &str = "/okta/import";
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+/// The Okta request sample from the reference docs.
+pub fn okta_sample() -> serde_json::Value {
+    let path = workspace_root().join("host/tests/okta-samples/request-reference-docs.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("sample")).expect("json")
+}
+
+/// Builds the example and fault plugins for wasm32-wasip2 (once per test binary) and returns the
+/// folder holding the `.wasm` files.
+pub fn wasm_dir() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let root = workspace_root();
+        // A target folder of its own: the outer `cargo test` may hold the lock on `target/`.
+        let target = root.join("target/e2e-wasm");
+        let mut cargo = std::process::Command::new(env!("CARGO"));
+        cargo
+            .current_dir(&root)
+            .args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-wasip2",
+                "--target-dir",
+            ])
+            .arg(&target);
+        for package in [
+            "login-middle-name",
+            "normalize-login",
+            "link-single-match",
+            "fault-plugin",
+            "fault-import",
+        ] {
+            cargo.args(["-p", package]);
+        }
+        if std::env::var_os("CI").is_some() {
+            cargo.arg("--locked");
+        }
+        let status = cargo.status().expect("run cargo to build the wasm plugins");
+        assert!(
+            status.success(),
+            "building the wasm plugins failed (is the wasm32-wasip2 target installed?)"
+        );
+        target.join("wasm32-wasip2/release")
+    })
+}
+
+/// A temporary folder, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Self {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("importhook-e2e-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("temp dir");
+        Self(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A plugins folder: `(file stem, crate name, manifest text)`.
+pub fn plugins_folder(plugins: &[(&str, &str, &str)]) -> TempDir {
+    let dir = TempDir::new("plugins");
+    for (stem, crate_name, manifest) in plugins {
+        let wasm = wasm_dir().join(format!("{}.wasm", crate_name.replace('-', "_")));
+        std::fs::copy(&wasm, dir.path().join(format!("{stem}.wasm"))).expect("copy plugin");
+        if !manifest.is_empty() {
+            std::fs::write(dir.path().join(format!("{stem}.toml")), manifest).expect("manifest");
+        }
+    }
+    dir
+}
+
+/// One engine for the whole test binary, with a compile cache shared across runs.
+pub fn runtime() -> Arc<Runtime> {
+    static RUNTIME: OnceLock<Arc<Runtime>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            Runtime::new(Some(workspace_root().join("target/e2e-cache")), false).expect("runtime")
+        })
+        .clone()
+}
+
+/// A running server.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub admin: SocketAddr,
+    pub cert: CertificateDer<'static>,
+    pub app: Arc<App>,
+    pub tls: Arc<ArcSwap<rustls::ServerConfig>>,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// Starts a server with `layer` (listen addresses are forced to port 0) and the plugins of
+/// `plugins` (none when `None`).
+pub async fn start(mut layer: ConfigLayer, plugins: Option<&Path>) -> TestServer {
+    layer.listen = Some("127.0.0.1:0".into());
+    layer.admin_listen = Some("127.0.0.1:0".into());
+    let settings = Settings::resolve(&layer, None, Some(SECRET), true).expect("settings");
+    let tls = importhook::tls::load(&settings.tls).expect("tls");
+    let set = match plugins {
+        Some(dir) => PluginSet::load(runtime(), dir).expect("plugins load"),
+        None => PluginSet::empty(),
+    };
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .expect("bind");
+    let admin = tokio::net::TcpListener::bind(settings.admin_listen)
+        .await
+        .expect("bind admin");
+    let (addr, admin_addr) = (
+        listener.local_addr().expect("addr"),
+        admin.local_addr().expect("addr"),
+    );
+    let app = Arc::new(App::new(settings, Arc::new(set)));
+    let tls_config = Arc::new(ArcSwap::new(tls.config.clone()));
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(importhook::service::run(
+        app.clone(),
+        tls_config.clone(),
+        listener,
+        admin,
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
+    TestServer {
+        addr,
+        admin: admin_addr,
+        cert: tls.leaf_der,
+        app,
+        tls: tls_config,
+        stop: Some(stop_tx),
+        task,
+    }
+}
+
+/// A client configuration trusting `cert` for `localhost`, limited to `versions`.
+pub fn client_config(
+    cert: &CertificateDer<'static>,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.clone()).expect("trust the test certificate");
+    let mut config = rustls::ClientConfig::builder_with_provider(importhook::tls::provider())
+        .with_protocol_versions(versions)
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(config)
+}
+
+/// An HTTP reply.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {:?}", self.body))
+    }
+}
+
+impl TestServer {
+    /// A TLS connection (TLS 1.2 or 1.3).
+    pub async fn connect(&self) -> TlsStream<TcpStream> {
+        self.connect_with(client_config(
+            &self.cert,
+            &[&rustls::version::TLS13, &rustls::version::TLS12],
+        ))
+        .await
+        .expect("tls connect")
+    }
+
+    pub async fn connect_with(
+        &self,
+        config: Arc<rustls::ClientConfig>,
+    ) -> std::io::Result<TlsStream<TcpStream>> {
+        let tcp = TcpStream::connect(self.addr).await?;
+        TlsConnector::from(config)
+            .connect(ServerName::try_from("localhost").expect("name"), tcp)
+            .await
+    }
+
+    /// Sends one request on a new connection.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Reply {
+        let stream = self.connect().await;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .expect("http handshake");
+        tokio::spawn(connection);
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "localhost");
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let response = sender
+            .send_request(builder.body(Full::new(Bytes::from(body))).expect("request"))
+            .await
+            .expect("response");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// POSTs `body` to the hook with the right secret and content type.
+    pub async fn hook(&self, body: &serde_json::Value) -> Reply {
+        self.request(
+            "POST",
+            PATH,
+            &[
+                ("authorization", SECRET),
+                ("content-type", "application/json"),
+            ],
+            serde_json::to_vec(body).expect("json"),
+        )
+        .await
+    }
+
+    /// Writes raw bytes on a TLS connection and reads until the server closes it (or 5 s).
+    pub async fn raw(&self, bytes: &[u8]) -> Vec<u8> {
+        let mut stream = self.connect().await;
+        stream.write_all(bytes).await.expect("write");
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut out)).await;
+        out
+    }
+
+    /// GETs an admin path (plain HTTP).
+    pub async fn admin_get(&self, path: &str) -> (StatusCode, String) {
+        let tcp = TcpStream::connect(self.admin).await.expect("admin connect");
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+            .await
+            .expect("handshake");
+        tokio::spawn(connection);
+        let request = Request::builder()
+            .uri(path)
+            .header("host", "localhost")
+            .body(Full::new(Bytes::new()))
+            .expect("request");
+        let response = sender.send_request(request).await.expect("response");
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// Stops the server and waits for it to drain.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task
+            .await
+            .expect("server task")
+            .expect("server result");
+    }
+}

@@ -1,0 +1,334 @@
+//! End to end: the HTTPS endpoint and Okta's contract, with no plugins (pass-through).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{PATH, SECRET, okta_sample, start};
+use http::StatusCode;
+use importhook::config::ConfigLayer;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const JSON: (&str, &str) = ("content-type", "application/json");
+const AUTH: (&str, &str) = ("authorization", SECRET);
+
+#[tokio::test]
+async fn the_right_secret_gets_204_without_plugins() {
+    let server = start(ConfigLayer::default(), None).await;
+    let reply = server.hook(&okta_sample()).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    assert!(reply.body.is_empty());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn missing_wrong_or_duplicated_secrets_get_401() {
+    let server = start(ConfigLayer::default(), None).await;
+    let body = serde_json::to_vec(&okta_sample()).expect("json");
+    for headers in [
+        vec![JSON],
+        vec![JSON, ("authorization", "e2e-secret")],
+        vec![JSON, ("authorization", "Basic dGVzdDp0ZXN0")],
+        vec![JSON, AUTH, AUTH],
+    ] {
+        let reply = server.request("POST", PATH, &headers, body.clone()).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{headers:?}");
+        assert_eq!(reply.json()["error"]["errorSummary"], "unauthorized");
+        assert!(!String::from_utf8_lossy(&reply.body).contains("e2e-secret"));
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn unauthenticated_requests_are_answered_without_reading_the_body() {
+    let server = start(ConfigLayer::default(), None).await;
+    // Announces a body that never comes: only an answer that skips the body returns at once.
+    let head = format!(
+        "POST {PATH} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\nauthorization: wrong\r\ncontent-length: 1000\r\n\r\n"
+    );
+    let started = Instant::now();
+    let reply = server.raw(head.as_bytes()).await;
+    assert!(
+        String::from_utf8_lossy(&reply).starts_with("HTTP/1.1 401"),
+        "{}",
+        String::from_utf8_lossy(&reply)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "waited for a body: {:?}",
+        started.elapsed()
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_custom_header_carries_a_basic_auth_value_verbatim() {
+    let layer = ConfigLayer {
+        auth_header: Some("X-Okta-Hook-Secret".into()),
+        ..ConfigLayer::default()
+    };
+    let server = start(layer, None).await;
+    let body = serde_json::to_vec(&okta_sample()).expect("json");
+    let ok = server
+        .request(
+            "POST",
+            PATH,
+            &[JSON, ("x-okta-hook-secret", SECRET)],
+            body.clone(),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::NO_CONTENT);
+    let wrong_header = server.request("POST", PATH, &[JSON, AUTH], body).await;
+    assert_eq!(wrong_header.status, StatusCode::UNAUTHORIZED);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn routing_method_and_content_type_errors() {
+    let server = start(ConfigLayer::default(), None).await;
+    let body = serde_json::to_vec(&okta_sample()).expect("json");
+    let not_found = server
+        .request("POST", "/elsewhere", &[JSON, AUTH], body.clone())
+        .await;
+    assert_eq!(not_found.status, StatusCode::NOT_FOUND);
+    let get = server.request("GET", PATH, &[AUTH], Vec::new()).await;
+    assert_eq!(get.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        get.headers.get("allow").map(|v| v.as_bytes()),
+        Some(&b"POST"[..])
+    );
+    let text = server
+        .request(
+            "POST",
+            PATH,
+            &[("content-type", "text/plain"), AUTH],
+            body.clone(),
+        )
+        .await;
+    assert_eq!(text.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let gzip = server
+        .request(
+            "POST",
+            PATH,
+            &[JSON, AUTH, ("content-encoding", "gzip")],
+            body,
+        )
+        .await;
+    assert_eq!(gzip.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_get_413_declared_or_chunked() {
+    let layer = ConfigLayer {
+        max_body_bytes: Some(1024),
+        ..ConfigLayer::default()
+    };
+    let server = start(layer, None).await;
+    let declared = format!(
+        "POST {PATH} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\nauthorization: {SECRET}\r\ncontent-length: 5000\r\n\r\n"
+    );
+    let reply = server.raw(declared.as_bytes()).await;
+    assert!(
+        String::from_utf8_lossy(&reply).starts_with("HTTP/1.1 413"),
+        "{}",
+        String::from_utf8_lossy(&reply)
+    );
+
+    let mut chunked = format!(
+        "POST {PATH} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\nauthorization: {SECRET}\r\ntransfer-encoding: chunked\r\n\r\n"
+    )
+    .into_bytes();
+    for _ in 0..4 {
+        chunked.extend_from_slice(format!("{:x}\r\n{}\r\n", 512, "x".repeat(512)).as_bytes());
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let reply = server.raw(&chunked).await;
+    assert!(
+        String::from_utf8_lossy(&reply).starts_with("HTTP/1.1 413"),
+        "{}",
+        String::from_utf8_lossy(&reply)
+    );
+
+    let fits = server.hook(&okta_sample()).await;
+    assert_eq!(
+        fits.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "the sample is over 1 KiB too"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn bad_bodies_and_wrong_event_types_get_400_with_an_error_object() {
+    let server = start(ConfigLayer::default(), None).await;
+    let garbage = server
+        .request(
+            "POST",
+            PATH,
+            &[JSON, AUTH],
+            b"{\"eventId\": \"canary-value".to_vec(),
+        )
+        .await;
+    assert_eq!(garbage.status, StatusCode::BAD_REQUEST);
+    let summary = garbage.json()["error"]["errorSummary"]
+        .as_str()
+        .expect("summary")
+        .to_owned();
+    assert!(
+        summary.contains("not a valid Okta import hook request"),
+        "{summary}"
+    );
+    assert!(!summary.contains("canary"), "{summary}");
+
+    let mut wrong_type = okta_sample();
+    wrong_type["eventType"] = "com.okta.user.pre-registration".into();
+    let reply = server.hook(&wrong_type).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(
+        reply.json()["error"]["errorSummary"]
+            .as_str()
+            .expect("summary")
+            .contains("eventType")
+    );
+
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let layer_limit = server
+        .request("POST", PATH, &[JSON, AUTH], deep.into_bytes())
+        .await;
+    assert_eq!(layer_limit.status, StatusCode::BAD_REQUEST);
+    server.stop().await;
+}
+
+/// A TLS 1.1 ClientHello (no supported_versions extension): the server must refuse it.
+fn tls11_client_hello() -> Vec<u8> {
+    let mut hello = vec![0x03, 0x02]; // client_version TLS 1.1
+    hello.extend_from_slice(&[0x42; 32]); // random
+    hello.push(0); // session id
+    let suites: [u16; 4] = [0xc013, 0xc014, 0x002f, 0x0035]; // ECDHE/RSA CBC suites of TLS 1.1
+    hello.extend_from_slice(&((suites.len() * 2) as u16).to_be_bytes());
+    for suite in suites {
+        hello.extend_from_slice(&suite.to_be_bytes());
+    }
+    hello.extend_from_slice(&[1, 0]); // compression: null
+    let mut handshake = vec![0x01];
+    handshake.extend_from_slice(&(hello.len() as u32).to_be_bytes()[1..]);
+    handshake.extend_from_slice(&hello);
+    let mut record = vec![0x16, 0x03, 0x01];
+    record.extend_from_slice(&(handshake.len() as u16).to_be_bytes());
+    record.extend_from_slice(&handshake);
+    record
+}
+
+#[tokio::test]
+async fn tls_1_1_is_refused_and_1_2_and_1_3_are_accepted() {
+    let server = start(ConfigLayer::default(), None).await;
+    let mut tcp = TcpStream::connect(server.addr).await.expect("connect");
+    tcp.write_all(&tls11_client_hello()).await.expect("hello");
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut answer)).await;
+    assert_eq!(
+        answer.first(),
+        Some(&0x15),
+        "expected a TLS alert, got {answer:02x?}"
+    );
+    assert_eq!(
+        answer.get(5),
+        Some(&0x02),
+        "expected a fatal alert, got {answer:02x?}"
+    );
+
+    for version in [&rustls::version::TLS12, &rustls::version::TLS13] {
+        let config = common::client_config(&server.cert, &[version]);
+        let stream = server.connect_with(config).await.expect("handshake");
+        assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]));
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn silent_clients_are_closed_at_the_handshake_and_header_timeouts() {
+    let layer = ConfigLayer {
+        handshake_timeout_ms: Some(300),
+        header_timeout_ms: Some(300),
+        ..ConfigLayer::default()
+    };
+    let server = start(layer, None).await;
+    // Connects, never starts TLS.
+    let started = Instant::now();
+    let mut tcp = TcpStream::connect(server.addr).await.expect("connect");
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf))
+        .await
+        .expect("closed before 5 s");
+    assert_eq!(read.expect("read"), 0, "expected EOF");
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Completes TLS, never sends a request head.
+    let started = Instant::now();
+    let mut tls = server.connect().await;
+    let read = tokio::time::timeout(Duration::from_secs(5), tls.read(&mut buf))
+        .await
+        .expect("closed before 5 s");
+    assert!(
+        matches!(read, Ok(0) | Err(_)),
+        "expected the connection closed, got {read:?}"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Meanwhile a normal client is served.
+    assert_eq!(
+        server.hook(&okta_sample()).await.status,
+        StatusCode::NO_CONTENT
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn admin_reports_liveness_and_readiness() {
+    let server = start(ConfigLayer::default(), None).await;
+    assert_eq!(server.admin_get("/livez").await.0, StatusCode::OK);
+    assert_eq!(server.admin_get("/readyz").await.0, StatusCode::OK);
+    assert_eq!(server.admin_get("/nope").await.0, StatusCode::NOT_FOUND);
+    server.app.set_ready(false);
+    assert_eq!(
+        server.admin_get("/readyz").await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn connections_past_the_cap_are_closed_at_once() {
+    let layer = ConfigLayer {
+        max_connections: Some(2),
+        ..ConfigLayer::default()
+    };
+    let server = start(layer, None).await;
+    let _first = server.connect().await;
+    let _second = server.connect().await;
+    let mut third = TcpStream::connect(server.addr)
+        .await
+        .expect("tcp accept still happens");
+    let mut buf = [0u8; 8];
+    let read = tokio::time::timeout(Duration::from_secs(2), third.read(&mut buf))
+        .await
+        .expect("closed at once");
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    drop((_first, _second));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        server.hook(&okta_sample()).await.status,
+        StatusCode::NO_CONTENT
+    );
+    server.stop().await;
+}
