@@ -1,0 +1,167 @@
+//! End to end: misbehaving plugins (endless loop, memory bomb, trap, panic, error, invalid
+//! output) cost one plugin call, under `skip` and under `fail`, and never the process or
+//! another request.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{okta_sample, plugins_folder, start};
+use http::StatusCode;
+use importhook::config::ConfigLayer;
+
+const FAULTS: [(&str, &str); 8] = [
+    ("loop", "timeout"),
+    ("memory", "memory_exceeded"),
+    ("trap", "trap"),
+    ("panic", "panic"),
+    ("error", "plugin_error"),
+    ("empty-link", "invalid_output"),
+    ("huge-value", "invalid_output"),
+    ("bad-json", "invalid_output"),
+];
+
+fn manifest(on_error: &str, timeout_ms: u64) -> String {
+    format!(
+        "timeout_ms = {timeout_ms}\nmemory_mib = 16\non_error = \"{on_error}\"\n[config]\nmode = \"when-asked\"\n"
+    )
+}
+
+fn request(fault: &str) -> serde_json::Value {
+    let mut request = okta_sample();
+    request["data"]["appUser"]["profile"]["fault"] = fault.into();
+    request["data"]["appUser"]["profile"]["middleName"] = "Elizabeth".into();
+    request
+}
+
+#[tokio::test]
+async fn under_skip_a_failing_plugin_is_dropped_and_the_others_still_apply() {
+    let manifest = manifest("skip", 200);
+    let plugins = plugins_folder(&[
+        ("10-fault", "fault-plugin", &manifest),
+        ("20-login-middle-name", "login-middle-name", ""),
+    ]);
+    let server = start(ConfigLayer::default(), Some(plugins.path())).await;
+    for (fault, kind) in FAULTS {
+        let started = Instant::now();
+        let reply = server.hook(&request(fault)).await;
+        let elapsed = started.elapsed();
+        assert_eq!(reply.status, StatusCode::OK, "{fault}");
+        let body = reply.json();
+        assert_eq!(
+            body["commands"].as_array().map(Vec::len),
+            Some(1),
+            "{fault}: {body}"
+        );
+        assert_eq!(
+            body["commands"][0]["value"]["login"], "sally.elizabeth.admin@clouditude.net",
+            "{fault}"
+        );
+        assert_eq!(
+            body["debugContext"]["plugins"][0]["outcome"], kind,
+            "{fault}: {body}"
+        );
+        assert_eq!(
+            body["debugContext"]["plugins"][1]["outcome"], "ok",
+            "{fault}"
+        );
+        assert!(elapsed < Duration::from_secs(2), "{fault} took {elapsed:?}");
+    }
+    // The service is intact: 100 more requests, all served, with the fault plugin's own
+    // contribution back (it ran and set `touchedBy`).
+    for _ in 0..100 {
+        let reply = server.hook(&request("ok")).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        let body = reply.json();
+        assert_eq!(
+            body["commands"][0]["value"]["touchedBy"], "fault-plugin",
+            "{body}"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn under_fail_the_answer_names_the_plugin_and_the_failure_and_nothing_personal() {
+    let manifest = manifest("fail", 200);
+    let plugins = plugins_folder(&[
+        ("10-fault", "fault-plugin", &manifest),
+        ("20-login-middle-name", "login-middle-name", ""),
+    ]);
+    let server = start(ConfigLayer::default(), Some(plugins.path())).await;
+    for (fault, kind) in FAULTS {
+        let reply = server.hook(&request(fault)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{fault}");
+        let body = reply.json();
+        assert!(
+            body.get("commands").is_none(),
+            "{fault}: a failed pipeline sends no command: {body}"
+        );
+        let error = &body["error"];
+        assert_eq!(
+            error["errorSummary"],
+            format!("importhook plugin 10-fault failed: {kind}"),
+            "{fault}"
+        );
+        assert_eq!(error["errorCauses"][0]["location"], "10-fault");
+        let text = body.to_string();
+        for personal in [
+            "sally",
+            "Sally",
+            "Elizabeth",
+            "clouditude",
+            "administrator2",
+            "user221",
+        ] {
+            assert!(
+                !text.contains(personal),
+                "{fault}: personal data {personal:?} in {text}"
+            );
+        }
+    }
+    for _ in 0..100 {
+        assert_eq!(server.hook(&request("ok")).await.status, StatusCode::OK);
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_slow_plugin_on_one_request_does_not_delay_a_concurrent_fast_one() {
+    let manifest = manifest("skip", 1_500);
+    let plugins = plugins_folder(&[("10-fault", "fault-plugin", &manifest)]);
+    let server = std::sync::Arc::new(start(ConfigLayer::default(), Some(plugins.path())).await);
+    // Baseline latency of a fast request.
+    let started = Instant::now();
+    for _ in 0..5 {
+        assert_eq!(server.hook(&request("ok")).await.status, StatusCode::OK);
+    }
+    let baseline = started.elapsed() / 5;
+
+    let slow_server = server.clone();
+    let slow = tokio::spawn(async move {
+        let started = Instant::now();
+        let reply = slow_server.hook(&request("loop")).await;
+        (reply.status, started.elapsed())
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut worst = Duration::ZERO;
+    for _ in 0..10 {
+        let started = Instant::now();
+        assert_eq!(server.hook(&request("ok")).await.status, StatusCode::OK);
+        worst = worst.max(started.elapsed());
+    }
+    let (status, slow_elapsed) = slow.await.expect("slow request");
+    assert_eq!(
+        status,
+        StatusCode::NO_CONTENT,
+        "the looping plugin is skipped and changes nothing"
+    );
+    assert!(
+        slow_elapsed >= Duration::from_millis(1_400),
+        "the slow call ran to its deadline: {slow_elapsed:?}"
+    );
+    assert!(
+        worst < baseline + Duration::from_millis(500),
+        "fast requests were held up by the slow one: worst {worst:?}, baseline {baseline:?}"
+    );
+}

@@ -1,0 +1,154 @@
+//! End to end: Okta's samples through the real example strategies built for wasm32-wasip2,
+//! over TLS, and the merge rules between plugins.
+
+mod common;
+
+use common::{okta_sample, plugins_folder, start};
+use http::StatusCode;
+use importhook::config::ConfigLayer;
+use serde_json::json;
+
+const NORMALIZE: (&str, &str, &str) = ("10-normalize-login", "normalize-login", "");
+const MIDDLE: (&str, &str, &str) = ("20-login-middle-name", "login-middle-name", "");
+const LINK: (&str, &str, &str) = ("30-link-single-match", "link-single-match", "");
+
+fn commands(reply: &common::Reply) -> serde_json::Value {
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    reply.json()["commands"].clone()
+}
+
+#[tokio::test]
+async fn the_three_example_strategies_resolve_a_login_conflict() {
+    let plugins = plugins_folder(&[NORMALIZE, MIDDLE, LINK]);
+    let server = start(ConfigLayer::default(), Some(plugins.path())).await;
+
+    // Okta's reference request, with the middle name the guide's CSV would carry.
+    let mut request = okta_sample();
+    request["data"]["appUser"]["profile"]["middleName"] = "Elizabeth".into();
+    let reply = server.hook(&request).await;
+    assert_eq!(
+        commands(&reply),
+        json!([{"type": "com.okta.user.profile.update", "value": {"login": "sally.elizabeth.admin@clouditude.net"}}])
+    );
+    let debug = &reply.json()["debugContext"]["plugins"];
+    assert_eq!(debug.as_array().map(Vec::len), Some(3));
+    assert_eq!(debug[1]["name"], "20-login-middle-name");
+    assert_eq!(debug[1]["outcome"], "ok");
+    assert!(debug[1]["micros"].is_u64());
+
+    // Without a middle name and without a match, nothing changes: 204.
+    let reply = server.hook(&okta_sample()).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn later_plugins_see_earlier_changes_and_only_the_net_diff_is_sent() {
+    // normalize runs first, so middle-name infixes into the normalized login; the email is
+    // normalized too.
+    let plugins = plugins_folder(&[NORMALIZE, MIDDLE]);
+    let server = start(ConfigLayer::default(), Some(plugins.path())).await;
+    let mut request = okta_sample();
+    request["data"]["appUser"]["profile"]["middleName"] = "Élodie".into();
+    request["data"]["user"]["profile"]["login"] = " Sally.Admin@Clouditude.NET ".into();
+    request["data"]["user"]["profile"]["email"] = "SALLY.admin@clouditude.net".into();
+    let reply = server.hook(&request).await;
+    assert_eq!(
+        commands(&reply),
+        json!([{"type": "com.okta.user.profile.update", "value": {
+            "login": "sally.élodie.admin@clouditude.net",
+            "email": "sally.admin@clouditude.net"
+        }}])
+    );
+    server.stop().await;
+
+    // Reversed order: middle-name runs on the raw login, then normalize strips the accent it
+    // brought in. Later values win.
+    let reversed = plugins_folder(&[
+        ("10-login-middle-name", "login-middle-name", ""),
+        ("20-normalize-login", "normalize-login", ""),
+    ]);
+    let server = start(ConfigLayer::default(), Some(reversed.path())).await;
+    let reply = server.hook(&request).await;
+    assert_eq!(
+        commands(&reply)[0]["value"]["login"],
+        "sally.elodie.admin@clouditude.net"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_single_match_links_with_both_commands_and_several_matches_do_not() {
+    let plugins = plugins_folder(&[LINK]);
+    let server = start(ConfigLayer::default(), Some(plugins.path())).await;
+    let mut request = okta_sample();
+    request["data"]["context"]["matches"] = json!([{"id": "00uabc123", "profile": {}}]);
+    let reply = server.hook(&request).await;
+    assert_eq!(
+        commands(&reply),
+        json!([
+            {"type": "com.okta.action.update", "value": {"result": "LINK_USER"}},
+            {"type": "com.okta.user.update", "value": {"id": "00uabc123"}}
+        ])
+    );
+
+    request["data"]["context"]["matches"] = json!(["00u1", "00u2"]);
+    assert_eq!(server.hook(&request).await.status, StatusCode::NO_CONTENT);
+
+    // Okta already links to the single match: the action does not change, nothing is sent.
+    request["data"]["context"]["matches"] = json!(["00u1"]);
+    request["data"]["action"]["result"] = "LINK_USER".into();
+    request["data"]["user"]["id"] = "00u1".into();
+    assert_eq!(server.hook(&request).await.status, StatusCode::NO_CONTENT);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn plugin_configuration_comes_from_the_manifest() {
+    let manifest = "[config]\nmiddle_name_attribute = \"nickName\"\n";
+    let plugins = plugins_folder(&[("20-login-middle-name", "login-middle-name", manifest)]);
+    let server = start(ConfigLayer::default(), Some(plugins.path())).await;
+    let mut request = okta_sample();
+    request["data"]["appUser"]["profile"]["nickName"] = "Sal".into();
+    request["data"]["appUser"]["profile"]["middleName"] = "Elizabeth".into();
+    let reply = server.hook(&request).await;
+    assert_eq!(
+        commands(&reply)[0]["value"]["login"],
+        "sally.sal.admin@clouditude.net"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn every_okta_request_sample_goes_through_the_full_pipeline() {
+    let plugins = plugins_folder(&[NORMALIZE, MIDDLE, LINK]);
+    let server = start(ConfigLayer::default(), Some(plugins.path())).await;
+    let dir = common::workspace_root().join("host/tests/okta-samples");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).expect("samples") {
+        let path = entry.expect("entry").path();
+        if !path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("request-"))
+        {
+            continue;
+        }
+        let mut request: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+        request["data"]["appUser"]["profile"]["middleName"] = "Q".into();
+        let reply = server.hook(&request).await;
+        let login = commands(&reply)[0]["value"]["login"]
+            .as_str()
+            .expect("login")
+            .to_owned();
+        assert!(
+            login.starts_with("sally.q.admin@"),
+            "{}: {login}",
+            path.display()
+        );
+        seen += 1;
+    }
+    assert_eq!(seen, 2);
+    server.stop().await;
+}
