@@ -22,7 +22,7 @@ pub const SECRETS_ENV: &str = "IMPORTHOOK_SECRETS";
 #[derive(Debug, Default, Clone, clap::Args, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigLayer {
-    /// HTTPS address Okta calls [default: 0.0.0.0:8443]
+    /// HTTPS address Okta calls [default: 0.0.0.0:8443; 127.0.0.1:8443 with --dev]
     #[arg(long, env = "IMPORTHOOK_LISTEN", value_name = "ADDR")]
     pub listen: Option<String>,
     /// Admin address for /livez, /readyz [default: 127.0.0.1:9901]
@@ -205,7 +205,7 @@ impl Settings {
                 )
             })
         };
-        let listen = addr(&cli.listen, &file.listen, "listen", "0.0.0.0:8443")?;
+        let listen = addr(&cli.listen, &file.listen, "listen", if dev { "127.0.0.1:8443" } else { "0.0.0.0:8443" })?;
         let admin_listen = addr(
             &cli.admin_listen,
             &file.admin_listen,
@@ -406,7 +406,7 @@ mod tests {
     fn defaults_with_dev_mode() {
         let settings =
             Settings::resolve(&ConfigLayer::default(), None, None, true).expect("dev defaults");
-        assert_eq!(settings.listen.to_string(), "0.0.0.0:8443");
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:8443", "dev mode stays on loopback");
         assert_eq!(settings.admin_listen.to_string(), "127.0.0.1:9901");
         assert_eq!(settings.tls, TlsSource::SelfSigned);
         assert_eq!(settings.hook_path, "/okta/import");
