@@ -9,7 +9,7 @@ use arc_swap::ArcSwap;
 use clap::{Parser, Subcommand};
 
 use crate::app::App;
-use crate::config::{ConfigLayer, SECRETS_ENV, Settings, TlsSource};
+use crate::config::{ConfigLayer, LogFormat, SECRETS_ENV, Settings, TlsSource};
 use crate::plugins::{PluginSet, Runtime};
 
 /// Okta User Import Inline Hook running sandboxed WebAssembly conflict strategies.
@@ -74,8 +74,14 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve(*args),
-        Command::Try(args) => crate::tryout::run_try(&args.plugins, &args.request),
-        Command::Check(args) => check(args),
+        Command::Try(args) => {
+            crate::logging::init(LogFormat::Text);
+            crate::tryout::run_try(&args.plugins, &args.request)
+        }
+        Command::Check(args) => {
+            crate::logging::init(LogFormat::Text);
+            check(args)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

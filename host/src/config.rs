@@ -205,7 +205,13 @@ impl Settings {
                 )
             })
         };
-        let listen = addr(&cli.listen, &file.listen, "listen", if dev { "127.0.0.1:8443" } else { "0.0.0.0:8443" })?;
+        // Dev mode is for trying it locally: stay on loopback unless told otherwise.
+        let default_listen = if dev {
+            "127.0.0.1:8443"
+        } else {
+            "0.0.0.0:8443"
+        };
+        let listen = addr(&cli.listen, &file.listen, "listen", default_listen)?;
         let admin_listen = addr(
             &cli.admin_listen,
             &file.admin_listen,
@@ -406,7 +412,11 @@ mod tests {
     fn defaults_with_dev_mode() {
         let settings =
             Settings::resolve(&ConfigLayer::default(), None, None, true).expect("dev defaults");
-        assert_eq!(settings.listen.to_string(), "127.0.0.1:8443", "dev mode stays on loopback");
+        assert_eq!(
+            settings.listen.to_string(),
+            "127.0.0.1:8443",
+            "dev mode stays on loopback"
+        );
         assert_eq!(settings.admin_listen.to_string(), "127.0.0.1:9901");
         assert_eq!(settings.tls, TlsSource::SelfSigned);
         assert_eq!(settings.hook_path, "/okta/import");

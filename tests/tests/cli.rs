@@ -326,3 +326,39 @@ fn check_accepts_good_plugins_and_names_what_is_wrong_with_bad_ones() {
         "{stderr}"
     );
 }
+
+#[test]
+fn plugin_logs_are_tagged_truncated_and_capped() {
+    let plugins = plugins_folder(&[("10-fault", "fault-plugin", "[config]\nmode = \"log\"\n")]);
+    let dir = TempDir::new("log");
+    let file = write_request(&dir, &okta_sample());
+    let output = importhook()
+        .args(["try", "--plugins"])
+        .arg(plugins.path())
+        .arg("--request")
+        .arg(&file)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("fault plugin line"))
+        .collect();
+    assert_eq!(lines.len(), 32, "at most 32 lines per call:\n{stderr}");
+    assert!(
+        lines.iter().all(|l| l.contains("plugin=\"10-fault\"")),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines.iter().all(|l| l.len() < 1024 + 200),
+        "lines are truncated to 1 KiB: {}",
+        lines[0].len()
+    );
+}

@@ -39,6 +39,15 @@ fn misbehave(mode: &str) -> Result<Outcome, String> {
         "error" => Err("fault plugin refused on purpose".to_owned()),
         "empty-link" => Ok(Outcome::new().link_user("")),
         "huge-value" => Ok(Outcome::new().set_user("nickName", "x".repeat(100 * 1024))),
+        "log" => {
+            for line in 0..40 {
+                importhook_sdk::log::warn(&format!(
+                    "fault plugin line {line} {}",
+                    "x".repeat(2000)
+                ));
+            }
+            Ok(Outcome::new())
+        }
         "bad-json" => Ok(Outcome::new().set_user("nickName", Value::Json("{not json".to_owned()))),
         _ => Ok(Outcome::new().set_app_user("touchedBy", "fault-plugin")),
     }
