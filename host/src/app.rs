@@ -8,6 +8,7 @@ use arc_swap::ArcSwap;
 
 use crate::auth::SecretSet;
 use crate::config::Settings;
+use crate::oauth::OAuthVerifier;
 use crate::okta::{HookResponse, ImportRequest};
 use crate::plugins::PluginSet;
 
@@ -17,6 +18,7 @@ pub struct App {
     settings: Settings,
     secrets: ArcSwap<SecretSet>,
     plugins: ArcSwap<PluginSet>,
+    oauth: Option<Arc<OAuthVerifier>>,
     ready: AtomicBool,
 }
 
@@ -28,8 +30,20 @@ impl App {
             settings,
             secrets,
             plugins: ArcSwap::new(plugins),
+            oauth: None,
             ready: AtomicBool::new(false),
         }
+    }
+
+    /// Authenticates requests with OAuth bearer tokens instead of the shared secret.
+    pub fn with_oauth(mut self, verifier: Arc<OAuthVerifier>) -> Self {
+        self.oauth = Some(verifier);
+        self
+    }
+
+    /// The bearer-token verifier, in OAuth mode.
+    pub fn oauth(&self) -> Option<&OAuthVerifier> {
+        self.oauth.as_deref()
     }
 
     /// The validated settings.

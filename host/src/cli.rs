@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 use crate::app::App;
 use crate::config::{ConfigLayer, LogFormat, SECRETS_ENV, Settings, TlsSource};
+use crate::oauth::OAuthVerifier;
 use crate::plugins::{PluginSet, Runtime};
 
 /// Okta User Import Inline Hook running sandboxed WebAssembly conflict strategies.
@@ -132,12 +133,25 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             listen = %local,
             admin = %admin.local_addr()?,
             path = %settings.hook_path,
+            auth = if settings.oauth.is_some() { "oauth" } else { "header" },
             auth_header = %settings.secrets.header(),
             secrets = settings.secrets.len(),
             plugins = plugins.plugins().len(),
             "importhook serving"
         );
-        let app = Arc::new(App::new(settings, plugins));
+        let oauth = match settings.oauth.clone() {
+            Some(oauth) => {
+                let verifier = OAuthVerifier::new(oauth)?;
+                verifier.warm_up().await;
+                Some(Arc::new(verifier))
+            }
+            None => None,
+        };
+        let mut app = App::new(settings, plugins);
+        if let Some(verifier) = oauth {
+            app = app.with_oauth(verifier);
+        }
+        let app = Arc::new(app);
         crate::service::run(
             app,
             Arc::new(ArcSwap::new(tls.config)),

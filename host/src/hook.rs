@@ -66,6 +66,7 @@ struct Answer {
     response: Response<Full<Bytes>>,
     outcome: Outcome,
     event_id: Option<String>,
+    auth: Option<Authenticated>,
 }
 
 impl Answer {
@@ -80,6 +81,7 @@ impl Answer {
             response,
             outcome,
             event_id: None,
+            auth: None,
         }
     }
 
@@ -97,6 +99,7 @@ impl Answer {
             response,
             outcome: Outcome::NoChange,
             event_id: None,
+            auth: None,
         }
     }
 
@@ -123,6 +126,8 @@ where
         event_id = answer.event_id.as_deref().unwrap_or("-"),
         status = answer.response.status().as_u16(),
         outcome = answer.outcome.as_str(),
+        auth = answer.auth.as_ref().map_or("-", Authenticated::as_str),
+        kid = answer.auth.as_ref().map_or("-", Authenticated::key_id),
         latency_ms = latency.as_secs_f64() * 1000.0,
         "request"
     );
@@ -151,14 +156,22 @@ where
         return answer;
     }
     // Nothing about the body is looked at before the caller is authenticated.
-    if let Err(reason) = app.secrets().verify(request.headers()) {
-        tracing::debug!(%reason, "authentication failed");
-        return Answer::refuse(
-            StatusCode::UNAUTHORIZED,
-            Outcome::Unauthorized,
-            "unauthorized",
-        );
-    }
+    let auth = match authenticate(app, request.headers()).await {
+        Ok(auth) => auth,
+        Err(answer) => return answer,
+    };
+    let mut answer = serve_authenticated(app, request).await;
+    answer.auth = Some(auth);
+    answer
+}
+
+/// Everything after authentication: headers, body, parsing, the pipeline.
+async fn serve_authenticated<B>(app: &App, request: Request<B>) -> Answer
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let settings = app.settings();
     if let Some(refusal) = check_headers(request.headers(), settings.limits.max_body_bytes) {
         return refusal;
     }
@@ -194,6 +207,64 @@ where
     }
     let event_id = hook_request.event_id.clone();
     respond(app.transform(hook_request).await).with_event(event_id)
+}
+
+/// Who authenticated a request, for the request log line (never the secret or token).
+#[derive(Debug)]
+enum Authenticated {
+    Header,
+    OAuth(String),
+}
+
+impl Authenticated {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Header => "header",
+            Self::OAuth(_) => "oauth",
+        }
+    }
+
+    fn key_id(&self) -> &str {
+        match self {
+            Self::Header => "-",
+            Self::OAuth(kid) => kid,
+        }
+    }
+}
+
+async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Authenticated, Answer> {
+    let Some(verifier) = app.oauth() else {
+        return match app.secrets().verify(headers) {
+            Ok(()) => Ok(Authenticated::Header),
+            Err(reason) => {
+                tracing::debug!(%reason, "authentication failed");
+                Err(Answer::refuse(
+                    StatusCode::UNAUTHORIZED,
+                    Outcome::Unauthorized,
+                    "unauthorized",
+                ))
+            }
+        };
+    };
+    match verifier.verify(headers).await {
+        Ok(kid) => {
+            tracing::debug!(auth = "oauth", kid = %kid, "bearer token accepted");
+            Ok(Authenticated::OAuth(kid))
+        }
+        Err(reason) => {
+            tracing::info!(auth = "oauth", %reason, "bearer token refused");
+            let mut answer = Answer::refuse(
+                StatusCode::UNAUTHORIZED,
+                Outcome::Unauthorized,
+                "unauthorized",
+            );
+            answer.response.headers_mut().insert(
+                http::header::WWW_AUTHENTICATE,
+                http::HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
+            Err(answer)
+        }
+    }
 }
 
 /// Turns the pipeline's response into HTTP, enforcing Okta's rules once more on the way out.

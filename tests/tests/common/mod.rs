@@ -161,7 +161,19 @@ pub async fn start(mut layer: ConfigLayer, plugins: Option<&Path>) -> TestServer
         listener.local_addr().expect("addr"),
         admin.local_addr().expect("addr"),
     );
-    let app = Arc::new(App::new(settings, Arc::new(set)));
+    let oauth = match settings.oauth.clone() {
+        Some(oauth) => {
+            let verifier = importhook::oauth::OAuthVerifier::new(oauth).expect("oauth verifier");
+            verifier.warm_up().await;
+            Some(Arc::new(verifier))
+        }
+        None => None,
+    };
+    let mut app = App::new(settings, Arc::new(set));
+    if let Some(verifier) = oauth {
+        app = app.with_oauth(verifier);
+    }
+    let app = Arc::new(app);
     let tls_config = Arc::new(ArcSwap::new(tls.config.clone()));
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(importhook::service::run(
