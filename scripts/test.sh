@@ -1,7 +1,16 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests of the host, SDK and example strategies (native), and the
 # end-to-end suite (real TLS on 127.0.0.1:0, real plugins built for wasm32-wasip2 by the harness).
+# Ends with one summary line over all test binaries: "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || true
-exec cargo test --workspace --locked "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+cargo test --workspace --locked "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+awk '/^test result:/ { for (i = 2; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
+     END { printf "%d passed, %d failed\n", p, f }' "$log"
+exit "$status"

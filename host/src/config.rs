@@ -203,6 +203,17 @@ impl Origin<'_> {
     }
 }
 
+impl Origin<'_> {
+    /// Names a key that is missing: the file field (if a file is used) and the flag/env var.
+    fn missing(&self, field: &str) -> String {
+        let cli = self.name(true, field);
+        match self.file {
+            Some(file) => format!("config file {}: field `{field}` (or {cli})", file.display()),
+            None => format!("{cli} (or field `{field}` of the config file)"),
+        }
+    }
+}
+
 /// Picks the CLI/env value over the file value, remembering which one won.
 fn pick<T: Clone>(cli: &Option<T>, file: &Option<T>) -> Option<(T, bool)> {
     match (cli, file) {
@@ -432,14 +443,14 @@ fn resolve_oauth(
             .ok_or_else(|| {
                 anyhow::anyhow!(
                     "{}: required with auth_mode = \"oauth\"",
-                    origin.name(true, field)
+                    origin.missing(field)
                 )
             })
     };
     let (issuer, from_cli) = pick(&cli.oauth_issuer, &file.oauth_issuer).ok_or_else(|| {
         anyhow::anyhow!(
             "{}: required with auth_mode = \"oauth\"",
-            origin.name(true, "oauth_issuer")
+            origin.missing("oauth_issuer")
         )
     })?;
     crate::oauth::check_issuer(&issuer)
