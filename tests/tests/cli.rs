@@ -41,51 +41,36 @@ async fn sigterm_lets_an_in_flight_request_finish() {
         certified.signing_key.serialize_pem(),
     )
     .expect("key");
-    let mut child = importhook()
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--admin-listen",
-            "127.0.0.1:0",
-            "--plugins",
-        ])
-        .arg(dir.path().join("no-plugins-here"))
-        .arg("--tls-cert")
-        .arg(dir.path().join("cert.pem"))
-        .arg("--tls-key")
-        .arg(dir.path().join("key.pem"))
-        .env("IMPORTHOOK_SECRETS", SECRET)
-        .env("IMPORTHOOK_PLUGINS", "")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn importhook");
-    // Configured-but-missing plugins folder is an error, so pass an empty one instead.
-    let status = child.wait().expect("exits");
+    // `serve` with the test certificate and the plugins folder `plugins`, logs on a pipe.
+    let serve = |plugins: &str| {
+        importhook()
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--admin-listen",
+                "127.0.0.1:0",
+                "--plugins",
+            ])
+            .arg(dir.path().join(plugins))
+            .arg("--tls-cert")
+            .arg(dir.path().join("cert.pem"))
+            .arg("--tls-key")
+            .arg(dir.path().join("key.pem"))
+            .env("IMPORTHOOK_SECRETS", SECRET)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn importhook")
+    };
+    // A configured plugins folder that does not exist fails start-up.
+    let status = serve("no-plugins-here").wait().expect("exits");
     assert!(
         !status.success(),
         "a configured plugins folder that does not exist must fail start-up"
     );
 
     std::fs::create_dir_all(dir.path().join("plugins")).expect("plugins dir");
-    let mut child = importhook()
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--admin-listen",
-            "127.0.0.1:0",
-            "--plugins",
-        ])
-        .arg(dir.path().join("plugins"))
-        .arg("--tls-cert")
-        .arg(dir.path().join("cert.pem"))
-        .arg("--tls-key")
-        .arg(dir.path().join("key.pem"))
-        .env("IMPORTHOOK_SECRETS", SECRET)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn importhook");
+    let mut child = serve("plugins");
     let stderr = child.stderr.take().expect("stderr");
     let mut child = KillOnDrop(child);
     let (tx, rx) = std::sync::mpsc::channel();

@@ -129,6 +129,31 @@ pub fn runtime() -> Arc<Runtime> {
         .clone()
 }
 
+/// Sends `request` as the only request of a new HTTP/1.1 connection over `io`.
+async fn send<IO>(io: IO, request: Request<Full<Bytes>>) -> Reply
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        .await
+        .expect("http handshake");
+    tokio::spawn(connection);
+    let response = sender.send_request(request).await.expect("response");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
 /// A running server.
 pub struct TestServer {
     pub addr: SocketAddr,
