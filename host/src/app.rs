@@ -19,6 +19,7 @@ pub struct App {
     secrets: ArcSwap<SecretSet>,
     plugins: ArcSwap<PluginSet>,
     oauth: Option<Arc<OAuthVerifier>>,
+    in_flight: tokio::sync::Semaphore,
     ready: AtomicBool,
 }
 
@@ -26,7 +27,9 @@ impl App {
     /// State for `settings`, serving `plugins`; not ready until [`App::set_ready`].
     pub fn new(settings: Settings, plugins: Arc<PluginSet>) -> Self {
         let secrets = ArcSwap::from_pointee(settings.secrets.clone());
+        let in_flight = tokio::sync::Semaphore::new(settings.limits.max_in_flight);
         Self {
+            in_flight,
             settings,
             secrets,
             plugins: ArcSwap::new(plugins),
@@ -71,9 +74,23 @@ impl App {
         self.plugins.store(plugins);
     }
 
-    /// Runs the plugin pipeline on one request.
-    pub async fn transform(&self, request: ImportRequest) -> HookResponse {
-        self.plugins().transform(request).await
+    /// Runs the plugin pipeline on one request; `None` when `deadline` came first.
+    pub async fn transform(
+        &self,
+        request: ImportRequest,
+        deadline: std::time::Instant,
+    ) -> Option<HookResponse> {
+        let run = self.plugins().transform(request, deadline);
+        // Also bounds the wait for a free plugin slot.
+        tokio::time::timeout_at(deadline.into(), run)
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Admits one more request, or `None` when `max_in_flight` are already being served.
+    pub fn admit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.in_flight.try_acquire().ok()
     }
 
     /// Marks the service ready (listener bound, plugins loaded).

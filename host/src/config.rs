@@ -68,6 +68,15 @@ pub struct ConfigLayer {
     /// Deadline to receive a request's body [default: 5000]
     #[arg(long, env = "IMPORTHOOK_BODY_TIMEOUT_MS", value_name = "MS")]
     pub body_timeout_ms: Option<u64>,
+    /// Overall deadline of one request; keep it well under Okta's 3 s [default: 2000]
+    #[arg(long, env = "IMPORTHOOK_REQUEST_TIMEOUT_MS", value_name = "MS")]
+    pub request_timeout_ms: Option<u64>,
+    /// Answer at the deadline: `pass` (204, Okta goes on as planned) or `error` [default: pass]
+    #[arg(long, env = "IMPORTHOOK_ON_TIMEOUT", value_name = "POLICY")]
+    pub on_timeout: Option<String>,
+    /// Most requests served at once; past it `503` with `Retry-After` at once [default: 256]
+    #[arg(long, env = "IMPORTHOOK_MAX_IN_FLIGHT", value_name = "N")]
+    pub max_in_flight: Option<u64>,
     /// Authentication: `header` (shared secret) or `oauth` (Okta OAuth 2.0 bearer token) [default: header]
     #[arg(long, env = "IMPORTHOOK_AUTH_MODE", value_name = "MODE")]
     pub auth_mode: Option<String>,
@@ -138,6 +147,21 @@ pub struct Limits {
     pub body_timeout: Duration,
     /// Graceful shutdown deadline.
     pub drain_timeout: Duration,
+    /// Overall deadline of one request.
+    pub request_timeout: Duration,
+    /// What the request deadline answers.
+    pub on_timeout: OnTimeout,
+    /// Most requests served at once.
+    pub max_in_flight: usize,
+}
+
+/// What a request that reaches its deadline answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnTimeout {
+    /// `204`: Okta goes on with its default action.
+    Pass,
+    /// An `error` object.
+    Error,
 }
 
 impl Default for Limits {
@@ -149,6 +173,9 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(5),
             body_timeout: Duration::from_secs(5),
             drain_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(2),
+            on_timeout: OnTimeout::Pass,
+            max_in_flight: 256,
         }
     }
 }
@@ -413,7 +440,36 @@ impl Settings {
                 "drain_timeout_ms",
                 defaults.drain_timeout,
             )?,
+            request_timeout: millis(
+                &cli.request_timeout_ms,
+                &file.request_timeout_ms,
+                "request_timeout_ms",
+                defaults.request_timeout,
+            )?,
+            on_timeout: match pick(&cli.on_timeout, &file.on_timeout) {
+                None => defaults.on_timeout,
+                Some((policy, _)) if policy == "pass" => OnTimeout::Pass,
+                Some((policy, _)) if policy == "error" => OnTimeout::Error,
+                Some((other, from_cli)) => {
+                    bail!(
+                        "{}: `{other}` is not one of pass, error",
+                        origin.name(from_cli, "on_timeout")
+                    )
+                }
+            },
+            max_in_flight: positive(
+                &cli.max_in_flight,
+                &file.max_in_flight,
+                "max_in_flight",
+                defaults.max_in_flight as u64,
+            )? as usize,
         };
+        if limits.request_timeout >= Duration::from_secs(3) {
+            tracing::warn!(
+                request_timeout_ms = limits.request_timeout.as_millis() as u64,
+                "request_timeout_ms is not below Okta's 3 s timeout: Okta may give up first and retry"
+            );
+        }
 
         Ok(Self {
             listen,
@@ -563,6 +619,9 @@ mod tests {
             ("auth_header = \"bad header\"", "field `auth_header`"),
             ("log_format = \"xml\"", "field `log_format`"),
             ("max_body_bytes = 0", "field `max_body_bytes`"),
+            ("request_timeout_ms = 0", "field `request_timeout_ms`"),
+            ("on_timeout = \"retry\"", "field `on_timeout`"),
+            ("max_in_flight = 0", "field `max_in_flight`"),
             ("tls_cert = \"c.pem\"", "field `tls_key`"),
             (
                 "secret_file = \"/nonexistent/secret\"",

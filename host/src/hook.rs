@@ -12,6 +12,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Body;
 
 use crate::app::App;
+use crate::config::OnTimeout;
 use crate::okta::{EVENT_TYPE, HookResponse, ImportRequest};
 
 /// How a request ended, for logs and metrics.
@@ -39,6 +40,10 @@ pub enum Outcome {
     BodyTimeout,
     /// `500`: the service could not build a valid answer.
     Internal,
+    /// The request deadline came before the pipeline finished.
+    DeadlinePassed,
+    /// `503`: too many requests in flight.
+    Overloaded,
 }
 
 impl Outcome {
@@ -56,6 +61,8 @@ impl Outcome {
             Self::PayloadTooLarge => "payload_too_large",
             Self::BodyTimeout => "body_timeout",
             Self::Internal => "internal_error",
+            Self::DeadlinePassed => "deadline_passed",
+            Self::Overloaded => "overloaded",
         }
     }
 }
@@ -119,7 +126,8 @@ where
 {
     let started = Instant::now();
     let request_id = REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let answer = route(&app, request).await;
+    let deadline = started + app.settings().limits.request_timeout;
+    let answer = route(&app, request, deadline).await;
     let latency = started.elapsed();
     tracing::info!(
         request_id,
@@ -134,7 +142,7 @@ where
     answer.response
 }
 
-async fn route<B>(app: &App, request: Request<B>) -> Answer
+async fn route<B>(app: &App, request: Request<B>, deadline: Instant) -> Answer
 where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
@@ -160,13 +168,27 @@ where
         Ok(auth) => auth,
         Err(answer) => return answer,
     };
-    let mut answer = serve_authenticated(app, request).await;
+    // Shed load at once rather than queue into Okta's timeout: Okta retries once.
+    let Some(_admitted) = app.admit() else {
+        let mut answer = Answer::refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Outcome::Overloaded,
+            "importhook is overloaded",
+        );
+        answer.response.headers_mut().insert(
+            http::header::RETRY_AFTER,
+            http::HeaderValue::from_static("1"),
+        );
+        answer.auth = Some(auth);
+        return answer;
+    };
+    let mut answer = serve_authenticated(app, request, deadline).await;
     answer.auth = Some(auth);
     answer
 }
 
 /// Everything after authentication: headers, body, parsing, the pipeline.
-async fn serve_authenticated<B>(app: &App, request: Request<B>) -> Answer
+async fn serve_authenticated<B>(app: &App, request: Request<B>, deadline: Instant) -> Answer
 where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
@@ -206,7 +228,10 @@ where
         .with_event(hook_request.event_id);
     }
     let event_id = hook_request.event_id.clone();
-    respond(app.transform(hook_request).await).with_event(event_id)
+    match app.transform(hook_request, deadline).await {
+        Some(response) => respond(response).with_event(event_id),
+        None => deadline_passed(settings.limits.on_timeout).with_event(event_id),
+    }
 }
 
 /// Who authenticated a request, for the request log line (never the secret or token).
@@ -287,6 +312,22 @@ fn respond(response: HookResponse) -> Answer {
                 serde_json::to_vec(&HookResponse::error(summary, Vec::new())).unwrap_or_default();
             Answer::json(StatusCode::OK, Outcome::Internal, body)
         }
+    }
+}
+
+/// The answer when the request deadline comes first: never later than the deadline.
+fn deadline_passed(policy: OnTimeout) -> Answer {
+    tracing::warn!("request deadline reached before the plugins finished");
+    match policy {
+        OnTimeout::Pass => Answer {
+            outcome: Outcome::DeadlinePassed,
+            ..Answer::no_content()
+        },
+        OnTimeout::Error => Answer::refuse(
+            StatusCode::OK,
+            Outcome::DeadlinePassed,
+            "importhook did not finish within its request deadline",
+        ),
     }
 }
 

@@ -8,7 +8,7 @@ mod runtime;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde_json::{Map, Value as Json, json};
@@ -81,6 +81,8 @@ pub struct PipelineRun {
     pub response: HookResponse,
     /// One report per plugin that ran.
     pub reports: Vec<PluginReport>,
+    /// The request's deadline came before the pipeline finished; `response` is meaningless.
+    pub deadline_passed: bool,
 }
 
 /// An immutable, loaded set of plugins.
@@ -129,37 +131,79 @@ impl PluginSet {
         &self.plugins
     }
 
-    /// Runs the pipeline on `request` off the async reactor, and returns Okta's response.
-    pub async fn transform(self: Arc<Self>, request: ImportRequest) -> HookResponse {
+    /// Runs the pipeline on `request` off the async reactor, and returns Okta's response, or
+    /// `None` when `deadline` came first. No plugin call outlives the deadline: each call's
+    /// own deadline is cut to the time left.
+    pub async fn transform(
+        self: Arc<Self>,
+        request: ImportRequest,
+        deadline: Instant,
+    ) -> Option<HookResponse> {
         if self.plugins.is_empty() {
-            return HookResponse::default();
+            return Some(HookResponse::default());
         }
         let Ok(_permit) = self.permits.clone().acquire_owned().await else {
-            return HookResponse::error("importhook is shutting down", Vec::new());
+            return Some(HookResponse::error(
+                "importhook is shutting down",
+                Vec::new(),
+            ));
         };
         let set = self.clone();
-        match tokio::task::spawn_blocking(move || set.run(&request)).await {
-            Ok(run) => run.response,
+        match tokio::task::spawn_blocking(move || set.run(&request, Some(deadline))).await {
+            Ok(run) if run.deadline_passed => None,
+            Ok(run) => Some(run.response),
             Err(e) => {
                 tracing::error!(error = %e, "plugin pipeline task failed");
-                HookResponse::error("importhook failed to run its plugins", Vec::new())
+                Some(HookResponse::error(
+                    "importhook failed to run its plugins",
+                    Vec::new(),
+                ))
             }
         }
     }
 
-    /// Runs every plugin in order on `request` (blocking), applying the merge rules.
-    pub fn run(&self, request: &ImportRequest) -> PipelineRun {
+    /// Runs every plugin in order on `request` (blocking), applying the merge rules, and stops
+    /// at `deadline` if one is given.
+    pub fn run(&self, request: &ImportRequest, deadline: Option<Instant>) -> PipelineRun {
         let mut working = Working::from_request(request);
         let mut reports = Vec::with_capacity(self.plugins.len());
         let Some(runtime) = &self.runtime else {
             return PipelineRun {
                 response: working.response(request),
                 reports,
+                deadline_passed: false,
             };
         };
         for plugin in &self.plugins {
+            let own = plugin.callable.timeout;
+            let timeout = match deadline {
+                None => own,
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return PipelineRun {
+                            response: HookResponse::default(),
+                            reports,
+                            deadline_passed: true,
+                        };
+                    }
+                    left.min(own)
+                }
+            };
             let input = wit_request(request, &working);
-            let (result, stats) = runtime.call(&plugin.callable, &input);
+            let (result, stats) = runtime.call(&plugin.callable, &input, timeout);
+            if timeout < own && matches!(result, Err(FailureKind::Timeout)) {
+                // Cut short by the request's deadline, not by its own: not the plugin's failure.
+                tracing::warn!(
+                    plugin = plugin.name(),
+                    "request deadline reached during a plugin call"
+                );
+                return PipelineRun {
+                    response: HookResponse::default(),
+                    reports,
+                    deadline_passed: true,
+                };
+            }
             let (input_bytes, output_bytes) = if runtime.is_metered() {
                 (
                     request_size(&input),
@@ -215,7 +259,11 @@ impl PluginSet {
                     if plugin.manifest.on_error == OnError::Fail {
                         let mut response = failure_response(plugin.name(), kind);
                         response.debug_context = Some(debug_context(&reports));
-                        return PipelineRun { response, reports };
+                        return PipelineRun {
+                            response,
+                            reports,
+                            deadline_passed: false,
+                        };
                     }
                 }
             }
@@ -224,7 +272,11 @@ impl PluginSet {
         if !response.is_no_change() {
             response.debug_context = Some(debug_context(&reports));
         }
-        PipelineRun { response, reports }
+        PipelineRun {
+            response,
+            reports,
+            deadline_passed: false,
+        }
     }
 }
 

@@ -356,10 +356,19 @@ impl Runtime {
     }
 
     fn store(&self, callable: &Callable) -> Store<CallState> {
-        self.store_with_stderr(callable, MemoryOutputPipe::new(STDERR_CAPTURE_BYTES))
+        self.store_with_stderr(
+            callable,
+            MemoryOutputPipe::new(STDERR_CAPTURE_BYTES),
+            callable.timeout,
+        )
     }
 
-    fn store_with_stderr(&self, callable: &Callable, stderr: MemoryOutputPipe) -> Store<CallState> {
+    fn store_with_stderr(
+        &self,
+        callable: &Callable,
+        stderr: MemoryOutputPipe,
+        timeout: Duration,
+    ) -> Store<CallState> {
         let wasi = WasiCtx::builder()
             .stderr(stderr)
             .wall_clock(FrozenClock)
@@ -384,11 +393,7 @@ impl Runtime {
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
-        let ticks = callable
-            .timeout
-            .as_millis()
-            .div_ceil(EPOCH_TICK.as_millis()) as u64
-            + 1;
+        let ticks = timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()) as u64 + 1;
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
         if self.metered {
@@ -397,18 +402,20 @@ impl Runtime {
         store
     }
 
-    /// Calls the plugin's `transform` in a fresh instance. Blocks for at most its deadline.
+    /// Calls the plugin's `transform` in a fresh instance. Blocks for at most `timeout` (the
+    /// plugin's own deadline, or less when the request's deadline is nearer).
     pub fn call(
         &self,
         callable: &Callable,
         request: &types::Request,
+        timeout: Duration,
     ) -> (
         Result<Result<types::Outcome, String>, FailureKind>,
         CallStats,
     ) {
         let started = Instant::now();
         let stderr = MemoryOutputPipe::new(STDERR_CAPTURE_BYTES);
-        let mut store = self.store_with_stderr(callable, stderr.clone());
+        let mut store = self.store_with_stderr(callable, stderr.clone(), timeout);
         let result = match callable.pre.instantiate(&mut store) {
             Err(e) => Err(classify(&e, &store, &stderr).unwrap_or(FailureKind::Instantiate)),
             Ok(instance) => instance
