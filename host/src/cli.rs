@@ -107,9 +107,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let settings = settings_from(&args)?;
     crate::logging::init(settings.log_format);
     let tls = crate::tls::load(&settings.tls)?;
-    let runtime = Runtime::new(Some(settings.cache_dir.clone()), false)?;
+    let wasm = Runtime::new(Some(settings.cache_dir.clone()), false)?;
     let plugins = Arc::new(load_plugins(
-        runtime,
+        wasm.clone(),
         &settings.plugins_dir,
         args.layer.plugins.is_some() || args.config.is_some(),
     )?);
@@ -152,14 +152,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             app = app.with_oauth(verifier);
         }
         let app = Arc::new(app);
-        crate::service::run(
-            app,
-            Arc::new(ArcSwap::new(tls.config)),
-            listener,
-            admin,
-            shutdown_signal(),
-        )
-        .await
+        let tls = Arc::new(ArcSwap::new(tls.config));
+        tokio::spawn(crate::reload::Reloader::new(app.clone(), tls.clone(), wasm).on_sighup());
+        crate::service::run(app, tls, listener, admin, shutdown_signal()).await
     })
 }
 

@@ -11,6 +11,7 @@ pub mod logging;
 pub mod oauth;
 pub mod okta;
 pub mod plugins;
+pub mod reload;
 pub mod server;
 pub mod service;
 pub mod tls;

@@ -170,6 +170,9 @@ pub struct TestServer {
 pub async fn start(mut layer: ConfigLayer, plugins: Option<&Path>) -> TestServer {
     layer.listen = Some("127.0.0.1:0".into());
     layer.admin_listen = Some("127.0.0.1:0".into());
+    if let Some(dir) = plugins {
+        layer.plugins = Some(dir.to_path_buf());
+    }
     let settings = Settings::resolve(&layer, None, Some(SECRET), true).expect("settings");
     let tls = importhook::tls::load(&settings.tls).expect("tls");
     let set = match plugins {

@@ -1,0 +1,240 @@
+//! End to end: reloading plugins, certificate and secrets in a running server, under
+//! concurrent load, with no failed request; broken plugins are refused and the last good set
+//! keeps serving.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::{PATH, TempDir, okta_sample, plugins_folder, start};
+use http::StatusCode;
+use importhook::config::ConfigLayer;
+use importhook::reload::Reloader;
+use rustls::pki_types::CertificateDer;
+
+fn reloader(server: &common::TestServer) -> Reloader {
+    Reloader::new(server.app.clone(), server.tls.clone(), common::runtime())
+}
+
+async fn reload(reloader: &Reloader) -> importhook::reload::ReloadReport {
+    let reloader = reloader.clone();
+    tokio::task::spawn_blocking(move || reloader.reload())
+        .await
+        .expect("reload")
+}
+
+fn request() -> serde_json::Value {
+    let mut request = okta_sample();
+    request["data"]["appUser"]["profile"]["middleName"] = "Elizabeth".into();
+    request
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugin_reloads_under_load_lose_no_request_and_broken_sets_are_refused() {
+    let folder = plugins_folder(&[("30-link-single-match", "link-single-match", "")]);
+    let server = Arc::new(start(ConfigLayer::default(), Some(folder.path())).await);
+    let reloader = reloader(&server);
+
+    // Load: four clients hammering until told to stop, counting anything but 200/204.
+    let (stop, failures, served) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        let (server, stop, failures, served) = (
+            server.clone(),
+            stop.clone(),
+            failures.clone(),
+            served.clone(),
+        );
+        clients.push(tokio::spawn(async move {
+            while !stop.load(Ordering::SeqCst) {
+                let status = server.hook(&request()).await.status;
+                if status != StatusCode::OK && status != StatusCode::NO_CONTENT {
+                    failures.fetch_add(1, Ordering::SeqCst);
+                }
+                served.fetch_add(1, Ordering::SeqCst);
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        server.hook(&request()).await.status,
+        StatusCode::NO_CONTENT,
+        "old set: nothing to change"
+    );
+
+    // A good new plugin: new behaviour.
+    std::fs::copy(
+        common::wasm_dir().join("login_middle_name.wasm"),
+        folder.path().join("20-login-middle-name.wasm"),
+    )
+    .expect("copy");
+    let report = reload(&reloader).await;
+    assert_eq!(report.plugins, Some(Ok(2)), "{report:?}");
+    let reply = server.hook(&request()).await;
+    assert_eq!(
+        reply.json()["commands"][0]["value"]["login"],
+        "sally.elizabeth.admin@clouditude.net"
+    );
+
+    // Broken plugins (invalid bytes, an import the host does not give, a bad manifest) are
+    // refused, naming the file; each time the good set keeps serving.
+    for (file, bytes) in [
+        ("25-garbage.wasm", b"\0asm\x0d\0\x01\0garbage".to_vec()),
+        (
+            "25-network.wasm",
+            std::fs::read(common::wasm_dir().join("fault_import.wasm")).expect("read"),
+        ),
+    ] {
+        std::fs::write(folder.path().join(file), bytes).expect("write");
+        let report = reload(&reloader).await;
+        let reason = report
+            .plugins
+            .clone()
+            .expect("plugins reloaded")
+            .expect_err("refused");
+        assert!(reason.contains(file), "{reason}");
+        std::fs::remove_file(folder.path().join(file)).expect("remove");
+        let reply = server.hook(&request()).await;
+        assert_eq!(
+            reply.json()["commands"][0]["value"]["login"],
+            "sally.elizabeth.admin@clouditude.net",
+            "{file}"
+        );
+    }
+    std::fs::write(folder.path().join("10-bad.toml"), "timeout_ms = \"soon\"").expect("write");
+    std::fs::copy(
+        common::wasm_dir().join("link_single_match.wasm"),
+        folder.path().join("10-bad.wasm"),
+    )
+    .expect("copy");
+    let report = reload(&reloader).await;
+    assert!(
+        report.plugins.clone().expect("plugins").is_err(),
+        "{report:?}"
+    );
+
+    stop.store(true, Ordering::SeqCst);
+    for client in clients {
+        client.await.expect("client");
+    }
+    assert!(
+        served.load(Ordering::SeqCst) > 20,
+        "the load ran: {}",
+        served.load(Ordering::SeqCst)
+    );
+    assert_eq!(
+        failures.load(Ordering::SeqCst),
+        0,
+        "requests failed during reloads"
+    );
+}
+
+#[tokio::test]
+async fn a_new_certificate_is_used_by_new_handshakes() {
+    let dir = TempDir::new("certs");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let write = |names: &str| {
+        let certified =
+            rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), names.to_owned()])
+                .expect("cert");
+        std::fs::write(&cert, certified.cert.pem()).expect("cert");
+        std::fs::write(&key, certified.signing_key.serialize_pem()).expect("key");
+        CertificateDer::from(certified.cert.der().to_vec())
+    };
+    let first = write("first.test");
+    let layer = ConfigLayer {
+        tls_cert: Some(cert.clone()),
+        tls_key: Some(key.clone()),
+        ..ConfigLayer::default()
+    };
+    let server = start(layer, None).await;
+    let reloader = reloader(&server);
+    let peer = |stream: &tokio_rustls::client::TlsStream<tokio::net::TcpStream>| {
+        stream.get_ref().1.peer_certificates().expect("peer")[0].clone()
+    };
+    let old_connection = server.connect().await;
+    assert_eq!(peer(&old_connection), first);
+
+    let second = write("second.test");
+    let report = reload(&reloader).await;
+    assert!(matches!(report.tls, Some(Ok(_))), "{report:?}");
+    let config = common::client_config(&second, &[&rustls::version::TLS13]);
+    let new_connection = server
+        .connect_with(config)
+        .await
+        .expect("handshake with the new certificate");
+    assert_eq!(peer(&new_connection), second);
+
+    // A broken key is refused and the current certificate keeps serving.
+    std::fs::write(&key, "not a key").expect("write");
+    let report = reload(&reloader).await;
+    assert!(matches!(report.tls, Some(Err(_))), "{report:?}");
+    let config = common::client_config(&second, &[&rustls::version::TLS13]);
+    server
+        .connect_with(config)
+        .await
+        .expect("still the second certificate");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn secrets_rotate_without_a_restart() {
+    let dir = TempDir::new("secrets");
+    let file = dir.path().join("secrets");
+    std::fs::write(&file, "old-secret\n").expect("write");
+    let layer = ConfigLayer {
+        secret_file: Some(file.clone()),
+        ..ConfigLayer::default()
+    };
+    let server = start(layer, None).await;
+    let reloader = reloader(&server);
+    let body = serde_json::to_vec(&okta_sample()).expect("json");
+    let call = |secret: &'static str| {
+        let body = body.clone();
+        let server = &server;
+        async move {
+            server
+                .request(
+                    "POST",
+                    PATH,
+                    &[
+                        ("content-type", "application/json"),
+                        ("authorization", secret),
+                    ],
+                    body,
+                )
+                .await
+                .status
+        }
+    };
+    assert_eq!(call("old-secret").await, StatusCode::NO_CONTENT);
+    assert_eq!(call("new-secret").await, StatusCode::UNAUTHORIZED);
+
+    // Rotation step 1: both accepted.
+    std::fs::write(&file, "old-secret\nnew-secret\n").expect("write");
+    assert_eq!(
+        reload(&reloader).await.secrets,
+        Some(Ok(3)),
+        "two from the file plus the env one"
+    );
+    assert_eq!(call("old-secret").await, StatusCode::NO_CONTENT);
+    assert_eq!(call("new-secret").await, StatusCode::NO_CONTENT);
+
+    // Step 2: the old one retired.
+    std::fs::write(&file, "new-secret\n").expect("write");
+    reload(&reloader).await;
+    assert_eq!(call("old-secret").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(call("new-secret").await, StatusCode::NO_CONTENT);
+
+    // An emptied file is refused; the current secrets stay.
+    std::fs::write(&file, "\n").expect("write");
+    assert!(matches!(reload(&reloader).await.secrets, Some(Err(_))));
+    assert_eq!(call("new-secret").await, StatusCode::NO_CONTENT);
+    server.stop().await;
+}
