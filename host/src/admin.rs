@@ -1,4 +1,4 @@
-//! The admin listener (plain HTTP, loopback by default): `/livez` and `/readyz`.
+//! The admin listener (plain HTTP, loopback by default): `/livez`, `/readyz`, `/metrics`.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -47,6 +47,16 @@ pub async fn serve(
 }
 
 fn answer<B>(app: &App, request: &Request<B>) -> Response<Full<Bytes>> {
+    if request.method() == Method::GET && request.uri().path() == "/metrics" {
+        let mut response = Response::new(Full::new(Bytes::from(app.metrics().encode())));
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static(
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            ),
+        );
+        return response;
+    }
     let (status, body) = match (request.method(), request.uri().path()) {
         (&Method::GET, "/livez") => (StatusCode::OK, "ok\n"),
         (&Method::GET, "/readyz") if app.is_ready() => (StatusCode::OK, "ready\n"),

@@ -8,6 +8,7 @@ use arc_swap::ArcSwap;
 
 use crate::auth::SecretSet;
 use crate::config::Settings;
+use crate::metrics::Metrics;
 use crate::oauth::OAuthVerifier;
 use crate::okta::{HookResponse, ImportRequest};
 use crate::plugins::PluginSet;
@@ -20,6 +21,7 @@ pub struct App {
     plugins: ArcSwap<PluginSet>,
     oauth: Option<Arc<OAuthVerifier>>,
     in_flight: tokio::sync::Semaphore,
+    metrics: Arc<Metrics>,
     ready: AtomicBool,
 }
 
@@ -30,6 +32,7 @@ impl App {
         let in_flight = tokio::sync::Semaphore::new(settings.limits.max_in_flight);
         Self {
             in_flight,
+            metrics: Arc::new(Metrics::new()),
             settings,
             secrets,
             plugins: ArcSwap::new(plugins),
@@ -82,10 +85,20 @@ impl App {
     ) -> Option<HookResponse> {
         let run = self.plugins().transform(request, deadline);
         // Also bounds the wait for a free plugin slot.
-        tokio::time::timeout_at(deadline.into(), run)
+        let run = tokio::time::timeout_at(deadline.into(), run)
             .await
             .ok()
-            .flatten()
+            .flatten()?;
+        for report in &run.reports {
+            self.metrics
+                .plugin_call(&report.name, report.outcome, report.stats.elapsed);
+        }
+        (!run.deadline_passed).then_some(run.response)
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// Admits one more request, or `None` when `max_in_flight` are already being served.

@@ -127,8 +127,17 @@ where
     let started = Instant::now();
     let request_id = REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed);
     let deadline = started + app.settings().limits.request_timeout;
+    app.metrics().in_flight.inc();
     let answer = route(&app, request, deadline).await;
+    app.metrics().in_flight.dec();
     let latency = started.elapsed();
+    let auth = answer.auth.as_ref().map_or("none", Authenticated::as_str);
+    app.metrics().request(
+        answer.response.status().as_u16(),
+        answer.outcome.as_str(),
+        auth,
+        latency,
+    );
     tracing::info!(
         request_id,
         event_id = answer.event_id.as_deref().unwrap_or("-"),
@@ -242,7 +251,7 @@ enum Authenticated {
 }
 
 impl Authenticated {
-    fn as_str(&self) -> &str {
+    fn as_str(&self) -> &'static str {
         match self {
             Self::Header => "header",
             Self::OAuth(_) => "oauth",

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod hook;
 pub mod logging;
+pub mod metrics;
 pub mod oauth;
 pub mod okta;
 pub mod plugins;

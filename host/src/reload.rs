@@ -98,6 +98,16 @@ impl Reloader {
                 }
             });
         }
+        let metrics = self.app.metrics();
+        for (part, result) in [
+            ("plugins", report.plugins.as_ref().map(Result::is_ok)),
+            ("tls", report.tls.as_ref().map(Result::is_ok)),
+            ("secrets", report.secrets.as_ref().map(Result::is_ok)),
+        ] {
+            if let Some(ok) = result {
+                metrics.reload(part, ok);
+            }
+        }
         report
     }
 

@@ -19,6 +19,22 @@ use crate::app::App;
 /// Largest request head (request line and headers) hyper buffers; past it the client gets `431`.
 const MAX_HEAD_BYTES: usize = 16 * 1024;
 
+/// Counts an open connection for as long as it lives.
+struct OpenConnection(Arc<App>);
+
+impl OpenConnection {
+    fn count(app: &Arc<App>) -> Self {
+        app.metrics().open_connections.inc();
+        Self(app.clone())
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.metrics().open_connections.dec();
+    }
+}
+
 /// Serves HTTPS on `listener` until `shutdown` resolves, then drains.
 ///
 /// The TLS configuration is read per connection, so a swapped certificate is used by every
@@ -69,6 +85,7 @@ pub async fn serve(
         let handshake_timeout = limits.handshake_timeout;
         tokio::spawn(async move {
             let _permit = permit;
+            let _open = OpenConnection::count(&app);
             let tls_stream =
                 match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
                     Ok(Ok(s)) => s,

@@ -39,6 +39,22 @@ async fn the_three_example_strategies_resolve_a_login_conflict() {
     // Without a middle name and without a match, nothing changes: 204.
     let reply = server.hook(&okta_sample()).await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT);
+
+    // The admin listener counts both requests and every plugin call, with no profile value.
+    let (status, metrics) = server.admin_get("/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    for needle in [
+        "importhook_requests_total{status=\"200\",outcome=\"changed\",auth=\"header\"} 1",
+        "importhook_requests_total{status=\"204\",outcome=\"no_change\",auth=\"header\"} 1",
+        "importhook_plugin_calls_total{plugin=\"20-login-middle-name\",outcome=\"ok\"} 2",
+        "importhook_plugin_call_duration_seconds_count{plugin=\"10-normalize-login\"} 2",
+        "importhook_in_flight_requests 0",
+    ] {
+        assert!(metrics.contains(needle), "{needle} missing:\n{metrics}");
+    }
+    for personal in ["sally", "Elizabeth", "clouditude"] {
+        assert!(!metrics.contains(personal), "{personal} in metrics");
+    }
     server.stop().await;
 }
 

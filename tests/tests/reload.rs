@@ -236,5 +236,15 @@ async fn secrets_rotate_without_a_restart() {
     std::fs::write(&file, "\n").expect("write");
     assert!(matches!(reload(&reloader).await.secrets, Some(Err(_))));
     assert_eq!(call("new-secret").await, StatusCode::NO_CONTENT);
+    let (_, metrics) = server.admin_get("/metrics").await;
+    assert!(
+        metrics.contains("importhook_reloads_total{part=\"secrets\",result=\"ok\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("importhook_reloads_total{part=\"secrets\",result=\"rejected\"} 1"),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("new-secret") && !metrics.contains("old-secret"));
     server.stop().await;
 }

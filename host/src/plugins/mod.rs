@@ -131,33 +131,36 @@ impl PluginSet {
         &self.plugins
     }
 
-    /// Runs the pipeline on `request` off the async reactor, and returns Okta's response, or
-    /// `None` when `deadline` came first. No plugin call outlives the deadline: each call's
-    /// own deadline is cut to the time left.
+    /// Runs the pipeline on `request` off the async reactor (see [`PluginSet::run`]). No
+    /// plugin call outlives `deadline`: each call's own deadline is cut to the time left.
     pub async fn transform(
         self: Arc<Self>,
         request: ImportRequest,
         deadline: Instant,
-    ) -> Option<HookResponse> {
+    ) -> Option<PipelineRun> {
+        let finished = |response| PipelineRun {
+            response,
+            reports: Vec::new(),
+            deadline_passed: false,
+        };
         if self.plugins.is_empty() {
-            return Some(HookResponse::default());
+            return Some(finished(HookResponse::default()));
         }
         let Ok(_permit) = self.permits.clone().acquire_owned().await else {
-            return Some(HookResponse::error(
+            return Some(finished(HookResponse::error(
                 "importhook is shutting down",
                 Vec::new(),
-            ));
+            )));
         };
         let set = self.clone();
         match tokio::task::spawn_blocking(move || set.run(&request, Some(deadline))).await {
-            Ok(run) if run.deadline_passed => None,
-            Ok(run) => Some(run.response),
+            Ok(run) => Some(run),
             Err(e) => {
                 tracing::error!(error = %e, "plugin pipeline task failed");
-                Some(HookResponse::error(
+                Some(finished(HookResponse::error(
                     "importhook failed to run its plugins",
                     Vec::new(),
-                ))
+                )))
             }
         }
     }
