@@ -153,7 +153,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         let app = Arc::new(app);
         let tls = Arc::new(ArcSwap::new(tls.config));
-        tokio::spawn(crate::reload::Reloader::new(app.clone(), tls.clone(), wasm).on_sighup());
+        let reloader = crate::reload::Reloader::new(app.clone(), tls.clone(), wasm);
+        let _watcher = crate::watch::spawn(reloader.clone(), app.settings())?;
+        tokio::spawn(reloader.on_sighup());
         crate::service::run(app, tls, listener, admin, shutdown_signal()).await
     })
 }

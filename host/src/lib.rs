@@ -17,3 +17,4 @@ pub mod server;
 pub mod service;
 pub mod tls;
 pub mod tryout;
+pub mod watch;

@@ -248,3 +248,39 @@ async fn secrets_rotate_without_a_restart() {
     assert!(!metrics.contains("new-secret") && !metrics.contains("old-secret"));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_plugin_dropped_into_the_watched_folder_is_picked_up() {
+    let folder = plugins_folder(&[]);
+    let layer = ConfigLayer {
+        plugins: Some(folder.path().to_path_buf()),
+        ..ConfigLayer::default()
+    };
+    let server = start(layer, Some(folder.path())).await;
+    let _watcher =
+        importhook::watch::spawn(reloader(&server), server.app.settings()).expect("watch");
+    assert_eq!(server.hook(&request()).await.status, StatusCode::NO_CONTENT);
+
+    std::fs::copy(
+        common::wasm_dir().join("login_middle_name.wasm"),
+        folder.path().join("20-login-middle-name.wasm"),
+    )
+    .expect("copy");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let reply = server.hook(&request()).await;
+        if reply.status == StatusCode::OK {
+            assert_eq!(
+                reply.json()["commands"][0]["value"]["login"],
+                "sally.elizabeth.admin@clouditude.net"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the new plugin was not picked up within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    server.stop().await;
+}

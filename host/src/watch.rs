@@ -1,0 +1,108 @@
+//! Watches the plugins folder, the TLS certificate and key, and the secret file. A change, once
+//! quiet for a moment (editors and `cp` write in several steps), triggers the same validated
+//! reload as SIGHUP.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use notify::{RecursiveMode, Watcher};
+
+use crate::config::{Settings, TlsSource};
+use crate::reload::Reloader;
+
+/// How long the files must stay untouched before a reload starts.
+pub const QUIET_PERIOD: Duration = Duration::from_millis(500);
+
+/// What to react to in one watched folder: any plugin file, or one named file.
+#[derive(Debug)]
+struct Interest {
+    dir: PathBuf,
+    file: Option<OsString>,
+}
+
+impl Interest {
+    fn matches(&self, path: &Path) -> bool {
+        if path.parent() != Some(self.dir.as_path()) {
+            return false;
+        }
+        match &self.file {
+            Some(name) => path.file_name() == Some(name.as_os_str()),
+            // The plugin files themselves; not the compile cache the reload writes.
+            None => path
+                .extension()
+                .is_some_and(|ext| ext == "wasm" || ext == "toml"),
+        }
+    }
+}
+
+fn interests(settings: &Settings) -> Vec<Interest> {
+    let mut interests = Vec::new();
+    if let Ok(dir) = settings.plugins_dir.canonicalize() {
+        interests.push(Interest { dir, file: None });
+    }
+    let mut files: Vec<&Path> = Vec::new();
+    if let TlsSource::Files { cert, key } = &settings.tls {
+        files.push(cert);
+        files.push(key);
+    }
+    if let Some(secret_file) = &settings.secret_file {
+        files.push(secret_file);
+    }
+    for file in files {
+        let absolute = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
+        if let (Some(dir), Some(name)) = (absolute.parent(), absolute.file_name()) {
+            interests.push(Interest {
+                dir: dir.to_path_buf(),
+                file: Some(name.to_owned()),
+            });
+        }
+    }
+    interests
+}
+
+/// Starts watching; reloads through `reloader` after each burst of changes. Keep the returned
+/// watcher alive for as long as watching should go on.
+pub fn spawn(
+    reloader: Reloader,
+    settings: &Settings,
+) -> anyhow::Result<notify::RecommendedWatcher> {
+    let watched = interests(settings);
+    let mut dirs: Vec<PathBuf> = watched.iter().map(|i| i.dir.clone()).collect();
+    dirs.sort();
+    dirs.dedup();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if let Ok(event) = event
+            && event
+                .paths
+                .iter()
+                .any(|path| watched.iter().any(|i| i.matches(path)))
+        {
+            let _ = tx.send(());
+        }
+    })
+    .context("cannot start the file watcher")?;
+    for dir in &dirs {
+        watcher
+            .watch(dir, RecursiveMode::NonRecursive)
+            .with_context(|| format!("cannot watch {}", dir.display()))?;
+    }
+    tokio::spawn(async move {
+        while rx.recv().await.is_some() {
+            // Wait for the burst to end.
+            while let Ok(Some(())) = tokio::time::timeout(QUIET_PERIOD, rx.recv()).await {}
+            tracing::info!("watched files changed: reloading");
+            let reloader = reloader.clone();
+            if let Err(e) = tokio::task::spawn_blocking(move || reloader.reload()).await {
+                tracing::error!(error = %e, "reload task failed");
+            }
+        }
+    });
+    tracing::info!(
+        folders = dirs.len(),
+        "watching plugins, certificate and secret file for changes"
+    );
+    Ok(watcher)
+}
