@@ -224,4 +224,110 @@ mod tests {
             json!({"commands": [{"type": "com.okta.appUser.profile.update", "value": {"middleName": "C", "nickName": null}}]})
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn value() -> impl Strategy<Value = Json> {
+            prop_oneof![
+                Just(json!(null)),
+                Just(json!("a")),
+                Just(json!("b")),
+                Just(json!(1)),
+                Just(json!(["x"]))
+            ]
+        }
+
+        fn updates() -> impl Strategy<Value = Vec<(String, Json)>> {
+            prop::collection::vec(("[abcd]", value()), 0..5)
+        }
+
+        fn decision() -> impl Strategy<Value = Option<Decision>> {
+            prop_oneof![
+                Just(None),
+                Just(Some(Decision::CreateUser)),
+                "00u[12]".prop_map(|id| Some(Decision::LinkUser(id))),
+            ]
+        }
+
+        fn contribution() -> impl Strategy<Value = Contribution> {
+            (updates(), updates(), decision()).prop_map(|(app_user, user, decision)| Contribution {
+                app_user,
+                user,
+                decision,
+                note: None,
+            })
+        }
+
+        fn original() -> impl Strategy<Value = ImportRequest> {
+            (
+                updates(),
+                updates(),
+                any::<bool>(),
+                prop::option::of("00u[12]"),
+            )
+                .prop_map(|(app, user, link, id)| {
+                    let profile = |pairs: Vec<(String, Json)>| {
+                        pairs.into_iter().collect::<serde_json::Map<_, _>>()
+                    };
+                    let mut user_holder = json!({"profile": profile(user)});
+                    if let Some(id) = id {
+                        user_holder["id"] = json!(id);
+                    }
+                    serde_json::from_value(json!({
+                        "eventId": "e", "eventType": "com.okta.import.transform",
+                        "data": {
+                            "action": {"result": if link { "LINK_USER" } else { "CREATE_USER" }},
+                            "appUser": {"profile": profile(app)},
+                            "user": user_holder
+                        }
+                    }))
+                    .expect("request")
+                })
+        }
+
+        proptest! {
+            #[test]
+            fn the_net_diff_rebuilds_the_final_state_and_links_are_always_paired(
+                request in original(),
+                contributions in prop::collection::vec(contribution(), 0..4),
+            ) {
+                let mut working = Working::from_request(&request);
+                for contribution in contributions {
+                    working.apply(contribution);
+                }
+                let response = working.response(&request);
+                // Okta's rules hold for every response.
+                prop_assert!(response.to_checked_json().is_ok());
+                // Applying the commands to what Okta sent gives exactly the final state.
+                let mut app_user = request.data.app_user.profile.clone();
+                let mut user = request.data.user.profile.clone();
+                let mut action = request.data.action.result;
+                for command in &response.commands {
+                    match command {
+                        crate::okta::Command::AppUserProfileUpdate(p) => {
+                            prop_assert!(!p.is_empty());
+                            for (k, v) in p {
+                                prop_assert_ne!(request.data.app_user.profile.get(k), Some(v), "unchanged value sent");
+                                app_user.insert(k.clone(), v.clone());
+                            }
+                        }
+                        crate::okta::Command::UserProfileUpdate(p) => {
+                            prop_assert!(!p.is_empty());
+                            for (k, v) in p {
+                                prop_assert_ne!(request.data.user.profile.get(k), Some(v), "unchanged value sent");
+                                user.insert(k.clone(), v.clone());
+                            }
+                        }
+                        crate::okta::Command::ActionUpdate(a) => action = a.result,
+                        crate::okta::Command::UserUpdate(_) => {}
+                    }
+                }
+                prop_assert_eq!(app_user, working.app_user);
+                prop_assert_eq!(user, working.user);
+                prop_assert_eq!(action, working.action);
+            }
+        }
+    }
 }
