@@ -108,11 +108,14 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     crate::logging::init(settings.log_format);
     let tls = crate::tls::load(&settings.tls)?;
     let wasm = Runtime::new(Some(settings.cache_dir.clone()), false)?;
-    let plugins = Arc::new(load_plugins(
-        wasm.clone(),
-        &settings.plugins_dir,
-        args.layer.plugins.is_some() || args.config.is_some(),
-    )?);
+    let plugins = Arc::new(
+        load_plugins(
+            wasm.clone(),
+            &settings.plugins_dir,
+            args.layer.plugins.is_some() || args.config.is_some(),
+        )?
+        .with_debug_timings(settings.debug_timings),
+    );
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -77,6 +77,9 @@ pub struct ConfigLayer {
     /// Most requests served at once; past it `503` with `Retry-After` at once [default: 256]
     #[arg(long, env = "IMPORTHOOK_MAX_IN_FLIGHT", value_name = "N")]
     pub max_in_flight: Option<u64>,
+    /// Put each plugin call's time in `debugContext` (answers then differ run to run) [default: false]
+    #[arg(long, env = "IMPORTHOOK_DEBUG_TIMINGS", value_name = "BOOL")]
+    pub debug_timings: Option<bool>,
     /// Authentication: `header` (shared secret) or `oauth` (Okta OAuth 2.0 bearer token) [default: header]
     #[arg(long, env = "IMPORTHOOK_AUTH_MODE", value_name = "MODE")]
     pub auth_mode: Option<String>,
@@ -207,6 +210,8 @@ pub struct Settings {
     pub cache_dir: PathBuf,
     /// Log format.
     pub log_format: LogFormat,
+    /// Whether `debugContext` carries plugin call times.
+    pub debug_timings: bool,
     /// Limits.
     pub limits: Limits,
 }
@@ -481,6 +486,7 @@ impl Settings {
             plugins_dir,
             cache_dir,
             log_format,
+            debug_timings: pick(&cli.debug_timings, &file.debug_timings).is_some_and(|(on, _)| on),
             limits,
         })
     }

@@ -55,6 +55,7 @@ impl Reloader {
         if dir.exists() {
             report.plugins = Some(match PluginSet::load(self.runtime.clone(), dir) {
                 Ok(set) => {
+                    let set = set.with_debug_timings(settings.debug_timings);
                     let count = set.plugins().len();
                     self.app.replace_plugins(Arc::new(set));
                     tracing::info!(plugins = count, dir = %dir.display(), "plugin set reloaded");

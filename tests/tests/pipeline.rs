@@ -34,7 +34,10 @@ async fn the_three_example_strategies_resolve_a_login_conflict() {
     assert_eq!(debug.as_array().map(Vec::len), Some(3));
     assert_eq!(debug[1]["name"], "20-login-middle-name");
     assert_eq!(debug[1]["outcome"], "ok");
-    assert!(debug[1]["micros"].is_u64());
+    assert!(
+        debug[1].get("micros").is_none(),
+        "no timing by default: answers stay deterministic"
+    );
 
     // Without a middle name and without a match, nothing changes: 204.
     let reply = server.hook(&okta_sample()).await;
@@ -166,5 +169,37 @@ async fn every_okta_request_sample_goes_through_the_full_pipeline() {
         seen += 1;
     }
     assert_eq!(seen, 2);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_same_request_gets_a_byte_identical_answer_unless_timings_are_asked_for() {
+    let plugins = plugins_folder(&[NORMALIZE, MIDDLE, LINK]);
+    let mut request = okta_sample();
+    request["data"]["appUser"]["profile"]["middleName"] = "Elizabeth".into();
+    request["data"]["context"]["matches"] = json!(["00u1"]);
+
+    let server = start(ConfigLayer::default(), Some(plugins.path())).await;
+    let first = server.hook(&request).await.body;
+    for _ in 0..20 {
+        assert_eq!(
+            server.hook(&request).await.body,
+            first,
+            "answers differ for the same request"
+        );
+    }
+    server.stop().await;
+
+    let layer = ConfigLayer {
+        debug_timings: Some(true),
+        ..ConfigLayer::default()
+    };
+    let server = start(layer, Some(plugins.path())).await;
+    let reply = server.hook(&request).await;
+    assert!(
+        reply.json()["debugContext"]["plugins"][0]["micros"].is_u64(),
+        "{:?}",
+        reply.body
+    );
     server.stop().await;
 }

@@ -92,6 +92,8 @@ pub struct PluginSet {
     plugins: Vec<LoadedPlugin>,
     /// Bounds plugin calls in flight to what the instance pool holds.
     permits: Arc<Semaphore>,
+    /// Whether `debugContext` carries each call's time (which makes answers differ run to run).
+    debug_timings: bool,
 }
 
 impl PluginSet {
@@ -101,6 +103,7 @@ impl PluginSet {
             runtime: None,
             plugins: Vec::new(),
             permits: Arc::new(Semaphore::new(1)),
+            debug_timings: false,
         }
     }
 
@@ -123,7 +126,15 @@ impl PluginSet {
             runtime: Some(runtime),
             plugins,
             permits: Arc::new(Semaphore::new(runtime::MAX_CONCURRENT_CALLS as usize)),
+            debug_timings: false,
         })
+    }
+
+    /// Puts each call's time in `debugContext`. Off by default: the same request then always
+    /// gets a byte-identical answer.
+    pub fn with_debug_timings(mut self, on: bool) -> Self {
+        self.debug_timings = on;
+        self
     }
 
     /// The plugins, in running order.
@@ -261,7 +272,7 @@ impl PluginSet {
                     });
                     if plugin.manifest.on_error == OnError::Fail {
                         let mut response = failure_response(plugin.name(), kind);
-                        response.debug_context = Some(debug_context(&reports));
+                        response.debug_context = Some(debug_context(&reports, self.debug_timings));
                         return PipelineRun {
                             response,
                             reports,
@@ -273,7 +284,7 @@ impl PluginSet {
         }
         let mut response = working.response(request);
         if !response.is_no_change() {
-            response.debug_context = Some(debug_context(&reports));
+            response.debug_context = Some(debug_context(&reports, self.debug_timings));
         }
         PipelineRun {
             response,
@@ -455,10 +466,16 @@ fn failure_response(plugin: &str, kind: FailureKind) -> HookResponse {
 }
 
 /// Per-plugin outcome and time, for Okta's System Log. Never a profile value.
-fn debug_context(reports: &[PluginReport]) -> Map<String, Json> {
+fn debug_context(reports: &[PluginReport], timings: bool) -> Map<String, Json> {
     let plugins: Vec<Json> = reports
         .iter()
-        .map(|r| json!({"name": r.name, "outcome": r.outcome, "micros": duration_micros(r.stats.elapsed)}))
+        .map(|r| {
+            let mut entry = json!({"name": r.name, "outcome": r.outcome});
+            if timings {
+                entry["micros"] = json!(duration_micros(r.stats.elapsed));
+            }
+            entry
+        })
         .collect();
     let mut map = Map::new();
     map.insert("plugins".to_owned(), Json::Array(plugins));

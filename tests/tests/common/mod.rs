@@ -176,7 +176,9 @@ pub async fn start(mut layer: ConfigLayer, plugins: Option<&Path>) -> TestServer
     let settings = Settings::resolve(&layer, None, Some(SECRET), true).expect("settings");
     let tls = importhook::tls::load(&settings.tls).expect("tls");
     let set = match plugins {
-        Some(dir) => PluginSet::load(runtime(), dir).expect("plugins load"),
+        Some(dir) => PluginSet::load(runtime(), dir)
+            .expect("plugins load")
+            .with_debug_timings(settings.debug_timings),
         None => PluginSet::empty(),
     };
     let listener = tokio::net::TcpListener::bind(settings.listen)
