@@ -81,12 +81,18 @@ async fn past_the_in_flight_bound_requests_get_503_at_once_and_service_recovers(
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let started = Instant::now();
-    let reply = server.hook(&request("ok")).await;
-    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(
-        reply.headers.get("retry-after").map(|v| v.as_bytes()),
-        Some(&b"1"[..])
-    );
+    let body = serde_json::to_vec(&request("ok")).expect("json");
+    let mut raw = format!(
+        "POST {} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\ncontent-type: application/json\r\nauthorization: {}\r\ncontent-length: {}\r\n\r\n",
+        common::PATH,
+        common::SECRET,
+        body.len()
+    )
+    .into_bytes();
+    raw.extend_from_slice(&body);
+    let answer = String::from_utf8_lossy(&server.raw(&raw).await).to_ascii_lowercase();
+    assert!(answer.starts_with("http/1.1 503"), "{answer}");
+    assert!(answer.contains("\r\nretry-after: 1\r\n"), "{answer}");
     assert!(
         started.elapsed() < Duration::from_millis(300),
         "503 must come at once: {:?}",
@@ -99,4 +105,123 @@ async fn past_the_in_flight_bound_requests_get_503_at_once_and_service_recovers(
         StatusCode::OK,
         "recovered once the slot is free"
     );
+}
+
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_ten_times_capacity_excess_gets_503_fast_nothing_answers_late_and_memory_stays_flat() {
+    let manifest = "timeout_ms = 300\non_error = \"skip\"\n[config]\nmode = \"when-asked\"\n";
+    let plugins = plugins_folder(&[("10-slow", "fault-plugin", manifest)]);
+    let layer = ConfigLayer {
+        max_in_flight: Some(4),
+        ..ConfigLayer::default()
+    };
+    let server = Arc::new(start(layer, Some(plugins.path())).await);
+
+    let burst = |server: Arc<common::TestServer>| async move {
+        let mut tasks = Vec::new();
+        // One write per request: a client that sends its body after the head may see the
+        // early 503 close the connection under its feet (a client-side race of any early answer).
+        for _ in 0..40 {
+            let server = server.clone();
+            tasks.push(tokio::spawn(async move {
+                let started = Instant::now();
+                let status = StatusCode::from_u16(server.hook_one_write(&request("loop")).await)
+                    .expect("an answer");
+                (status, started.elapsed())
+            }));
+        }
+        let mut results = Vec::new();
+        for task in tasks {
+            results.push(task.await.expect("client"));
+        }
+        results
+    };
+
+    let mut rss_after_first = 0;
+    for round in 0..4 {
+        let results = burst(server.clone()).await;
+        let (shed, admitted): (Vec<_>, Vec<_>) = results
+            .iter()
+            .partition(|(s, _)| *s == StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            !shed.is_empty(),
+            "round {round}: nothing was shed at 10x capacity"
+        );
+        assert!(!admitted.is_empty(), "round {round}: nothing was admitted");
+        for (status, elapsed) in &admitted {
+            assert_eq!(*status, StatusCode::NO_CONTENT, "round {round}");
+            assert!(
+                *elapsed < Duration::from_millis(2_500),
+                "round {round}: admitted request took {elapsed:?}"
+            );
+        }
+        for (_, elapsed) in &shed {
+            assert!(
+                *elapsed < Duration::from_millis(1_000),
+                "round {round}: a 503 took {elapsed:?}"
+            );
+        }
+        assert!(
+            results.iter().all(|(_, e)| *e < Duration::from_secs(3)),
+            "round {round}: an answer came after 3 s"
+        );
+        if round == 0 {
+            rss_after_first = rss_kib();
+        }
+    }
+    let growth = rss_kib().saturating_sub(rss_after_first);
+    assert!(
+        growth < 32 * 1024,
+        "memory grew by {growth} KiB over three overload rounds"
+    );
+
+    // Full recovery.
+    for _ in 0..10 {
+        assert_eq!(server.hook(&request("ok")).await.status, StatusCode::OK);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_under_load_answers_every_request_in_flight() {
+    let manifest = "timeout_ms = 300\non_error = \"skip\"\n[config]\nmode = \"when-asked\"\n";
+    let plugins = plugins_folder(&[("10-slow", "fault-plugin", manifest)]);
+    let server = Arc::new(start(ConfigLayer::default(), Some(plugins.path())).await);
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let server = server.clone();
+        tasks.push(tokio::spawn(async move {
+            server.hook(&request("loop")).await.status
+        }));
+    }
+    // Shut down once all twenty are being served.
+    let started = Instant::now();
+    while server.app.metrics().in_flight.get() < 20 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "requests never got in flight"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.begin_shutdown();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.expect("client"));
+    }
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::NO_CONTENT),
+        "{statuses:?}"
+    );
+    Arc::into_inner(server)
+        .expect("clients are done")
+        .stop()
+        .await;
 }

@@ -332,3 +332,33 @@ async fn connections_past_the_cap_are_closed_at_once() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_slow_body_is_cut_at_its_timeout_while_a_control_client_is_served() {
+    let layer = ConfigLayer {
+        body_timeout_ms: Some(300),
+        ..ConfigLayer::default()
+    };
+    let server = start(layer, None).await;
+    let mut slow = server.connect().await;
+    let head = format!(
+        "POST {PATH} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\nauthorization: {SECRET}\r\ncontent-length: 100\r\n\r\n{{\"eventId\""
+    );
+    slow.write_all(head.as_bytes()).await.expect("head");
+    let started = Instant::now();
+    assert_eq!(
+        server.hook(&okta_sample()).await.status,
+        StatusCode::NO_CONTENT,
+        "control client"
+    );
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), slow.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    server.stop().await;
+}

@@ -161,7 +161,7 @@ pub struct TestServer {
     pub cert: CertificateDer<'static>,
     pub app: Arc<App>,
     pub tls: Arc<ArcSwap<rustls::ServerConfig>>,
-    stop: Option<oneshot::Sender<()>>,
+    stop: std::sync::Mutex<Option<oneshot::Sender<()>>>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
@@ -221,7 +221,7 @@ pub async fn start(mut layer: ConfigLayer, plugins: Option<&Path>) -> TestServer
         cert: tls.leaf_der,
         app,
         tls: tls_config,
-        stop: Some(stop_tx),
+        stop: std::sync::Mutex::new(Some(stop_tx)),
         task,
     }
 }
@@ -286,11 +286,6 @@ impl TestServer {
         headers: &[(&str, &str)],
         body: Vec<u8>,
     ) -> Reply {
-        let stream = self.connect().await;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .expect("http handshake");
-        tokio::spawn(connection);
         let mut builder = Request::builder()
             .method(method)
             .uri(path)
@@ -298,23 +293,11 @@ impl TestServer {
         for (name, value) in headers {
             builder = builder.header(*name, *value);
         }
-        let response = sender
-            .send_request(builder.body(Full::new(Bytes::from(body))).expect("request"))
-            .await
-            .expect("response");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        send(
+            self.connect().await,
+            builder.body(Full::new(Bytes::from(body))).expect("request"),
+        )
+        .await
     }
 
     /// POSTs `body` to the hook with the right secret and content type.
@@ -331,6 +314,25 @@ impl TestServer {
         .await
     }
 
+    /// POSTs `body` to the hook the way a simple client does: head and body in one write,
+    /// `connection: close`. Returns the status line's code (0 when the connection closed
+    /// without an answer).
+    pub async fn hook_one_write(&self, body: &serde_json::Value) -> u16 {
+        let body = serde_json::to_vec(body).expect("json");
+        let mut bytes = format!(
+            "POST {PATH} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\ncontent-type: application/json\r\nauthorization: {SECRET}\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        bytes.extend_from_slice(&body);
+        let answer = self.raw(&bytes).await;
+        String::from_utf8_lossy(&answer)
+            .strip_prefix("HTTP/1.1 ")
+            .and_then(|rest| rest.get(..3))
+            .and_then(|code| code.parse().ok())
+            .unwrap_or(0)
+    }
+
     /// Writes raw bytes on a TLS connection and reads until the server closes it (or 5 s).
     pub async fn raw(&self, bytes: &[u8]) -> Vec<u8> {
         let mut stream = self.connect().await;
@@ -343,31 +345,28 @@ impl TestServer {
     /// GETs an admin path (plain HTTP).
     pub async fn admin_get(&self, path: &str) -> (StatusCode, String) {
         let tcp = TcpStream::connect(self.admin).await.expect("admin connect");
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
-            .await
-            .expect("handshake");
-        tokio::spawn(connection);
         let request = Request::builder()
             .uri(path)
             .header("host", "localhost")
             .body(Full::new(Bytes::new()))
             .expect("request");
-        let response = sender.send_request(request).await.expect("response");
-        let status = response.status();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        (status, String::from_utf8_lossy(&body).into_owned())
+        let reply = send(tcp, request).await;
+        (
+            reply.status,
+            String::from_utf8_lossy(&reply.body).into_owned(),
+        )
+    }
+
+    /// Signals shutdown (as SIGTERM would) without waiting.
+    pub fn begin_shutdown(&self) {
+        if let Some(stop) = self.stop.lock().expect("stop").take() {
+            let _ = stop.send(());
+        }
     }
 
     /// Stops the server and waits for it to drain.
-    pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+    pub async fn stop(self) {
+        self.begin_shutdown();
         self.task
             .await
             .expect("server task")
