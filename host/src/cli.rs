@@ -155,6 +155,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             app = app.with_oauth(verifier);
         }
         let app = Arc::new(app);
+        if let Some(expiry) = tls.not_after {
+            app.metrics().certificate_expiry.set(expiry);
+        }
         let tls = Arc::new(ArcSwap::new(tls.config));
         let reloader = crate::reload::Reloader::new(app.clone(), tls.clone(), wasm);
         let _watcher = crate::watch::spawn(reloader.clone(), app.settings())?;

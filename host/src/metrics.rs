@@ -52,6 +52,8 @@ pub struct Metrics {
     pub open_connections: Gauge,
     /// Requests being served.
     pub in_flight: Gauge,
+    /// When the serving certificate expires (Unix seconds).
+    pub certificate_expiry: Gauge,
 }
 
 impl Default for Metrics {
@@ -109,6 +111,12 @@ impl Metrics {
             "Hook requests being served",
             in_flight.clone(),
         );
+        let certificate_expiry = Gauge::default();
+        registry.register(
+            "certificate_expiry_timestamp_seconds",
+            "When the serving TLS certificate expires (Unix time)",
+            certificate_expiry.clone(),
+        );
         Self {
             registry,
             requests,
@@ -118,6 +126,7 @@ impl Metrics {
             reloads,
             open_connections,
             in_flight,
+            certificate_expiry,
         }
     }
 
@@ -194,6 +203,7 @@ mod tests {
             "importhook_reloads_total{part=\"plugins\",result=\"rejected\"} 1",
             "importhook_open_connections 1",
             "importhook_in_flight_requests 0",
+            "importhook_certificate_expiry_timestamp_seconds 0",
         ] {
             assert!(text.contains(needle), "{needle} missing:\n{text}");
         }

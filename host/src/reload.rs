@@ -73,6 +73,9 @@ impl Reloader {
             report.tls = Some(match crate::tls::load(&settings.tls) {
                 Ok(loaded) => {
                     self.tls.store(loaded.config);
+                    if let Some(expiry) = loaded.not_after {
+                        self.app.metrics().certificate_expiry.set(expiry);
+                    }
                     tracing::info!(fingerprint = %loaded.fingerprint, "TLS certificate reloaded");
                     Ok(loaded.fingerprint)
                 }

@@ -21,6 +21,8 @@ pub struct LoadedTls {
     pub fingerprint: String,
     /// The leaf certificate, PEM, for clients to pin (dev mode prints it).
     pub leaf_der: CertificateDer<'static>,
+    /// When the leaf certificate expires (Unix seconds), if its validity could be read.
+    pub not_after: Option<i64>,
 }
 
 /// Loads the certificate chain and key named by `source`.
@@ -90,6 +92,7 @@ pub fn build(
     Ok(LoadedTls {
         config: Arc::new(config),
         fingerprint: fingerprint(&leaf_der),
+        not_after: not_after(&leaf_der),
         leaf_der,
     })
 }
@@ -104,6 +107,67 @@ pub fn fingerprint(cert: &CertificateDer<'_>) -> String {
         .join(":")
 }
 
+/// One DER element: (tag, contents, what follows).
+fn der_element(data: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = data.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let count = usize::from(first & 0x7f);
+        if count == 0 || count > 4 || rest.len() < count {
+            return None;
+        }
+        let len = rest[..count]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        (len, &rest[count..])
+    };
+    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
+}
+
+/// `notAfter` of an X.509 certificate, as Unix seconds: for the expiry metric, so a walk of
+/// the few DER elements before it is all that is needed.
+pub fn not_after(cert: &CertificateDer<'_>) -> Option<i64> {
+    let (_, certificate, _) = der_element(cert.as_ref())?;
+    let (_, tbs, _) = der_element(certificate)?;
+    let mut rest = tbs;
+    // Optional [0] version, then serial, signature algorithm, issuer, validity.
+    let (tag, _, after) = der_element(rest)?;
+    if tag == 0xa0 {
+        rest = after;
+    }
+    for _ in 0..3 {
+        rest = der_element(rest)?.2;
+    }
+    let (_, validity, _) = der_element(rest)?;
+    let (_, _, after_not_before) = der_element(validity)?;
+    let (tag, time, _) = der_element(after_not_before)?;
+    let digits = std::str::from_utf8(time).ok()?.strip_suffix('Z')?;
+    let (year, rest) = match tag {
+        0x17 => {
+            let yy: i64 = digits.get(..2)?.parse().ok()?;
+            (
+                if yy < 50 { 2000 + yy } else { 1900 + yy },
+                digits.get(2..)?,
+            )
+        }
+        0x18 => (digits.get(..4)?.parse().ok()?, digits.get(4..)?),
+        _ => return None,
+    };
+    let field = |i: usize| -> Option<i64> { rest.get(i..i + 2)?.parse().ok() };
+    let (month, day, hour, minute, second) =
+        (field(0)?, field(2)?, field(4)?, field(6)?, field(8)?);
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hour * 3_600 + minute * 60 + second)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +178,28 @@ mod tests {
         assert_eq!(tls.config.alpn_protocols, vec![b"http/1.1".to_vec()]);
         assert_eq!(tls.fingerprint.len(), 32 * 3 - 1);
         assert_eq!(tls.fingerprint, fingerprint(&tls.leaf_der));
+    }
+
+    #[test]
+    fn expiry_is_read_from_utc_and_generalized_times() {
+        for (year, month, day, expected) in
+            [(2031, 5, 17, 1_936_742_400), (2050, 1, 1, 2_524_608_000)]
+        {
+            let mut params =
+                rcgen::CertificateParams::new(vec!["localhost".to_owned()]).expect("params");
+            params.not_after = rcgen::date_time_ymd(year, month, day);
+            let key = rcgen::KeyPair::generate().expect("key");
+            let cert = params.self_signed(&key).expect("cert");
+            assert_eq!(
+                not_after(cert.der()),
+                Some(expected),
+                "{year}-{month}-{day}"
+            );
+        }
+        assert_eq!(
+            not_after(&CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01])),
+            None
+        );
     }
 
     #[test]

@@ -161,9 +161,28 @@ async fn a_new_certificate_is_used_by_new_handshakes() {
     let old_connection = server.connect().await;
     assert_eq!(peer(&old_connection), first);
 
+    let expiry = |metrics: &str| -> i64 {
+        let line = metrics
+            .lines()
+            .find(|l| l.starts_with("importhook_certificate_expiry_timestamp_seconds "))
+            .expect("expiry metric");
+        line.rsplit(' ')
+            .next()
+            .expect("value")
+            .parse()
+            .expect("number")
+    };
+    assert_eq!(
+        expiry(&server.admin_get("/metrics").await.1),
+        importhook::tls::not_after(&first).expect("expiry")
+    );
     let second = write("second.test");
     let report = reload(&reloader).await;
     assert!(matches!(report.tls, Some(Ok(_))), "{report:?}");
+    assert_eq!(
+        expiry(&server.admin_get("/metrics").await.1),
+        importhook::tls::not_after(&second).expect("expiry")
+    );
     let config = common::client_config(&second, &[&rustls::version::TLS13]);
     let new_connection = server
         .connect_with(config)

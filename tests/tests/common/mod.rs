@@ -204,6 +204,9 @@ pub async fn start(mut layer: ConfigLayer, plugins: Option<&Path>) -> TestServer
         app = app.with_oauth(verifier);
     }
     let app = Arc::new(app);
+    if let Some(expiry) = tls.not_after {
+        app.metrics().certificate_expiry.set(expiry);
+    }
     let tls_config = Arc::new(ArcSwap::new(tls.config.clone()));
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(importhook::service::run(
