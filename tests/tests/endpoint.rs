@@ -201,9 +201,9 @@ async fn bad_bodies_and_wrong_event_types_get_400_with_an_error_object() {
     server.stop().await;
 }
 
-/// A TLS 1.1 ClientHello (no supported_versions extension): the server must refuse it.
-fn tls11_client_hello() -> Vec<u8> {
-    let mut hello = vec![0x03, 0x02]; // client_version TLS 1.1
+/// A TLS 1.0 or 1.1 ClientHello (no supported_versions extension): the server must refuse it.
+fn legacy_client_hello(minor: u8) -> Vec<u8> {
+    let mut hello = vec![0x03, minor]; // client_version: 0x0301 TLS 1.0, 0x0302 TLS 1.1
     hello.extend_from_slice(&[0x42; 32]); // random
     hello.push(0); // session id
     let suites: [u16; 4] = [0xc013, 0xc014, 0x002f, 0x0035]; // ECDHE/RSA CBC suites of TLS 1.1
@@ -222,22 +222,28 @@ fn tls11_client_hello() -> Vec<u8> {
 }
 
 #[tokio::test]
-async fn tls_1_1_is_refused_and_1_2_and_1_3_are_accepted() {
+async fn tls_1_0_and_1_1_are_refused_and_1_2_and_1_3_are_accepted() {
     let server = start(ConfigLayer::default(), None).await;
-    let mut tcp = TcpStream::connect(server.addr).await.expect("connect");
-    tcp.write_all(&tls11_client_hello()).await.expect("hello");
-    let mut answer = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut answer)).await;
-    assert_eq!(
-        answer.first(),
-        Some(&0x15),
-        "expected a TLS alert, got {answer:02x?}"
-    );
-    assert_eq!(
-        answer.get(5),
-        Some(&0x02),
-        "expected a fatal alert, got {answer:02x?}"
-    );
+    for minor in [1u8, 2] {
+        let mut tcp = TcpStream::connect(server.addr).await.expect("connect");
+        tcp.write_all(&legacy_client_hello(minor))
+            .await
+            .expect("hello");
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut answer)).await;
+        assert_eq!(
+            answer.first(),
+            Some(&0x15),
+            "TLS 1.{}: expected an alert, got {answer:02x?}",
+            minor - 1
+        );
+        assert_eq!(
+            answer.get(5),
+            Some(&0x02),
+            "TLS 1.{}: expected a fatal alert, got {answer:02x?}",
+            minor - 1
+        );
+    }
 
     for version in [&rustls::version::TLS12, &rustls::version::TLS13] {
         let config = common::client_config(&server.cert, &[version]);
@@ -308,27 +314,64 @@ async fn admin_reports_liveness_and_readiness() {
 }
 
 #[tokio::test]
-async fn connections_past_the_cap_are_closed_at_once() {
+async fn a_connection_flood_past_the_cap_is_refused_while_a_control_client_keeps_working() {
     let layer = ConfigLayer {
-        max_connections: Some(2),
+        max_connections: Some(4),
         ..ConfigLayer::default()
     };
     let server = start(layer, None).await;
-    let _first = server.connect().await;
-    let _second = server.connect().await;
-    let mut third = TcpStream::connect(server.addr)
-        .await
-        .expect("tcp accept still happens");
-    let mut buf = [0u8; 8];
-    let read = tokio::time::timeout(Duration::from_secs(2), third.read(&mut buf))
-        .await
-        .expect("closed at once");
-    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
-    drop((_first, _second));
+    // The control client holds one keep-alive connection from before the flood.
+    let stream = server.connect().await;
+    let (mut control, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .expect("handshake");
+    tokio::spawn(connection);
+    let body = serde_json::to_vec(&okta_sample()).expect("json");
+    let send = |control: &mut hyper::client::conn::http1::SendRequest<
+        http_body_util::Full<bytes::Bytes>,
+    >| {
+        let request = http::Request::post(PATH)
+            .header("host", "localhost")
+            .header("authorization", SECRET)
+            .header("content-type", "application/json")
+            .body(http_body_util::Full::new(bytes::Bytes::from(body.clone())))
+            .expect("request");
+        control.send_request(request)
+    };
+    assert_eq!(
+        send(&mut control).await.expect("served").status(),
+        StatusCode::NO_CONTENT
+    );
+
+    let mut flood = Vec::new();
+    let mut refused = 0;
+    for _ in 0..20 {
+        let mut tcp = TcpStream::connect(server.addr)
+            .await
+            .expect("tcp accept still happens");
+        let mut buf = [0u8; 1];
+        // A refused connection is closed at once; an admitted one waits for its handshake.
+        match tokio::time::timeout(Duration::from_millis(200), tcp.read(&mut buf)).await {
+            Ok(Ok(0) | Err(_)) => refused += 1,
+            _ => flood.push(tcp),
+        }
+        assert_eq!(
+            send(&mut control)
+                .await
+                .expect("served during the flood")
+                .status(),
+            StatusCode::NO_CONTENT
+        );
+    }
+    assert_eq!(flood.len(), 3, "the cap leaves room for three more");
+    assert_eq!(refused, 17);
+    drop(flood);
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(
         server.hook(&okta_sample()).await.status,
-        StatusCode::NO_CONTENT
+        StatusCode::NO_CONTENT,
+        "room again after the flood"
     );
     server.stop().await;
 }
