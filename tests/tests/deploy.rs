@@ -70,6 +70,24 @@ fn kubernetes_manifests_parse_and_probe_the_admin_port() {
         .filter_map(|p| p["containerPort"].as_i64())
         .collect();
     assert_eq!(ports, vec![8443, 9901]);
+    let plugins_volume = pod["volumes"]
+        .as_vec()
+        .expect("volumes")
+        .iter()
+        .find(|v| v["name"].as_str() == Some("plugins"))
+        .cloned();
+    assert_eq!(
+        plugins_volume
+            .and_then(|v| v["configMap"]["name"].as_str().map(str::to_owned))
+            .as_deref(),
+        Some("importhook-plugins")
+    );
+    let secrets_volume = pod["volumes"]
+        .as_vec()
+        .expect("volumes")
+        .iter()
+        .any(|v| v["secret"]["secretName"].as_str() == Some("importhook-secrets"));
+    assert!(secrets_volume, "hook secrets come from a Secret");
 }
 
 #[test]

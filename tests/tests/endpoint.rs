@@ -291,6 +291,25 @@ async fn silent_clients_are_closed_at_the_handshake_and_header_timeouts() {
         started.elapsed()
     );
 
+    // Sends half a request head, then stalls.
+    let started = Instant::now();
+    let mut tls = server.connect().await;
+    tls.write_all(format!("POST {PATH} HTTP/1.1\r\nhost: localhost\r\n").as_bytes())
+        .await
+        .expect("half a head");
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), tls.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "closed before 5 s");
+    assert!(
+        !String::from_utf8_lossy(&answer).contains(" 2"),
+        "{answer:?}"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        started.elapsed()
+    );
+
     // Meanwhile a normal client is served.
     assert_eq!(
         server.hook(&okta_sample()).await.status,
