@@ -1,6 +1,6 @@
 //! Reloading without a restart (SIGHUP): the plugin set, the TLS certificate and the secret
-//! file. Each is validated (plugins compiled, interface checked, instantiated once) before it
-//! is swapped in atomically; requests in flight finish on what they started with. A broken
+//! file. Each is validated (plugins compiled, interface checked, run once on a minimal
+//! request) before it is swapped in atomically; requests in flight finish on what they started with. A broken
 //! file is refused with a log line, and the last good one keeps serving.
 
 use std::sync::Arc;

@@ -284,6 +284,19 @@ fn check_accepts_good_plugins_and_names_what_is_wrong_with_bad_ones() {
         "{stderr}"
     );
 
+    let trapping = plugins_folder(&[("10-traps", "fault-init", "")]);
+    let output = importhook()
+        .args(["check", "--plugins"])
+        .arg(trapping.path())
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("10-traps.wasm") && stderr.contains("(trap)"),
+        "{stderr}"
+    );
+
     let garbage = TempDir::new("garbage");
     std::fs::write(garbage.path().join("10-junk.wasm"), b"\0asm not really").expect("write");
     let output = importhook()

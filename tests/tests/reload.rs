@@ -82,13 +82,17 @@ async fn plugin_reloads_under_load_lose_no_request_and_broken_sets_are_refused()
         "sally.elizabeth.admin@clouditude.net"
     );
 
-    // Broken plugins (invalid bytes, an import the host does not give, a bad manifest) are
-    // refused, naming the file; each time the good set keeps serving.
+    // Broken plugins (invalid bytes, an import the host does not give, one that traps whatever
+    // it is given, a bad manifest) are refused, naming the file; the good set keeps serving.
     for (file, bytes) in [
         ("25-garbage.wasm", b"\0asm\x0d\0\x01\0garbage".to_vec()),
         (
             "25-network.wasm",
             std::fs::read(common::wasm_dir().join("fault_import.wasm")).expect("read"),
+        ),
+        (
+            "25-traps.wasm",
+            std::fs::read(common::wasm_dir().join("fault_init.wasm")).expect("read"),
         ),
     ] {
         std::fs::write(folder.path().join(file), bytes).expect("write");

@@ -345,22 +345,19 @@ impl Runtime {
             memory_bytes,
             pre,
         };
-        // Instantiate once now, so a plugin that cannot start is refused at load, not per request.
-        let mut store = self.store(&callable);
-        callable
-            .pre
-            .instantiate(&mut store)
-            .anyhow()
-            .context("it fails to instantiate")?;
+        // Run it once now on a minimal request (logs muted), so a plugin that cannot start, or
+        // traps whatever it is given, is refused at load rather than on every imported user.
+        // An `err` answer is fine: it may well depend on the request.
+        let (result, _) = self.call_with(&callable, &minimal_request(), callable.timeout, 0);
+        match result {
+            Ok(_) => {}
+            Err(FailureKind::Instantiate) => anyhow::bail!("it fails to instantiate"),
+            Err(kind) => anyhow::bail!(
+                "it fails on a minimal request before any user is imported ({})",
+                kind.as_str()
+            ),
+        }
         Ok(callable)
-    }
-
-    fn store(&self, callable: &Callable) -> Store<CallState> {
-        self.store_with_stderr(
-            callable,
-            MemoryOutputPipe::new(STDERR_CAPTURE_BYTES),
-            callable.timeout,
-        )
     }
 
     fn store_with_stderr(
@@ -368,6 +365,7 @@ impl Runtime {
         callable: &Callable,
         stderr: MemoryOutputPipe,
         timeout: Duration,
+        log_lines: u32,
     ) -> Store<CallState> {
         let wasi = WasiCtx::builder()
             .stderr(stderr)
@@ -389,7 +387,7 @@ impl Runtime {
             },
             plugin: callable.name.clone(),
             config: callable.config.clone(),
-            log_lines_left: MAX_LOG_LINES,
+            log_lines_left: log_lines,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
@@ -413,9 +411,22 @@ impl Runtime {
         Result<Result<types::Outcome, String>, FailureKind>,
         CallStats,
     ) {
+        self.call_with(callable, request, timeout, MAX_LOG_LINES)
+    }
+
+    fn call_with(
+        &self,
+        callable: &Callable,
+        request: &types::Request,
+        timeout: Duration,
+        log_lines: u32,
+    ) -> (
+        Result<Result<types::Outcome, String>, FailureKind>,
+        CallStats,
+    ) {
         let started = Instant::now();
         let stderr = MemoryOutputPipe::new(STDERR_CAPTURE_BYTES);
-        let mut store = self.store_with_stderr(callable, stderr.clone(), timeout);
+        let mut store = self.store_with_stderr(callable, stderr.clone(), timeout, log_lines);
         let result = match callable.pre.instantiate(&mut store) {
             Err(e) => Err(classify(&e, &store, &stderr).unwrap_or(FailureKind::Instantiate)),
             Ok(instance) => instance
@@ -431,6 +442,23 @@ impl Runtime {
             peak_memory_bytes: store.data().limiter.peak_bytes,
         };
         (result, stats)
+    }
+}
+
+/// The smallest request a strategy can get: no attributes, no conflict, no match.
+fn minimal_request() -> types::Request {
+    types::Request {
+        event_id: "importhook-load-check".to_owned(),
+        app_user: Vec::new(),
+        user: Vec::new(),
+        matched_user_id: None,
+        action: types::Action::CreateUser,
+        link_target: None,
+        conflicts: Vec::new(),
+        matches: Vec::new(),
+        policy: Vec::new(),
+        application: None,
+        job: None,
     }
 }
 

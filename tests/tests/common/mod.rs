@@ -66,6 +66,7 @@ pub fn wasm_dir() -> &'static Path {
             "link-single-match",
             "fault-plugin",
             "fault-import",
+            "fault-init",
         ] {
             cargo.args(["-p", package]);
         }
