@@ -1,0 +1,96 @@
+//! Micro-benchmarks of the plugin runtime without HTTP: one plugin call in a fresh isolated
+//! instance, and the whole three-strategy pipeline on Okta's reference request.
+//!
+//! The plugins are read from `target/wasm32-wasip2/release` (built by `scripts/dev.sh`) or
+//! `target/e2e-wasm/wasm32-wasip2/release` (built by the end-to-end tests).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use importhook::okta::ImportRequest;
+use importhook::plugins::{PluginSet, Runtime};
+
+fn wasm_dir() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace")
+        .to_path_buf();
+    [
+        "target/wasm32-wasip2/release",
+        "target/e2e-wasm/wasm32-wasip2/release",
+    ]
+    .iter()
+    .map(|dir| root.join(dir))
+    .find(|dir| dir.join("login_middle_name.wasm").exists())
+    .expect("build the example plugins first: scripts/dev.sh or scripts/test.sh")
+}
+
+fn folder(plugins: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "importhook-bench-{}-{}",
+        std::process::id(),
+        plugins.len()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    for (stem, file) in plugins {
+        std::fs::copy(wasm_dir().join(file), dir.join(format!("{stem}.wasm"))).expect("copy");
+    }
+    dir
+}
+
+fn request() -> ImportRequest {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/okta-samples/request-reference-docs.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("sample")).expect("json");
+    json["data"]["appUser"]["profile"]["middleName"] = "Elizabeth".into();
+    serde_json::from_value(json).expect("request")
+}
+
+fn benches(c: &mut Criterion) {
+    let runtime = Runtime::new(None, false).expect("runtime");
+    let request = request();
+
+    let one = PluginSet::load(
+        runtime.clone(),
+        &folder(&[("20-login-middle-name", "login_middle_name.wasm")]),
+    )
+    .expect("load");
+    c.bench_function("one plugin call (fresh instance, login-middle-name)", |b| {
+        b.iter(|| one.run(&request, None))
+    });
+
+    let three = PluginSet::load(
+        runtime,
+        &folder(&[
+            ("10-normalize-login", "normalize_login.wasm"),
+            ("20-login-middle-name", "login_middle_name.wasm"),
+            ("30-link-single-match", "link_single_match.wasm"),
+        ]),
+    )
+    .expect("load");
+    c.bench_function("pipeline of the three example strategies", |b| {
+        b.iter(|| {
+            let run = three.run(&request, None);
+            assert!(!run.response.commands.is_empty());
+            run
+        })
+    });
+
+    let started = Instant::now();
+    let cold = Runtime::new(None, false).expect("runtime");
+    let _ = PluginSet::load(
+        cold,
+        &folder(&[("20-login-middle-name", "login_middle_name.wasm")]),
+    )
+    .expect("load");
+    eprintln!(
+        "compile and load one plugin without cache: {:?}",
+        started.elapsed()
+    );
+}
+
+criterion_group!(pipeline, benches);
+criterion_main!(pipeline);
