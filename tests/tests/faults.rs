@@ -165,3 +165,19 @@ async fn a_slow_plugin_on_one_request_does_not_delay_a_concurrent_fast_one() {
         "fast requests were held up by the slow one: worst {worst:?}, baseline {baseline:?}"
     );
 }
+
+#[tokio::test]
+async fn no_state_survives_from_one_user_to_the_next() {
+    let manifest = "[config]\nmode = \"counter\"\n";
+    let plugins = plugins_folder(&[("10-counter", "fault-plugin", manifest)]);
+    let server = start(ConfigLayer::default(), Some(plugins.path())).await;
+    for _ in 0..20 {
+        let reply = server.hook(&okta_sample()).await;
+        assert_eq!(
+            reply.json()["commands"][0]["value"]["callsSeen"],
+            1,
+            "a static kept its value between calls"
+        );
+    }
+    server.stop().await;
+}

@@ -48,6 +48,12 @@ fn misbehave(mode: &str) -> Result<Outcome, String> {
             }
             Ok(Outcome::new())
         }
+        // Counts calls in a static: with a fresh instance per call it always reads 1.
+        "counter" => {
+            static CALLS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+            let calls = CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            Ok(Outcome::new().set_app_user("callsSeen", calls))
+        }
         "bad-json" => Ok(Outcome::new().set_user("nickName", Value::Json("{not json".to_owned()))),
         _ => Ok(Outcome::new().set_app_user("touchedBy", "fault-plugin")),
     }
