@@ -272,57 +272,38 @@ fn check_accepts_good_plugins_and_names_what_is_wrong_with_bad_ones() {
     );
 
     let importing = plugins_folder(&[("10-net", "fault-import", "")]);
-    let output = importhook()
-        .args(["check", "--plugins"])
-        .arg(importing.path())
-        .output()
-        .expect("run");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("10-net.wasm") && stderr.contains("test:fault/net"),
-        "{stderr}"
-    );
+    check_refuses(importing.path(), &["10-net.wasm", "test:fault/net"]);
 
     let trapping = plugins_folder(&[("10-traps", "fault-init", "")]);
-    let output = importhook()
-        .args(["check", "--plugins"])
-        .arg(trapping.path())
-        .output()
-        .expect("run");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("10-traps.wasm") && stderr.contains("(trap)"),
-        "{stderr}"
-    );
+    check_refuses(trapping.path(), &["10-traps.wasm", "(trap)"]);
 
     let garbage = TempDir::new("garbage");
     std::fs::write(garbage.path().join("10-junk.wasm"), b"\0asm not really").expect("write");
-    let output = importhook()
-        .args(["check", "--plugins"])
-        .arg(garbage.path())
-        .output()
-        .expect("run");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("10-junk.wasm") && stderr.contains("not a valid WebAssembly component"),
-        "{stderr}"
+    check_refuses(
+        garbage.path(),
+        &["10-junk.wasm", "not a valid WebAssembly component"],
     );
 
     let bad_manifest = plugins_folder(&[("10-link", "link-single-match", "timeout_ms = 999999\n")]);
+    check_refuses(bad_manifest.path(), &["10-link.toml", "timeout_ms"]);
+}
+
+/// `importhook check` on `folder` fails, and its message holds every one of `needles`.
+fn check_refuses(folder: &std::path::Path, needles: &[&str]) {
     let output = importhook()
         .args(["check", "--plugins"])
-        .arg(bad_manifest.path())
+        .arg(folder)
         .output()
         .expect("run");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("10-link.toml") && stderr.contains("timeout_ms"),
-        "{stderr}"
+        !output.status.success(),
+        "check accepted {}",
+        folder.display()
     );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for needle in needles {
+        assert!(stderr.contains(needle), "{needle} missing from: {stderr}");
+    }
 }
 
 #[test]
