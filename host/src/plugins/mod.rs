@@ -503,29 +503,15 @@ pub mod fuzzing {
         let len = take(data, 1).first().copied().unwrap_or(0) as usize * 4;
         let bytes = take(data, len);
         let text = String::from_utf8_lossy(bytes).into_owned();
+        let mut eight = [0u8; 8];
+        for (slot, byte) in eight.iter_mut().zip(bytes) {
+            *slot = *byte;
+        }
         match kind % 8 {
             0 => types::Value::Null,
             1 => types::Value::Boolean(len.is_multiple_of(2)),
-            2 => types::Value::Integer(i64::from_le_bytes(
-                bytes
-                    .iter()
-                    .copied()
-                    .chain([0; 8])
-                    .take(8)
-                    .collect::<Vec<_>>()
-                    .try_into()
-                    .unwrap_or([0; 8]),
-            )),
-            3 => types::Value::Number(f64::from_le_bytes(
-                bytes
-                    .iter()
-                    .copied()
-                    .chain([0; 8])
-                    .take(8)
-                    .collect::<Vec<_>>()
-                    .try_into()
-                    .unwrap_or([0; 8]),
-            )),
+            2 => types::Value::Integer(i64::from_le_bytes(eight)),
+            3 => types::Value::Number(f64::from_le_bytes(eight)),
             4 => types::Value::Text(text),
             5 => types::Value::List(
                 text.split(',')
