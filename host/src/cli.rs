@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::app::App;
 use crate::config::{ConfigLayer, LogFormat, SECRETS_ENV, Settings, TlsSource};
 use crate::oauth::OAuthVerifier;
-use crate::plugins::{PluginSet, Runtime};
+use crate::plugins::{NativeStrategy, PluginSet, Runtime};
 
 /// Okta User Import Inline Hook running sandboxed WebAssembly conflict strategies.
 #[derive(Debug, Parser)]
@@ -72,9 +72,20 @@ struct ServeArgs {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    main_with(None)
+}
+
+/// Entry point of the native-limit benchmark binary: `serve` runs `natives` in the host
+/// process instead of loading plugins. Never for production (no isolation at all).
+#[doc(hidden)]
+pub fn main_native(natives: fn() -> Vec<Box<dyn NativeStrategy>>) -> ExitCode {
+    main_with(Some(natives))
+}
+
+fn main_with(natives: Option<fn() -> Vec<Box<dyn NativeStrategy>>>) -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve(*args),
+        Command::Serve(args) => serve(*args, natives),
         Command::Try(args) => {
             crate::logging::init(LogFormat::Text);
             crate::tryout::run_try(&args.plugins, &args.request)
@@ -102,20 +113,24 @@ fn settings_from(args: &ServeArgs) -> anyhow::Result<Settings> {
     Settings::resolve(&args.layer, file, secrets_env.as_deref(), args.dev)
 }
 
-fn serve(args: ServeArgs) -> anyhow::Result<()> {
+fn serve(
+    args: ServeArgs,
+    natives: Option<fn() -> Vec<Box<dyn NativeStrategy>>>,
+) -> anyhow::Result<()> {
     // Everything that can be wrong with the configuration fails here, before anything binds.
     let settings = settings_from(&args)?;
     crate::logging::init(settings.log_format);
     let tls = crate::tls::load(&settings.tls)?;
     let wasm = Runtime::new(Some(settings.cache_dir.clone()), false)?;
-    let plugins = Arc::new(
-        load_plugins(
+    let plugins = match natives {
+        Some(natives) => PluginSet::native(natives()),
+        None => load_plugins(
             wasm.clone(),
             &settings.plugins_dir,
             args.layer.plugins.is_some() || args.config.is_some(),
-        )?
-        .with_debug_timings(settings.debug_timings),
-    );
+        )?,
+    };
+    let plugins = Arc::new(plugins.with_debug_timings(settings.debug_timings));
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -160,8 +175,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         let tls = Arc::new(ArcSwap::new(tls.config));
         let reloader = crate::reload::Reloader::new(app.clone(), tls.clone(), wasm);
-        let _watcher = crate::watch::spawn(reloader.clone(), app.settings())?;
-        tokio::spawn(reloader.on_sighup());
+        // Native strategies are compiled in: there is nothing to reload.
+        let _watcher = if natives.is_none() {
+            tokio::spawn(reloader.clone().on_sighup());
+            Some(crate::watch::spawn(reloader, app.settings())?)
+        } else {
+            None
+        };
         crate::service::run(app, tls, listener, admin, shutdown_signal()).await
     })
 }

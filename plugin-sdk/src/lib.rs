@@ -106,4 +106,15 @@ pub mod __private {
         let config = crate::Config::from_host();
         S::transform(&request, &config).map(crate::Outcome::into_wit)
     }
+
+    /// A request from values the caller converted itself (the native-limit benchmark builds
+    /// it straight from the host's state, as the host does for a plugin).
+    pub fn request_from_wit(request: types::Request) -> crate::Request {
+        crate::Request::from_wit(request)
+    }
+
+    /// Okta JSON as a plugin value, by the same mapping the host applies.
+    pub fn value_from_json(value: &serde_json::Value) -> crate::Value {
+        crate::json::to_value(value)
+    }
 }

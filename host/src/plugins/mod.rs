@@ -4,6 +4,7 @@
 mod convert;
 mod manifest;
 mod merge;
+mod native;
 mod runtime;
 
 use std::path::Path;
@@ -16,6 +17,7 @@ use tokio::sync::Semaphore;
 
 pub use manifest::{Manifest, OnError};
 pub use merge::{Contribution, Working};
+pub use native::NativeStrategy;
 pub use runtime::{CallStats, FailureKind, Runtime};
 
 use crate::okta::{ActionResult, Decision, ErrorCause, HookResponse, ImportRequest};
@@ -94,6 +96,8 @@ pub struct PluginSet {
     permits: Arc<Semaphore>,
     /// Whether `debugContext` carries each call's time (which makes answers differ run to run).
     debug_timings: bool,
+    /// Strategies compiled into the host: only the native-limit benchmark sets them.
+    natives: Vec<Box<dyn NativeStrategy>>,
 }
 
 impl PluginSet {
@@ -104,6 +108,7 @@ impl PluginSet {
             plugins: Vec::new(),
             permits: Arc::new(Semaphore::new(1)),
             debug_timings: false,
+            natives: Vec::new(),
         }
     }
 
@@ -127,6 +132,7 @@ impl PluginSet {
             plugins,
             permits: Arc::new(Semaphore::new(runtime::MAX_CONCURRENT_CALLS as usize)),
             debug_timings: false,
+            natives: Vec::new(),
         })
     }
 
@@ -154,6 +160,9 @@ impl PluginSet {
             reports: Vec::new(),
             deadline_passed: false,
         };
+        if self.is_native() {
+            return Some(self.run(&request, None));
+        }
         if self.plugins.is_empty() {
             return Some(finished(HookResponse::default()));
         }
@@ -179,6 +188,9 @@ impl PluginSet {
     /// Runs every plugin in order on `request` (blocking), applying the merge rules, and stops
     /// at `deadline` if one is given.
     pub fn run(&self, request: &ImportRequest, deadline: Option<Instant>) -> PipelineRun {
+        if self.is_native() {
+            return self.run_native(request);
+        }
         let mut working = Working::from_request(request);
         let mut reports = Vec::with_capacity(self.plugins.len());
         let Some(runtime) = &self.runtime else {

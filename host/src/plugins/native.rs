@@ -1,0 +1,74 @@
+//! Strategies compiled into the host, without a sandbox. They exist for one reason: the
+//! native-limit benchmark (`bench/native-limit`), which measures what this server stack
+//! costs with the same strategies and no wasm. A production build never loads them.
+
+use std::time::Instant;
+
+use super::{Contribution, PipelineRun, PluginReport, PluginSet, Working, debug_context};
+use crate::okta::{HookResponse, ImportRequest};
+
+/// A strategy running natively in the host process (benchmark only: no isolation at all).
+#[doc(hidden)]
+pub trait NativeStrategy: Send + Sync + std::fmt::Debug {
+    /// Name in reports, as a plugin's file stem would be.
+    fn name(&self) -> &str;
+    /// Decides what to change, seeing the request as the strategies before it left it.
+    fn transform(&self, request: &ImportRequest, working: &Working)
+    -> Result<Contribution, String>;
+}
+
+impl PluginSet {
+    /// A set of native strategies, run in order (benchmark only).
+    #[doc(hidden)]
+    pub fn native(strategies: Vec<Box<dyn NativeStrategy>>) -> Self {
+        let mut set = Self::empty();
+        set.natives = strategies;
+        set
+    }
+
+    /// Whether this set runs native strategies (then plugins are not reloaded).
+    pub fn is_native(&self) -> bool {
+        !self.natives.is_empty()
+    }
+
+    /// Runs the native strategies on the calling thread: they take microseconds and cannot
+    /// loop, so unlike plugins they need neither a blocking thread nor a deadline.
+    pub(super) fn run_native(&self, request: &ImportRequest) -> PipelineRun {
+        let mut working = Working::from_request(request);
+        let mut reports = Vec::with_capacity(self.natives.len());
+        for strategy in &self.natives {
+            let started = Instant::now();
+            let result = strategy.transform(request, &working);
+            let mut report = PluginReport {
+                name: strategy.name().to_owned(),
+                outcome: "ok",
+                stats: super::CallStats::default(),
+                note: None,
+                updates: 0,
+                decided: false,
+                input_bytes: 0,
+                output_bytes: 0,
+            };
+            match result {
+                Ok(contribution) => {
+                    report.note = contribution.note.clone();
+                    report.updates = contribution.app_user.len() + contribution.user.len();
+                    report.decided = contribution.decision.is_some();
+                    working.apply(contribution);
+                }
+                Err(_) => report.outcome = super::FailureKind::PluginError.as_str(),
+            }
+            report.stats.elapsed = started.elapsed();
+            reports.push(report);
+        }
+        let mut response: HookResponse = working.response(request);
+        if !response.is_no_change() {
+            response.debug_context = Some(debug_context(&reports, self.debug_timings));
+        }
+        PipelineRun {
+            response,
+            reports,
+            deadline_passed: false,
+        }
+    }
+}
