@@ -70,6 +70,10 @@ struct ServeArgs {
     layer: ConfigLayer,
 }
 
+/// Builds the strategies the native-limit benchmark compiles in.
+#[doc(hidden)]
+pub type NativeStrategies = fn() -> Vec<Box<dyn NativeStrategy>>;
+
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     main_with(None)
@@ -78,11 +82,11 @@ pub fn main() -> ExitCode {
 /// Entry point of the native-limit benchmark binary: `serve` runs `natives` in the host
 /// process instead of loading plugins. Never for production (no isolation at all).
 #[doc(hidden)]
-pub fn main_native(natives: fn() -> Vec<Box<dyn NativeStrategy>>) -> ExitCode {
+pub fn main_native(natives: NativeStrategies) -> ExitCode {
     main_with(Some(natives))
 }
 
-fn main_with(natives: Option<fn() -> Vec<Box<dyn NativeStrategy>>>) -> ExitCode {
+fn main_with(natives: Option<NativeStrategies>) -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve(*args, natives),
@@ -113,10 +117,7 @@ fn settings_from(args: &ServeArgs) -> anyhow::Result<Settings> {
     Settings::resolve(&args.layer, file, secrets_env.as_deref(), args.dev)
 }
 
-fn serve(
-    args: ServeArgs,
-    natives: Option<fn() -> Vec<Box<dyn NativeStrategy>>>,
-) -> anyhow::Result<()> {
+fn serve(args: ServeArgs, natives: Option<NativeStrategies>) -> anyhow::Result<()> {
     // Everything that can be wrong with the configuration fails here, before anything binds.
     let settings = settings_from(&args)?;
     crate::logging::init(settings.log_format);
