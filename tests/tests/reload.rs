@@ -307,3 +307,41 @@ async fn a_plugin_dropped_into_the_watched_folder_is_picked_up() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn reading_watched_files_never_triggers_a_reload() {
+    let folder = plugins_folder(&[("20-login-middle-name", "login-middle-name", "")]);
+    let layer = ConfigLayer {
+        plugins: Some(folder.path().to_path_buf()),
+        ..ConfigLayer::default()
+    };
+    let server = start(layer, Some(folder.path())).await;
+    let _watcher =
+        importhook::watch::spawn(reloader(&server), server.app.settings()).expect("watch");
+    let plugin = folder.path().join("20-login-middle-name.wasm");
+    // A backup or monitoring agent reading the files (as the reload itself does).
+    for _ in 0..5 {
+        std::fs::read(&plugin).expect("read");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(importhook::watch::QUIET_PERIOD * 3).await;
+    let (_, metrics) = server.admin_get("/metrics").await;
+    assert!(
+        !metrics.contains("importhook_reloads_total{part=\"plugins\""),
+        "a read caused a reload: {metrics}"
+    );
+
+    // The watcher is alive: a real change is picked up, once, and does not loop.
+    std::fs::write(
+        folder.path().join("20-login-middle-name.toml"),
+        "timeout_ms = 500\n",
+    )
+    .expect("write");
+    tokio::time::sleep(importhook::watch::QUIET_PERIOD * 4).await;
+    let (_, metrics) = server.admin_get("/metrics").await;
+    assert!(
+        metrics.contains("importhook_reloads_total{part=\"plugins\",result=\"ok\"} 1\n"),
+        "{metrics}"
+    );
+    server.stop().await;
+}
