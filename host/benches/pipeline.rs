@@ -1,8 +1,8 @@
 //! Micro-benchmarks of the plugin runtime without HTTP: one plugin call in a fresh isolated
 //! instance, and the whole three-strategy pipeline on Okta's reference request.
 //!
-//! The plugins are read from `target/wasm32-wasip2/release` (built by `scripts/dev.sh`) or
-//! `target/e2e-wasm/wasm32-wasip2/release` (built by the end-to-end tests).
+//! The plugins are read from `target/wasm32-wasip2/release` (`bench/run.sh` builds them) or
+//! `target/e2e-wasm/wasm32-wasip2/release`.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -22,8 +22,8 @@ fn wasm_dir() -> PathBuf {
     ]
     .iter()
     .map(|dir| root.join(dir))
-    .find(|dir| dir.join("login_middle_name.wasm").exists())
-    .expect("build the example plugins first: scripts/dev.sh or scripts/test.sh")
+    .find(|dir| dir.join("importhook_noop_plugin.wasm").exists())
+    .expect("build the plugins first: cargo build --release --target wasm32-wasip2 -p normalize-login -p login-middle-name -p link-single-match -p importhook-noop-plugin")
 }
 
 fn folder(plugins: &[(&str, &str)]) -> PathBuf {
@@ -60,6 +60,20 @@ fn benches(c: &mut Criterion) {
     .expect("load");
     c.bench_function("one plugin call (fresh instance, login-middle-name)", |b| {
         b.iter(|| one.run(&request, None))
+    });
+
+    // The floor: a strategy that does nothing, in the same fresh isolated instance.
+    let noop = PluginSet::load(
+        runtime.clone(),
+        &folder(&[("00-noop", "importhook_noop_plugin.wasm")]),
+    )
+    .expect("load");
+    c.bench_function("floor: one call of a no-op plugin (fresh instance)", |b| {
+        b.iter(|| noop.run(&request, None))
+    });
+    c.bench_function("pipeline bookkeeping alone (no plugin)", |b| {
+        let none = PluginSet::empty();
+        b.iter(|| none.run(&request, None))
     });
 
     let three = PluginSet::load(

@@ -71,14 +71,18 @@ impl Working {
     pub fn response(&self, original: &ImportRequest) -> HookResponse {
         let app_user = changed(&original.data.app_user.profile, &self.app_user);
         let user = changed(&original.data.user.profile, &self.user);
-        let initial = Self::from_request(original);
+        // What Okta planned, without cloning its profiles as `from_request` would.
+        let initial_action = original.data.action.result;
+        let initial_target = match initial_action {
+            ActionResult::LinkUser => original.data.user.id.as_ref(),
+            ActionResult::CreateUser => None,
+        };
         let decision = match (self.action, &self.link_target) {
-            (ActionResult::CreateUser, _) if initial.action == ActionResult::CreateUser => None,
+            (ActionResult::CreateUser, _) if initial_action == ActionResult::CreateUser => None,
             (ActionResult::CreateUser, _) => Some(Decision::CreateUser),
             // A link is only ever emitted together with its target.
             (ActionResult::LinkUser, Some(target))
-                if initial.action != ActionResult::LinkUser
-                    || initial.link_target.as_ref() != Some(target) =>
+                if initial_action != ActionResult::LinkUser || initial_target != Some(target) =>
             {
                 Some(Decision::LinkUser(target.clone()))
             }

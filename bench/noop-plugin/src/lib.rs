@@ -1,0 +1,34 @@
+//! `noop`: changes nothing and reads nothing. What one fresh, isolated plugin call costs when
+//! the strategy itself costs nothing: the floor the benchmarks compare the examples with.
+
+use importhook_sdk::{Config, Outcome, Request, Strategy, export_strategy};
+
+/// The strategy.
+#[derive(Debug)]
+pub struct Noop;
+
+export_strategy!(Noop);
+
+impl Strategy for Noop {
+    fn transform(_request: &Request, _config: &Config) -> Result<Outcome, String> {
+        Ok(Outcome::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_nothing() {
+        let request = Request::from_okta_json(
+            r#"{"eventId": "e", "data": {"action": {"result": "CREATE_USER"}}}"#,
+        )
+        .expect("request");
+        assert!(
+            Noop::transform(&request, &Config::new())
+                .expect("ok")
+                .is_empty()
+        );
+    }
+}
