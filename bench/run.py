@@ -57,7 +57,7 @@ PLUGINS = [
     ("link-single-match", "link-single-match", "link_single_match.wasm"),
 ]
 ALL_TARGETS = ["importhook-3-plugins", "importhook-no-plugins", "native-limit", "node-peer"]
-ALL_SCENARIOS = ["comparison", "rss10", "coldstart", "reload"]
+ALL_SCENARIOS = ["micro", "comparison", "rss10", "coldstart", "reload"]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # Defaults, and the --quick preset (a smoke run of a minute or two).
@@ -200,6 +200,8 @@ def build(need_native: bool, skip: bool) -> dict[str, Path]:
         wasm = ["cargo", "build", "--release", "--locked", "--target", "wasm32-wasip2"]
         for _, package, _ in PLUGINS:
             wasm += ["-p", package]
+        # The no-op plugin: the floor of one isolated call in the micro-benchmark.
+        wasm += ["-p", "importhook-noop-plugin"]
         steps.append((wasm, "the example plugins (wasm32-wasip2)"))
         for command, what in steps:
             log(f"building {what}: {' '.join(command)}")
@@ -770,6 +772,40 @@ def ratios(runs: list[dict], concurrencies: list[int]) -> list[dict]:
     return out
 
 
+def parse_criterion(text: str) -> list[dict]:
+    """Benchmark names and their [low, median, high] times in microseconds from criterion's output."""
+    units = {"ns": 1e-3, "µs": 1.0, "us": 1.0, "ms": 1e3, "s": 1e6}
+    found, name = [], None
+    for line in text.splitlines():
+        match = re.match(r"^(\S.*?)\s*time:\s+\[(.*)\]", line) or re.match(r"^\s+time:\s+\[(.*)\]", line)
+        if match is None:
+            if line and not line[0].isspace() and not line.startswith(("Benchmarking", "Found", "Gnuplot", "compile")):
+                name = line.strip()
+            continue
+        numbers = re.findall(r"([0-9.]+)\s*(ns|µs|us|ms|s)\b", match.group(match.lastindex))
+        if name and len(numbers) == 3:
+            low, median, high = (float(v) * units[u] for v, u in numbers)
+            found.append({"name": name, "low_us": low, "median_us": median, "high_us": high})
+        name = None
+    return found
+
+
+def scenario_micro(setup: Setup) -> dict:
+    """The criterion micro-benchmarks of the plugin runtime without HTTP (host/benches/pipeline.rs)."""
+    quick = setup.args.quick
+    command = ["cargo", "bench", "--locked", "-p", "importhook", "--bench", "pipeline", "--",
+               "--warm-up-time", "1" if quick else "2", "--measurement-time", "2" if quick else "5"]
+    log(f"micro-benchmarks: {' '.join(command)}")
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BenchError(f"cargo bench failed:\n{done.stderr[-2000:]}")
+    benches = parse_criterion(done.stdout)
+    if not benches:
+        raise BenchError(f"no criterion result in the output:\n{done.stdout[-2000:]}")
+    compile_line = next((line for line in done.stderr.splitlines() if "without cache" in line), "")
+    return {"command": " ".join(command), "benches": benches, "compile_once": compile_line.strip()}
+
+
 def scenario_rss10(setup: Setup) -> dict:
     """importhook with 10 plugins: one warm-up, one run at 64 connections, peak RSS."""
     args = setup.args
@@ -1002,6 +1038,21 @@ def render_summary(results: dict) -> str:
         f"Rust servers log one line per request ({s['log_format']}) to a file; the Node.js peer does not log.",
         "",
     ]
+    micro = results.get("micro")
+    if micro:
+        lines += [
+            "## Plugin runtime without HTTP (criterion, median and 95 % interval)",
+            "",
+            f"`{micro['command']}`",
+            "",
+            "| benchmark | median | interval |",
+            "|---|---:|---:|",
+        ]
+        lines += [f"| {b['name']} | {b['median_us']:.1f} µs | {b['low_us']:.1f}–{b['high_us']:.1f} µs |"
+                  for b in micro["benches"]]
+        if micro["compile_once"]:
+            lines += ["", f"One shot: {micro['compile_once']}."]
+        lines.append("")
     comp = results.get("comparison")
     if comp:
         lines += [
@@ -1138,7 +1189,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             "request": str(REQUEST_FILE.relative_to(ROOT)),
         },
     }
-    scenarios = {"comparison": scenario_comparison, "rss10": scenario_rss10,
+    scenarios = {"micro": scenario_micro, "comparison": scenario_comparison, "rss10": scenario_rss10,
                  "coldstart": scenario_coldstart, "reload": scenario_reload}
     for name in ALL_SCENARIOS:
         if name in args.scenarios:
