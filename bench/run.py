@@ -56,7 +56,8 @@ PLUGINS = [
     ("login-middle-name", "login-middle-name", "login_middle_name.wasm"),
     ("link-single-match", "link-single-match", "link_single_match.wasm"),
 ]
-ALL_TARGETS = ["importhook-3-plugins", "importhook-no-plugins", "native-limit", "node-peer"]
+ALL_TARGETS = ["importhook-3-plugins", "importhook-3-noop", "importhook-no-plugins", "native-limit", "node-peer"]
+NOOP_WASM = "importhook_noop_plugin.wasm"
 ALL_SCENARIOS = ["micro", "comparison", "rss10", "coldstart", "reload"]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -212,7 +213,7 @@ def build(need_native: bool, skip: bool) -> dict[str, Path]:
         "native-limit": target / "release" / "importhook-native-limit",
         "wasm": target / "wasm32-wasip2" / "release",
     }
-    required = [paths["importhook"]] + [paths["wasm"] / f for _, _, f in PLUGINS]
+    required = [paths["importhook"], paths["wasm"] / NOOP_WASM] + [paths["wasm"] / f for _, _, f in PLUGINS]
     if need_native:
         required.append(paths["native-limit"])
     missing = [str(p) for p in required if not p.exists()]
@@ -235,8 +236,9 @@ def make_certificate(work: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-def plugin_folder(folder: Path, wasm_dir: Path, count: int) -> Path:
-    """A plugins folder of `count` plugins, cycling through the three examples in order.
+def plugin_folder(folder: Path, wasm_dir: Path, count: int, noop: bool = False) -> Path:
+    """A plugins folder of `count` plugins, cycling through the three examples in order (or
+    `count` copies of the no-op plugin).
 
     Three plugins are named like scripts/dev.sh does (10-normalize-login.wasm, ...); other
     counts are numbered 01-, 02-, ... so that the file-name order is the cycle order.
@@ -244,6 +246,8 @@ def plugin_folder(folder: Path, wasm_dir: Path, count: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(count):
         stem, _, wasm = PLUGINS[i % len(PLUGINS)]
+        if noop:
+            stem, wasm = f"noop-{i + 1}", NOOP_WASM
         name = f"{(i + 1) * 10}-{stem}.wasm" if count == 3 else f"{i + 1:02d}-{stem}.wasm"
         shutil.copyfile(wasm_dir / wasm, folder / name)
     return folder
@@ -462,7 +466,7 @@ class Setup:
     args: argparse.Namespace
 
 
-def server_home(setup: Setup, home: str, plugins: int) -> dict[str, Path]:
+def server_home(setup: Setup, home: str, plugins: int, noop: bool = False) -> dict[str, Path]:
     """`.work/<run>/servers/<home>/`: the server's own plugins folder (`plugins` example
     plugins), compile cache and copy of the certificate and key; made on first use, reused
     after (the warm cold-start reuses the cache of the empty one).
@@ -475,17 +479,19 @@ def server_home(setup: Setup, home: str, plugins: int) -> dict[str, Path]:
     paths = {"root": root, "plugins": root / "plugins", "cache": root / "cache",
              "cert": root / "cert.pem", "key": root / "key.pem"}
     if not root.exists():
-        plugin_folder(paths["plugins"], setup.paths["wasm"], plugins)
+        plugin_folder(paths["plugins"], setup.paths["wasm"], plugins, noop)
         paths["cache"].mkdir()
         shutil.copyfile(setup.cert, paths["cert"])
         shutil.copyfile(setup.key, paths["key"])
     return paths
 
 
-def rust_server(setup: Setup, name: str, binary: Path, plugins: int, home: str | None = None) -> Server:
+def rust_server(setup: Setup, name: str, binary: Path, plugins: int, home: str | None = None,
+                noop: bool = False) -> Server:
     """An importhook-style server (importhook or the native limit) on fresh ports, with
-    `plugins` example plugins in its own folder (see `server_home`; `home` defaults to `name`)."""
-    files = server_home(setup, home or name, plugins)
+    `plugins` example plugins (or no-op plugins) in its own folder (see `server_home`; `home`
+    defaults to `name`)."""
+    files = server_home(setup, home or name, plugins, noop)
     port, admin = free_port(), free_port()
     argv = [
         str(binary), "serve",
@@ -517,6 +523,8 @@ def comparison_server(setup: Setup, target: str) -> Server:
     """The server of one comparison target."""
     if target == "importhook-3-plugins":
         return rust_server(setup, target, setup.paths["importhook"], 3)
+    if target == "importhook-3-noop":
+        return rust_server(setup, target, setup.paths["importhook"], 3, noop=True)
     if target == "importhook-no-plugins":
         return rust_server(setup, target, setup.paths["importhook"], 0)
     if target == "native-limit":
@@ -528,7 +536,7 @@ def comparison_server(setup: Setup, target: str) -> Server:
 
 
 def expected_status(target: str) -> int:
-    return 204 if target == "importhook-no-plugins" else 200
+    return 204 if target in ("importhook-no-plugins", "importhook-3-noop") else 200
 
 
 def hook_request(port: int, ca: Path, secret: str) -> tuple[int, bytes]:
@@ -760,14 +768,14 @@ def ratios(runs: list[dict], concurrencies: list[int]) -> list[dict]:
         if ours is None:
             continue
         row = {"conns": conns}
-        for other in ("native-limit", "node-peer"):
+        for other in ("native-limit", "node-peer", "importhook-3-noop"):
             theirs = median_of(other, conns, lambda r: r["rps"])
             if theirs:
                 row[f"rps_vs_{other}"] = ours / theirs
         our_p99 = median_of("importhook-3-plugins", conns, lambda r: r["latency_ms"]["p99"])
         node_p99 = median_of("node-peer", conns, lambda r: r["latency_ms"]["p99"])
         if node_p99:
-            row.update(p99_ms=our_p99, node_p99_ms=node_p99, p99_vs_node_peer=our_p99 / node_p99)
+            row.update({"p99_ms": our_p99, "node_p99_ms": node_p99, "p99_vs_node-peer": our_p99 / node_p99})
         out.append(row)
     return out
 
@@ -782,6 +790,8 @@ def parse_criterion(text: str) -> list[dict]:
             if line and not line[0].isspace() and not line.startswith(("Benchmarking", "Found", "Gnuplot", "compile")):
                 name = line.strip()
             continue
+        if match.lastindex == 2:
+            name = match.group(1)
         numbers = re.findall(r"([0-9.]+)\s*(ns|µs|us|ms|s)\b", match.group(match.lastindex))
         if name and len(numbers) == 3:
             low, median, high = (float(v) * units[u] for v, u in numbers)
@@ -1080,6 +1090,9 @@ def render_summary(results: dict) -> str:
                 parts.append(f"importhook-3-plugins / native-limit throughput **{r['rps_vs_native-limit']:.2f}**")
             if "rps_vs_node-peer" in r:
                 parts.append(f"importhook-3-plugins / node-peer throughput **{r['rps_vs_node-peer']:.2f}**")
+            if "rps_vs_importhook-3-noop" in r:
+                parts.append("importhook-3-plugins / importhook-3-noop throughput "
+                             f"**{r['rps_vs_importhook-3-noop']:.2f}**")
             if "p99_vs_node-peer" in r:
                 verdict = "lower" if r["p99_ms"] < r["node_p99_ms"] else "higher"
                 parts.append(f"p99 {ms(r['p99_ms'])} vs node-peer {ms(r['node_p99_ms'])} "
