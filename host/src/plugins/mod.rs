@@ -76,6 +76,36 @@ pub struct PluginReport {
     pub output_bytes: usize,
 }
 
+impl PluginReport {
+    /// A call whose contribution was accepted.
+    fn accepted(name: &str, stats: CallStats, contribution: &Contribution) -> Self {
+        Self {
+            name: name.to_owned(),
+            outcome: "ok",
+            stats,
+            note: contribution.note.clone(),
+            updates: contribution.app_user.len() + contribution.user.len(),
+            decided: contribution.decision.is_some(),
+            input_bytes: 0,
+            output_bytes: 0,
+        }
+    }
+
+    /// A call that failed as `kind`.
+    fn failed(name: &str, stats: CallStats, kind: FailureKind) -> Self {
+        Self {
+            name: name.to_owned(),
+            outcome: kind.as_str(),
+            stats,
+            note: None,
+            updates: 0,
+            decided: false,
+            input_bytes: 0,
+            output_bytes: 0,
+        }
+    }
+}
+
 /// The result of running the pipeline on one request.
 #[derive(Debug, Clone)]
 pub struct PipelineRun {
@@ -85,6 +115,17 @@ pub struct PipelineRun {
     pub reports: Vec<PluginReport>,
     /// The request's deadline came before the pipeline finished; `response` is meaningless.
     pub deadline_passed: bool,
+}
+
+impl PipelineRun {
+    /// The request's deadline came first: whatever the plugins did is dropped.
+    fn deadline_passed(reports: Vec<PluginReport>) -> Self {
+        Self {
+            response: HookResponse::default(),
+            reports,
+            deadline_passed: true,
+        }
+    }
 }
 
 /// An immutable, loaded set of plugins.
@@ -194,11 +235,7 @@ impl PluginSet {
         let mut working = Working::from_request(request);
         let mut reports = Vec::with_capacity(self.plugins.len());
         let Some(runtime) = &self.runtime else {
-            return PipelineRun {
-                response: working.response(request),
-                reports,
-                deadline_passed: false,
-            };
+            return self.finish(request, &working, reports);
         };
         for plugin in &self.plugins {
             let own = plugin.callable.timeout;
@@ -207,11 +244,7 @@ impl PluginSet {
                 Some(deadline) => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
-                        return PipelineRun {
-                            response: HookResponse::default(),
-                            reports,
-                            deadline_passed: true,
-                        };
+                        return PipelineRun::deadline_passed(reports);
                     }
                     left.min(own)
                 }
@@ -224,11 +257,7 @@ impl PluginSet {
                     plugin = plugin.name(),
                     "request deadline reached during a plugin call"
                 );
-                return PipelineRun {
-                    response: HookResponse::default(),
-                    reports,
-                    deadline_passed: true,
-                };
+                return PipelineRun::deadline_passed(reports);
             }
             let (input_bytes, output_bytes) = if runtime.is_metered() {
                 (
@@ -251,20 +280,14 @@ impl PluginSet {
                 }
                 Err(kind) => Err(kind),
             };
+            let mut report = match &validated {
+                Ok(contribution) => PluginReport::accepted(plugin.name(), stats, contribution),
+                Err(kind) => PluginReport::failed(plugin.name(), stats, *kind),
+            };
+            (report.input_bytes, report.output_bytes) = (input_bytes, output_bytes);
+            reports.push(report);
             match validated {
-                Ok(contribution) => {
-                    reports.push(PluginReport {
-                        name: plugin.name().to_owned(),
-                        outcome: "ok",
-                        stats,
-                        note: contribution.note.clone(),
-                        updates: contribution.app_user.len() + contribution.user.len(),
-                        decided: contribution.decision.is_some(),
-                        input_bytes,
-                        output_bytes,
-                    });
-                    working.apply(contribution);
-                }
+                Ok(contribution) => working.apply(contribution),
                 Err(kind) => {
                     tracing::warn!(
                         plugin = plugin.name(),
@@ -272,16 +295,6 @@ impl PluginSet {
                         on_error = plugin.manifest.on_error.as_str(),
                         "plugin call failed"
                     );
-                    reports.push(PluginReport {
-                        name: plugin.name().to_owned(),
-                        outcome: kind.as_str(),
-                        stats,
-                        note: None,
-                        updates: 0,
-                        decided: false,
-                        input_bytes,
-                        output_bytes,
-                    });
                     if plugin.manifest.on_error == OnError::Fail {
                         let mut response = failure_response(plugin.name(), kind);
                         response.debug_context = Some(debug_context(&reports, self.debug_timings));
@@ -294,6 +307,17 @@ impl PluginSet {
                 }
             }
         }
+        self.finish(request, &working, reports)
+    }
+
+    /// The answer once every plugin has run: the net change, with the per-plugin outcomes in
+    /// `debugContext` unless nothing changed (a `204` has no body to carry them).
+    fn finish(
+        &self,
+        request: &ImportRequest,
+        working: &Working,
+        reports: Vec<PluginReport>,
+    ) -> PipelineRun {
         let mut response = working.response(request);
         if !response.is_no_change() {
             response.debug_context = Some(debug_context(&reports, self.debug_timings));

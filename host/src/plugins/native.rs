@@ -4,8 +4,8 @@
 
 use std::time::Instant;
 
-use super::{Contribution, PipelineRun, PluginReport, PluginSet, Working, debug_context};
-use crate::okta::{HookResponse, ImportRequest};
+use super::{CallStats, Contribution, FailureKind, PipelineRun, PluginReport, PluginSet, Working};
+use crate::okta::ImportRequest;
 
 /// A strategy running natively in the host process (benchmark only: no isolation at all).
 #[doc(hidden)]
@@ -39,36 +39,26 @@ impl PluginSet {
         for strategy in &self.natives {
             let started = Instant::now();
             let result = strategy.transform(request, &working);
-            let mut report = PluginReport {
-                name: strategy.name().to_owned(),
-                outcome: "ok",
-                stats: super::CallStats::default(),
-                note: None,
-                updates: 0,
-                decided: false,
-                input_bytes: 0,
-                output_bytes: 0,
+            let stats = CallStats {
+                elapsed: started.elapsed(),
+                ..CallStats::default()
             };
             match result {
                 Ok(contribution) => {
-                    report.note = contribution.note.clone();
-                    report.updates = contribution.app_user.len() + contribution.user.len();
-                    report.decided = contribution.decision.is_some();
+                    reports.push(PluginReport::accepted(
+                        strategy.name(),
+                        stats,
+                        &contribution,
+                    ));
                     working.apply(contribution);
                 }
-                Err(_) => report.outcome = super::FailureKind::PluginError.as_str(),
+                Err(_) => reports.push(PluginReport::failed(
+                    strategy.name(),
+                    stats,
+                    FailureKind::PluginError,
+                )),
             }
-            report.stats.elapsed = started.elapsed();
-            reports.push(report);
         }
-        let mut response: HookResponse = working.response(request);
-        if !response.is_no_change() {
-            response.debug_context = Some(debug_context(&reports, self.debug_timings));
-        }
-        PipelineRun {
-            response,
-            reports,
-            deadline_passed: false,
-        }
+        self.finish(request, &working, reports)
     }
 }
