@@ -25,6 +25,18 @@ async fn reload(reloader: &Reloader) -> importhook::reload::ReloadReport {
         .expect("reload")
 }
 
+/// A server on `folder`'s plugins with the file watcher running; keep the watcher alive.
+async fn start_watching(folder: &TempDir) -> (common::TestServer, impl Sized) {
+    let layer = ConfigLayer {
+        plugins: Some(folder.path().to_path_buf()),
+        ..ConfigLayer::default()
+    };
+    let server = start(layer, Some(folder.path())).await;
+    let watcher =
+        importhook::watch::spawn(reloader(&server), server.app.settings()).expect("watch");
+    (server, watcher)
+}
+
 fn request() -> serde_json::Value {
     let mut request = okta_sample();
     request["data"]["appUser"]["profile"]["middleName"] = "Elizabeth".into();
@@ -275,13 +287,7 @@ async fn secrets_rotate_without_a_restart() {
 #[tokio::test]
 async fn a_plugin_dropped_into_the_watched_folder_is_picked_up() {
     let folder = plugins_folder(&[]);
-    let layer = ConfigLayer {
-        plugins: Some(folder.path().to_path_buf()),
-        ..ConfigLayer::default()
-    };
-    let server = start(layer, Some(folder.path())).await;
-    let _watcher =
-        importhook::watch::spawn(reloader(&server), server.app.settings()).expect("watch");
+    let (server, _watcher) = start_watching(&folder).await;
     assert_eq!(server.hook(&request()).await.status, StatusCode::NO_CONTENT);
 
     std::fs::copy(
@@ -311,13 +317,7 @@ async fn a_plugin_dropped_into_the_watched_folder_is_picked_up() {
 #[tokio::test]
 async fn reading_watched_files_never_triggers_a_reload() {
     let folder = plugins_folder(&[("20-login-middle-name", "login-middle-name", "")]);
-    let layer = ConfigLayer {
-        plugins: Some(folder.path().to_path_buf()),
-        ..ConfigLayer::default()
-    };
-    let server = start(layer, Some(folder.path())).await;
-    let _watcher =
-        importhook::watch::spawn(reloader(&server), server.app.settings()).expect("watch");
+    let (server, _watcher) = start_watching(&folder).await;
     let plugin = folder.path().join("20-login-middle-name.wasm");
     // A backup or monitoring agent reading the files (as the reload itself does).
     for _ in 0..5 {
