@@ -141,20 +141,19 @@ def _int_list(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x.strip()]
 
 
-def _target_list(text: str) -> list[str]:
-    names = [x.strip() for x in text.split(",") if x.strip()]
-    unknown = [n for n in names if n not in ALL_TARGETS]
-    if unknown:
-        raise argparse.ArgumentTypeError(f"unknown target(s) {unknown}; known: {ALL_TARGETS}")
-    return names
+def _names_from(known: list[str], what: str):
+    """An argparse type: a comma-separated list of names, each one of `known`."""
+    def parse(text: str) -> list[str]:
+        names = [x.strip() for x in text.split(",") if x.strip()]
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise argparse.ArgumentTypeError(f"unknown {what}(s) {unknown}; known: {known}")
+        return names
+    return parse
 
 
-def _scenario_list(text: str) -> list[str]:
-    names = [x.strip() for x in text.split(",") if x.strip()]
-    unknown = [n for n in names if n not in ALL_SCENARIOS]
-    if unknown:
-        raise argparse.ArgumentTypeError(f"unknown scenario(s) {unknown}; known: {ALL_SCENARIOS}")
-    return names
+_target_list = _names_from(ALL_TARGETS, "target")
+_scenario_list = _names_from(ALL_SCENARIOS, "scenario")
 
 
 # --------------------------------------------------------------------------------------------
