@@ -5,6 +5,7 @@
 //! `target/e2e-wasm/wasm32-wasip2/release`.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -26,18 +27,21 @@ fn wasm_dir() -> PathBuf {
     .expect("build the plugins first: cargo build --release --target wasm32-wasip2 -p normalize-login -p login-middle-name -p link-single-match -p importhook-noop-plugin")
 }
 
-fn folder(plugins: &[(&str, &str)]) -> PathBuf {
+/// Loads `plugins` (file stem, built wasm file) as a set, through a scratch folder.
+fn load(runtime: &Arc<Runtime>, plugins: &[(&str, &str)]) -> PluginSet {
     let dir = std::env::temp_dir().join(format!(
         "importhook-bench-{}-{}",
         std::process::id(),
-        plugins.len()
+        plugins[0].0
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
     for (stem, file) in plugins {
         std::fs::copy(wasm_dir().join(file), dir.join(format!("{stem}.wasm"))).expect("copy");
     }
-    dir
+    let set = PluginSet::load(runtime.clone(), &dir).expect("load");
+    let _ = std::fs::remove_dir_all(&dir);
+    set
 }
 
 fn request() -> ImportRequest {
@@ -53,21 +57,16 @@ fn benches(c: &mut Criterion) {
     let runtime = Runtime::new(None, false).expect("runtime");
     let request = request();
 
-    let one = PluginSet::load(
-        runtime.clone(),
-        &folder(&[("20-login-middle-name", "login_middle_name.wasm")]),
-    )
-    .expect("load");
+    let one = load(
+        &runtime,
+        &[("20-login-middle-name", "login_middle_name.wasm")],
+    );
     c.bench_function("one plugin call (fresh instance, login-middle-name)", |b| {
         b.iter(|| one.run(&request, None))
     });
 
     // The floor: a strategy that does nothing, in the same fresh isolated instance.
-    let noop = PluginSet::load(
-        runtime.clone(),
-        &folder(&[("00-noop", "importhook_noop_plugin.wasm")]),
-    )
-    .expect("load");
+    let noop = load(&runtime, &[("00-noop", "importhook_noop_plugin.wasm")]);
     c.bench_function("floor: one call of a no-op plugin (fresh instance)", |b| {
         b.iter(|| noop.run(&request, None))
     });
@@ -76,15 +75,14 @@ fn benches(c: &mut Criterion) {
         b.iter(|| none.run(&request, None))
     });
 
-    let three = PluginSet::load(
-        runtime,
-        &folder(&[
+    let three = load(
+        &runtime,
+        &[
             ("10-normalize-login", "normalize_login.wasm"),
             ("20-login-middle-name", "login_middle_name.wasm"),
             ("30-link-single-match", "link_single_match.wasm"),
-        ]),
-    )
-    .expect("load");
+        ],
+    );
     c.bench_function("pipeline of the three example strategies", |b| {
         b.iter(|| {
             let run = three.run(&request, None);
@@ -95,11 +93,7 @@ fn benches(c: &mut Criterion) {
 
     let started = Instant::now();
     let cold = Runtime::new(None, false).expect("runtime");
-    let _ = PluginSet::load(
-        cold,
-        &folder(&[("20-login-middle-name", "login_middle_name.wasm")]),
-    )
-    .expect("load");
+    let _ = load(&cold, &[("20-login-middle-name", "login_middle_name.wasm")]);
     eprintln!(
         "compile and load one plugin without cache: {:?}",
         started.elapsed()
