@@ -26,7 +26,7 @@ impl PluginSet {
         set
     }
 
-    /// Whether this set runs native strategies (then plugins are not reloaded).
+    /// Whether this set runs native strategies instead of plugins.
     pub fn is_native(&self) -> bool {
         !self.natives.is_empty()
     }
