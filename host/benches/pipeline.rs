@@ -55,6 +55,12 @@ fn request() -> ImportRequest {
 
 fn benches(c: &mut Criterion) {
     let runtime = Runtime::new(None, false).expect("runtime");
+    // Plugin calls are async (a fiber on the calling task); the server runs them on its tokio
+    // workers, the benchmark on a one-thread runtime driven from the measuring loop.
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("tokio");
     let request = request();
 
     let one = load(
@@ -62,17 +68,17 @@ fn benches(c: &mut Criterion) {
         &[("20-login-middle-name", "login_middle_name.wasm")],
     );
     c.bench_function("one plugin call (fresh instance, login-middle-name)", |b| {
-        b.iter(|| one.run(&request, None))
+        b.iter(|| tokio.block_on(one.run(&request, None)))
     });
 
     // The floor: a strategy that does nothing, in the same fresh isolated instance.
     let noop = load(&runtime, &[("00-noop", "importhook_noop_plugin.wasm")]);
     c.bench_function("floor: one call of a no-op plugin (fresh instance)", |b| {
-        b.iter(|| noop.run(&request, None))
+        b.iter(|| tokio.block_on(noop.run(&request, None)))
     });
     c.bench_function("pipeline bookkeeping alone (no plugin)", |b| {
         let none = PluginSet::empty();
-        b.iter(|| none.run(&request, None))
+        b.iter(|| tokio.block_on(none.run(&request, None)))
     });
 
     let three = load(
@@ -85,7 +91,7 @@ fn benches(c: &mut Criterion) {
     );
     c.bench_function("pipeline of the three example strategies", |b| {
         b.iter(|| {
-            let run = three.run(&request, None);
+            let run = tokio.block_on(three.run(&request, None));
             assert!(!run.response.commands.is_empty());
             run
         })

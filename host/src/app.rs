@@ -83,12 +83,11 @@ impl App {
         request: ImportRequest,
         deadline: std::time::Instant,
     ) -> Option<HookResponse> {
-        let run = self.plugins().transform(request, deadline);
+        let plugins = self.plugins();
         // Also bounds the wait for a free plugin slot.
-        let run = tokio::time::timeout_at(deadline.into(), run)
+        let run = tokio::time::timeout_at(deadline.into(), plugins.transform(&request, deadline))
             .await
-            .ok()
-            .flatten()?;
+            .ok()?;
         for report in &run.reports {
             self.metrics
                 .plugin_call(&report.name, report.outcome, report.stats.elapsed);

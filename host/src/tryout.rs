@@ -31,7 +31,7 @@ pub fn run_try(plugins_dir: &Path, request_file: &Path) -> anyhow::Result<()> {
     // Metered: fuel counting reports the instructions each plugin executed.
     let runtime = Runtime::new(None, true)?;
     let set = PluginSet::load(runtime, plugins_dir)?;
-    let run = set.run(&request, None);
+    let run = crate::plugins::block_on(set.run(&request, None))?;
 
     let mut err = std::io::stderr().lock();
     writeln!(

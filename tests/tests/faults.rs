@@ -1,5 +1,5 @@
-//! End to end: misbehaving plugins (endless loop, memory bomb, trap, panic, error, invalid
-//! output) cost one plugin call, under `skip` and under `fail`, and never the process or
+//! End to end: misbehaving plugins (endless loop, sleep in a WASI call, memory bomb, trap,
+//! panic, error, invalid output) cost one plugin call, under `skip` and under `fail`, and never the process or
 //! another request.
 
 mod common;
@@ -10,8 +10,9 @@ use common::{okta_sample, plugins_folder, start};
 use http::StatusCode;
 use importhook::config::ConfigLayer;
 
-const FAULTS: [(&str, &str); 8] = [
+const FAULTS: [(&str, &str); 9] = [
     ("loop", "timeout"),
+    ("sleep", "timeout"),
     ("memory", "memory_exceeded"),
     ("trap", "trap"),
     ("panic", "panic"),

@@ -48,7 +48,8 @@ mod tests {
     }
 
     fn answer(request: &ImportRequest) -> Value {
-        let run = PluginSet::native(strategies()).run(request, None);
+        let run = importhook::plugins::block_on(PluginSet::native(strategies()).run(request, None))
+            .expect("run");
         serde_json::to_value(&run.response).expect("response")
     }
 

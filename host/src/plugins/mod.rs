@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 pub use manifest::{Manifest, OnError};
 pub use merge::{Contribution, Working};
 pub use native::NativeStrategy;
-pub use runtime::{CallStats, FailureKind, Runtime};
+pub use runtime::{CallStats, FailureKind, Runtime, block_on};
 
 use crate::okta::{ActionResult, Decision, ErrorCause, HookResponse, ImportRequest};
 use bindings::importhook::plugin::types;
@@ -26,7 +26,11 @@ use bindings::importhook::plugin::types;
 /// Host bindings generated from the SDK's WIT package (the source of truth).
 #[allow(missing_docs, unreachable_pub, missing_debug_implementations)]
 mod bindings {
-    wasmtime::component::bindgen!({ path: "../plugin-sdk/wit", world: "plugin" });
+    wasmtime::component::bindgen!({
+        path: "../plugin-sdk/wit",
+        world: "plugin",
+        exports: { default: async },
+    });
 }
 
 /// The WIT package version this host serves.
@@ -134,7 +138,7 @@ pub struct PluginSet {
     runtime: Option<Arc<Runtime>>,
     plugins: Vec<LoadedPlugin>,
     /// Bounds plugin calls in flight to what the instance pool holds.
-    permits: Arc<Semaphore>,
+    permits: Semaphore,
     /// Whether `debugContext` carries each call's time (which makes answers differ run to run).
     debug_timings: bool,
     /// Strategies compiled into the host: only the native-limit benchmark sets them.
@@ -147,7 +151,7 @@ impl PluginSet {
         Self {
             runtime: None,
             plugins: Vec::new(),
-            permits: Arc::new(Semaphore::new(1)),
+            permits: Semaphore::new(1),
             debug_timings: false,
             natives: Vec::new(),
         }
@@ -171,7 +175,7 @@ impl PluginSet {
         Ok(Self {
             runtime: Some(runtime),
             plugins,
-            permits: Arc::new(Semaphore::new(runtime::MAX_CONCURRENT_CALLS as usize)),
+            permits: Semaphore::new(runtime::MAX_CONCURRENT_CALLS as usize),
             debug_timings: false,
             natives: Vec::new(),
         })
@@ -189,46 +193,29 @@ impl PluginSet {
         &self.plugins
     }
 
-    /// Runs the pipeline on `request` off the async reactor (see [`PluginSet::run`]). No
-    /// plugin call outlives `deadline`: each call's own deadline is cut to the time left.
-    pub async fn transform(
-        self: Arc<Self>,
-        request: ImportRequest,
-        deadline: Instant,
-    ) -> Option<PipelineRun> {
-        let finished = |response| PipelineRun {
-            response,
-            reports: Vec::new(),
-            deadline_passed: false,
-        };
+    /// Runs the pipeline on `request` (see [`PluginSet::run`]), once a slot of the instance
+    /// pool is free. No plugin call outlives `deadline`: each call's own deadline is cut to
+    /// the time left.
+    pub async fn transform(&self, request: &ImportRequest, deadline: Instant) -> PipelineRun {
         if self.is_native() {
-            return Some(self.run(&request, None));
+            return self.run_native(request);
         }
         if self.plugins.is_empty() {
-            return Some(finished(HookResponse::default()));
+            return self.finish(request, &Working::from_request(request), Vec::new());
         }
-        let Ok(_permit) = self.permits.clone().acquire_owned().await else {
-            return Some(finished(HookResponse::error(
-                "importhook is shutting down",
-                Vec::new(),
-            )));
+        let Ok(_permit) = self.permits.acquire().await else {
+            return PipelineRun {
+                response: HookResponse::error("importhook is shutting down", Vec::new()),
+                reports: Vec::new(),
+                deadline_passed: false,
+            };
         };
-        let set = self.clone();
-        match tokio::task::spawn_blocking(move || set.run(&request, Some(deadline))).await {
-            Ok(run) => Some(run),
-            Err(e) => {
-                tracing::error!(error = %e, "plugin pipeline task failed");
-                Some(finished(HookResponse::error(
-                    "importhook failed to run its plugins",
-                    Vec::new(),
-                )))
-            }
-        }
+        self.run(request, Some(deadline)).await
     }
 
-    /// Runs every plugin in order on `request` (blocking), applying the merge rules, and stops
-    /// at `deadline` if one is given.
-    pub fn run(&self, request: &ImportRequest, deadline: Option<Instant>) -> PipelineRun {
+    /// Runs every plugin in order on `request`, applying the merge rules, and stops at
+    /// `deadline` if one is given. Plugins run on the calling task (see [`Runtime::call`]).
+    pub async fn run(&self, request: &ImportRequest, deadline: Option<Instant>) -> PipelineRun {
         if self.is_native() {
             return self.run_native(request);
         }
@@ -250,7 +237,7 @@ impl PluginSet {
                 }
             };
             let input = wit_request(request, &working);
-            let (result, stats) = runtime.call(&plugin.callable, &input, timeout);
+            let (result, stats) = runtime.call(&plugin.callable, &input, timeout).await;
             if timeout < own && matches!(result, Err(FailureKind::Timeout)) {
                 // Cut short by the request's deadline, not by its own: not the plugin's failure.
                 tracing::warn!(

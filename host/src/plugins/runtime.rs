@@ -1,7 +1,12 @@
 //! The wasmtime side: one `Engine` (pooling allocator, epoch interruption driven by a ticker
 //! thread), compilation with an on-disk artifact cache, and one sandboxed plugin call in a
 //! fresh `Store` with a deadline, a memory cap and an empty, deterministic WASI context.
+//!
+//! Calls are async: the plugin runs on a fiber on the calling tokio worker, with no thread
+//! hop, and gives the worker back at every epoch tick, so a plugin that loops delays other
+//! requests by at most a tick before its deadline traps it.
 
+use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,7 +15,10 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use ring::digest::{SHA256, digest};
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
+    UpdateDeadline,
+};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -236,6 +244,8 @@ impl Runtime {
         config.consume_fuel(metered);
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(MAX_CONCURRENT_CALLS * 2)
+            // One fiber stack per call in flight (serving, plus loads checking new plugins).
+            .total_stacks(MAX_CONCURRENT_CALLS * 2)
             .total_core_instances(MAX_CONCURRENT_CALLS * 16)
             .total_memories(MAX_CONCURRENT_CALLS * 4)
             .total_tables(MAX_CONCURRENT_CALLS * 8)
@@ -256,7 +266,7 @@ impl Runtime {
         start_epoch_ticker(&engine)?;
 
         let mut linker = Linker::<CallState>::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .anyhow()
             .context("cannot link WASI")?;
         Plugin::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |state| state)
@@ -356,7 +366,8 @@ impl Runtime {
         // Run it once now on a minimal request (logs muted), so a plugin that cannot start, or
         // traps whatever it is given, is refused at load rather than on every imported user.
         // An `err` answer is fine: it may well depend on the request.
-        let (result, _) = self.call_with(&callable, &minimal_request(), callable.timeout, 0);
+        let (result, _) =
+            block_on(self.call_with(&callable, &minimal_request(), callable.timeout, 0))?;
         match result {
             Ok(_) => {}
             Err(FailureKind::Instantiate) => anyhow::bail!("it fails to instantiate"),
@@ -399,18 +410,28 @@ impl Runtime {
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
-        let ticks = timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()) as u64 + 1;
-        store.set_epoch_deadline(ticks);
-        store.epoch_deadline_trap();
+        // At every tick: trap once the deadline has passed, else hand the worker thread back
+        // to the other requests and go on at the next tick. tokio's `yield_now` lets the
+        // runtime poll for I/O first; a plain wake-up would requeue the call ahead of it.
+        let deadline = Instant::now() + timeout;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            Ok(if Instant::now() >= deadline {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now()))
+            })
+        });
         if self.metered {
             let _ = store.set_fuel(u64::MAX);
         }
         store
     }
 
-    /// Calls the plugin's `transform` in a fresh instance. Blocks for at most `timeout` (the
-    /// plugin's own deadline, or less when the request's deadline is nearer).
-    pub fn call(
+    /// Calls the plugin's `transform` in a fresh instance. Takes at most `timeout` (the
+    /// plugin's own deadline, or less when the request's deadline is nearer), whether the
+    /// plugin computes or waits in a WASI call. Needs a tokio runtime with its timer.
+    pub async fn call(
         &self,
         callable: &Callable,
         request: &types::Request,
@@ -420,9 +441,10 @@ impl Runtime {
         CallStats,
     ) {
         self.call_with(callable, request, timeout, MAX_LOG_LINES)
+            .await
     }
 
-    fn call_with(
+    async fn call_with(
         &self,
         callable: &Callable,
         request: &types::Request,
@@ -435,12 +457,23 @@ impl Runtime {
         let started = Instant::now();
         let stderr = MemoryOutputPipe::new(STDERR_CAPTURE_BYTES);
         let mut store = self.store_with_stderr(callable, stderr.clone(), timeout, log_lines);
-        let result = match callable.pre.instantiate(&mut store) {
-            Err(e) => Err(classify(&e, &store, &stderr).unwrap_or(FailureKind::Instantiate)),
-            Ok(instance) => instance
-                .importhook_plugin_strategy()
-                .call_transform(&mut store, request)
-                .map_err(|e| classify(&e, &store, &stderr).unwrap_or(FailureKind::Trap)),
+        let run = async {
+            match callable.pre.instantiate_async(&mut store).await {
+                Err(e) => Err((e, FailureKind::Instantiate)),
+                Ok(instance) => instance
+                    .importhook_plugin_strategy()
+                    .call_transform(&mut store, request)
+                    .await
+                    .map_err(|e| (e, FailureKind::Trap)),
+            }
+        };
+        // The epoch callback stops a plugin that computes; this timer stops one that waits in
+        // a WASI call (a clock poll), where wasm runs no epoch check. Dropping the call unwinds
+        // its fiber; the store is dropped with it below.
+        let result = match tokio::time::timeout(timeout, run).await {
+            Ok(Ok(outcome)) => Ok(outcome),
+            Ok(Err((e, otherwise))) => Err(classify(&e, &store, &stderr).unwrap_or(otherwise)),
+            Err(_elapsed) => Err(FailureKind::Timeout),
         };
         let stats = CallStats {
             elapsed: started.elapsed(),
@@ -451,6 +484,28 @@ impl Runtime {
         };
         (result, stats)
     }
+}
+
+/// Runs a plugin call to completion from synchronous code (loading, `importhook try`), on a
+/// thread of its own with a one-thread tokio runtime: WASI's clocks need tokio's timer, and
+/// the caller may itself be on a runtime's thread, where blocking on another is refused.
+pub fn block_on<F>(future: F) -> anyhow::Result<F::Output>
+where
+    F: Future + Send,
+    F::Output: Send,
+{
+    std::thread::scope(|scope| {
+        let worker = scope.spawn(|| -> anyhow::Result<F::Output> {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .context("cannot start a runtime to run a plugin")?;
+            Ok(runtime.block_on(future))
+        });
+        worker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 /// The smallest request a strategy can get: no attributes, no conflict, no match.

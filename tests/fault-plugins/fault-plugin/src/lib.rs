@@ -34,6 +34,11 @@ fn misbehave(mode: &str) -> Result<Outcome, String> {
                 hoard.push(std::hint::black_box(vec![1u8; 1 << 20]));
             }
         }
+        // Blocks in a WASI call (a monotonic-clock poll), where no epoch check can run.
+        "sleep" => {
+            std::thread::sleep(std::time::Duration::from_secs(30));
+            Ok(Outcome::new())
+        }
         "trap" => std::process::abort(),
         "panic" => panic!("fault plugin panicked on purpose"),
         "error" => Err("fault plugin refused on purpose".to_owned()),
