@@ -1,6 +1,7 @@
 //! Prometheus metrics, served as text on the admin listener's `/metrics`. Labels hold only
 //! fixed vocabularies and plugin names: never a profile value, header value or secret.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -19,13 +20,13 @@ struct RequestLabels {
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PluginLabels {
-    plugin: String,
+    plugin: Arc<str>,
     outcome: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PluginNameLabel {
-    plugin: String,
+    plugin: Arc<str>,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -149,16 +150,17 @@ impl Metrics {
     }
 
     /// Records one plugin call.
-    pub fn plugin_call(&self, plugin: &str, outcome: &'static str, elapsed: Duration) {
+    pub fn plugin_call(&self, plugin: &Arc<str>, outcome: &'static str, elapsed: Duration) {
+        // The label keys share the plugin's name: no copy of it per call.
         self.plugin_calls
             .get_or_create(&PluginLabels {
-                plugin: plugin.to_owned(),
+                plugin: plugin.clone(),
                 outcome,
             })
             .inc();
         self.plugin_duration
             .get_or_create(&PluginNameLabel {
-                plugin: plugin.to_owned(),
+                plugin: plugin.clone(),
             })
             .observe(elapsed.as_secs_f64());
     }
@@ -191,7 +193,7 @@ mod tests {
     fn exposition_holds_every_family() {
         let metrics = Metrics::new();
         metrics.request(204, "no_change", "header", Duration::from_millis(3));
-        metrics.plugin_call("20-login", "timeout", Duration::from_millis(200));
+        metrics.plugin_call(&"20-login".into(), "timeout", Duration::from_millis(200));
         metrics.reload("plugins", false);
         metrics.open_connections.inc();
         let text = metrics.encode();

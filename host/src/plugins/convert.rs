@@ -3,7 +3,9 @@
 
 use serde_json::{Map, Number, Value as Json};
 
-use super::bindings::importhook::plugin::types::{Attribute, Scalar, Value};
+use super::bindings::importhook::plugin::types::{self, Attribute, Scalar, Value};
+use super::merge::{Contribution, Working};
+use crate::okta::{ActionResult, Decision, ImportRequest};
 
 /// Caps on a plugin's outcome. Okta's whole response must stay below 256 KB.
 pub mod caps {
@@ -100,6 +102,68 @@ pub fn profile_to_wit(profile: &Map<String, Json>) -> Vec<Attribute> {
             value: to_wit(value),
         })
         .collect()
+}
+
+/// The request as a plugin sees it: Okta's request with the profiles, action and link target
+/// as the plugins before it left them (`working`).
+pub fn request_to_wit(request: &ImportRequest, working: &Working) -> types::Request {
+    let context = &request.data.context;
+    types::Request {
+        event_id: request.event_id.clone(),
+        app_user: profile_to_wit(&working.app_user),
+        user: profile_to_wit(&working.user),
+        matched_user_id: request.data.user.id.clone(),
+        action: match working.action {
+            ActionResult::CreateUser => types::Action::CreateUser,
+            ActionResult::LinkUser => types::Action::LinkUser,
+        },
+        link_target: working.link_target.clone(),
+        conflicts: context.conflicts.clone(),
+        matches: context.matches.iter().map(to_wit).collect(),
+        policy: context.policy.clone(),
+        application: context.application.as_ref().map(|a| types::Application {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            label: a.label.clone(),
+            status: a.status.clone(),
+        }),
+        job: context.job.as_ref().map(|j| types::Job {
+            id: j.id.clone(),
+            kind: j.kind.clone(),
+        }),
+    }
+}
+
+/// Applies an accepted contribution to a request already converted, exactly as
+/// [`Working::apply`] does to the JSON state: the result equals converting the updated state
+/// again, without converting the attributes that did not change.
+pub fn apply_to_wit(input: &mut types::Request, contribution: &Contribution) {
+    fn update(attributes: &mut Vec<Attribute>, updates: &[(String, Json)]) {
+        for (name, value) in updates {
+            let value = to_wit(value);
+            // A profile map keeps an updated key in its place and appends a new one.
+            match attributes.iter_mut().find(|a| a.name == *name) {
+                Some(attribute) => attribute.value = value,
+                None => attributes.push(Attribute {
+                    name: name.clone(),
+                    value,
+                }),
+            }
+        }
+    }
+    update(&mut input.app_user, &contribution.app_user);
+    update(&mut input.user, &contribution.user);
+    match &contribution.decision {
+        None => {}
+        Some(Decision::CreateUser) => {
+            input.action = types::Action::CreateUser;
+            input.link_target = None;
+        }
+        Some(Decision::LinkUser(id)) => {
+            input.action = types::Action::LinkUser;
+            input.link_target = Some(id.clone());
+        }
+    }
 }
 
 fn finite(f: f64, name: &str) -> Result<Json, InvalidOutput> {
@@ -219,6 +283,61 @@ pub fn toml_to_wit(value: &toml::Value) -> Value {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn applying_a_contribution_to_the_converted_request_equals_converting_again() {
+        let request: ImportRequest = serde_json::from_value(json!({
+            "eventId": "e", "eventType": "com.okta.import.transform",
+            "data": {
+                "action": {"result": "CREATE_USER"},
+                "appUser": {"profile": {"middleName": "B", "groups": ["a", "b"], "n": 3}},
+                "user": {"id": "00u1", "profile": {"login": "a@x.io", "email": "a@x.io", "x": null}}
+            }
+        }))
+        .expect("request");
+        let updates = |pairs: &[(&str, Json)]| -> Vec<(String, Json)> {
+            pairs
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), v.clone()))
+                .collect()
+        };
+        let contributions = [
+            Contribution {
+                user: updates(&[("login", json!("a.b@x.io")), ("nickName", json!("ab"))]),
+                ..Contribution::default()
+            },
+            Contribution {
+                app_user: updates(&[
+                    ("groups", json!(["c"])),
+                    ("n", json!(null)),
+                    ("o", json!({"k": 1})),
+                ]),
+                user: updates(&[("login", json!("a.b.c@x.io"))]),
+                decision: Some(Decision::LinkUser("00u2".to_owned())),
+                note: Some("n".to_owned()),
+            },
+            Contribution {
+                decision: Some(Decision::CreateUser),
+                ..Contribution::default()
+            },
+        ];
+        let mut working = Working::from_request(&request);
+        let mut patched = request_to_wit(&request, &working);
+        for contribution in contributions {
+            apply_to_wit(&mut patched, &contribution);
+            working.apply(contribution);
+            assert_eq!(
+                format!("{patched:?}"),
+                format!("{:?}", request_to_wit(&request, &working))
+            );
+        }
+        assert_eq!(patched.link_target, None);
+        assert_eq!(
+            patched.user.len(),
+            4,
+            "login and email updated in place, one added"
+        );
+    }
 
     #[test]
     fn json_round_trips_through_wit_losslessly() {

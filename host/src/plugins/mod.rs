@@ -20,7 +20,7 @@ pub use merge::{Contribution, Working};
 pub use native::NativeStrategy;
 pub use runtime::{CallStats, FailureKind, Runtime, block_on};
 
-use crate::okta::{ActionResult, Decision, ErrorCause, HookResponse, ImportRequest};
+use crate::okta::{Decision, ErrorCause, HookResponse, ImportRequest};
 use bindings::importhook::plugin::types;
 
 /// Host bindings generated from the SDK's WIT package (the source of truth).
@@ -62,8 +62,8 @@ impl LoadedPlugin {
 /// What happened in one plugin call, for `debugContext`, logs and `importhook try`.
 #[derive(Debug, Clone)]
 pub struct PluginReport {
-    /// Plugin name.
-    pub name: String,
+    /// Plugin name (shared with the loaded plugin and the metric labels).
+    pub name: Arc<str>,
     /// `ok` or a [`FailureKind`] label.
     pub outcome: &'static str,
     /// Cost.
@@ -82,9 +82,9 @@ pub struct PluginReport {
 
 impl PluginReport {
     /// A call whose contribution was accepted.
-    fn accepted(name: &str, stats: CallStats, contribution: &Contribution) -> Self {
+    fn accepted(name: Arc<str>, stats: CallStats, contribution: &Contribution) -> Self {
         Self {
-            name: name.to_owned(),
+            name,
             outcome: "ok",
             stats,
             note: contribution.note.clone(),
@@ -96,9 +96,9 @@ impl PluginReport {
     }
 
     /// A call that failed as `kind`.
-    fn failed(name: &str, stats: CallStats, kind: FailureKind) -> Self {
+    fn failed(name: Arc<str>, stats: CallStats, kind: FailureKind) -> Self {
         Self {
-            name: name.to_owned(),
+            name,
             outcome: kind.as_str(),
             stats,
             note: None,
@@ -224,6 +224,8 @@ impl PluginSet {
         let Some(runtime) = &self.runtime else {
             return self.finish(request, &working, reports);
         };
+        // Converted once; each accepted contribution is then applied to it as to `working`.
+        let mut input = convert::request_to_wit(request, &working);
         for plugin in &self.plugins {
             let own = plugin.callable.timeout;
             let timeout = match deadline {
@@ -236,7 +238,6 @@ impl PluginSet {
                     left.min(own)
                 }
             };
-            let input = wit_request(request, &working);
             let (result, stats) = runtime.call(&plugin.callable, &input, timeout).await;
             if timeout < own && matches!(result, Err(FailureKind::Timeout)) {
                 // Cut short by the request's deadline, not by its own: not the plugin's failure.
@@ -268,13 +269,18 @@ impl PluginSet {
                 Err(kind) => Err(kind),
             };
             let mut report = match &validated {
-                Ok(contribution) => PluginReport::accepted(plugin.name(), stats, contribution),
-                Err(kind) => PluginReport::failed(plugin.name(), stats, *kind),
+                Ok(contribution) => {
+                    PluginReport::accepted(plugin.callable.name.clone(), stats, contribution)
+                }
+                Err(kind) => PluginReport::failed(plugin.callable.name.clone(), stats, *kind),
             };
             (report.input_bytes, report.output_bytes) = (input_bytes, output_bytes);
             reports.push(report);
             match validated {
-                Ok(contribution) => working.apply(contribution),
+                Ok(contribution) => {
+                    convert::apply_to_wit(&mut input, &contribution);
+                    working.apply(contribution);
+                }
                 Err(kind) => {
                     tracing::warn!(
                         plugin = plugin.name(),
@@ -396,34 +402,6 @@ fn compatible(plugin: &str, host: &str) -> bool {
     }
 }
 
-fn wit_request(request: &ImportRequest, working: &Working) -> types::Request {
-    let context = &request.data.context;
-    types::Request {
-        event_id: request.event_id.clone(),
-        app_user: convert::profile_to_wit(&working.app_user),
-        user: convert::profile_to_wit(&working.user),
-        matched_user_id: request.data.user.id.clone(),
-        action: match working.action {
-            ActionResult::CreateUser => types::Action::CreateUser,
-            ActionResult::LinkUser => types::Action::LinkUser,
-        },
-        link_target: working.link_target.clone(),
-        conflicts: context.conflicts.clone(),
-        matches: context.matches.iter().map(convert::to_wit).collect(),
-        policy: context.policy.clone(),
-        application: context.application.as_ref().map(|a| types::Application {
-            id: a.id.clone(),
-            name: a.name.clone(),
-            label: a.label.clone(),
-            status: a.status.clone(),
-        }),
-        job: context.job.as_ref().map(|j| types::Job {
-            id: j.id.clone(),
-            kind: j.kind.clone(),
-        }),
-    }
-}
-
 fn request_size(r: &types::Request) -> usize {
     let strings = |list: &[String]| list.iter().map(String::len).sum::<usize>();
     r.event_id.len()
@@ -493,7 +471,7 @@ fn debug_context(reports: &[PluginReport], timings: bool) -> Map<String, Json> {
     let plugins: Vec<Json> = reports
         .iter()
         .map(|r| {
-            let mut entry = json!({"name": r.name, "outcome": r.outcome});
+            let mut entry = json!({"name": &*r.name, "outcome": r.outcome});
             if timings {
                 entry["micros"] = json!(duration_micros(r.stats.elapsed));
             }

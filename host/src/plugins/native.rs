@@ -46,14 +46,14 @@ impl PluginSet {
             match result {
                 Ok(contribution) => {
                     reports.push(PluginReport::accepted(
-                        strategy.name(),
+                        strategy.name().into(),
                         stats,
                         &contribution,
                     ));
                     working.apply(contribution);
                 }
                 Err(_) => reports.push(PluginReport::failed(
-                    strategy.name(),
+                    strategy.name().into(),
                     stats,
                     FailureKind::PluginError,
                 )),
