@@ -32,7 +32,7 @@ impl PluginSet {
     }
 
     /// Runs the native strategies on the calling thread: they take microseconds and cannot
-    /// loop, so unlike plugins they need neither a blocking thread nor a deadline.
+    /// loop, so unlike plugins they need neither a fiber that yields nor a deadline.
     pub(super) fn run_native(&self, request: &ImportRequest) -> PipelineRun {
         let mut working = Working::from_request(request);
         let mut reports = Vec::with_capacity(self.natives.len());
