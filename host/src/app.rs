@@ -83,11 +83,9 @@ impl App {
         request: ImportRequest,
         deadline: std::time::Instant,
     ) -> Option<HookResponse> {
-        let plugins = self.plugins();
-        // Also bounds the wait for a free plugin slot.
-        let run = tokio::time::timeout_at(deadline.into(), plugins.transform(&request, deadline))
-            .await
-            .ok()?;
+        // The pipeline keeps the deadline itself (the wait for room in the instance pool and
+        // every plugin call), so the calls that did run always reach the metrics.
+        let run = self.plugins().transform(&request, deadline).await;
         for report in &run.reports {
             self.metrics
                 .plugin_call(&report.name, report.outcome, report.stats.elapsed);

@@ -225,3 +225,54 @@ async fn shutdown_under_load_answers_every_request_in_flight() {
         .stop()
         .await;
 }
+
+#[tokio::test]
+async fn plugin_sets_share_the_instance_pool_bound_and_wait_for_it_no_longer_than_the_deadline() {
+    use importhook::plugins::{MAX_CONCURRENT_CALLS, PluginSet, Runtime};
+    // An engine of its own: this test fills its bound on purpose.
+    let runtime = Runtime::new(
+        Some(common::workspace_root().join("target/e2e-cache")),
+        false,
+    )
+    .expect("runtime");
+    let manifest = "timeout_ms = 300\non_error = \"skip\"\n[config]\nmode = \"when-asked\"\n";
+    let plugins = plugins_folder(&[("10-slow", "fault-plugin", manifest)]);
+    // As during a reload: the old and the new set on one engine.
+    let old = PluginSet::load(runtime.clone(), plugins.path()).expect("old set");
+    let new = PluginSet::load(runtime.clone(), plugins.path()).expect("new set");
+    let parse = |fault: &str| -> importhook::okta::ImportRequest {
+        serde_json::from_value(request(fault)).expect("request")
+    };
+    let (slow, fast) = (parse("loop"), parse("ok"));
+
+    // Everything but one slot is taken; the old set's slow call takes the last one.
+    let mut held = Vec::new();
+    for _ in 0..MAX_CONCURRENT_CALLS - 1 {
+        held.push(runtime.pipeline_slot().await.expect("slot"));
+    }
+    let far = Instant::now() + Duration::from_secs(5);
+    let (old_run, (new_run, waited)) = tokio::join!(old.transform(&slow, far), async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started = Instant::now();
+        let run = new
+            .transform(&fast, started + Duration::from_millis(150))
+            .await;
+        (run, started.elapsed())
+    });
+    assert_eq!(old_run.reports[0].outcome, "timeout", "the slow call ran");
+    assert!(
+        new_run.deadline_passed,
+        "the new set ran without room in the pool"
+    );
+    assert!(new_run.reports.is_empty());
+    assert!(waited >= Duration::from_millis(120), "{waited:?}");
+    assert!(waited < Duration::from_millis(1_000), "{waited:?}");
+
+    // Room again: the new set runs.
+    held.pop();
+    let run = new
+        .transform(&fast, Instant::now() + Duration::from_secs(2))
+        .await;
+    assert!(!run.deadline_passed);
+    assert_eq!(run.reports[0].outcome, "ok");
+}

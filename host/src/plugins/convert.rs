@@ -134,6 +134,9 @@ pub fn request_to_wit(request: &ImportRequest, working: &Working) -> types::Requ
     }
 }
 
+/// Most attribute updates [`apply_to_wit`] is worth using for; each is a lookup by name.
+pub const MAX_PATCHED_UPDATES: usize = 16;
+
 /// Applies an accepted contribution to a request already converted, exactly as
 /// [`Working::apply`] does to the JSON state: the result equals converting the updated state
 /// again, without converting the attributes that did not change.
@@ -141,7 +144,8 @@ pub fn apply_to_wit(input: &mut types::Request, contribution: &Contribution) {
     fn update(attributes: &mut Vec<Attribute>, updates: &[(String, Json)]) {
         for (name, value) in updates {
             let value = to_wit(value);
-            // A profile map keeps an updated key in its place and appends a new one.
+            // A profile map keeps an updated key in its place and appends a new one (serde_json
+            // with `preserve_order`, which the workspace enables).
             match attributes.iter_mut().find(|a| a.name == *name) {
                 Some(attribute) => attribute.value = value,
                 None => attributes.push(Attribute {
@@ -284,43 +288,24 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    #[test]
-    fn applying_a_contribution_to_the_converted_request_equals_converting_again() {
+    fn updates(pairs: &[(&str, Json)]) -> Vec<(String, Json)> {
+        pairs
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), v.clone()))
+            .collect()
+    }
+
+    /// Applies `contributions` in turn both ways and compares after each.
+    fn patching_matches_converting(action: &str, contributions: Vec<Contribution>) {
         let request: ImportRequest = serde_json::from_value(json!({
             "eventId": "e", "eventType": "com.okta.import.transform",
             "data": {
-                "action": {"result": "CREATE_USER"},
+                "action": {"result": action},
                 "appUser": {"profile": {"middleName": "B", "groups": ["a", "b"], "n": 3}},
                 "user": {"id": "00u1", "profile": {"login": "a@x.io", "email": "a@x.io", "x": null}}
             }
         }))
         .expect("request");
-        let updates = |pairs: &[(&str, Json)]| -> Vec<(String, Json)> {
-            pairs
-                .iter()
-                .map(|(n, v)| ((*n).to_owned(), v.clone()))
-                .collect()
-        };
-        let contributions = [
-            Contribution {
-                user: updates(&[("login", json!("a.b@x.io")), ("nickName", json!("ab"))]),
-                ..Contribution::default()
-            },
-            Contribution {
-                app_user: updates(&[
-                    ("groups", json!(["c"])),
-                    ("n", json!(null)),
-                    ("o", json!({"k": 1})),
-                ]),
-                user: updates(&[("login", json!("a.b.c@x.io"))]),
-                decision: Some(Decision::LinkUser("00u2".to_owned())),
-                note: Some("n".to_owned()),
-            },
-            Contribution {
-                decision: Some(Decision::CreateUser),
-                ..Contribution::default()
-            },
-        ];
         let mut working = Working::from_request(&request);
         let mut patched = request_to_wit(&request, &working);
         for contribution in contributions {
@@ -331,11 +316,55 @@ mod tests {
                 format!("{:?}", request_to_wit(&request, &working))
             );
         }
-        assert_eq!(patched.link_target, None);
-        assert_eq!(
-            patched.user.len(),
-            4,
-            "login and email updated in place, one added"
+    }
+
+    #[test]
+    fn applying_a_contribution_to_the_converted_request_equals_converting_again() {
+        patching_matches_converting(
+            "CREATE_USER",
+            vec![
+                Contribution {
+                    user: updates(&[("login", json!("a.b@x.io")), ("nickName", json!("ab"))]),
+                    ..Contribution::default()
+                },
+                Contribution {
+                    app_user: updates(&[
+                        ("groups", json!(["c"])),
+                        ("n", json!(null)),
+                        ("o", json!({"k": 1})),
+                    ]),
+                    user: updates(&[("login", json!("a.b.c@x.io"))]),
+                    decision: Some(Decision::LinkUser("00u2".to_owned())),
+                    note: Some("n".to_owned()),
+                },
+                Contribution {
+                    decision: Some(Decision::CreateUser),
+                    ..Contribution::default()
+                },
+            ],
+        );
+        // Okta planned a link; one name twice in one contribution, new and then existing.
+        patching_matches_converting(
+            "LINK_USER",
+            vec![
+                Contribution {
+                    user: updates(&[
+                        ("nickName", json!("one")),
+                        ("nickName", json!("two")),
+                        ("email", json!(1.5)),
+                        ("email", json!(true)),
+                    ]),
+                    ..Contribution::default()
+                },
+                Contribution {
+                    decision: Some(Decision::CreateUser),
+                    ..Contribution::default()
+                },
+                Contribution {
+                    decision: Some(Decision::LinkUser("00u3".to_owned())),
+                    ..Contribution::default()
+                },
+            ],
         );
     }
 

@@ -13,12 +13,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde_json::{Map, Value as Json, json};
-use tokio::sync::Semaphore;
 
 pub use manifest::{Manifest, OnError};
 pub use merge::{Contribution, Working};
 pub use native::NativeStrategy;
-pub use runtime::{CallStats, FailureKind, Runtime, block_on};
+pub use runtime::{CallStats, FailureKind, MAX_CONCURRENT_CALLS, Runtime, block_on};
 
 use crate::okta::{Decision, ErrorCause, HookResponse, ImportRequest};
 use bindings::importhook::plugin::types;
@@ -137,8 +136,6 @@ impl PipelineRun {
 pub struct PluginSet {
     runtime: Option<Arc<Runtime>>,
     plugins: Vec<LoadedPlugin>,
-    /// Bounds plugin calls in flight to what the instance pool holds.
-    permits: Semaphore,
     /// Whether `debugContext` carries each call's time (which makes answers differ run to run).
     debug_timings: bool,
     /// Strategies compiled into the host: only the native-limit benchmark sets them.
@@ -151,7 +148,6 @@ impl PluginSet {
         Self {
             runtime: None,
             plugins: Vec::new(),
-            permits: Semaphore::new(1),
             debug_timings: false,
             natives: Vec::new(),
         }
@@ -175,7 +171,6 @@ impl PluginSet {
         Ok(Self {
             runtime: Some(runtime),
             plugins,
-            permits: Semaphore::new(runtime::MAX_CONCURRENT_CALLS as usize),
             debug_timings: false,
             natives: Vec::new(),
         })
@@ -193,28 +188,26 @@ impl PluginSet {
         &self.plugins
     }
 
-    /// Runs the pipeline on `request` (see [`PluginSet::run`]), once a slot of the instance
-    /// pool is free. No plugin call outlives `deadline`: each call's own deadline is cut to
-    /// the time left.
+    /// Runs the pipeline on `request` (see [`PluginSet::run`]) once the instance pool has
+    /// room, waiting no longer than `deadline`. No plugin call outlives `deadline` either:
+    /// each call's own deadline is cut to the time left.
     pub async fn transform(&self, request: &ImportRequest, deadline: Instant) -> PipelineRun {
         if self.is_native() {
             return self.run_native(request);
         }
-        if self.plugins.is_empty() {
+        let Some(runtime) = self.runtime.as_ref().filter(|_| !self.plugins.is_empty()) else {
             return self.finish(request, &Working::from_request(request), Vec::new());
-        }
-        let Ok(_permit) = self.permits.acquire().await else {
-            return PipelineRun {
-                response: HookResponse::error("importhook is shutting down", Vec::new()),
-                reports: Vec::new(),
-                deadline_passed: false,
-            };
+        };
+        let slot = tokio::time::timeout_at(deadline.into(), runtime.pipeline_slot()).await;
+        let Ok(Some(_slot)) = slot else {
+            return PipelineRun::deadline_passed(Vec::new());
         };
         self.run(request, Some(deadline)).await
     }
 
     /// Runs every plugin in order on `request`, applying the merge rules, and stops at
-    /// `deadline` if one is given. Plugins run on the calling task (see [`Runtime::call`]).
+    /// `deadline` if one is given. Plugins run on the calling task (see [`Runtime::call`]):
+    /// it needs a tokio runtime with its timer.
     pub async fn run(&self, request: &ImportRequest, deadline: Option<Instant>) -> PipelineRun {
         if self.is_native() {
             return self.run_native(request);
@@ -278,8 +271,17 @@ impl PluginSet {
             reports.push(report);
             match validated {
                 Ok(contribution) => {
-                    convert::apply_to_wit(&mut input, &contribution);
+                    // Patching looks each update up by name: past a few updates, converting
+                    // the state again is cheaper (profiles may hold thousands of attributes).
+                    let patch = contribution.app_user.len() + contribution.user.len()
+                        <= convert::MAX_PATCHED_UPDATES;
+                    if patch {
+                        convert::apply_to_wit(&mut input, &contribution);
+                    }
                     working.apply(contribution);
+                    if !patch {
+                        input = convert::request_to_wit(request, &working);
+                    }
                 }
                 Err(kind) => {
                     tracing::warn!(

@@ -3,8 +3,8 @@
 //! fresh `Store` with a deadline, a memory cap and an empty, deterministic WASI context.
 //!
 //! Calls are async: the plugin runs on a fiber on the calling tokio worker, with no thread
-//! hop, and gives the worker back at every epoch tick, so a plugin that loops delays other
-//! requests by at most a tick before its deadline traps it.
+//! hop, and gives the worker back at every epoch tick, so plugins that loop share the workers
+//! with the other requests, a tick at a time, until their deadline traps them.
 
 use std::future::Future;
 use std::hash::{Hash, Hasher};
@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use ring::digest::{SHA256, digest};
+use tokio::sync::{Semaphore, SemaphorePermit};
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
@@ -42,8 +43,13 @@ impl<T> IntoAnyhow<T> for wasmtime::Result<T> {
 pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 /// Memory kept resident per pooled slot between calls.
 const KEEP_RESIDENT_BYTES: usize = 2 << 20;
-/// Plugin instances that may exist at once (one per running pipeline).
+/// Pipelines that may run at once, whatever plugin set they run (one instance each at a time).
+/// The pool holds twice as many instances: room for the plugin checks of a reload and for
+/// large memories still being returned (see `LARGE_MEMORY_BYTES`).
 pub const MAX_CONCURRENT_CALLS: u32 = 64;
+/// Above this peak, a call's store is dropped on a blocking thread: returning a large memory
+/// to the pool (reset, decommit) is kernel work that must not hold up a worker.
+const LARGE_MEMORY_BYTES: usize = 8 << 20;
 /// Longest plugin log line kept.
 const MAX_LOG_BYTES: usize = 1024;
 /// Most log lines kept per call.
@@ -57,6 +63,9 @@ pub struct Runtime {
     linker: Linker<CallState>,
     cache_dir: Option<PathBuf>,
     metered: bool,
+    /// Bounds running pipelines to what the instance pool holds, across plugin sets: during a
+    /// reload the old and the new set share it.
+    pipelines: Semaphore,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -277,7 +286,14 @@ impl Runtime {
             linker,
             cache_dir,
             metered,
+            pipelines: Semaphore::new(MAX_CONCURRENT_CALLS as usize),
         }))
+    }
+
+    /// Waits for room in the instance pool to run one pipeline; the room is given back when
+    /// the permit drops. `None` only if the bound were ever closed (it is not).
+    pub async fn pipeline_slot(&self) -> Option<SemaphorePermit<'_>> {
+        self.pipelines.acquire().await.ok()
     }
 
     /// Whether calls count instructions (fuel).
@@ -482,6 +498,9 @@ impl Runtime {
                 .then(|| u64::MAX - store.get_fuel().unwrap_or(u64::MAX)),
             peak_memory_bytes: store.data().limiter.peak_bytes,
         };
+        if stats.peak_memory_bytes > LARGE_MEMORY_BYTES {
+            tokio::task::spawn_blocking(move || drop(store));
+        }
         (result, stats)
     }
 }
