@@ -56,6 +56,8 @@ PLUGINS = [
     ("login-middle-name", "login-middle-name", "login_middle_name.wasm"),
     ("link-single-match", "link-single-match", "link_single_match.wasm"),
 ]
+# The extra comparison target of `--baseline`.
+BASELINE = "baseline-3-plugins"
 ALL_TARGETS = ["importhook-3-plugins", "importhook-3-noop", "importhook-no-plugins", "native-limit", "node-peer"]
 NOOP_WASM = "importhook_noop_plugin.wasm"
 ALL_SCENARIOS = ["micro", "comparison", "rss10", "coldstart", "reload"]
@@ -125,6 +127,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--keep-work", action="store_true",
                    help="keep bench/.work/<run>/ (certificate, caches, server logs) after a successful run")
     p.add_argument("--out", type=Path, help="results folder [bench/results/<UTC timestamp>]")
+    p.add_argument("--baseline", type=Path,
+                   help="another importhook binary (say, built from an earlier commit): the comparison "
+                        f"then also runs it as target {BASELINE}, with the same three plugins, "
+                        "interleaved with the others, and gives importhook-3-plugins / baseline")
     args = p.parse_args(argv)
     preset = QUICK if args.quick else DEFAULTS
     for key, value in preset.items():
@@ -134,6 +140,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         p.error("rounds, durations, cold-reps and threads must be at least 1")
     if any(c < args.threads for c in args.concurrencies):
         p.error("wrk needs at least as many connections as threads")
+    if args.baseline is not None:
+        if not os.access(args.baseline, os.X_OK) or not args.baseline.is_file():
+            p.error(f"--baseline {args.baseline}: not an executable file")
+        args.baseline = args.baseline.resolve()
+        args.targets = [BASELINE] + [t for t in args.targets if t != BASELINE]
     return args
 
 
@@ -531,6 +542,8 @@ def comparison_server(setup: Setup, target: str) -> Server:
         return rust_server(setup, target, setup.paths["native-limit"], 0)
     if target == "node-peer":
         return node_server(setup)
+    if target == BASELINE:
+        return rust_server(setup, target, setup.args.baseline, 3)
     raise ValueError(target)
 
 
@@ -759,6 +772,7 @@ def ratios(runs: list[dict], concurrencies: list[int]) -> list[dict]:
     and its p99 against node-peer's (medians over rounds)."""
     def median_of(target: str, conns: int, key) -> float | None:
         values = [key(r) for r in runs if r["target"] == target and r["conns"] == conns]
+        values = [v for v in values if v is not None]
         return statistics.median(values) if values else None
 
     out = []
@@ -767,7 +781,7 @@ def ratios(runs: list[dict], concurrencies: list[int]) -> list[dict]:
         if ours is None:
             continue
         row = {"conns": conns}
-        for other in ("native-limit", "node-peer", "importhook-3-noop"):
+        for other in ("native-limit", "node-peer", "importhook-3-noop", BASELINE):
             theirs = median_of(other, conns, lambda r: r["rps"])
             if theirs:
                 row[f"rps_vs_{other}"] = ours / theirs
@@ -775,6 +789,13 @@ def ratios(runs: list[dict], concurrencies: list[int]) -> list[dict]:
         node_p99 = median_of("node-peer", conns, lambda r: r["latency_ms"]["p99"])
         if node_p99:
             row.update({"p99_ms": our_p99, "node_p99_ms": node_p99, "p99_vs_node-peer": our_p99 / node_p99})
+        baseline_p99 = median_of(BASELINE, conns, lambda r: r["latency_ms"]["p99"])
+        if baseline_p99:
+            row.update({"p99_ms": our_p99, "baseline_p99_ms": baseline_p99})
+            our_cpu = median_of("importhook-3-plugins", conns, lambda r: r["cpu_s_per_1k"])
+            baseline_cpu = median_of(BASELINE, conns, lambda r: r["cpu_s_per_1k"])
+            if our_cpu and baseline_cpu:
+                row["cpu_vs_baseline"] = our_cpu / baseline_cpu
         out.append(row)
     return out
 
@@ -1092,6 +1113,12 @@ def render_summary(results: dict) -> str:
             if "rps_vs_importhook-3-noop" in r:
                 parts.append("importhook-3-plugins / importhook-3-noop throughput "
                              f"**{r['rps_vs_importhook-3-noop']:.2f}**")
+            if f"rps_vs_{BASELINE}" in r:
+                parts.append(f"importhook-3-plugins / {BASELINE} throughput **{r[f'rps_vs_{BASELINE}']:.2f}**")
+            if "cpu_vs_baseline" in r:
+                parts.append(f"CPU per request **{r['cpu_vs_baseline']:.2f}×** the baseline's")
+            if "baseline_p99_ms" in r:
+                parts.append(f"p99 {ms(r['p99_ms'])} vs the baseline's {ms(r['baseline_p99_ms'])}")
             if "p99_vs_node-peer" in r:
                 verdict = "lower" if r["p99_ms"] < r["node_p99_ms"] else "higher"
                 parts.append(f"p99 {ms(r['p99_ms'])} vs node-peer {ms(r['node_p99_ms'])} "
@@ -1199,6 +1226,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             "threads": args.threads, "node_workers": args.node_workers, "log_format": args.log_format,
             "certificate": "self-signed ECDSA P-256 (prime256v1), CN=localhost, SAN localhost + 127.0.0.1",
             "request": str(REQUEST_FILE.relative_to(ROOT)),
+            "baseline": str(args.baseline) if args.baseline else None,
         },
     }
     scenarios = {"micro": scenario_micro, "comparison": scenario_comparison, "rss10": scenario_rss10,

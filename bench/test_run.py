@@ -1,4 +1,4 @@
-"""Unit tests of the benchmark runner's parsers (`python3 -m unittest discover -s bench`).
+"""Unit tests of the benchmark runner's parsers and ratios (`python3 -m unittest discover -s bench`).
 
 The samples are outputs of wrk 4.1 and criterion 0.8 as they print them; a parser that
 misread one would put wrong numbers in BENCHMARKS.md without failing.
@@ -63,6 +63,30 @@ class ParseCriterion(unittest.TestCase):
         self.assertAlmostEqual(benches[0]["median_us"], 41.188)
         self.assertAlmostEqual(benches[1]["low_us"], 2.8777)
         self.assertAlmostEqual(benches[2]["high_us"], 1400.0)
+
+
+class RatiosTest(unittest.TestCase):
+    @staticmethod
+    def run_of(target, conns, rps, p99, cpu):
+        return {"target": target, "conns": conns, "rps": rps, "latency_ms": {"p99": p99},
+                "cpu_s_per_1k": cpu}
+
+    def test_medians_over_rounds_against_native_and_the_baseline(self):
+        runs = [
+            self.run_of("importhook-3-plugins", 64, 5000, 30.0, 0.30),
+            self.run_of("importhook-3-plugins", 64, 6000, 20.0, 0.28),
+            self.run_of("importhook-3-plugins", 64, 5500, 25.0, None),
+            self.run_of("native-limit", 64, 11000, 10.0, 0.12),
+            self.run_of(run.BASELINE, 64, 4400, 40.0, 0.35),
+            self.run_of(run.BASELINE, 64, 4000, 50.0, 0.35),
+        ]
+        (row,) = run.ratios(runs, [64, 256])
+        self.assertEqual(row["conns"], 64)
+        self.assertAlmostEqual(row["rps_vs_native-limit"], 5500 / 11000)
+        self.assertAlmostEqual(row[f"rps_vs_{run.BASELINE}"], 5500 / 4200)
+        self.assertAlmostEqual(row["cpu_vs_baseline"], 0.29 / 0.35)
+        self.assertEqual((row["p99_ms"], row["baseline_p99_ms"]), (25.0, 45.0))
+        self.assertNotIn("rps_vs_node-peer", row)
 
 
 if __name__ == "__main__":

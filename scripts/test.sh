@@ -10,7 +10,7 @@ trap 'rm -f "$log"' EXIT
 set +e
 cargo test --workspace --locked "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
-# The benchmark runner's parsers (bench/test_run.py; Python standard library only).
+# The benchmark runner's parsers and ratios (bench/test_run.py; Python standard library only).
 python3 -m unittest discover -s bench -p 'test_*.py' 2>&1 | tee -a "$log" | tail -3
 py_status=${PIPESTATUS[0]}
 set -e
