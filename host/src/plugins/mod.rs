@@ -139,7 +139,8 @@ pub struct PluginSet {
     /// Whether `debugContext` carries each call's time (which makes answers differ run to run).
     debug_timings: bool,
     /// Strategies compiled into the host: only the native-limit benchmark sets them.
-    natives: Vec<Box<dyn NativeStrategy>>,
+    /// Each with its name, shared by its reports as a plugin's is.
+    natives: Vec<(Arc<str>, Box<dyn NativeStrategy>)>,
 }
 
 impl PluginSet {
@@ -270,19 +271,7 @@ impl PluginSet {
             (report.input_bytes, report.output_bytes) = (input_bytes, output_bytes);
             reports.push(report);
             match validated {
-                Ok(contribution) => {
-                    // Patching looks each update up by name: past a few updates, converting
-                    // the state again is cheaper (profiles may hold thousands of attributes).
-                    let patch = contribution.app_user.len() + contribution.user.len()
-                        <= convert::MAX_PATCHED_UPDATES;
-                    if patch {
-                        convert::apply_to_wit(&mut input, &contribution);
-                    }
-                    working.apply(contribution);
-                    if !patch {
-                        input = convert::request_to_wit(request, &working);
-                    }
-                }
+                Ok(contribution) => accept(request, &mut working, &mut input, contribution),
                 Err(kind) => {
                     tracing::warn!(
                         plugin = plugin.name(),
@@ -401,6 +390,26 @@ fn compatible(plugin: &str, host: &str) -> bool {
         (Some((0, pm)), Some((0, hm))) => pm == hm,
         (Some((pmaj, _)), Some((hmaj, _))) => pmaj == hmaj,
         _ => false,
+    }
+}
+
+/// Applies an accepted contribution to the pipeline's state and to the next plugin's input
+/// built from it. Patching looks each update up by name: past a few updates, converting the
+/// state again is cheaper (profiles may hold thousands of attributes).
+fn accept(
+    request: &ImportRequest,
+    working: &mut Working,
+    input: &mut types::Request,
+    contribution: Contribution,
+) {
+    let patch =
+        contribution.app_user.len() + contribution.user.len() <= convert::MAX_PATCHED_UPDATES;
+    if patch {
+        convert::apply_to_wit(input, &contribution);
+    }
+    working.apply(contribution);
+    if !patch {
+        *input = convert::request_to_wit(request, working);
     }
 }
 

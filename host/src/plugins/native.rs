@@ -22,7 +22,10 @@ impl PluginSet {
     #[doc(hidden)]
     pub fn native(strategies: Vec<Box<dyn NativeStrategy>>) -> Self {
         let mut set = Self::empty();
-        set.natives = strategies;
+        set.natives = strategies
+            .into_iter()
+            .map(|strategy| (strategy.name().into(), strategy))
+            .collect();
         set
     }
 
@@ -36,7 +39,7 @@ impl PluginSet {
     pub(super) fn run_native(&self, request: &ImportRequest) -> PipelineRun {
         let mut working = Working::from_request(request);
         let mut reports = Vec::with_capacity(self.natives.len());
-        for strategy in &self.natives {
+        for (name, strategy) in &self.natives {
             let started = Instant::now();
             let result = strategy.transform(request, &working);
             let stats = CallStats {
@@ -45,15 +48,11 @@ impl PluginSet {
             };
             match result {
                 Ok(contribution) => {
-                    reports.push(PluginReport::accepted(
-                        strategy.name().into(),
-                        stats,
-                        &contribution,
-                    ));
+                    reports.push(PluginReport::accepted(name.clone(), stats, &contribution));
                     working.apply(contribution);
                 }
                 Err(_) => reports.push(PluginReport::failed(
-                    strategy.name().into(),
+                    name.clone(),
                     stats,
                     FailureKind::PluginError,
                 )),
