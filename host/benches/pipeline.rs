@@ -1,8 +1,9 @@
 //! Micro-benchmarks of the plugin runtime without HTTP: one plugin call in a fresh isolated
-//! instance, and the whole three-strategy pipeline on Okta's reference request.
+//! instance and in a warm one, and the whole three-strategy pipeline in both modes, on Okta's
+//! reference request.
 //!
-//! The plugins are read from `target/wasm32-wasip2/release` (`bench/run.sh` builds them) or
-//! `target/e2e-wasm/wasm32-wasip2/release`.
+//! The plugins are read from `target/wasm32-unknown-unknown/release` (`bench/run.sh` builds
+//! them) or `target/e2e-wasm/wasm32-unknown-unknown/release` (the end-to-end tests do).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,17 +19,18 @@ fn wasm_dir() -> PathBuf {
         .expect("workspace")
         .to_path_buf();
     [
-        "target/wasm32-wasip2/release",
-        "target/e2e-wasm/wasm32-wasip2/release",
+        "target/wasm32-unknown-unknown/release",
+        "target/e2e-wasm/wasm32-unknown-unknown/release",
     ]
     .iter()
     .map(|dir| root.join(dir))
     .find(|dir| dir.join("importhook_noop_plugin.wasm").exists())
-    .expect("build the plugins first: cargo build --release --target wasm32-wasip2 -p normalize-login -p login-middle-name -p link-single-match -p importhook-noop-plugin")
+    .expect("build the plugins first: cargo build --release --target wasm32-unknown-unknown -p normalize-login -p login-middle-name -p link-single-match -p importhook-noop-plugin")
 }
 
-/// Loads `plugins` (file stem, built wasm file) as a set, through a scratch folder.
-fn load(runtime: &Arc<Runtime>, plugins: &[(&str, &str)]) -> PluginSet {
+/// Loads `plugins` (file stem, built wasm file) as a set, through a scratch folder, each with
+/// the manifest `manifest`.
+fn load_with(runtime: &Arc<Runtime>, plugins: &[(&str, &str)], manifest: &str) -> PluginSet {
     let dir = std::env::temp_dir().join(format!(
         "importhook-bench-{}-{}",
         std::process::id(),
@@ -38,11 +40,28 @@ fn load(runtime: &Arc<Runtime>, plugins: &[(&str, &str)]) -> PluginSet {
     std::fs::create_dir_all(&dir).expect("dir");
     for (stem, file) in plugins {
         std::fs::copy(wasm_dir().join(file), dir.join(format!("{stem}.wasm"))).expect("copy");
+        std::fs::write(dir.join(format!("{stem}.toml")), manifest).expect("manifest");
     }
     let set = PluginSet::load(runtime.clone(), &dir).expect("load");
     let _ = std::fs::remove_dir_all(&dir);
     set
 }
+
+/// Per-call instances (the default).
+fn load(runtime: &Arc<Runtime>, plugins: &[(&str, &str)]) -> PluginSet {
+    load_with(runtime, plugins, "")
+}
+
+/// Warm instances.
+fn load_warm(runtime: &Arc<Runtime>, plugins: &[(&str, &str)]) -> PluginSet {
+    load_with(runtime, plugins, "instance = \"warm\"\n")
+}
+
+const THREE: [(&str, &str); 3] = [
+    ("10-normalize-login", "normalize_login.wasm"),
+    ("20-login-middle-name", "login_middle_name.wasm"),
+    ("30-link-single-match", "link_single_match.wasm"),
+];
 
 fn request() -> ImportRequest {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -63,35 +82,43 @@ fn benches(c: &mut Criterion) {
         .expect("tokio");
     let request = request();
 
-    let one = load(
-        &runtime,
-        &[("20-login-middle-name", "login_middle_name.wasm")],
-    );
+    let middle_name = [("20-login-middle-name", "login_middle_name.wasm")];
+    let one = load(&runtime, &middle_name);
     c.bench_function("one plugin call (fresh instance, login-middle-name)", |b| {
         b.iter(|| tokio.block_on(one.run(&request, None)))
     });
+    let one_warm = load_warm(&runtime, &middle_name);
+    c.bench_function("one plugin call (warm instance, login-middle-name)", |b| {
+        b.iter(|| tokio.block_on(one_warm.run(&request, None)))
+    });
 
-    // The floor: a strategy that does nothing, in the same fresh isolated instance.
-    let noop = load(&runtime, &[("00-noop", "importhook_noop_plugin.wasm")]);
+    // The floor: a strategy that does nothing, in the same isolated instance.
+    let noop_plugin = [("00-noop", "importhook_noop_plugin.wasm")];
+    let noop = load(&runtime, &noop_plugin);
     c.bench_function("floor: one call of a no-op plugin (fresh instance)", |b| {
         b.iter(|| tokio.block_on(noop.run(&request, None)))
+    });
+    let noop_warm = load_warm(&runtime, &noop_plugin);
+    c.bench_function("floor: one call of a no-op plugin (warm instance)", |b| {
+        b.iter(|| tokio.block_on(noop_warm.run(&request, None)))
     });
     c.bench_function("pipeline bookkeeping alone (no plugin)", |b| {
         let none = PluginSet::empty();
         b.iter(|| tokio.block_on(none.run(&request, None)))
     });
 
-    let three = load(
-        &runtime,
-        &[
-            ("10-normalize-login", "normalize_login.wasm"),
-            ("20-login-middle-name", "login_middle_name.wasm"),
-            ("30-link-single-match", "link_single_match.wasm"),
-        ],
-    );
+    let three = load(&runtime, &THREE);
     c.bench_function("pipeline of the three example strategies", |b| {
         b.iter(|| {
             let run = tokio.block_on(three.run(&request, None));
+            assert!(!run.response.commands.is_empty());
+            run
+        })
+    });
+    let three_warm = load_warm(&runtime, &THREE);
+    c.bench_function("pipeline of the three example strategies (warm)", |b| {
+        b.iter(|| {
+            let run = tokio.block_on(three_warm.run(&request, None));
             assert!(!run.response.commands.is_empty());
             run
         })

@@ -37,7 +37,7 @@ pub fn run_try(plugins_dir: &Path, request_file: &Path) -> anyhow::Result<()> {
     writeln!(
         err,
         "{:<24} {:<18} {:>10} {:>14} {:>10} {:>9} {:>9}  note",
-        "plugin", "outcome", "time", "instructions", "peak mem", "in", "out"
+        "plugin", "outcome", "time", "instructions", "peak mem", "read", "returned"
     )?;
     for report in &run.reports {
         writeln!(
@@ -51,10 +51,15 @@ pub fn run_try(plugins_dir: &Path, request_file: &Path) -> anyhow::Result<()> {
                 .instructions
                 .map_or_else(|| "-".to_owned(), |n| n.to_string()),
             report.stats.peak_memory_bytes / 1024,
-            report.input_bytes,
-            report.output_bytes,
+            report.stats.bytes_read,
+            report.stats.bytes_returned,
             report.note.as_deref().unwrap_or("")
         )?;
+        // Why it failed, in the plugin's own words: the author's debugging aid. `serve` keeps
+        // this text out of its logs (it may hold personal data).
+        if let Some(message) = &report.message {
+            writeln!(err, "  {}: {message}", report.outcome)?;
+        }
     }
     if run.response.is_no_change() {
         writeln!(

@@ -1,25 +1,30 @@
-//! The plugin's `[config]` table from its manifest.
+//! The plugin's `[config]` table from its manifest, read from the host on first use and kept
+//! for the instance's life (the host never changes it under a running instance).
 
 use crate::{Attribute, Value};
 
 /// The plugin's configuration: the `[config]` table of `<plugin>.toml`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Config {
-    entries: Vec<Attribute>,
+    /// `None`: the host's table, fetched on first use.
+    entries: Option<Vec<Attribute>>,
 }
 
 impl Config {
     /// An empty configuration (for tests: add entries with [`Config::with`]).
     pub fn new() -> Self {
-        Self::default()
+        Self {
+            entries: Some(Vec::new()),
+        }
     }
 
     /// Adds or replaces an entry.
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
         let value = value.into();
-        match self.entries.iter_mut().find(|a| a.name == key) {
+        let entries = self.entries.get_or_insert_with(Vec::new);
+        match entries.iter_mut().find(|a| a.name == key) {
             Some(existing) => existing.value = value,
-            None => self.entries.push(Attribute {
+            None => entries.push(Attribute {
                 name: key.to_owned(),
                 value,
             }),
@@ -27,9 +32,16 @@ impl Config {
         self
     }
 
+    fn entries(&self) -> &[Attribute] {
+        match &self.entries {
+            Some(entries) => entries,
+            None => host_entries(),
+        }
+    }
+
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.entries
+        self.entries()
             .iter()
             .find(|a| a.name == key)
             .map(|a| &a.value)
@@ -50,17 +62,25 @@ impl Config {
         self.get(key).and_then(Value::as_integer)
     }
 
-    /// Reads the configuration the host holds for this plugin.
-    pub(crate) fn from_host() -> Self {
-        #[cfg(target_arch = "wasm32")]
-        {
-            Self {
-                entries: crate::bindings::importhook::plugin::host::config(),
-            }
-        }
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            Self::default()
-        }
+    /// All entries, in the manifest's order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.entries().iter().map(|a| (a.name.as_str(), &a.value))
     }
+
+    /// The configuration the host holds for this plugin.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn from_host() -> Self {
+        Self { entries: None }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn host_entries() -> &'static [Attribute] {
+    static ENTRIES: std::sync::OnceLock<Vec<Attribute>> = std::sync::OnceLock::new();
+    ENTRIES.get_or_init(crate::bindings::importhook::plugin::config::entries)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn host_entries() -> &'static [Attribute] {
+    &[]
 }

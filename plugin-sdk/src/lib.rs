@@ -1,8 +1,9 @@
 //! Write [importhook](https://example.invalid/importhook) conflict strategies in Rust.
 //!
 //! A strategy is a type implementing [`Strategy`], exported with [`export_strategy!`] and
-//! built with `cargo build --target wasm32-wasip2 --release`. Its logic is plain Rust, so it
-//! is unit-tested natively with `cargo test`: build a [`Request`] from Okta's JSON with
+//! built with `cargo build --target wasm32-unknown-unknown --release` (no WASI: the host turns
+//! the module into a component when it loads it). Its logic is plain Rust, so it is
+//! unit-tested natively with `cargo test`: build a [`Request`] from Okta's JSON with
 //! [`Request::from_okta_json`] and look at the [`Outcome`].
 //!
 //! ```
@@ -11,7 +12,7 @@
 //! struct Uppercase;
 //!
 //! impl Strategy for Uppercase {
-//!     fn transform(request: &Request, _config: &Config) -> Result<Outcome, String> {
+//!     fn transform(request: &Request<'_>, _config: &Config) -> Result<Outcome, String> {
 //!         let mut outcome = Outcome::new();
 //!         if let Some(last) = request.user().text("lastName") {
 //!             outcome = outcome.set_user("lastName", last.to_uppercase());
@@ -33,14 +34,17 @@
 extern crate self as importhook_sdk;
 
 mod config;
+#[cfg(target_arch = "wasm32")]
+mod guest;
 mod json;
 pub mod log;
+mod okta_json;
 mod outcome;
 mod request;
 
 pub use config::Config;
 pub use outcome::Outcome;
-pub use request::{Action, Profile, Request};
+pub use request::{Action, Profile, ProfileKind, Request, Source};
 
 /// The bindings generated from `wit/importhook.wit` (the contract with the host).
 #[allow(missing_docs, unsafe_code, clippy::all)]
@@ -60,16 +64,17 @@ pub use bindings::importhook::plugin::types::{
     Application, Attribute, Decision, Job, Scalar, Value,
 };
 
-/// The WIT package version this SDK builds against.
-pub const INTERFACE_VERSION: &str = "0.1.0";
+/// The WIT package version this SDK builds against (read from `wit/importhook.wit`).
+pub const INTERFACE_VERSION: &str = env!("IMPORTHOOK_WIT_VERSION");
 
-/// A conflict strategy. The host creates a fresh instance for every call: nothing survives from
-/// one imported user to the next, so a strategy has no state.
+/// A conflict strategy. By default the host creates a fresh instance for every call: nothing
+/// survives from one imported user to the next. A plugin the operator runs `warm` keeps its
+/// instance between calls, so statics may survive; a strategy must not depend on either.
 pub trait Strategy {
     /// Decides what to change for one imported user. `request` already holds the changes of the
     /// strategies that ran before this one. An `Err` fails this call; the host's `on_error`
     /// policy for the plugin decides what happens, and the text is never sent to Okta.
-    fn transform(request: &Request, config: &Config) -> Result<Outcome, String>;
+    fn transform(request: &Request<'_>, config: &Config) -> Result<Outcome, String>;
 }
 
 /// Exports a [`Strategy`] as the plugin's `importhook:plugin/strategy` implementation.
@@ -84,7 +89,7 @@ macro_rules! export_strategy {
             struct __ImporthookExport;
             impl $crate::bindings::exports::importhook::plugin::strategy::Guest for __ImporthookExport {
                 fn transform(
-                    request: $crate::bindings::importhook::plugin::types::Request,
+                    request: &$crate::bindings::importhook::plugin::types::Request,
                 ) -> ::core::result::Result<$crate::bindings::importhook::plugin::types::Outcome, ::std::string::String> {
                     $crate::__private::run::<$strategy>(request)
                 }
@@ -98,19 +103,16 @@ macro_rules! export_strategy {
 pub mod __private {
     pub use wit_bindgen;
 
-    use crate::bindings::importhook::plugin::types;
-
     /// Glue between the WIT export and a [`crate::Strategy`].
-    pub fn run<S: crate::Strategy>(request: types::Request) -> Result<types::Outcome, String> {
-        let request = crate::Request::from_wit(request);
+    #[cfg(target_arch = "wasm32")]
+    pub fn run<S: crate::Strategy>(
+        request: &crate::bindings::importhook::plugin::types::Request,
+    ) -> Result<crate::bindings::importhook::plugin::types::Outcome, String> {
+        crate::guest::install_panic_hook();
+        let source = crate::guest::HostRequest(request);
+        let request = crate::Request::from_source(&source);
         let config = crate::Config::from_host();
         S::transform(&request, &config).map(crate::Outcome::into_wit)
-    }
-
-    /// A request from values the caller converted itself (the native-limit benchmark builds
-    /// it straight from the host's state, as the host does for a plugin).
-    pub fn request_from_wit(request: types::Request) -> crate::Request {
-        crate::Request::from_wit(request)
     }
 
     /// Okta JSON as a plugin value, by the same mapping the host applies.

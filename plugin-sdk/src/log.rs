@@ -2,17 +2,17 @@
 //! capped at 32 per call. Never log personal data (profile values). Natively (tests) lines go
 //! to stderr.
 
+use crate::bindings::importhook::plugin::log::Level;
+
 #[cfg(target_arch = "wasm32")]
-fn write(level: crate::bindings::importhook::plugin::host::Level, message: &str) {
-    crate::bindings::importhook::plugin::host::log(level, message);
+fn write(level: Level, message: &str) {
+    crate::bindings::importhook::plugin::log::log(level, message);
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-fn write(level: crate::bindings::importhook::plugin::host::Level, message: &str) {
+fn write(level: Level, message: &str) {
     eprintln!("[{level:?}] {message}");
 }
-
-use crate::bindings::importhook::plugin::host::Level;
 
 /// Logs at debug level.
 pub fn debug(message: &str) {

@@ -96,6 +96,7 @@ impl Outcome {
         self.app_user.is_empty() && self.user.is_empty() && self.decision.is_none()
     }
 
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn into_wit(self) -> types::Outcome {
         types::Outcome {
             app_user_updates: self.app_user,

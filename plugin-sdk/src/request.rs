@@ -1,9 +1,10 @@
-//! The imported user as a strategy sees it, with typed accessors.
+//! The imported user as a strategy sees it: typed accessors over a [`Source`], which is the
+//! host's request resource inside a plugin and Okta's JSON in native tests. Values are read
+//! on demand: a strategy pays only for what it reads.
 
 use serde_json::Value as Json;
 
-use crate::bindings::importhook::plugin::types;
-use crate::{Application, Attribute, Job, Scalar, Value};
+use crate::{Application, Job, Value};
 
 /// What Okta will do with the imported user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,55 +15,110 @@ pub enum Action {
     LinkUser,
 }
 
+/// Which of the two profiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileKind {
+    /// The app user profile (`data.appUser.profile`).
+    AppUser,
+    /// The projected Okta user profile (`data.user.profile`).
+    User,
+}
+
+/// Where a [`Request`] reads from. Inside a plugin this is the host's request resource; in
+/// native tests, Okta's JSON ([`Request::from_okta_json`]). A host that runs strategies
+/// natively (importhook's native-limit benchmark) implements it over its own state.
+pub trait Source {
+    /// Okta's id of this hook call.
+    fn event_id(&self) -> String;
+    /// The value of `name` in `profile`, `None` when absent (a JSON `null` is `Some(Null)`).
+    fn get(&self, profile: ProfileKind, name: &str) -> Option<Value>;
+    /// The attribute names of `profile`, in Okta's order.
+    fn names(&self, profile: ProfileKind) -> Vec<String>;
+    /// `data.user.id`.
+    fn matched_user_id(&self) -> Option<String>;
+    /// The current action.
+    fn action(&self) -> Action;
+    /// The link target, when the action is [`Action::LinkUser`].
+    fn link_target(&self) -> Option<String>;
+    /// `data.context.conflicts`.
+    fn conflicts(&self) -> Vec<String>;
+    /// `data.context.matches`.
+    fn matches(&self) -> Vec<Value>;
+    /// `data.context.policy`.
+    fn policy(&self) -> Vec<String>;
+    /// `data.context.application`.
+    fn application(&self) -> Option<Application>;
+    /// `data.context.job`.
+    fn job(&self) -> Option<Job>;
+}
+
 /// One imported user: Okta's request, with earlier strategies' changes applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Request {
-    inner: types::Request,
+pub struct Request<'a> {
+    source: SourceRef<'a>,
+}
+
+enum SourceRef<'a> {
+    Borrowed(&'a dyn Source),
+    Owned(Box<dyn Source + 'a>),
+}
+
+impl std::fmt::Debug for Request<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the profiles: they hold personal data.
+        f.debug_struct("Request")
+            .field("event_id", &self.event_id())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A read-only view of one profile.
-#[derive(Debug, Clone, Copy)]
-pub struct Profile<'a> {
-    attributes: &'a [Attribute],
+#[derive(Clone, Copy)]
+pub struct Profile<'r> {
+    source: &'r dyn Source,
+    kind: ProfileKind,
 }
 
-impl<'a> Profile<'a> {
+impl std::fmt::Debug for Profile<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Profile").field("kind", &self.kind).finish()
+    }
+}
+
+impl Profile<'_> {
     /// The value of `name`, if the profile has it (a `null` value is `Some(Value::Null)`).
-    pub fn get(&self, name: &str) -> Option<&'a Value> {
-        self.attributes
-            .iter()
-            .find(|a| a.name == name)
-            .map(|a| &a.value)
+    pub fn get(&self, name: &str) -> Option<Value> {
+        self.source.get(self.kind, name)
     }
 
     /// The text value of `name`; `None` when absent, null or not text.
-    pub fn text(&self, name: &str) -> Option<&'a str> {
-        self.get(name).and_then(Value::as_text)
+    pub fn text(&self, name: &str) -> Option<String> {
+        match self.get(name)? {
+            Value::Text(text) => Some(text),
+            _ => None,
+        }
     }
 
     /// The boolean value of `name`.
     pub fn boolean(&self, name: &str) -> Option<bool> {
-        self.get(name).and_then(Value::as_bool)
+        self.get(name).and_then(|v| v.as_bool())
     }
 
     /// The integer value of `name`.
     pub fn integer(&self, name: &str) -> Option<i64> {
-        self.get(name).and_then(Value::as_integer)
+        self.get(name).and_then(|v| v.as_integer())
     }
 
-    /// All attributes, in Okta's order.
-    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a Value)> {
-        self.attributes.iter().map(|a| (a.name.as_str(), &a.value))
+    /// The attribute names, in Okta's order.
+    pub fn names(&self) -> Vec<String> {
+        self.source.names(self.kind)
     }
 
-    /// Number of attributes.
-    pub fn len(&self) -> usize {
-        self.attributes.len()
-    }
-
-    /// True when the profile has no attribute.
-    pub fn is_empty(&self) -> bool {
-        self.attributes.is_empty()
+    /// All attributes, in Okta's order (reads every value: prefer [`Profile::get`]).
+    pub fn iter(&self) -> impl Iterator<Item = (String, Value)> + '_ {
+        self.names().into_iter().filter_map(|name| {
+            let value = self.get(&name)?;
+            Some((name, value))
+        })
     }
 }
 
@@ -118,6 +174,12 @@ impl From<String> for Value {
     }
 }
 
+impl From<&String> for Value {
+    fn from(text: &String) -> Self {
+        Value::Text(text.clone())
+    }
+}
+
 impl From<bool> for Value {
     fn from(b: bool) -> Self {
         Value::Boolean(b)
@@ -138,143 +200,80 @@ impl From<f64> for Value {
 
 impl From<Vec<String>> for Value {
     fn from(items: Vec<String>) -> Self {
-        Value::List(items.into_iter().map(Scalar::Text).collect())
+        Value::List(items.into_iter().map(crate::Scalar::Text).collect())
     }
 }
 
-impl Request {
-    /// Wraps what the host sent.
-    pub(crate) fn from_wit(inner: types::Request) -> Self {
-        Self { inner }
+impl<'a> Request<'a> {
+    /// A request reading from `source` (see [`Source`]).
+    pub fn from_source(source: &'a dyn Source) -> Self {
+        Self {
+            source: SourceRef::Borrowed(source),
+        }
     }
 
-    /// Builds a request from the JSON body Okta sends (`com.okta.import.transform`), exactly
-    /// as the host presents it to the first plugin. For native unit tests.
-    pub fn from_okta_json(body: &str) -> Result<Self, String> {
-        let json: Json = serde_json::from_str(body).map_err(|e| format!("invalid JSON: {e}"))?;
-        let data = &json["data"];
-        let profile = |holder: &str| -> Vec<Attribute> {
-            data[holder]["profile"]
-                .as_object()
-                .map(|map| {
-                    map.iter()
-                        .map(|(name, value)| Attribute {
-                            name: name.clone(),
-                            value: crate::json::to_value(value),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let strings = |value: &Json| -> Vec<String> {
-            value
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|s| s.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let text = |value: &Json| value.as_str().unwrap_or_default().to_owned();
-        let matched_user_id = data["user"]["id"].as_str().map(str::to_owned);
-        let action = match data["action"]["result"].as_str() {
-            Some("CREATE_USER") => types::Action::CreateUser,
-            Some("LINK_USER") => types::Action::LinkUser,
-            other => {
-                return Err(format!(
-                    "data.action.result must be CREATE_USER or LINK_USER, not {other:?}"
-                ));
-            }
-        };
-        let context = &data["context"];
-        Ok(Self::from_wit(types::Request {
-            event_id: text(&json["eventId"]),
-            app_user: profile("appUser"),
-            user: profile("user"),
-            link_target: if action == types::Action::LinkUser {
-                matched_user_id.clone()
-            } else {
-                None
-            },
-            matched_user_id,
-            action,
-            conflicts: strings(&context["conflicts"]),
-            matches: context["matches"]
-                .as_array()
-                .map(|m| m.iter().map(crate::json::to_value).collect())
-                .unwrap_or_default(),
-            policy: strings(&context["policy"]),
-            application: context["application"].as_object().map(|_| Application {
-                id: text(&context["application"]["id"]),
-                name: text(&context["application"]["name"]),
-                label: text(&context["application"]["label"]),
-                status: text(&context["application"]["status"]),
-            }),
-            job: context["job"].as_object().map(|_| Job {
-                id: text(&context["job"]["id"]),
-                kind: text(&context["job"]["type"]),
-            }),
-        }))
+    fn source(&self) -> &dyn Source {
+        match &self.source {
+            SourceRef::Borrowed(source) => *source,
+            SourceRef::Owned(source) => source.as_ref(),
+        }
     }
 
     /// Okta's id of this hook call.
-    pub fn event_id(&self) -> &str {
-        &self.inner.event_id
+    pub fn event_id(&self) -> String {
+        self.source().event_id()
     }
 
     /// The app user profile (`data.appUser.profile`), e.g. the CSV columns.
     pub fn app_user(&self) -> Profile<'_> {
         Profile {
-            attributes: &self.inner.app_user,
+            source: self.source(),
+            kind: ProfileKind::AppUser,
         }
     }
 
     /// The projected Okta user profile (`data.user.profile`).
     pub fn user(&self) -> Profile<'_> {
         Profile {
-            attributes: &self.inner.user,
+            source: self.source(),
+            kind: ProfileKind::User,
         }
     }
 
     /// The existing Okta user the import matched (`data.user.id`), if any.
-    pub fn matched_user_id(&self) -> Option<&str> {
-        self.inner.matched_user_id.as_deref()
+    pub fn matched_user_id(&self) -> Option<String> {
+        self.source().matched_user_id()
     }
 
     /// The current action.
     pub fn action(&self) -> Action {
-        match self.inner.action {
-            types::Action::CreateUser => Action::CreateUser,
-            types::Action::LinkUser => Action::LinkUser,
-        }
+        self.source().action()
     }
 
     /// The Okta user the import will link to, when the action is [`Action::LinkUser`].
-    pub fn link_target(&self) -> Option<&str> {
-        self.inner.link_target.as_deref()
+    pub fn link_target(&self) -> Option<String> {
+        self.source().link_target()
     }
 
     /// Attributes in conflict (`data.context.conflicts`), e.g. `["login"]`.
-    pub fn conflicts(&self) -> &[String] {
-        &self.inner.conflicts
+    pub fn conflicts(&self) -> Vec<String> {
+        self.source().conflicts()
     }
 
     /// True when `attribute` is among the conflicts.
     pub fn has_conflict(&self, attribute: &str) -> bool {
-        self.inner.conflicts.iter().any(|c| c == attribute)
+        self.conflicts().iter().any(|c| c == attribute)
     }
 
     /// `data.context.matches` as Okta sent them.
-    pub fn matches(&self) -> &[Value] {
-        &self.inner.matches
+    pub fn matches(&self) -> Vec<Value> {
+        self.source().matches()
     }
 
     /// The Okta user ids of `data.context.matches`: entries that are ids, or objects with a
     /// string `id`. Other entries are skipped.
     pub fn match_ids(&self) -> Vec<String> {
-        self.inner
-            .matches
+        self.matches()
             .iter()
             .filter_map(|m| match m {
                 Value::Text(id) => Some(id.clone()),
@@ -290,18 +289,29 @@ impl Request {
     }
 
     /// `data.context.policy`.
-    pub fn policy(&self) -> &[String] {
-        &self.inner.policy
+    pub fn policy(&self) -> Vec<String> {
+        self.source().policy()
     }
 
     /// `data.context.application`.
-    pub fn application(&self) -> Option<&Application> {
-        self.inner.application.as_ref()
+    pub fn application(&self) -> Option<Application> {
+        self.source().application()
     }
 
     /// `data.context.job`.
-    pub fn job(&self) -> Option<&Job> {
-        self.inner.job.as_ref()
+    pub fn job(&self) -> Option<Job> {
+        self.source().job()
+    }
+}
+
+impl Request<'static> {
+    /// Builds a request from the JSON body Okta sends (`com.okta.import.transform`), exactly
+    /// as the host presents it to the first plugin. For native unit tests.
+    pub fn from_okta_json(body: &str) -> Result<Self, String> {
+        let source = crate::okta_json::OktaJson::parse(body)?;
+        Ok(Self {
+            source: SourceRef::Owned(Box::new(source)),
+        })
     }
 }
 
@@ -323,27 +333,40 @@ mod tests {
     fn okta_json_becomes_a_typed_request() {
         let request = Request::from_okta_json(SAMPLE).expect("parses");
         assert_eq!(request.event_id(), "ev1");
-        assert_eq!(request.app_user().text("middleName"), Some("Alexander"));
+        assert_eq!(
+            request.app_user().text("middleName").as_deref(),
+            Some("Alexander")
+        );
         assert_eq!(request.app_user().integer("age"), Some(40));
         assert_eq!(request.app_user().boolean("vip"), Some(true));
-        assert_eq!(request.app_user().get("x"), Some(&Value::Null));
+        assert_eq!(request.app_user().get("x"), Some(Value::Null));
         assert_eq!(request.app_user().text("missing"), None);
         assert!(matches!(request.app_user().get("groups"), Some(Value::List(l)) if l.len() == 2));
         assert_eq!(
-            request.user().text("login"),
+            request.app_user().names(),
+            ["middleName", "groups", "age", "vip", "x"]
+        );
+        assert_eq!(
+            request.user().text("login").as_deref(),
             Some("george.smith@example.com")
         );
         assert_eq!(request.action(), Action::LinkUser);
-        assert_eq!(request.link_target(), Some("00u9"));
-        assert_eq!(request.matched_user_id(), Some("00u9"));
+        assert_eq!(request.link_target().as_deref(), Some("00u9"));
+        assert_eq!(request.matched_user_id().as_deref(), Some("00u9"));
         assert!(request.has_conflict("login"));
         assert_eq!(
             request.match_ids(),
             vec!["00u1".to_owned(), "00u2".to_owned()]
         );
         assert_eq!(request.policy(), ["EMAIL".to_owned()]);
-        assert_eq!(request.application().map(|a| a.label.as_str()), Some("CSV"));
-        assert_eq!(request.job().map(|j| j.kind.as_str()), Some("import:users"));
+        assert_eq!(
+            request.application().map(|a| a.label),
+            Some("CSV".to_owned())
+        );
+        assert_eq!(
+            request.job().map(|j| j.kind),
+            Some("import:users".to_owned())
+        );
     }
 
     #[test]

@@ -266,12 +266,15 @@ fn check_accepts_good_plugins_and_names_what_is_wrong_with_bad_ones() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         stdout.contains("10-link")
-            && stdout.contains("importhook:plugin@0.1.0")
+            && stdout.contains(&format!(
+                "importhook:plugin@{}",
+                importhook::plugins::INTERFACE_VERSION
+            ))
             && stdout.contains("on_error fail"),
         "{stdout}"
     );
 
-    let importing = plugins_folder(&[("10-net", "fault-import", "")]);
+    let importing = plugins_folder(&[("10-net", "fault-import@wasip2", "")]);
     check_refuses(importing.path(), &["10-net.wasm", "test:fault/net"]);
 
     let trapping = plugins_folder(&[("10-traps", "fault-init", "")]);
@@ -281,7 +284,7 @@ fn check_accepts_good_plugins_and_names_what_is_wrong_with_bad_ones() {
     std::fs::write(garbage.path().join("10-junk.wasm"), b"\0asm not really").expect("write");
     check_refuses(
         garbage.path(),
-        &["10-junk.wasm", "not a valid WebAssembly component"],
+        &["10-junk.wasm", "not a WebAssembly plugin"],
     );
 
     let bad_manifest = plugins_folder(&[("10-link", "link-single-match", "timeout_ms = 999999\n")]);

@@ -1,6 +1,8 @@
 //! End to end: misbehaving plugins (endless loop, sleep in a WASI call, memory bomb, trap,
-//! panic, error, invalid output) cost one plugin call, under `skip` and under `fail`, and never the process or
-//! another request.
+//! panic, error, invalid output) cost one plugin call, under `skip` and under `fail`, and never
+//! the process or another request: in both isolation modes (a fresh instance per call, and a
+//! warm instance), and for both kinds of plugin (the SDK's WASI-free build, and a component
+//! that imports WASI).
 
 mod common;
 
@@ -9,6 +11,14 @@ use std::time::{Duration, Instant};
 use common::{okta_sample, plugins_folder, start};
 use http::StatusCode;
 use importhook::config::ConfigLayer;
+
+/// The fault plugin's builds and the isolation modes every fault test runs in.
+const VARIANTS: [(&str, &str); 4] = [
+    ("fault-plugin", "per-call"),
+    ("fault-plugin", "warm"),
+    ("fault-plugin@wasip2", "per-call"),
+    ("fault-plugin@wasip2", "warm"),
+];
 
 const FAULTS: [(&str, &str); 9] = [
     ("loop", "timeout"),
@@ -22,10 +32,18 @@ const FAULTS: [(&str, &str); 9] = [
     ("bad-json", "invalid_output"),
 ];
 
-fn manifest(on_error: &str, timeout_ms: u64) -> String {
+fn manifest(on_error: &str, timeout_ms: u64, instance: &str) -> String {
     format!(
-        "timeout_ms = {timeout_ms}\nmemory_mib = 16\non_error = \"{on_error}\"\n[config]\nmode = \"when-asked\"\n"
+        "timeout_ms = {timeout_ms}\nmemory_mib = 16\non_error = \"{on_error}\"\ninstance = \"{instance}\"\n[config]\nmode = \"when-asked\"\n"
     )
+}
+
+/// The faults a build can show: waiting in a WASI call needs WASI (without it, `sleep` is a
+/// panic of Rust's std).
+fn faults(build: &str) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+    FAULTS
+        .into_iter()
+        .filter(move |(fault, _)| *fault != "sleep" || build.ends_with("@wasip2"))
 }
 
 fn request(fault: &str) -> serde_json::Value {
@@ -37,36 +55,43 @@ fn request(fault: &str) -> serde_json::Value {
 
 #[tokio::test]
 async fn under_skip_a_failing_plugin_is_dropped_and_the_others_still_apply() {
-    let manifest = manifest("skip", 200);
+    for (build, instance) in VARIANTS {
+        under_skip(build, instance).await;
+    }
+}
+
+async fn under_skip(build: &str, instance: &str) {
+    let manifest = manifest("skip", 200, instance);
     let plugins = plugins_folder(&[
-        ("10-fault", "fault-plugin", &manifest),
+        ("10-fault", build, &manifest),
         ("20-login-middle-name", "login-middle-name", ""),
     ]);
     let server = start(ConfigLayer::default(), Some(plugins.path())).await;
-    for (fault, kind) in FAULTS {
+    for (fault, kind) in faults(build) {
+        let case = format!("{fault} ({build}, {instance})");
         let started = Instant::now();
         let reply = server.hook(&request(fault)).await;
         let elapsed = started.elapsed();
-        assert_eq!(reply.status, StatusCode::OK, "{fault}");
+        assert_eq!(reply.status, StatusCode::OK, "{case}");
         let body = reply.json();
         assert_eq!(
             body["commands"].as_array().map(Vec::len),
             Some(1),
-            "{fault}: {body}"
+            "{case}: {body}"
         );
         assert_eq!(
             body["commands"][0]["value"]["login"], "sally.elizabeth.admin@clouditude.net",
-            "{fault}"
+            "{case}"
         );
         assert_eq!(
             body["debugContext"]["plugins"][0]["outcome"], kind,
-            "{fault}: {body}"
+            "{case}: {body}"
         );
         assert_eq!(
             body["debugContext"]["plugins"][1]["outcome"], "ok",
-            "{fault}"
+            "{case}"
         );
-        assert!(elapsed < Duration::from_secs(2), "{fault} took {elapsed:?}");
+        assert!(elapsed < Duration::from_secs(2), "{case} took {elapsed:?}");
     }
     // The service is intact: 100 more requests, all served, with the fault plugin's own
     // contribution back (it ran and set `touchedBy`).
@@ -84,25 +109,32 @@ async fn under_skip_a_failing_plugin_is_dropped_and_the_others_still_apply() {
 
 #[tokio::test]
 async fn under_fail_the_answer_names_the_plugin_and_the_failure_and_nothing_personal() {
-    let manifest = manifest("fail", 200);
+    for (build, instance) in VARIANTS {
+        under_fail(build, instance).await;
+    }
+}
+
+async fn under_fail(build: &str, instance: &str) {
+    let manifest = manifest("fail", 200, instance);
     let plugins = plugins_folder(&[
-        ("10-fault", "fault-plugin", &manifest),
+        ("10-fault", build, &manifest),
         ("20-login-middle-name", "login-middle-name", ""),
     ]);
     let server = start(ConfigLayer::default(), Some(plugins.path())).await;
-    for (fault, kind) in FAULTS {
+    for (fault, kind) in faults(build) {
+        let case = format!("{fault} ({build}, {instance})");
         let reply = server.hook(&request(fault)).await;
-        assert_eq!(reply.status, StatusCode::OK, "{fault}");
+        assert_eq!(reply.status, StatusCode::OK, "{case}");
         let body = reply.json();
         assert!(
             body.get("commands").is_none(),
-            "{fault}: a failed pipeline sends no command: {body}"
+            "{case}: a failed pipeline sends no command: {body}"
         );
         let error = &body["error"];
         assert_eq!(
             error["errorSummary"],
             format!("importhook plugin 10-fault failed: {kind}"),
-            "{fault}"
+            "{case}"
         );
         assert_eq!(error["errorCauses"][0]["location"], "10-fault");
         let text = body.to_string();
@@ -116,7 +148,7 @@ async fn under_fail_the_answer_names_the_plugin_and_the_failure_and_nothing_pers
         ] {
             assert!(
                 !text.contains(personal),
-                "{fault}: personal data {personal:?} in {text}"
+                "{case}: personal data {personal:?} in {text}"
             );
         }
     }
@@ -128,7 +160,7 @@ async fn under_fail_the_answer_names_the_plugin_and_the_failure_and_nothing_pers
 
 #[tokio::test]
 async fn a_slow_plugin_on_one_request_does_not_delay_a_concurrent_fast_one() {
-    let manifest = manifest("skip", 1_500);
+    let manifest = manifest("skip", 1_500, "per-call");
     let plugins = plugins_folder(&[("10-fault", "fault-plugin", &manifest)]);
     let server = std::sync::Arc::new(start(ConfigLayer::default(), Some(plugins.path())).await);
     // Baseline latency of a fast request.
@@ -180,5 +212,45 @@ async fn no_state_survives_from_one_user_to_the_next() {
             "a static kept its value between calls"
         );
     }
+    server.stop().await;
+}
+
+/// A warm instance keeps its statics from call to call; any failure, `max_calls` and a reload
+/// replace it.
+#[tokio::test]
+async fn a_warm_instance_keeps_its_state_until_it_fails_or_reaches_max_calls() {
+    let manifest =
+        "instance = \"warm\"\nmax_calls = 5\ntimeout_ms = 100\n[config]\nmode = \"when-asked\"\n";
+    let plugins = plugins_folder(&[("10-counter", "fault-plugin", manifest)]);
+    let server = start(ConfigLayer::default(), Some(plugins.path())).await;
+    let mut seen = Vec::new();
+    let counter = request("counter");
+    let calls_seen = async |seen: &mut Vec<i64>| {
+        let reply = server.hook(&counter).await;
+        let body = reply.json();
+        seen.push(
+            body["commands"][0]["value"]["callsSeen"]
+                .as_i64()
+                .unwrap_or(-1),
+        );
+    };
+    for _ in 0..3 {
+        calls_seen(&mut seen).await;
+    }
+    // Each failure kind discards the instance: the next call starts from a fresh one.
+    for fault in ["trap", "loop", "error", "panic", "memory", "empty-link"] {
+        let reply = server.hook(&request(fault)).await;
+        assert_eq!(reply.status, StatusCode::NO_CONTENT, "{fault}");
+        calls_seen(&mut seen).await;
+    }
+    // Two more on the last fresh instance, then `max_calls` (5) replaces it.
+    for _ in 0..6 {
+        calls_seen(&mut seen).await;
+    }
+    assert_eq!(
+        seen,
+        [1, 2, 3, 1, 1, 1, 1, 1, 1, 2, 3, 4, 5, 1, 2],
+        "calls seen by successive warm calls"
+    );
     server.stop().await;
 }

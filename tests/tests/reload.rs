@@ -100,7 +100,7 @@ async fn plugin_reloads_under_load_lose_no_request_and_broken_sets_are_refused()
         ("25-garbage.wasm", b"\0asm\x0d\0\x01\0garbage".to_vec()),
         (
             "25-network.wasm",
-            std::fs::read(common::wasm_dir().join("fault_import.wasm")).expect("read"),
+            std::fs::read(common::plugin_file("fault-import@wasip2")).expect("read"),
         ),
         (
             "25-traps.wasm",

@@ -1,14 +1,16 @@
-//! Runs an SDK [`Strategy`] natively on the host's state: the request is built from the
-//! working profiles exactly as the host builds a plugin's input, and the outcome is turned
-//! into a contribution as the host turns a plugin's output, minus the sandbox in between.
+//! Runs an SDK [`Strategy`] natively on the host's request state: the strategy reads the
+//! state through the SDK's [`Source`] on demand, as a plugin reads the host's request
+//! resource, and its outcome becomes a contribution as a plugin's does, minus the sandbox.
 
 use std::marker::PhantomData;
 
-use importhook::okta::{ActionResult, Decision, ImportRequest, Profile};
-use importhook::plugins::{Contribution, NativeStrategy, Working};
-use importhook_sdk::__private::{request_from_wit, value_from_json};
-use importhook_sdk::bindings::importhook::plugin::types;
-use importhook_sdk::{Attribute, Config, Scalar, Strategy, Value};
+use importhook::okta::{ActionResult, Decision};
+use importhook::plugins::{Contribution, NativeStrategy, RequestState};
+use importhook_sdk::__private::value_from_json;
+use importhook_sdk::{
+    Action, Application, Attribute, Config, Job, ProfileKind, Request, Scalar, Source, Strategy,
+    Value,
+};
 use serde_json::Value as Json;
 
 /// One strategy, compiled in.
@@ -40,60 +42,92 @@ impl<S: Strategy> NativeStrategy for Native<S> {
         &self.name
     }
 
-    fn transform(
-        &self,
-        request: &ImportRequest,
-        working: &Working,
-    ) -> Result<Contribution, String> {
-        let input = request_from_wit(sdk_request(request, working));
-        let outcome = S::transform(&input, &self.config)?;
+    fn transform(&self, state: &RequestState) -> Result<Contribution, String> {
+        let source = HostState(state);
+        let outcome = S::transform(&Request::from_source(&source), &self.config)?;
         Ok(Contribution {
             app_user: updates(outcome.app_user_updates()),
             user: updates(outcome.user_updates()),
             decision: outcome.decision().map(|d| match d {
-                types::Decision::CreateUser => Decision::CreateUser,
-                types::Decision::LinkUser(id) => Decision::LinkUser(id.clone()),
+                importhook_sdk::Decision::CreateUser => Decision::CreateUser,
+                importhook_sdk::Decision::LinkUser(id) => Decision::LinkUser(id.clone()),
             }),
             note: outcome.note_text().map(str::to_owned),
         })
     }
 }
 
-fn profile(profile: &Profile) -> Vec<Attribute> {
-    profile
-        .iter()
-        .map(|(name, value)| Attribute {
-            name: name.clone(),
-            value: value_from_json(value),
-        })
-        .collect()
-}
+/// The host's request state as the SDK reads it.
+struct HostState<'a>(&'a RequestState);
 
-fn sdk_request(request: &ImportRequest, working: &Working) -> types::Request {
-    let context = &request.data.context;
-    types::Request {
-        event_id: request.event_id.clone(),
-        app_user: profile(&working.app_user),
-        user: profile(&working.user),
-        matched_user_id: request.data.user.id.clone(),
-        action: match working.action {
-            ActionResult::CreateUser => types::Action::CreateUser,
-            ActionResult::LinkUser => types::Action::LinkUser,
-        },
-        link_target: working.link_target.clone(),
-        conflicts: context.conflicts.clone(),
-        matches: context.matches.iter().map(value_from_json).collect(),
-        policy: context.policy.clone(),
-        application: context.application.as_ref().map(|a| types::Application {
+impl Source for HostState<'_> {
+    fn event_id(&self) -> String {
+        self.0.event_id().to_owned()
+    }
+
+    fn get(&self, profile: ProfileKind, name: &str) -> Option<Value> {
+        let working = &self.0.working;
+        let profile = match profile {
+            ProfileKind::AppUser => &working.app_user,
+            ProfileKind::User => &working.user,
+        };
+        profile.get(name).map(value_from_json)
+    }
+
+    fn names(&self, profile: ProfileKind) -> Vec<String> {
+        let working = &self.0.working;
+        match profile {
+            ProfileKind::AppUser => working.app_user.keys().cloned().collect(),
+            ProfileKind::User => working.user.keys().cloned().collect(),
+        }
+    }
+
+    fn matched_user_id(&self) -> Option<String> {
+        self.0.matched_user_id().map(str::to_owned)
+    }
+
+    fn action(&self) -> Action {
+        match self.0.working.action {
+            ActionResult::CreateUser => Action::CreateUser,
+            ActionResult::LinkUser => Action::LinkUser,
+        }
+    }
+
+    fn link_target(&self) -> Option<String> {
+        self.0.working.link_target.clone()
+    }
+
+    fn conflicts(&self) -> Vec<String> {
+        self.0.context().conflicts.clone()
+    }
+
+    fn matches(&self) -> Vec<Value> {
+        self.0
+            .context()
+            .matches
+            .iter()
+            .map(value_from_json)
+            .collect()
+    }
+
+    fn policy(&self) -> Vec<String> {
+        self.0.context().policy.clone()
+    }
+
+    fn application(&self) -> Option<Application> {
+        self.0.context().application.as_ref().map(|a| Application {
             id: a.id.clone(),
             name: a.name.clone(),
             label: a.label.clone(),
             status: a.status.clone(),
-        }),
-        job: context.job.as_ref().map(|j| types::Job {
+        })
+    }
+
+    fn job(&self) -> Option<Job> {
+        self.0.context().job.as_ref().map(|j| Job {
             id: j.id.clone(),
             kind: j.kind.clone(),
-        }),
+        })
     }
 }
 

@@ -10,7 +10,7 @@ pub struct Noop;
 export_strategy!(Noop);
 
 impl Strategy for Noop {
-    fn transform(_request: &Request, _config: &Config) -> Result<Outcome, String> {
+    fn transform(_request: &Request<'_>, _config: &Config) -> Result<Outcome, String> {
         Ok(Outcome::new())
     }
 }

@@ -1,11 +1,11 @@
 //! Conversions between Okta's JSON and the WIT types plugins see, and the checks on what a
 //! plugin returns (a plugin is untrusted: every value it hands back is validated here).
 
-use serde_json::{Map, Number, Value as Json};
+use serde_json::{Number, Value as Json};
 
 use super::bindings::importhook::plugin::types::{self, Attribute, Scalar, Value};
 use super::merge::{Contribution, Working};
-use crate::okta::{ActionResult, Decision, ImportRequest};
+use crate::okta::Decision;
 
 /// Caps on a plugin's outcome. Okta's whole response must stay below 256 KB.
 pub mod caps {
@@ -93,83 +93,6 @@ fn scalar(value: &Json) -> Option<Scalar> {
     }
 }
 
-/// A profile as a list of attributes, in the profile's order.
-pub fn profile_to_wit(profile: &Map<String, Json>) -> Vec<Attribute> {
-    profile
-        .iter()
-        .map(|(name, value)| Attribute {
-            name: name.clone(),
-            value: to_wit(value),
-        })
-        .collect()
-}
-
-/// The request as a plugin sees it: Okta's request with the profiles, action and link target
-/// as the plugins before it left them (`working`).
-pub fn request_to_wit(request: &ImportRequest, working: &Working) -> types::Request {
-    let context = &request.data.context;
-    types::Request {
-        event_id: request.event_id.clone(),
-        app_user: profile_to_wit(&working.app_user),
-        user: profile_to_wit(&working.user),
-        matched_user_id: request.data.user.id.clone(),
-        action: match working.action {
-            ActionResult::CreateUser => types::Action::CreateUser,
-            ActionResult::LinkUser => types::Action::LinkUser,
-        },
-        link_target: working.link_target.clone(),
-        conflicts: context.conflicts.clone(),
-        matches: context.matches.iter().map(to_wit).collect(),
-        policy: context.policy.clone(),
-        application: context.application.as_ref().map(|a| types::Application {
-            id: a.id.clone(),
-            name: a.name.clone(),
-            label: a.label.clone(),
-            status: a.status.clone(),
-        }),
-        job: context.job.as_ref().map(|j| types::Job {
-            id: j.id.clone(),
-            kind: j.kind.clone(),
-        }),
-    }
-}
-
-/// Most attribute updates [`apply_to_wit`] is worth using for; each is a lookup by name.
-pub const MAX_PATCHED_UPDATES: usize = 16;
-
-/// Applies an accepted contribution to a request already converted, exactly as
-/// [`Working::apply`] does to the JSON state: the result equals converting the updated state
-/// again, without converting the attributes that did not change.
-pub fn apply_to_wit(input: &mut types::Request, contribution: &Contribution) {
-    fn update(attributes: &mut Vec<Attribute>, updates: &[(String, Json)]) {
-        for (name, value) in updates {
-            let value = to_wit(value);
-            // A profile map keeps an updated key in its place and appends a new one (serde_json
-            // with `preserve_order`, which the workspace enables).
-            match attributes.iter_mut().find(|a| a.name == *name) {
-                Some(attribute) => attribute.value = value,
-                None => attributes.push(Attribute {
-                    name: name.clone(),
-                    value,
-                }),
-            }
-        }
-    }
-    update(&mut input.app_user, &contribution.app_user);
-    update(&mut input.user, &contribution.user);
-    match &contribution.decision {
-        None => {}
-        Some(Decision::CreateUser) => {
-            input.action = types::Action::CreateUser;
-            input.link_target = None;
-        }
-        Some(Decision::LinkUser(id)) => {
-            input.action = types::Action::LinkUser;
-            input.link_target = Some(id.clone());
-        }
-    }
-}
-
 fn finite(f: f64, name: &str) -> Result<Json, InvalidOutput> {
     Number::from_f64(f)
         .map(Json::Number)
@@ -250,7 +173,8 @@ fn scalar_size(s: &Scalar) -> usize {
     }
 }
 
-fn value_size(v: &Value) -> usize {
+/// Payload bytes of one value.
+pub fn value_size(v: &Value) -> usize {
     match v {
         Value::Text(t) | Value::Json(t) => t.len(),
         Value::List(items) => items.iter().map(scalar_size).sum(),
@@ -266,9 +190,47 @@ pub fn attributes_size(attributes: &[Attribute]) -> usize {
         .sum()
 }
 
-/// Payload bytes of a list of values.
-pub fn values_size(values: &[Value]) -> usize {
-    values.iter().map(value_size).sum()
+/// Payload bytes of a plugin's outcome, for `importhook try` reports.
+pub fn outcome_size(o: &types::Outcome) -> usize {
+    attributes_size(&o.app_user_updates)
+        + attributes_size(&o.user_updates)
+        + match &o.decision {
+            Some(types::Decision::LinkUser(id)) => id.len(),
+            _ => 0,
+        }
+        + o.note.as_ref().map_or(0, String::len)
+}
+
+/// Validates a plugin's outcome into a contribution to the pipeline's state (`working`, as
+/// the plugins before it left it).
+pub fn contribution(
+    outcome: types::Outcome,
+    _working: &Working,
+) -> Result<Contribution, InvalidOutput> {
+    if outcome.app_user_updates.len() + outcome.user_updates.len() > caps::MAX_UPDATES {
+        return Err(InvalidOutput::TooManyUpdates);
+    }
+    let decision = match outcome.decision {
+        None => None,
+        Some(types::Decision::CreateUser) => Some(Decision::CreateUser),
+        Some(types::Decision::LinkUser(id)) => {
+            check_user_id(&id)?;
+            Some(Decision::LinkUser(id))
+        }
+    };
+    if outcome
+        .note
+        .as_ref()
+        .is_some_and(|n| n.len() > caps::MAX_NOTE_BYTES)
+    {
+        return Err(InvalidOutput::NoteTooLong);
+    }
+    Ok(Contribution {
+        app_user: updates_from_wit(&outcome.app_user_updates)?,
+        user: updates_from_wit(&outcome.user_updates)?,
+        decision,
+        note: outcome.note,
+    })
 }
 
 /// A TOML value (from a manifest's `[config]`) as a plugin sees it.
@@ -287,86 +249,6 @@ pub fn toml_to_wit(value: &toml::Value) -> Value {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    fn updates(pairs: &[(&str, Json)]) -> Vec<(String, Json)> {
-        pairs
-            .iter()
-            .map(|(n, v)| ((*n).to_owned(), v.clone()))
-            .collect()
-    }
-
-    /// Applies `contributions` in turn both ways and compares after each.
-    fn patching_matches_converting(action: &str, contributions: Vec<Contribution>) {
-        let request: ImportRequest = serde_json::from_value(json!({
-            "eventId": "e", "eventType": "com.okta.import.transform",
-            "data": {
-                "action": {"result": action},
-                "appUser": {"profile": {"middleName": "B", "groups": ["a", "b"], "n": 3}},
-                "user": {"id": "00u1", "profile": {"login": "a@x.io", "email": "a@x.io", "x": null}}
-            }
-        }))
-        .expect("request");
-        let mut working = Working::from_request(&request);
-        let mut patched = request_to_wit(&request, &working);
-        for contribution in contributions {
-            apply_to_wit(&mut patched, &contribution);
-            working.apply(contribution);
-            assert_eq!(
-                format!("{patched:?}"),
-                format!("{:?}", request_to_wit(&request, &working))
-            );
-        }
-    }
-
-    #[test]
-    fn applying_a_contribution_to_the_converted_request_equals_converting_again() {
-        patching_matches_converting(
-            "CREATE_USER",
-            vec![
-                Contribution {
-                    user: updates(&[("login", json!("a.b@x.io")), ("nickName", json!("ab"))]),
-                    ..Contribution::default()
-                },
-                Contribution {
-                    app_user: updates(&[
-                        ("groups", json!(["c"])),
-                        ("n", json!(null)),
-                        ("o", json!({"k": 1})),
-                    ]),
-                    user: updates(&[("login", json!("a.b.c@x.io"))]),
-                    decision: Some(Decision::LinkUser("00u2".to_owned())),
-                    note: Some("n".to_owned()),
-                },
-                Contribution {
-                    decision: Some(Decision::CreateUser),
-                    ..Contribution::default()
-                },
-            ],
-        );
-        // Okta planned a link; one name twice in one contribution, new and then existing.
-        patching_matches_converting(
-            "LINK_USER",
-            vec![
-                Contribution {
-                    user: updates(&[
-                        ("nickName", json!("one")),
-                        ("nickName", json!("two")),
-                        ("email", json!(1.5)),
-                        ("email", json!(true)),
-                    ]),
-                    ..Contribution::default()
-                },
-                Contribution {
-                    decision: Some(Decision::CreateUser),
-                    ..Contribution::default()
-                },
-                Contribution {
-                    decision: Some(Decision::LinkUser("00u3".to_owned())),
-                    ..Contribution::default()
-                },
-            ],
-        );
-    }
 
     #[test]
     fn json_round_trips_through_wit_losslessly() {

@@ -5,6 +5,8 @@
 //! timeout_ms = 200      # deadline of one call
 //! memory_mib = 32       # linear memory cap
 //! on_error = "skip"     # or "fail"
+//! instance = "per-call" # or "warm": keep the instance between calls (see README)
+//! max_calls = 1000      # warm only: calls an instance serves before it is replaced
 //! [config]              # handed to the plugin as-is
 //! middle_name_attribute = "middleName"
 //! ```
@@ -44,12 +46,38 @@ impl OnError {
     }
 }
 
+/// How a plugin's calls are isolated from each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InstanceMode {
+    /// A fresh instance for every call: nothing survives from one user to the next.
+    PerCall,
+    /// An instance serves successive calls (its memory survives between users of an import)
+    /// until it fails once, reaches `max_calls`, or the plugin set is reloaded.
+    Warm,
+}
+
+impl InstanceMode {
+    /// Manifest spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PerCall => "per-call",
+            Self::Warm => "warm",
+        }
+    }
+}
+
+/// Default number of calls a warm instance serves before it is replaced.
+pub const DEFAULT_MAX_CALLS: u32 = 1000;
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ManifestFile {
     timeout_ms: Option<u64>,
     memory_mib: Option<u64>,
     on_error: Option<OnError>,
+    instance: Option<InstanceMode>,
+    max_calls: Option<u32>,
     config: Option<toml::Table>,
 }
 
@@ -62,6 +90,10 @@ pub struct Manifest {
     pub memory_bytes: usize,
     /// Failure policy.
     pub on_error: OnError,
+    /// Isolation between calls.
+    pub instance: InstanceMode,
+    /// Warm mode: calls one instance serves before it is replaced.
+    pub max_calls: u32,
     /// The `[config]` table, in file order.
     pub config: Vec<(String, toml::Value)>,
 }
@@ -72,6 +104,8 @@ impl Default for Manifest {
             timeout: DEFAULT_TIMEOUT,
             memory_bytes: (DEFAULT_MEMORY_MIB << 20) as usize,
             on_error: OnError::Skip,
+            instance: InstanceMode::PerCall,
+            max_calls: DEFAULT_MAX_CALLS,
             config: Vec::new(),
         }
     }
@@ -109,10 +143,21 @@ impl Manifest {
             }
             Some(mib) => (mib << 20) as usize,
         };
+        let instance = file.instance.unwrap_or(defaults.instance);
+        let max_calls = match file.max_calls {
+            None => defaults.max_calls,
+            Some(0) => bail!("field `max_calls`: 0 is outside 1..={}", u32::MAX),
+            Some(_) if instance == InstanceMode::PerCall => {
+                bail!("field `max_calls`: only meaningful with instance = \"warm\"")
+            }
+            Some(n) => n,
+        };
         Ok(Self {
             timeout,
             memory_bytes,
             on_error: file.on_error.unwrap_or(defaults.on_error),
+            instance,
+            max_calls,
             config: file.config.unwrap_or_default().into_iter().collect(),
         })
     }
@@ -132,7 +177,10 @@ mod tests {
         assert_eq!(m.timeout, Duration::from_millis(50));
         assert_eq!(m.memory_bytes, 8 << 20);
         assert_eq!(m.on_error, OnError::Fail);
+        assert_eq!(m.instance, InstanceMode::PerCall);
         assert_eq!(m.config.len(), 2);
+        let warm = Manifest::parse("instance = \"warm\"\nmax_calls = 10").expect("warm");
+        assert_eq!((warm.instance, warm.max_calls), (InstanceMode::Warm, 10));
     }
 
     #[test]
@@ -143,6 +191,9 @@ mod tests {
             ("memory_mib = 4096", "memory_mib"),
             ("on_error = \"retry\"", "on_error"),
             ("timeot_ms = 5", "timeot_ms"),
+            ("instance = \"hot\"", "instance"),
+            ("instance = \"warm\"\nmax_calls = 0", "max_calls"),
+            ("max_calls = 5", "max_calls"),
         ] {
             let err = format!("{:#}", Manifest::parse(text).unwrap_err());
             assert!(err.contains(needle), "{text}: {err}");

@@ -1,7 +1,10 @@
 //! The plugin set: the strategies found in the plugins folder, run in file-name order on every
 //! request. A set is immutable once loaded; reloading builds a new one and swaps it in.
 
+mod capability;
+mod componentize;
 mod convert;
+mod isolation;
 mod manifest;
 mod merge;
 mod native;
@@ -14,13 +17,16 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde_json::{Map, Value as Json, json};
 
-pub use manifest::{Manifest, OnError};
+pub use capability::request::RequestState;
+pub use isolation::{CallStats, Failure, FailureKind};
+pub use manifest::{InstanceMode, Manifest, OnError};
 pub use merge::{Contribution, Working};
 pub use native::NativeStrategy;
-pub use runtime::{CallStats, FailureKind, MAX_CONCURRENT_CALLS, Runtime, block_on};
+pub use runtime::{MAX_CONCURRENT_CALLS, Runtime, block_on};
 
-use crate::okta::{Decision, ErrorCause, HookResponse, ImportRequest};
-use bindings::importhook::plugin::types;
+use crate::okta::{ErrorCause, HookResponse, ImportRequest};
+use capability::log::MAX_LOG_LINES;
+use isolation::{CallResult, Isolation};
 
 /// Host bindings generated from the SDK's WIT package (the source of truth).
 #[allow(missing_docs, unreachable_pub, missing_debug_implementations)]
@@ -28,33 +34,66 @@ mod bindings {
     wasmtime::component::bindgen!({
         path: "../plugin-sdk/wit",
         world: "plugin",
+        imports: { default: trappable },
         exports: { default: async },
+        with: {
+            "importhook:plugin/types.request": super::capability::request::RequestView,
+        },
     });
 }
 
-/// The WIT package version this host serves.
-pub const INTERFACE_VERSION: &str = "0.1.0";
+/// The WIT package version this host serves (read from the SDK's WIT file at build time).
+pub const INTERFACE_VERSION: &str = env!("IMPORTHOOK_WIT_VERSION");
 /// The interface a plugin must export.
 pub const STRATEGY_INTERFACE: &str = "importhook:plugin/strategy";
 
 /// One loaded plugin.
-#[derive(Debug)]
 pub struct LoadedPlugin {
-    callable: runtime::Callable,
+    name: Arc<str>,
+    calls: Calls,
     manifest: Manifest,
     /// The WIT package version the plugin was built against.
     pub interface_version: String,
 }
 
+impl std::fmt::Debug for LoadedPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedPlugin")
+            .field("name", &self.name)
+            .field("manifest", &self.manifest)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The isolation mode a plugin's calls run in: the seam's implementations.
+enum Calls {
+    PerCall(isolation::PerCall),
+    Warm(isolation::Warm),
+    Native(native::Native),
+}
+
 impl LoadedPlugin {
     /// The plugin's name (file stem, e.g. `20-login`).
     pub fn name(&self) -> &str {
-        &self.callable.name
+        &self.name
     }
 
     /// Its manifest.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
+    }
+
+    async fn call(
+        &self,
+        request: &Arc<RequestState>,
+        timeout: Duration,
+        log_lines: u32,
+    ) -> (CallResult, CallStats) {
+        match &self.calls {
+            Calls::PerCall(calls) => calls.call(request, timeout, log_lines).await,
+            Calls::Warm(calls) => calls.call(request, timeout, log_lines).await,
+            Calls::Native(calls) => calls.call(request, timeout, log_lines).await,
+        }
     }
 }
 
@@ -73,10 +112,10 @@ pub struct PluginReport {
     pub updates: usize,
     /// Whether it returned a decision.
     pub decided: bool,
-    /// Payload bytes handed to the plugin (metered runtimes only, else 0).
-    pub input_bytes: usize,
-    /// Payload bytes it returned (metered runtimes only, else 0).
-    pub output_bytes: usize,
+    /// What the plugin said about its failure (its `err` text, its panic message, or why its
+    /// output was refused). May hold personal data: `importhook try` shows it, Okta never
+    /// gets it.
+    pub message: Option<String>,
 }
 
 impl PluginReport {
@@ -89,22 +128,20 @@ impl PluginReport {
             note: contribution.note.clone(),
             updates: contribution.app_user.len() + contribution.user.len(),
             decided: contribution.decision.is_some(),
-            input_bytes: 0,
-            output_bytes: 0,
+            message: None,
         }
     }
 
-    /// A call that failed as `kind`.
-    fn failed(name: Arc<str>, stats: CallStats, kind: FailureKind) -> Self {
+    /// A call that failed.
+    fn failed(name: Arc<str>, stats: CallStats, failure: &Failure) -> Self {
         Self {
             name,
-            outcome: kind.as_str(),
+            outcome: failure.kind.as_str(),
             stats,
             note: None,
             updates: 0,
             decided: false,
-            input_bytes: 0,
-            output_bytes: 0,
+            message: failure.message.clone(),
         }
     }
 }
@@ -134,13 +171,11 @@ impl PipelineRun {
 /// An immutable, loaded set of plugins.
 #[derive(Debug)]
 pub struct PluginSet {
+    /// The wasm runtime; `None` for an empty set or native strategies (benchmark only).
     runtime: Option<Arc<Runtime>>,
     plugins: Vec<LoadedPlugin>,
     /// Whether `debugContext` carries each call's time (which makes answers differ run to run).
     debug_timings: bool,
-    /// Strategies compiled into the host: only the native-limit benchmark sets them.
-    /// Each with its name, shared by its reports as a plugin's is.
-    natives: Vec<(Arc<str>, Box<dyn NativeStrategy>)>,
 }
 
 impl PluginSet {
@@ -150,7 +185,6 @@ impl PluginSet {
             runtime: None,
             plugins: Vec::new(),
             debug_timings: false,
-            natives: Vec::new(),
         }
     }
 
@@ -173,7 +207,6 @@ impl PluginSet {
             runtime: Some(runtime),
             plugins,
             debug_timings: false,
-            natives: Vec::new(),
         })
     }
 
@@ -193,11 +226,8 @@ impl PluginSet {
     /// room, waiting no longer than `deadline`. No plugin call outlives `deadline` either:
     /// each call's own deadline is cut to the time left.
     pub async fn transform(&self, request: &ImportRequest, deadline: Instant) -> PipelineRun {
-        if self.is_native() {
-            return self.run_native(request);
-        }
         let Some(runtime) = self.runtime.as_ref().filter(|_| !self.plugins.is_empty()) else {
-            return self.finish(request, &Working::from_request(request), Vec::new());
+            return self.run(request, Some(deadline)).await;
         };
         let slot = tokio::time::timeout_at(deadline.into(), runtime.pipeline_slot()).await;
         let Ok(Some(_slot)) = slot else {
@@ -207,21 +237,14 @@ impl PluginSet {
     }
 
     /// Runs every plugin in order on `request`, applying the merge rules, and stops at
-    /// `deadline` if one is given. Plugins run on the calling task (see [`Runtime::call`]):
-    /// it needs a tokio runtime with its timer.
+    /// `deadline` if one is given. Plugins run on the calling task (see [`isolation`]): it
+    /// needs a tokio runtime with its timer. The one pipeline loop, whatever isolation each
+    /// plugin runs in.
     pub async fn run(&self, request: &ImportRequest, deadline: Option<Instant>) -> PipelineRun {
-        if self.is_native() {
-            return self.run_native(request);
-        }
-        let mut working = Working::from_request(request);
+        let mut state = Arc::new(RequestState::new(request));
         let mut reports = Vec::with_capacity(self.plugins.len());
-        let Some(runtime) = &self.runtime else {
-            return self.finish(request, &working, reports);
-        };
-        // Converted once; each accepted contribution is then applied to it as to `working`.
-        let mut input = convert::request_to_wit(request, &working);
         for plugin in &self.plugins {
-            let own = plugin.callable.timeout;
+            let own = plugin.manifest.timeout;
             let timeout = match deadline {
                 None => own,
                 Some(deadline) => {
@@ -232,8 +255,9 @@ impl PluginSet {
                     left.min(own)
                 }
             };
-            let (result, stats) = runtime.call(&plugin.callable, &input, timeout).await;
-            if timeout < own && matches!(result, Err(FailureKind::Timeout)) {
+            let (result, stats) = plugin.call(&state, timeout, MAX_LOG_LINES).await;
+            let failure = result.as_ref().err().map(|f| f.kind);
+            if timeout < own && failure == Some(FailureKind::Timeout) {
                 // Cut short by the request's deadline, not by its own: not the plugin's failure.
                 tracing::warn!(
                     plugin = plugin.name(),
@@ -241,46 +265,26 @@ impl PluginSet {
                 );
                 return PipelineRun::deadline_passed(reports);
             }
-            let (input_bytes, output_bytes) = if runtime.is_metered() {
-                (
-                    request_size(&input),
-                    result
-                        .as_ref()
-                        .map_or(0, |r| r.as_ref().map_or_else(String::len, outcome_size)),
-                )
-            } else {
-                (0, 0)
-            };
-            let validated = match result {
-                Ok(Ok(outcome)) => validate(outcome).map_err(|e| {
-                    tracing::warn!(plugin = plugin.name(), problem = %e, "plugin returned invalid output");
-                    FailureKind::InvalidOutput
-                }),
-                Ok(Err(message)) => {
-                    tracing::warn!(plugin = plugin.name(), message_bytes = message.len(), "plugin returned an error");
-                    Err(FailureKind::PluginError)
-                }
-                Err(kind) => Err(kind),
-            };
-            let mut report = match &validated {
+            match result {
                 Ok(contribution) => {
-                    PluginReport::accepted(plugin.callable.name.clone(), stats, contribution)
+                    reports.push(PluginReport::accepted(
+                        plugin.name.clone(),
+                        stats,
+                        &contribution,
+                    ));
+                    // No call holds the state any more: this applies in place.
+                    Arc::make_mut(&mut state).working.apply(contribution);
                 }
-                Err(kind) => PluginReport::failed(plugin.callable.name.clone(), stats, *kind),
-            };
-            (report.input_bytes, report.output_bytes) = (input_bytes, output_bytes);
-            reports.push(report);
-            match validated {
-                Ok(contribution) => accept(request, &mut working, &mut input, contribution),
-                Err(kind) => {
+                Err(failure) => {
                     tracing::warn!(
                         plugin = plugin.name(),
-                        failure = kind.as_str(),
+                        failure = failure.kind.as_str(),
                         on_error = plugin.manifest.on_error.as_str(),
                         "plugin call failed"
                     );
+                    reports.push(PluginReport::failed(plugin.name.clone(), stats, &failure));
                     if plugin.manifest.on_error == OnError::Fail {
-                        let mut response = failure_response(plugin.name(), kind);
+                        let mut response = failure_response(plugin.name(), failure.kind);
                         response.debug_context = Some(debug_context(&reports, self.debug_timings));
                         return PipelineRun {
                             response,
@@ -291,7 +295,7 @@ impl PluginSet {
                 }
             }
         }
-        self.finish(request, &working, reports)
+        self.finish(request, &state.working, reports)
     }
 
     /// The answer once every plugin has run: the net change, with the per-plugin outcomes in
@@ -315,37 +319,61 @@ impl PluginSet {
 }
 
 fn load_one(runtime: &Runtime, path: &Path) -> anyhow::Result<LoadedPlugin> {
-    let name = path
+    let name: Arc<str> = path
         .file_stem()
         .and_then(|s| s.to_str())
         .context("plugin file name is not UTF-8")?
-        .to_owned();
+        .into();
     let manifest = Manifest::load(&path.with_extension("toml"))?;
     let bytes = std::fs::read(path).context("cannot read the file")?;
-    let component = runtime
-        .compile(&bytes)
-        .context("it is not a valid WebAssembly component")?;
+    let component = runtime.compile(&bytes)?;
     let interface_version = check_interface(runtime, &component)?;
     let config = manifest
         .config
         .iter()
-        .map(|(name, value)| types::Attribute {
-            name: name.clone(),
-            value: convert::toml_to_wit(value),
-        })
+        .map(
+            |(name, value)| bindings::importhook::plugin::types::Attribute {
+                name: name.clone(),
+                value: convert::toml_to_wit(value),
+            },
+        )
         .collect();
-    let callable = runtime.prepare(
-        &name,
-        &component,
-        config,
-        manifest.timeout,
-        manifest.memory_bytes,
-    )?;
-    Ok(LoadedPlugin {
-        callable,
+    let blueprint = runtime.blueprint(&name, &component, config, manifest.memory_bytes)?;
+    let calls = match manifest.instance {
+        InstanceMode::PerCall => Calls::PerCall(isolation::PerCall::new(blueprint)),
+        InstanceMode::Warm => Calls::Warm(runtime.warm(blueprint, manifest.max_calls)),
+    };
+    let plugin = LoadedPlugin {
+        name,
+        calls,
         manifest,
         interface_version,
-    })
+    };
+    check_starts(&plugin)?;
+    Ok(plugin)
+}
+
+/// Runs a plugin once on a minimal request (logs muted), so a plugin that cannot start, or
+/// traps whatever it is given, is refused at load rather than on every imported user. An
+/// `err` answer is fine: it may well depend on the request.
+fn check_starts(plugin: &LoadedPlugin) -> anyhow::Result<()> {
+    let request = Arc::new(RequestState::minimal());
+    let (result, _) = block_on(plugin.call(&request, plugin.manifest.timeout, 0))?;
+    match result {
+        Ok(_) => Ok(()),
+        Err(failure) => match failure.kind {
+            FailureKind::PluginError | FailureKind::InvalidOutput => Ok(()),
+            FailureKind::Instantiate => anyhow::bail!("it fails to instantiate"),
+            kind => anyhow::bail!(
+                "it fails on a minimal request before any user is imported ({}{})",
+                kind.as_str(),
+                failure
+                    .message
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
+            ),
+        },
+    }
 }
 
 /// Finds the plugin's `importhook:plugin/strategy@X` export and checks X against the host's.
@@ -393,75 +421,6 @@ fn compatible(plugin: &str, host: &str) -> bool {
     }
 }
 
-/// Applies an accepted contribution to the pipeline's state and to the next plugin's input
-/// built from it. Patching looks each update up by name: past a few updates, converting the
-/// state again is cheaper (profiles may hold thousands of attributes).
-fn accept(
-    request: &ImportRequest,
-    working: &mut Working,
-    input: &mut types::Request,
-    contribution: Contribution,
-) {
-    let patch =
-        contribution.app_user.len() + contribution.user.len() <= convert::MAX_PATCHED_UPDATES;
-    if patch {
-        convert::apply_to_wit(input, &contribution);
-    }
-    working.apply(contribution);
-    if !patch {
-        *input = convert::request_to_wit(request, working);
-    }
-}
-
-fn request_size(r: &types::Request) -> usize {
-    let strings = |list: &[String]| list.iter().map(String::len).sum::<usize>();
-    r.event_id.len()
-        + convert::attributes_size(&r.app_user)
-        + convert::attributes_size(&r.user)
-        + r.matched_user_id.as_ref().map_or(0, String::len)
-        + r.link_target.as_ref().map_or(0, String::len)
-        + strings(&r.conflicts)
-        + strings(&r.policy)
-        + convert::values_size(&r.matches)
-}
-
-fn outcome_size(o: &types::Outcome) -> usize {
-    convert::attributes_size(&o.app_user_updates)
-        + convert::attributes_size(&o.user_updates)
-        + match &o.decision {
-            Some(types::Decision::LinkUser(id)) => id.len(),
-            _ => 0,
-        }
-        + o.note.as_ref().map_or(0, String::len)
-}
-
-fn validate(outcome: types::Outcome) -> Result<Contribution, convert::InvalidOutput> {
-    if outcome.app_user_updates.len() + outcome.user_updates.len() > convert::caps::MAX_UPDATES {
-        return Err(convert::InvalidOutput::TooManyUpdates);
-    }
-    let decision = match outcome.decision {
-        None => None,
-        Some(types::Decision::CreateUser) => Some(Decision::CreateUser),
-        Some(types::Decision::LinkUser(id)) => {
-            convert::check_user_id(&id)?;
-            Some(Decision::LinkUser(id))
-        }
-    };
-    if outcome
-        .note
-        .as_ref()
-        .is_some_and(|n| n.len() > convert::caps::MAX_NOTE_BYTES)
-    {
-        return Err(convert::InvalidOutput::NoteTooLong);
-    }
-    Ok(Contribution {
-        app_user: convert::updates_from_wit(&outcome.app_user_updates)?,
-        user: convert::updates_from_wit(&outcome.user_updates)?,
-        decision,
-        note: outcome.note,
-    })
-}
-
 /// The refusal sent when an `on_error = "fail"` plugin fails: plugin name and failure kind only.
 fn failure_response(plugin: &str, kind: FailureKind) -> HookResponse {
     let summary = format!("importhook plugin {plugin} failed: {}", kind.as_str());
@@ -501,6 +460,7 @@ fn duration_micros(d: Duration) -> u64 {
 /// Entry points for the fuzz targets in `fuzz/` (not a stable API).
 #[doc(hidden)]
 pub mod fuzzing {
+    use super::bindings::importhook::plugin::types;
     use super::*;
 
     fn take<'a>(data: &mut &'a [u8], n: usize) -> &'a [u8] {
@@ -573,13 +533,13 @@ pub mod fuzzing {
             decision,
             note,
         };
-        if let Ok(contribution) = validate(outcome) {
-            let request: ImportRequest = serde_json::from_value(json!({
-                "eventId": "e", "eventType": "com.okta.import.transform",
-                "data": {"action": {"result": "CREATE_USER"}}
-            }))
-            .expect("request");
-            let mut working = Working::from_request(&request);
+        let request: ImportRequest = serde_json::from_value(json!({
+            "eventId": "e", "eventType": "com.okta.import.transform",
+            "data": {"action": {"result": "CREATE_USER"}}
+        }))
+        .expect("request");
+        let mut working = Working::from_request(&request);
+        if let Ok(contribution) = convert::contribution(outcome, &working) {
             working.apply(contribution);
             match working.response(&request).to_checked_json() {
                 Ok(_) | Err(crate::okta::ResponseError::TooLarge(_)) => {}
@@ -609,6 +569,7 @@ mod tests {
         assert!(compatible("0.1.0", "0.1.0"));
         assert!(compatible("0.1.3", "0.1.0"));
         assert!(!compatible("0.2.0", "0.1.0"));
+        assert!(!compatible("0.1.0", "0.2.0"));
         assert!(!compatible("1.0.0", "0.1.0"));
         assert!(compatible("1.4.0", "1.0.0"));
         assert!(!compatible("garbage", "0.1.0"));

@@ -1,11 +1,14 @@
-//! Strategies compiled into the host, without a sandbox. They exist for one reason: the
-//! native-limit benchmark (`bench/native-limit`), which measures what this server stack
-//! costs with the same strategies and no wasm. A production build never loads them.
+//! Strategies compiled into the host, without a sandbox: the seam's third implementation.
+//! They exist for one reason: the native-limit benchmark (`bench/native-limit`), which
+//! measures what this server stack costs with the same strategies and no wasm. They run
+//! through the same pipeline loop as plugins (deadline and `on_error` included); a
+//! production build never loads them.
 
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use super::{CallStats, Contribution, FailureKind, PipelineRun, PluginReport, PluginSet, Working};
-use crate::okta::ImportRequest;
+use super::isolation::{CallResult, CallStats, Failure, FailureKind, Isolation};
+use super::{Calls, Contribution, LoadedPlugin, Manifest, PluginSet, RequestState};
 
 /// A strategy running natively in the host process (benchmark only: no isolation at all).
 #[doc(hidden)]
@@ -13,8 +16,31 @@ pub trait NativeStrategy: Send + Sync + std::fmt::Debug {
     /// Name in reports, as a plugin's file stem would be.
     fn name(&self) -> &str;
     /// Decides what to change, seeing the request as the strategies before it left it.
-    fn transform(&self, request: &ImportRequest, working: &Working)
-    -> Result<Contribution, String>;
+    fn transform(&self, request: &RequestState) -> Result<Contribution, String>;
+}
+
+/// The native seam: a direct call, on the calling task.
+pub(super) struct Native(Box<dyn NativeStrategy>);
+
+impl Isolation for Native {
+    async fn call(
+        &self,
+        request: &Arc<RequestState>,
+        _timeout: Duration,
+        _log_lines: u32,
+    ) -> (CallResult, CallStats) {
+        // Native strategies take microseconds and cannot loop: no fiber, no deadline check.
+        let started = Instant::now();
+        let result = self.0.transform(request).map_err(|message| Failure {
+            kind: FailureKind::PluginError,
+            message: Some(message),
+        });
+        let stats = CallStats {
+            elapsed: started.elapsed(),
+            ..CallStats::default()
+        };
+        (result, stats)
+    }
 }
 
 impl PluginSet {
@@ -22,42 +48,15 @@ impl PluginSet {
     #[doc(hidden)]
     pub fn native(strategies: Vec<Box<dyn NativeStrategy>>) -> Self {
         let mut set = Self::empty();
-        set.natives = strategies
+        set.plugins = strategies
             .into_iter()
-            .map(|strategy| (strategy.name().into(), strategy))
+            .map(|strategy| LoadedPlugin {
+                name: strategy.name().into(),
+                calls: Calls::Native(Native(strategy)),
+                manifest: Manifest::default(),
+                interface_version: super::INTERFACE_VERSION.to_owned(),
+            })
             .collect();
         set
-    }
-
-    /// Whether this set runs native strategies instead of plugins.
-    pub fn is_native(&self) -> bool {
-        !self.natives.is_empty()
-    }
-
-    /// Runs the native strategies on the calling thread: they take microseconds and cannot
-    /// loop, so unlike plugins they need neither a fiber that yields nor a deadline.
-    pub(super) fn run_native(&self, request: &ImportRequest) -> PipelineRun {
-        let mut working = Working::from_request(request);
-        let mut reports = Vec::with_capacity(self.natives.len());
-        for (name, strategy) in &self.natives {
-            let started = Instant::now();
-            let result = strategy.transform(request, &working);
-            let stats = CallStats {
-                elapsed: started.elapsed(),
-                ..CallStats::default()
-            };
-            match result {
-                Ok(contribution) => {
-                    reports.push(PluginReport::accepted(name.clone(), stats, &contribution));
-                    working.apply(contribution);
-                }
-                Err(_) => reports.push(PluginReport::failed(
-                    name.clone(),
-                    stats,
-                    FailureKind::PluginError,
-                )),
-            }
-        }
-        self.finish(request, &working, reports)
     }
 }

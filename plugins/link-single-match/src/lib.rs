@@ -12,7 +12,7 @@ pub struct LinkSingleMatch;
 export_strategy!(LinkSingleMatch);
 
 impl Strategy for LinkSingleMatch {
-    fn transform(request: &Request, _config: &Config) -> Result<Outcome, String> {
+    fn transform(request: &Request<'_>, _config: &Config) -> Result<Outcome, String> {
         if request.action() != Action::CreateUser {
             return Ok(Outcome::new());
         }
@@ -34,7 +34,7 @@ mod tests {
     use super::*;
     use importhook_sdk::Decision;
 
-    fn request(action: &str, matches: &str) -> Request {
+    fn request(action: &str, matches: &str) -> Request<'static> {
         Request::from_okta_json(&format!(
             r#"{{"eventId": "e", "data": {{"action": {{"result": "{action}"}}, "context": {{"matches": {matches}}}}}}}"#
         ))

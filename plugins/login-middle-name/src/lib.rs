@@ -16,7 +16,7 @@ pub struct LoginMiddleName;
 export_strategy!(LoginMiddleName);
 
 impl Strategy for LoginMiddleName {
-    fn transform(request: &Request, config: &Config) -> Result<Outcome, String> {
+    fn transform(request: &Request<'_>, config: &Config) -> Result<Outcome, String> {
         let login_attribute = config.text("login_attribute").unwrap_or("login");
         if !request.has_conflict(login_attribute) {
             return Ok(Outcome::new());
@@ -28,6 +28,7 @@ impl Strategy for LoginMiddleName {
         let middle = request
             .app_user()
             .text(middle_attribute)
+            .as_deref()
             .map(slug)
             .unwrap_or_default();
         if middle.is_empty() {
@@ -36,7 +37,7 @@ impl Strategy for LoginMiddleName {
                 _ => Ok(Outcome::new().note("no middle name; login left unchanged")),
             };
         }
-        match infix(login, &middle) {
+        match infix(&login, &middle) {
             Some(new_login) => Ok(Outcome::new()
                 .set_user(login_attribute, new_login)
                 .note("middle name infixed")),
@@ -88,7 +89,7 @@ mod tests {
     use super::*;
     use importhook_sdk::Value;
 
-    fn request(conflicts: &str, middle: &str, login: &str) -> Request {
+    fn request(conflicts: &str, middle: &str, login: &str) -> Request<'static> {
         Request::from_okta_json(&format!(
             r#"{{"eventId": "e", "data": {{
                 "context": {{"conflicts": {conflicts}}},

@@ -17,7 +17,7 @@ pub struct NormalizeLogin;
 export_strategy!(NormalizeLogin);
 
 impl Strategy for NormalizeLogin {
-    fn transform(request: &Request, config: &Config) -> Result<Outcome, String> {
+    fn transform(request: &Request<'_>, config: &Config) -> Result<Outcome, String> {
         let attributes = config.text("attributes").unwrap_or("login,email");
         let mut outcome = Outcome::new();
         let mut changed = 0;
@@ -29,7 +29,7 @@ impl Strategy for NormalizeLogin {
             let Some(value) = request.user().text(name) else {
                 continue;
             };
-            let normalized = normalize(value);
+            let normalized = normalize(&value);
             if normalized != value {
                 outcome = outcome.set_user(name, normalized);
                 changed += 1;
@@ -59,7 +59,7 @@ mod tests {
     use super::*;
     use importhook_sdk::Value;
 
-    fn request(login: &str, email: &str) -> Request {
+    fn request(login: &str, email: &str) -> Request<'static> {
         Request::from_okta_json(&format!(
             r#"{{"eventId": "e", "data": {{"action": {{"result": "CREATE_USER"}},
                 "user": {{"profile": {{"login": "{login}", "email": "{email}", "firstName": "José"}}}}}}}}"#

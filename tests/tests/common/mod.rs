@@ -41,45 +41,65 @@ pub fn okta_sample() -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("sample")).expect("json")
 }
 
-/// Builds the example and fault plugins for wasm32-wasip2 (once per test binary) and returns the
-/// folder holding the `.wasm` files.
-pub fn wasm_dir() -> &'static Path {
+/// The SDK's plugins are built for `wasm32-unknown-unknown` (no WASI; the host turns the core
+/// module into a component). The WASI path (other languages' components) is covered by the
+/// fault plugins built for `wasm32-wasip2` as well: name them `crate@wasip2`.
+const PLUGINS: [&str; 5] = [
+    "login-middle-name",
+    "normalize-login",
+    "link-single-match",
+    "fault-plugin",
+    "fault-init",
+];
+const WASIP2_PLUGINS: [&str; 2] = ["fault-plugin", "fault-import"];
+
+/// Builds the example and fault plugins (once per test binary) and returns the folder holding
+/// the `.wasm` files of the target `target` (`wasm32-unknown-unknown` or `wasm32-wasip2`).
+pub fn wasm_dir_for(target_triple: &str) -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
+    let target = BUILT.get_or_init(|| {
         let root = workspace_root();
         // A target folder of its own: the outer `cargo test` may hold the lock on `target/`.
         let target = root.join("target/e2e-wasm");
-        let mut cargo = std::process::Command::new(env!("CARGO"));
-        cargo
-            .current_dir(&root)
-            .args([
-                "build",
-                "--release",
-                "--target",
-                "wasm32-wasip2",
-                "--target-dir",
-            ])
-            .arg(&target);
-        for package in [
-            "login-middle-name",
-            "normalize-login",
-            "link-single-match",
-            "fault-plugin",
-            "fault-import",
-            "fault-init",
+        for (triple, packages) in [
+            ("wasm32-unknown-unknown", &PLUGINS[..]),
+            ("wasm32-wasip2", &WASIP2_PLUGINS[..]),
         ] {
-            cargo.args(["-p", package]);
+            let mut cargo = std::process::Command::new(env!("CARGO"));
+            cargo
+                .current_dir(&root)
+                .args(["build", "--release", "--target", triple, "--target-dir"])
+                .arg(&target);
+            for package in packages {
+                cargo.args(["-p", package]);
+            }
+            if std::env::var_os("CI").is_some() {
+                cargo.arg("--locked");
+            }
+            let status = cargo.status().expect("run cargo to build the wasm plugins");
+            assert!(
+                status.success(),
+                "building the wasm plugins for {triple} failed (is the target installed?)"
+            );
         }
-        if std::env::var_os("CI").is_some() {
-            cargo.arg("--locked");
-        }
-        let status = cargo.status().expect("run cargo to build the wasm plugins");
-        assert!(
-            status.success(),
-            "building the wasm plugins failed (is the wasm32-wasip2 target installed?)"
-        );
-        target.join("wasm32-wasip2/release")
-    })
+        target
+    });
+    target.join(target_triple).join("release")
+}
+
+/// The folder of the SDK plugins' `.wasm` files (`wasm32-unknown-unknown`).
+pub fn wasm_dir() -> PathBuf {
+    wasm_dir_for("wasm32-unknown-unknown")
+}
+
+/// The `.wasm` file of `crate_name`, or of its `wasm32-wasip2` build for `crate@wasip2`.
+pub fn plugin_file(crate_name: &str) -> PathBuf {
+    let (name, dir) = match crate_name.split_once('@') {
+        Some((name, "wasip2")) => (name, wasm_dir_for("wasm32-wasip2")),
+        Some((_, other)) => panic!("unknown plugin build {other:?}"),
+        None => (crate_name, wasm_dir()),
+    };
+    dir.join(format!("{}.wasm", name.replace('-', "_")))
 }
 
 /// A temporary folder, removed on drop.
@@ -111,7 +131,7 @@ impl Drop for TempDir {
 pub fn plugins_folder(plugins: &[(&str, &str, &str)]) -> TempDir {
     let dir = TempDir::new("plugins");
     for (stem, crate_name, manifest) in plugins {
-        let wasm = wasm_dir().join(format!("{}.wasm", crate_name.replace('-', "_")));
+        let wasm = plugin_file(crate_name);
         std::fs::copy(&wasm, dir.path().join(format!("{stem}.wasm"))).expect("copy plugin");
         if !manifest.is_empty() {
             std::fs::write(dir.path().join(format!("{stem}.toml")), manifest).expect("manifest");

@@ -10,7 +10,7 @@ use importhook::plugin::types::{Outcome, Request};
 struct WithNetwork;
 
 impl Guest for WithNetwork {
-    fn transform(_request: Request) -> Result<Outcome, String> {
+    fn transform(_request: &Request) -> Result<Outcome, String> {
         let _ = test::fault::net::connect("192.0.2.1:80");
         Ok(Outcome {
             app_user_updates: Vec::new(),

@@ -9,7 +9,7 @@ pub struct TrapsAtStart;
 export_strategy!(TrapsAtStart);
 
 impl Strategy for TrapsAtStart {
-    fn transform(_request: &Request, _config: &Config) -> Result<Outcome, String> {
+    fn transform(_request: &Request<'_>, _config: &Config) -> Result<Outcome, String> {
         Ok(Outcome::new())
     }
 }

@@ -10,10 +10,11 @@ pub struct Fault;
 export_strategy!(Fault);
 
 impl Strategy for Fault {
-    fn transform(request: &Request, config: &Config) -> Result<Outcome, String> {
+    fn transform(request: &Request<'_>, config: &Config) -> Result<Outcome, String> {
         let configured = config.text("mode").unwrap_or("ok");
+        let asked = request.app_user().text("fault");
         let mode = match configured {
-            "when-asked" => request.app_user().text("fault").unwrap_or("ok"),
+            "when-asked" => asked.as_deref().unwrap_or("ok"),
             other => other,
         };
         misbehave(mode)

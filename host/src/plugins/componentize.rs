@@ -1,0 +1,100 @@
+//! What a plugin file is, and turning a core module into a component. Rust plugins built with
+//! the SDK for `wasm32-unknown-unknown` are core modules that carry their component type in a
+//! custom section (wit-bindgen puts it there): `wit-component` wraps them into a component
+//! with no WASI imports. A file that is neither says plainly what it is instead.
+
+use std::borrow::Cow;
+
+use anyhow::{Context, bail};
+
+const WASM_MAGIC: &[u8; 4] = b"\0asm";
+/// Version and layer of a core module (`01 00 00 00`).
+const CORE_MODULE: [u8; 4] = [1, 0, 0, 0];
+/// Version and layer of a component (`0d 00 01 00`).
+const COMPONENT: [u8; 4] = [0x0d, 0, 1, 0];
+
+/// The component `bytes` is, or becomes once its core module is wrapped.
+pub fn to_component(bytes: &[u8]) -> anyhow::Result<Cow<'_, [u8]>> {
+    match kind(bytes) {
+        Kind::Component => Ok(Cow::Borrowed(bytes)),
+        Kind::CoreModule => {
+            if !has_component_type(bytes) {
+                bail!(
+                    "it is a core wasm module without a component type: build it with importhook-sdk (or wit-bindgen) against importhook:plugin, for wasm32-unknown-unknown or wasm32-wasip2"
+                );
+            }
+            let component = wit_component::ComponentEncoder::default()
+                .validate(true)
+                .module(bytes)
+                .and_then(|encoder| encoder.encode())
+                .context("cannot turn the core module into a component")?;
+            Ok(Cow::Owned(component))
+        }
+        Kind::Other(what) => bail!("it is not a WebAssembly plugin: {what}"),
+    }
+}
+
+enum Kind {
+    Component,
+    CoreModule,
+    Other(&'static str),
+}
+
+fn kind(bytes: &[u8]) -> Kind {
+    match bytes.get(..8) {
+        Some(head) if &head[..4] == WASM_MAGIC && head[4..] == COMPONENT => Kind::Component,
+        Some(head) if &head[..4] == WASM_MAGIC && head[4..] == CORE_MODULE => Kind::CoreModule,
+        Some(head) if &head[..4] == WASM_MAGIC => {
+            Kind::Other("a wasm binary of an unknown version")
+        }
+        Some(head) if head.starts_with(b"\x7fELF") => {
+            Kind::Other("a native ELF library or program (build for a wasm32 target)")
+        }
+        Some(head) if head.starts_with(b"MZ") => Kind::Other("a Windows executable or DLL"),
+        Some(head)
+            if head.starts_with(&[0xcf, 0xfa, 0xed, 0xfe])
+                || head.starts_with(&[0xca, 0xfe, 0xba, 0xbe]) =>
+        {
+            Kind::Other("a macOS (Mach-O) binary")
+        }
+        Some(head) if head.starts_with(b"(module") || head.starts_with(b"(component") => {
+            Kind::Other("WebAssembly text; compile it to binary first")
+        }
+        Some(_) => Kind::Other("not a wasm binary"),
+        None => Kind::Other("too short to be a wasm binary"),
+    }
+}
+
+/// Whether a core module has a `component-type*` custom section.
+fn has_component_type(bytes: &[u8]) -> bool {
+    wasmparser::Parser::new(0).parse_all(bytes).any(|payload| {
+        matches!(payload, Ok(wasmparser::Payload::CustomSection(section))
+            if section.name().starts_with("component-type"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(bytes: &[u8]) -> String {
+        format!("{:#}", to_component(bytes).expect_err("refused"))
+    }
+
+    #[test]
+    fn files_that_are_not_plugins_say_what_they_are() {
+        assert!(refusal(b"\x7fELF\x02\x01\x01\0\0\0\0\0").contains("native ELF"));
+        assert!(refusal(b"(module)\n  ").contains("WebAssembly text"));
+        assert!(refusal(b"hello world!").contains("not a wasm binary"));
+        assert!(refusal(b"\0asm").contains("too short"));
+        // An empty core module: valid wasm, but no component type.
+        let empty_module = [0, b'a', b's', b'm', 1, 0, 0, 0];
+        assert!(refusal(&empty_module).contains("without a component type"));
+    }
+
+    #[test]
+    fn components_pass_through_unchanged() {
+        let header = [0, b'a', b's', b'm', 0x0d, 0, 1, 0];
+        assert!(matches!(to_component(&header), Ok(Cow::Borrowed(_))));
+    }
+}
