@@ -58,7 +58,11 @@ PLUGINS = [
 ]
 # The extra comparison target of `--baseline`.
 BASELINE = "baseline-3-plugins"
-ALL_TARGETS = ["importhook-3-plugins", "importhook-3-noop", "importhook-no-plugins", "native-limit", "node-peer"]
+ALL_TARGETS = ["importhook-3-plugins", "importhook-3-warm", "importhook-3-noop", "importhook-no-plugins",
+               "native-limit", "node-peer"]
+# A manifest for every plugin of a warm target: instances kept between calls.
+WARM_MANIFEST = 'instance = "warm"\n'
+
 NOOP_WASM = "importhook_noop_plugin.wasm"
 ALL_SCENARIOS = ["micro", "comparison", "rss10", "coldstart", "reload"]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -206,14 +210,14 @@ def build(need_native: bool, skip: bool) -> dict[str, Path]:
         if need_native:
             steps.append((["cargo", "build", "--release", "--locked", "-p", "importhook-native-limit"],
                           "importhook-native-limit"))
-        subprocess.run(["rustup", "target", "add", "wasm32-wasip2"], cwd=ROOT,
+        subprocess.run(["rustup", "target", "add", "wasm32-unknown-unknown"], cwd=ROOT,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wasm = ["cargo", "build", "--release", "--locked", "--target", "wasm32-wasip2"]
+        wasm = ["cargo", "build", "--release", "--locked", "--target", "wasm32-unknown-unknown"]
         for _, package, _ in PLUGINS:
             wasm += ["-p", package]
         # The no-op plugin: the floor of one isolated call in the micro-benchmark.
         wasm += ["-p", "importhook-noop-plugin"]
-        steps.append((wasm, "the example plugins (wasm32-wasip2)"))
+        steps.append((wasm, "the example plugins (wasm32-unknown-unknown)"))
         for command, what in steps:
             log(f"building {what}: {' '.join(command)}")
             if subprocess.run(command, cwd=ROOT).returncode != 0:
@@ -221,7 +225,7 @@ def build(need_native: bool, skip: bool) -> dict[str, Path]:
     paths = {
         "importhook": target / "release" / "importhook",
         "native-limit": target / "release" / "importhook-native-limit",
-        "wasm": target / "wasm32-wasip2" / "release",
+        "wasm": target / "wasm32-unknown-unknown" / "release",
     }
     required = [paths["importhook"], paths["wasm"] / NOOP_WASM] + [paths["wasm"] / f for _, _, f in PLUGINS]
     if need_native:
@@ -246,9 +250,10 @@ def make_certificate(work: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-def plugin_folder(folder: Path, wasm_dir: Path, count: int, noop: bool = False) -> Path:
+def plugin_folder(folder: Path, wasm_dir: Path, count: int, noop: bool = False,
+                  manifest: str | None = None) -> Path:
     """A plugins folder of `count` plugins, cycling through the three examples in order (or
-    `count` copies of the no-op plugin).
+    `count` copies of the no-op plugin), each with `manifest` as its manifest if given.
 
     Three plugins are named like scripts/dev.sh does (10-normalize-login.wasm, ...); other
     counts are numbered 01-, 02-, ... so that the file-name order is the cycle order.
@@ -260,6 +265,8 @@ def plugin_folder(folder: Path, wasm_dir: Path, count: int, noop: bool = False) 
             stem, wasm = f"noop-{i + 1}", NOOP_WASM
         name = f"{(i + 1) * 10}-{stem}.wasm" if count == 3 else f"{i + 1:02d}-{stem}.wasm"
         shutil.copyfile(wasm_dir / wasm, folder / name)
+        if manifest is not None:
+            (folder / name).with_suffix(".toml").write_text(manifest)
     return folder
 
 
@@ -476,7 +483,8 @@ class Setup:
     args: argparse.Namespace
 
 
-def server_home(setup: Setup, home: str, plugins: int, noop: bool = False) -> dict[str, Path]:
+def server_home(setup: Setup, home: str, plugins: int, noop: bool = False,
+                manifest: str | None = None) -> dict[str, Path]:
     """`.work/<run>/servers/<home>/`: the server's own plugins folder (`plugins` example
     plugins), compile cache and copy of the certificate and key; made on first use, reused
     after (the warm cold-start reuses the cache of the empty one).
@@ -489,7 +497,7 @@ def server_home(setup: Setup, home: str, plugins: int, noop: bool = False) -> di
     paths = {"root": root, "plugins": root / "plugins", "cache": root / "cache",
              "cert": root / "cert.pem", "key": root / "key.pem"}
     if not root.exists():
-        plugin_folder(paths["plugins"], setup.paths["wasm"], plugins, noop)
+        plugin_folder(paths["plugins"], setup.paths["wasm"], plugins, noop, manifest)
         paths["cache"].mkdir()
         shutil.copyfile(setup.cert, paths["cert"])
         shutil.copyfile(setup.key, paths["key"])
@@ -497,11 +505,11 @@ def server_home(setup: Setup, home: str, plugins: int, noop: bool = False) -> di
 
 
 def rust_server(setup: Setup, name: str, binary: Path, plugins: int, home: str | None = None,
-                noop: bool = False) -> Server:
+                noop: bool = False, manifest: str | None = None) -> Server:
     """An importhook-style server (importhook or the native limit) on fresh ports, with
-    `plugins` example plugins (or no-op plugins) in its own folder (see `server_home`; `home`
-    defaults to `name`)."""
-    files = server_home(setup, home or name, plugins, noop)
+    `plugins` example plugins (or no-op plugins) in its own folder, each with `manifest` (see
+    `server_home`; `home` defaults to `name`)."""
+    files = server_home(setup, home or name, plugins, noop, manifest)
     port, admin = free_port(), free_port()
     argv = [
         str(binary), "serve",
@@ -533,6 +541,8 @@ def comparison_server(setup: Setup, target: str) -> Server:
     """The server of one comparison target."""
     if target == "importhook-3-plugins":
         return rust_server(setup, target, setup.paths["importhook"], 3)
+    if target == "importhook-3-warm":
+        return rust_server(setup, target, setup.paths["importhook"], 3, manifest=WARM_MANIFEST)
     if target == "importhook-3-noop":
         return rust_server(setup, target, setup.paths["importhook"], 3, noop=True)
     if target == "importhook-no-plugins":
@@ -785,6 +795,12 @@ def ratios(runs: list[dict], concurrencies: list[int]) -> list[dict]:
             theirs = median_of(other, conns, lambda r: r["rps"])
             if theirs:
                 row[f"rps_vs_{other}"] = ours / theirs
+        # Warm mode against the same references.
+        warm = median_of("importhook-3-warm", conns, lambda r: r["rps"])
+        for other in ("native-limit", "node-peer"):
+            theirs = median_of(other, conns, lambda r: r["rps"])
+            if warm and theirs:
+                row[f"warm_rps_vs_{other}"] = warm / theirs
         our_p99 = median_of("importhook-3-plugins", conns, lambda r: r["latency_ms"]["p99"])
         node_p99 = median_of("node-peer", conns, lambda r: r["latency_ms"]["p99"])
         if node_p99:
@@ -1113,6 +1129,12 @@ def render_summary(results: dict) -> str:
             if "rps_vs_importhook-3-noop" in r:
                 parts.append("importhook-3-plugins / importhook-3-noop throughput "
                              f"**{r['rps_vs_importhook-3-noop']:.2f}**")
+            if "warm_rps_vs_native-limit" in r:
+                parts.append("importhook-3-warm / native-limit throughput "
+                             f"**{r['warm_rps_vs_native-limit']:.2f}**")
+            if "warm_rps_vs_node-peer" in r:
+                parts.append("importhook-3-warm / node-peer throughput "
+                             f"**{r['warm_rps_vs_node-peer']:.2f}**")
             if f"rps_vs_{BASELINE}" in r:
                 parts.append(f"importhook-3-plugins / {BASELINE} throughput **{r[f'rps_vs_{BASELINE}']:.2f}**")
             if "cpu_vs_baseline" in r:

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests of the host, SDK and example strategies (native), and the
-# end-to-end suite (real TLS on 127.0.0.1:0, real plugins built for wasm32-wasip2 by the harness).
+# end-to-end suite (real TLS on 127.0.0.1:0, real plugins built by the harness: the SDK's for
+# wasm32-unknown-unknown, WASI components for wasm32-wasip2).
 # Ends with one summary line over all test binaries: "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rustup target add wasm32-wasip2 >/dev/null 2>&1 || true
+rustup target add wasm32-wasip2 wasm32-unknown-unknown >/dev/null 2>&1 || true
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e

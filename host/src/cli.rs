@@ -233,13 +233,15 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
     for plugin in set.plugins() {
         let manifest = plugin.manifest();
         println!(
-            "ok  {}  importhook:plugin@{}  timeout {} ms, memory {} MiB, on_error {}",
+            "ok  {}  importhook:plugin@{}  timeout {} ms, memory {} MiB, on_error {}, instance {}",
             plugin.name(),
             plugin.interface_version,
             manifest.timeout.as_millis(),
             manifest.memory_bytes >> 20,
-            manifest.on_error.as_str()
+            manifest.on_error.as_str(),
+            manifest.instance.as_str()
         );
+        println!("    imports: {}", plugin.imports.join(", "));
     }
     Ok(())
 }

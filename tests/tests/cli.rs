@@ -273,6 +273,15 @@ fn check_accepts_good_plugins_and_names_what_is_wrong_with_bad_ones() {
             && stdout.contains("on_error fail"),
         "{stdout}"
     );
+    // An SDK plugin, built for wasm32-unknown-unknown, imports the host's interfaces only.
+    let imports = stdout
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("imports: "))
+        .expect("an imports line");
+    assert!(
+        imports.contains("importhook:plugin/") && !imports.contains("wasi:"),
+        "{stdout}"
+    );
 
     let importing = plugins_folder(&[("10-net", "fault-import@wasip2", "")]);
     check_refuses(importing.path(), &["10-net.wasm", "test:fault/net"]);
@@ -285,6 +294,32 @@ fn check_accepts_good_plugins_and_names_what_is_wrong_with_bad_ones() {
     check_refuses(
         garbage.path(),
         &["10-junk.wasm", "not a WebAssembly plugin"],
+    );
+
+    // A native library dropped in by mistake says what it is.
+    let native = TempDir::new("native");
+    std::fs::write(
+        native.path().join("10-native.wasm"),
+        b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0",
+    )
+    .expect("write");
+    check_refuses(native.path(), &["10-native.wasm", "native ELF"]);
+
+    // A plugin of the previous contract (importhook:plugin@0.1.0, built by the previous SDK)
+    // is refused with both versions named.
+    let old = TempDir::new("old-wit");
+    std::fs::copy(
+        common::workspace_root().join("tests/fixtures/link-single-match-wit-0.1.0.wasm"),
+        old.path().join("10-old.wasm"),
+    )
+    .expect("copy fixture");
+    let host = format!(
+        "importhook:plugin@{}",
+        importhook::plugins::INTERFACE_VERSION
+    );
+    check_refuses(
+        old.path(),
+        &["10-old.wasm", "importhook:plugin@0.1.0", &host],
     );
 
     let bad_manifest = plugins_folder(&[("10-link", "link-single-match", "timeout_ms = 999999\n")]);
@@ -343,4 +378,40 @@ fn plugin_logs_are_tagged_truncated_and_capped() {
         "lines are truncated to 1 KiB: {}",
         lines[0].len()
     );
+}
+
+#[test]
+fn try_shows_why_a_plugin_failed_in_its_own_words() {
+    for (mode, needles) in [
+        (
+            "panic",
+            &["panic: ", "fault plugin panicked on purpose", "src/lib.rs:"][..],
+        ),
+        (
+            "error",
+            &["plugin_error: fault plugin refused on purpose"][..],
+        ),
+    ] {
+        let manifest = "[config]\nmode = \"when-asked\"\n";
+        let plugins = plugins_folder(&[("10-fault", "fault-plugin", manifest)]);
+        let dir = TempDir::new("why");
+        let mut request = okta_sample();
+        request["data"]["appUser"]["profile"]["fault"] = mode.into();
+        let file = write_request(&dir, &request);
+        let output = importhook()
+            .args(["try", "--plugins"])
+            .arg(plugins.path())
+            .arg("--request")
+            .arg(&file)
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{mode}: {stderr}");
+        for needle in needles {
+            assert!(
+                stderr.contains(needle),
+                "{mode}: {needle:?} missing from {stderr}"
+            );
+        }
+    }
 }

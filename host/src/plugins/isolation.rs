@@ -142,6 +142,10 @@ impl Blueprint {
                 UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now()))
             })
         });
+        if self.metered {
+            // A metered store starts without fuel: instantiation would trap before any call.
+            let _ = store.set_fuel(u64::MAX);
+        }
         store
     }
 

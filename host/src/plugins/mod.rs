@@ -54,6 +54,9 @@ pub struct LoadedPlugin {
     manifest: Manifest,
     /// The WIT package version the plugin was built against.
     pub interface_version: String,
+    /// The interfaces it imports (`importhook:plugin/log@0.2.0`, `wasi:…` for a component
+    /// that uses WASI).
+    pub imports: Vec<String>,
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -328,6 +331,11 @@ fn load_one(runtime: &Runtime, path: &Path) -> anyhow::Result<LoadedPlugin> {
     let bytes = std::fs::read(path).context("cannot read the file")?;
     let component = runtime.compile(&bytes)?;
     let interface_version = check_interface(runtime, &component)?;
+    let imports = component
+        .component_type()
+        .imports(runtime.engine())
+        .map(|(name, _)| name.to_owned())
+        .collect();
     let config = manifest
         .config
         .iter()
@@ -348,6 +356,7 @@ fn load_one(runtime: &Runtime, path: &Path) -> anyhow::Result<LoadedPlugin> {
         calls,
         manifest,
         interface_version,
+        imports,
     };
     check_starts(&plugin)?;
     Ok(plugin)

@@ -55,6 +55,7 @@ impl PluginSet {
                 calls: Calls::Native(Native(strategy)),
                 manifest: Manifest::default(),
                 interface_version: super::INTERFACE_VERSION.to_owned(),
+                imports: Vec::new(),
             })
             .collect();
         set
