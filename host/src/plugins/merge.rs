@@ -32,9 +32,11 @@ pub struct Working {
 }
 
 impl Working {
-    /// The state Okta sent.
+    /// The state Okta sent. The pipeline runs only on requests whose action is known (the
+    /// endpoint passes the others through, see [`ImportRequest::unhandled`]); for any other,
+    /// Okta's plan reads as `CREATE_USER`.
     pub fn from_request(request: &ImportRequest) -> Self {
-        let action = request.data.action.result;
+        let action = planned(request);
         Self {
             app_user: request.data.app_user.profile.clone(),
             user: request.data.user.profile.clone(),
@@ -72,7 +74,7 @@ impl Working {
         let app_user = changed(&original.data.app_user.profile, &self.app_user);
         let user = changed(&original.data.user.profile, &self.user);
         // What Okta planned, without cloning its profiles as `from_request` would.
-        let initial_action = original.data.action.result;
+        let initial_action = planned(original);
         let initial_target = match initial_action {
             ActionResult::LinkUser => original.data.user.id.as_ref(),
             ActionResult::CreateUser => None,
@@ -90,6 +92,16 @@ impl Working {
         };
         HookResponse::from_changes(app_user, user, decision)
     }
+}
+
+/// What Okta planned, as [`Working::from_request`] reads it.
+fn planned(request: &ImportRequest) -> ActionResult {
+    request
+        .data
+        .action
+        .result
+        .known()
+        .unwrap_or(ActionResult::CreateUser)
 }
 
 /// Attributes of `now` whose value differs from (or is absent in) `before`, in `now`'s order.
@@ -307,7 +319,7 @@ mod tests {
                 // Applying the commands to what Okta sent gives exactly the final state.
                 let mut app_user = request.data.app_user.profile.clone();
                 let mut user = request.data.user.profile.clone();
-                let mut action = request.data.action.result;
+                let mut action = planned(&request);
                 for command in &response.commands {
                     match command {
                         crate::okta::Command::AppUserProfileUpdate(p) => {
