@@ -14,9 +14,9 @@
 //!   absent one as [`RequestedAction::Missing`];
 //! - a value of a type Okta does not document there (a string where an object belongs, a number
 //!   in `conflicts`) is read as absent and its path recorded in [`ImportRequest::irregular`];
-//! - profile values and `matches` are kept as JSON, numbers losslessly (`1e400`, `-0`, `1.0`
-//!   and integers past 64 bits keep their exact text), strings exactly as sent (no Unicode
-//!   normalization).
+//! - profile values and `matches` are kept as JSON, numbers losslessly (`1e400`, `-0`, `1.0`,
+//!   `1.50` and integers past 64 bits keep every digit; an exponent is written `e+400`),
+//!   strings exactly as sent (no Unicode normalization).
 //!
 //! Whether to act on what was read is the caller's decision: [`ImportRequest::is_for_this_hook`]
 //! and [`ImportRequest::unhandled`] say what the host needs (it answers another `eventType` with
