@@ -370,8 +370,7 @@ impl Reader {
     fn context(&mut self, mut context: Map<String, Value>) -> ImportContext {
         let application = match context.remove("application") {
             None | Some(Value::Null) => None,
-            some => {
-                let mut app = self.object(some, "data.context.application");
+            Some(Value::Object(mut app)) => {
                 let mut field = |name: &str, path| self.string(app.remove(name), path);
                 Some(Application {
                     id: field("id", "data.context.application.id").unwrap_or_default(),
@@ -380,19 +379,24 @@ impl Reader {
                     status: field("status", "data.context.application.status").unwrap_or_default(),
                 })
             }
+            Some(_) => {
+                self.note("data.context.application");
+                None
+            }
         };
         let job = match context.remove("job") {
             None | Some(Value::Null) => None,
-            some => {
-                let mut job = self.object(some, "data.context.job");
-                Some(Job {
-                    id: self
-                        .string(job.remove("id"), "data.context.job.id")
-                        .unwrap_or_default(),
-                    kind: self
-                        .string(job.remove("type"), "data.context.job.type")
-                        .unwrap_or_default(),
-                })
+            Some(Value::Object(mut job)) => Some(Job {
+                id: self
+                    .string(job.remove("id"), "data.context.job.id")
+                    .unwrap_or_default(),
+                kind: self
+                    .string(job.remove("type"), "data.context.job.type")
+                    .unwrap_or_default(),
+            }),
+            Some(_) => {
+                self.note("data.context.job");
+                None
             }
         };
         ImportContext {
@@ -481,18 +485,20 @@ mod tests {
             "data": {
                 "appUser": {"profile": "not a map"},
                 "action": {"result": "LINK_USER"},
-                "context": {"conflicts": ["login", 3, null], "application": {"label": 5}}
+                "context": {"conflicts": ["login", 3, null], "application": {"label": 5}, "job": "j"}
             }
         }));
         assert_eq!(request.event_id, "");
         assert!(request.data.app_user.profile.is_empty());
         assert_eq!(request.data.context.conflicts, vec!["login".to_owned()]);
+        assert_eq!(request.data.context.job, None);
         assert_eq!(
             request.irregular,
             vec![
                 "eventId",
                 "data.appUser.profile",
                 "data.context.application.label",
+                "data.context.job",
                 "data.context.conflicts"
             ]
         );
