@@ -26,10 +26,12 @@
 //!
 //! This crate turns on serde_json's `arbitrary_precision`, and Cargo unifies features: in every
 //! build that links it, a [`serde_json::Number`] holds its text, `as_i64`/`as_u64` parse it,
-//! `is_f64` is true only for a finite number written with `.`, `e` or `E`, and a non-integer
-//! number reaches a custom `Deserialize` as a map rather than through `visit_f64` (so a float
-//! field of a type deserialized through `deserialize_any`, or inside an untagged enum, fails).
-//! Two numbers are equal when their text is: `1.0` and `1.00` differ.
+//! and `is_f64` is true only for a finite number written with `.` or an exponent. Read from
+//! JSON text, a number that fits neither `u64` nor `i64` (any fraction or exponent, and larger
+//! integers) reaches a `deserialize_any` visitor as a map instead of `visit_f64`: a typed `f64`
+//! field still reads it, but an untagged enum, a flattened struct or a visitor that expects
+//! `visit_f64` does not (jsonwebtoken's `exp`/`nbf` then accept integers only, which is what
+//! Okta issues). Two numbers are equal when their text is: `1.0` and `1.00` differ.
 //!
 //! # Writing responses
 //!
