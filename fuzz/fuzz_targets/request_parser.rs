@@ -8,6 +8,9 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(request) = serde_json::from_slice::<ImportRequest>(data) {
         let again = serde_json::to_vec(&request).expect("a parsed request serializes");
         let reparsed: ImportRequest = serde_json::from_slice(&again).expect("and parses again");
-        assert_eq!(reparsed, request);
+        // A value of an undocumented type is read as absent, so it is not written back.
+        let mut expected = request;
+        expected.irregular.clear();
+        assert_eq!(reparsed, expected);
     }
 });

@@ -13,7 +13,7 @@ use hyper::body::Body;
 
 use crate::app::App;
 use crate::config::OnTimeout;
-use crate::okta::{EVENT_TYPE, HookResponse, ImportRequest};
+use crate::okta::{HookResponse, ImportRequest};
 
 /// How a request ended, for logs and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,13 +228,24 @@ where
             return Answer::refuse(StatusCode::BAD_REQUEST, Outcome::BadRequest, &summary);
         }
     };
-    if hook_request.event_type != EVENT_TYPE {
+    if !hook_request.is_for_this_hook() {
         return Answer::refuse(
             StatusCode::BAD_REQUEST,
             Outcome::BadRequest,
             "unsupported eventType: this hook handles com.okta.import.transform",
         )
         .with_event(hook_request.event_id);
+    }
+    // Read but not understood (an action Okta added, a value of an undocumented type): Okta's
+    // default action applies, as for a 400, but without a failure in Okta's System Log.
+    if let Some(why) = hook_request.unhandled() {
+        app.metrics().passed_through(why.as_str());
+        tracing::info!(
+            reason = why.as_str(),
+            detail = why.detail().unwrap_or("-"),
+            "request passed through unhandled"
+        );
+        return Answer::no_content().with_event(hook_request.event_id);
     }
     let event_id = hook_request.event_id.clone();
     match app.transform(hook_request, deadline).await {

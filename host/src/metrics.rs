@@ -30,6 +30,11 @@ struct PluginNameLabel {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReloadLabels {
     part: &'static str,
     result: &'static str,
@@ -49,6 +54,7 @@ pub struct Metrics {
     plugin_calls: Family<PluginLabels, Counter>,
     plugin_duration: Family<PluginNameLabel, Histogram, fn() -> Histogram>,
     reloads: Family<ReloadLabels, Counter>,
+    passed_through: Family<ReasonLabel, Counter>,
     /// Open client connections.
     pub open_connections: Gauge,
     /// Requests being served.
@@ -100,6 +106,12 @@ impl Metrics {
             "Reloads by part (plugins, tls, secrets) and result",
             reloads.clone(),
         );
+        let passed_through = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "passed_through",
+            "Hook requests read but passed through unhandled (204, no plugin run), by reason",
+            passed_through.clone(),
+        );
         let open_connections = Gauge::default();
         registry.register(
             "open_connections",
@@ -125,6 +137,7 @@ impl Metrics {
             plugin_calls,
             plugin_duration,
             reloads,
+            passed_through,
             open_connections,
             in_flight,
             certificate_expiry,
@@ -175,6 +188,14 @@ impl Metrics {
             .inc();
     }
 
+    /// Records one request passed through unhandled, e.g. for an action Okta added
+    /// (`unknown_action`); `reason` is a fixed label, never a value from the request.
+    pub fn passed_through(&self, reason: &'static str) {
+        self.passed_through
+            .get_or_create(&ReasonLabel { reason })
+            .inc();
+    }
+
     /// The Prometheus text exposition.
     pub fn encode(&self) -> String {
         let mut out = String::new();
@@ -195,6 +216,7 @@ mod tests {
         metrics.request(204, "no_change", "header", Duration::from_millis(3));
         metrics.plugin_call(&"20-login".into(), "timeout", Duration::from_millis(200));
         metrics.reload("plugins", false);
+        metrics.passed_through("unknown_action");
         metrics.open_connections.inc();
         let text = metrics.encode();
         for needle in [
@@ -203,6 +225,7 @@ mod tests {
             "importhook_plugin_calls_total{plugin=\"20-login\",outcome=\"timeout\"} 1",
             "importhook_plugin_call_duration_seconds_count{plugin=\"20-login\"} 1",
             "importhook_reloads_total{part=\"plugins\",result=\"rejected\"} 1",
+            "importhook_passed_through_total{reason=\"unknown_action\"} 1",
             "importhook_open_connections 1",
             "importhook_in_flight_requests 0",
             "importhook_certificate_expiry_timestamp_seconds 0",

@@ -22,11 +22,19 @@ pub fn run_try(plugins_dir: &Path, request_file: &Path) -> anyhow::Result<()> {
             e.column()
         )
     })?;
-    if request.event_type != EVENT_TYPE {
+    if !request.is_for_this_hook() {
         anyhow::bail!(
             "{}: eventType must be {EVENT_TYPE}; the server would answer 400",
             request_file.display()
         );
+    }
+    if let Some(why) = request.unhandled() {
+        writeln!(
+            std::io::stderr().lock(),
+            "response: 204 No Content (passed through unhandled: {}, no plugin runs)",
+            why.as_str()
+        )?;
+        return Ok(());
     }
     // Metered: fuel counting reports the instructions each plugin executed.
     let runtime = Runtime::new(None, true)?;

@@ -136,7 +136,11 @@ async fn under_fail(build: &str, instance: &str) {
             format!("importhook plugin 10-fault failed: {kind}"),
             "{case}"
         );
-        assert_eq!(error["errorCauses"][0]["location"], "10-fault");
+        // Okta reads a cause's location as a JSON path of its request; the plugin is named
+        // in the summary and in debugContext.
+        assert_eq!(error["errorCauses"][0]["locationType"], "body");
+        assert_eq!(error["errorCauses"][0]["location"], "data");
+        assert_eq!(body["debugContext"]["plugins"][0]["name"], "10-fault");
         let text = body.to_string();
         for personal in [
             "sally",

@@ -1,5 +1,6 @@
 //! The merge rules: plugins run in order, each sees the request as the ones before it left
-//! it, later values win, and Okta gets only the net change against what it sent.
+//! it, later values win, and Okta gets only the net change against what it sent. Also the
+//! guard on states no plugin may leave ([`Working::check`]).
 
 use serde_json::{Map, Value as Json};
 
@@ -31,10 +32,73 @@ pub struct Working {
     pub link_target: Option<String>,
 }
 
+/// Why a plugin's contribution is refused: it would leave a state Okta must never get. Says
+/// what is wrong, never the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidContribution {
+    /// The Okta user profile's `login` set to `null` or to something other than a string.
+    #[error("user profile login set to null or to a value that is not a string")]
+    LoginNotText,
+    /// The Okta user profile's `login` set to an empty or whitespace-only string.
+    #[error("user profile login set to an empty or whitespace-only string")]
+    BlankLogin,
+    /// A `LINK_USER` outcome together with a `login` other than the one Okta sent.
+    #[error("user profile login changed while the user is to be linked (LINK_USER)")]
+    LoginChangedOnLink,
+}
+
+/// The Okta user profile attribute Okta requires and keys users on.
+const LOGIN: &str = "login";
+
 impl Working {
-    /// The state Okta sent.
+    /// Checks a plugin's `contribution` before it is applied (`self` is the state the plugins
+    /// before it left; `original` is what Okta sent). Refused, the contribution is the plugin's
+    /// invalid output, and the state stays as it was. Refuses:
+    ///
+    /// - a `login` update (Okta user profile) to `null` or a non-string: Okta requires a login;
+    /// - a `login` update to an empty or whitespace-only string;
+    /// - a state after applying in which the user is to be linked (`LINK_USER`, decided by this
+    ///   or an earlier plugin, or planned by Okta) with a `login` other than Okta's: a link
+    ///   takes an existing user as is, and a changed login would be sent with it as a profile
+    ///   update. The contribution that brings the two together is the one refused, whichever
+    ///   came first.
+    ///
+    /// Only the Okta user profile is checked: app user profiles have no `login` of Okta's.
+    /// Since every applied contribution passed, the final state never breaks these rules.
+    pub fn check(
+        &self,
+        original: &ImportRequest,
+        contribution: &Contribution,
+    ) -> Result<(), InvalidContribution> {
+        let mut login = self.user.get(LOGIN);
+        for (name, value) in &contribution.user {
+            if name != LOGIN {
+                continue;
+            }
+            match value {
+                Json::String(text) if text.trim().is_empty() => {
+                    return Err(InvalidContribution::BlankLogin);
+                }
+                Json::String(_) => login = Some(value),
+                _ => return Err(InvalidContribution::LoginNotText),
+            }
+        }
+        let action = match &contribution.decision {
+            None => self.action,
+            Some(Decision::CreateUser) => ActionResult::CreateUser,
+            Some(Decision::LinkUser(_)) => ActionResult::LinkUser,
+        };
+        if action == ActionResult::LinkUser && login != original.data.user.profile.get(LOGIN) {
+            return Err(InvalidContribution::LoginChangedOnLink);
+        }
+        Ok(())
+    }
+
+    /// The state Okta sent. The pipeline runs only on requests whose action is known (the
+    /// endpoint passes the others through, see [`ImportRequest::unhandled`]); for any other,
+    /// Okta's plan reads as `CREATE_USER`.
     pub fn from_request(request: &ImportRequest) -> Self {
-        let action = request.data.action.result;
+        let action = planned(request);
         Self {
             app_user: request.data.app_user.profile.clone(),
             user: request.data.user.profile.clone(),
@@ -72,7 +136,7 @@ impl Working {
         let app_user = changed(&original.data.app_user.profile, &self.app_user);
         let user = changed(&original.data.user.profile, &self.user);
         // What Okta planned, without cloning its profiles as `from_request` would.
-        let initial_action = original.data.action.result;
+        let initial_action = planned(original);
         let initial_target = match initial_action {
             ActionResult::LinkUser => original.data.user.id.as_ref(),
             ActionResult::CreateUser => None,
@@ -90,6 +154,16 @@ impl Working {
         };
         HookResponse::from_changes(app_user, user, decision)
     }
+}
+
+/// What Okta planned, as [`Working::from_request`] reads it.
+fn planned(request: &ImportRequest) -> ActionResult {
+    request
+        .data
+        .action
+        .result
+        .known()
+        .unwrap_or(ActionResult::CreateUser)
 }
 
 /// Attributes of `now` whose value differs from (or is absent in) `before`, in `now`'s order.
@@ -229,6 +303,112 @@ mod tests {
         );
     }
 
+    fn link(id: &str) -> Contribution {
+        Contribution {
+            decision: Some(Decision::LinkUser(id.into())),
+            ..Contribution::default()
+        }
+    }
+
+    #[test]
+    fn check_refuses_a_login_that_is_null_not_text_empty_or_blank() {
+        let original = request("CREATE_USER", None);
+        let working = Working::from_request(&original);
+        for (value, expected) in [
+            (json!(null), InvalidContribution::LoginNotText),
+            (json!(42), InvalidContribution::LoginNotText),
+            (json!(["a@x.io"]), InvalidContribution::LoginNotText),
+            (json!(""), InvalidContribution::BlankLogin),
+            (json!(" \t\n"), InvalidContribution::BlankLogin),
+            // U+3000 IDEOGRAPHIC SPACE: Unicode whitespace counts too.
+            (json!("\u{3000}"), InvalidContribution::BlankLogin),
+        ] {
+            assert_eq!(
+                working.check(&original, &update(&[("login", value.clone())])),
+                Err(expected),
+                "{value}"
+            );
+        }
+        // The last of two writes would win, but a blank one is refused wherever it is.
+        assert_eq!(
+            working.check(
+                &original,
+                &update(&[("login", json!("")), ("login", json!("b@x.io"))])
+            ),
+            Err(InvalidContribution::BlankLogin)
+        );
+        // Other attributes may be null or blank; a real login passes.
+        assert_eq!(
+            working.check(
+                &original,
+                &update(&[
+                    ("login", json!("b@x.io")),
+                    ("email", json!(null)),
+                    ("nick", json!(""))
+                ])
+            ),
+            Ok(())
+        );
+        // The app user profile is not Okta's user profile.
+        let app = Contribution {
+            app_user: vec![("login".into(), json!(null))],
+            ..Contribution::default()
+        };
+        assert_eq!(working.check(&original, &app), Ok(()));
+    }
+
+    #[test]
+    fn check_refuses_a_login_change_together_with_a_link() {
+        let original = request("CREATE_USER", None);
+        let working = Working::from_request(&original);
+        // In one contribution.
+        let both = Contribution {
+            user: vec![("login".into(), json!("b@x.io"))],
+            decision: Some(Decision::LinkUser("00u1".into())),
+            ..Contribution::default()
+        };
+        assert_eq!(
+            working.check(&original, &both),
+            Err(InvalidContribution::LoginChangedOnLink)
+        );
+        // A login change, then a link by a later plugin: the link is refused.
+        let mut renamed = Working::from_request(&original);
+        let rename = update(&[("login", json!("b@x.io"))]);
+        assert_eq!(renamed.check(&original, &rename), Ok(()));
+        renamed.apply(rename);
+        assert_eq!(
+            renamed.check(&original, &link("00u1")),
+            Err(InvalidContribution::LoginChangedOnLink)
+        );
+        // A link, then a login change by a later plugin: the change is refused...
+        let mut linked = Working::from_request(&original);
+        linked.apply(link("00u1"));
+        assert_eq!(
+            linked.check(&original, &update(&[("login", json!("b@x.io"))])),
+            Err(InvalidContribution::LoginChangedOnLink)
+        );
+        // ...unless it writes Okta's own login back, or also decides to create the user.
+        assert_eq!(
+            linked.check(&original, &update(&[("login", json!("a@x.io"))])),
+            Ok(())
+        );
+        let create_instead = Contribution {
+            user: vec![("login".into(), json!("b@x.io"))],
+            decision: Some(Decision::CreateUser),
+            ..Contribution::default()
+        };
+        assert_eq!(linked.check(&original, &create_instead), Ok(()));
+        // Okta planned the link itself: a login change alone is refused too.
+        let okta_link = request("LINK_USER", Some("00u1"));
+        assert_eq!(
+            Working::from_request(&okta_link)
+                .check(&okta_link, &update(&[("login", json!("b@x.io"))])),
+            Err(InvalidContribution::LoginChangedOnLink)
+        );
+        // A link with the login Okta sent passes.
+        assert_eq!(working.check(&original, &link("00u1")), Ok(()));
+    }
+
     mod properties {
         use super::*;
         use proptest::prelude::*;
@@ -291,7 +471,47 @@ mod tests {
                 })
         }
 
+        fn login_value() -> impl Strategy<Value = Json> {
+            prop_oneof![
+                Just(json!(null)),
+                Just(json!("")),
+                Just(json!(" ")),
+                Just(json!("a@x.io")),
+                Just(json!("b@x.io")),
+                Just(json!(1)),
+            ]
+        }
+
+        fn login_contribution() -> impl Strategy<Value = Contribution> {
+            (prop::option::of(login_value()), decision()).prop_map(|(login, decision)| {
+                Contribution {
+                    user: login.map(|v| ("login".to_owned(), v)).into_iter().collect(),
+                    decision,
+                    ..Contribution::default()
+                }
+            })
+        }
+
         proptest! {
+            #[test]
+            fn applying_only_checked_contributions_never_reaches_a_refused_state(
+                link in any::<bool>(),
+                contributions in prop::collection::vec(login_contribution(), 0..5),
+            ) {
+                let original = request(if link { "LINK_USER" } else { "CREATE_USER" }, Some("00u1"));
+                let mut working = Working::from_request(&original);
+                for contribution in contributions {
+                    if working.check(&original, &contribution).is_ok() {
+                        working.apply(contribution);
+                    }
+                }
+                let login = working.user.get("login");
+                prop_assert!(login.is_some_and(|l| l.as_str().is_some_and(|t| !t.trim().is_empty())));
+                if working.action == ActionResult::LinkUser {
+                    prop_assert_eq!(login, original.data.user.profile.get("login"));
+                }
+            }
+
             #[test]
             fn the_net_diff_rebuilds_the_final_state_and_links_are_always_paired(
                 request in original(),
@@ -307,7 +527,7 @@ mod tests {
                 // Applying the commands to what Okta sent gives exactly the final state.
                 let mut app_user = request.data.app_user.profile.clone();
                 let mut user = request.data.user.profile.clone();
-                let mut action = request.data.action.result;
+                let mut action = planned(&request);
                 for command in &response.commands {
                     match command {
                         crate::okta::Command::AppUserProfileUpdate(p) => {

@@ -431,18 +431,14 @@ fn compatible(plugin: &str, host: &str) -> bool {
 }
 
 /// The refusal sent when an `on_error = "fail"` plugin fails: plugin name and failure kind only.
+/// Okta reads a cause's `location` as a JSON path of its request: a plugin works on the whole of
+/// `data`, so that is where the cause lies (the plugin is named in the summary, `debugContext`
+/// and the logs).
 fn failure_response(plugin: &str, kind: FailureKind) -> HookResponse {
     let summary = format!("importhook plugin {plugin} failed: {}", kind.as_str());
-    HookResponse::error(
-        summary.clone(),
-        vec![ErrorCause {
-            error_summary: summary,
-            reason: Some(format!("PLUGIN_{}", kind.as_str().to_ascii_uppercase())),
-            location_type: None,
-            location: Some(plugin.to_owned()),
-            domain: Some("importhook".to_owned()),
-        }],
-    )
+    let reason = format!("PLUGIN_{}", kind.as_str().to_ascii_uppercase());
+    let cause = ErrorCause::in_body(summary.clone(), reason, "data", "importhook");
+    HookResponse::error(summary, vec![cause])
 }
 
 /// Per-plugin outcome and time, for Okta's System Log. Never a profile value.
@@ -592,7 +588,11 @@ mod tests {
             body["error"]["errorSummary"],
             "importhook plugin 20-login failed: timeout"
         );
-        assert_eq!(body["error"]["errorCauses"][0]["reason"], "PLUGIN_TIMEOUT");
-        assert_eq!(body["error"]["errorCauses"][0]["location"], "20-login");
+        let cause = &body["error"]["errorCauses"][0];
+        assert_eq!(cause["reason"], "PLUGIN_TIMEOUT");
+        // Okta's fields of a cause: a JSON path of the request body, not the plugin's name.
+        assert_eq!(cause["locationType"], "body");
+        assert_eq!(cause["location"], "data");
+        assert_eq!(cause["domain"], "importhook");
     }
 }

@@ -1,0 +1,63 @@
+//! The one model of Okta's User Import Inline Hook contract (`com.okta.import.transform`): the
+//! request Okta sends ([`ImportRequest`]) and every response form ([`HookResponse`]). The host
+//! reads requests and writes responses with it; the SDK builds its native test requests from it.
+//!
+//! # Reading requests: lenient by rule
+//!
+//! Okta's OpenAPI marks no request field required, and a `400` makes Okta log a failure and
+//! create the user with the conflict unresolved. So [`ImportRequest`]'s `Deserialize` refuses
+//! only a body that is not a JSON object; everything else is read by these rules:
+//!
+//! - a field that is absent or `null` is empty: `None`, an empty string, list or profile;
+//! - unknown fields are ignored;
+//! - an unknown `data.action.result` is kept as [`RequestedAction::Unknown`] with its text, an
+//!   absent one as [`RequestedAction::Missing`];
+//! - a value of a type Okta does not document there (a string where an object belongs, a number
+//!   in `conflicts`) is read as absent and its path recorded in [`ImportRequest::irregular`];
+//! - profile values and `matches` are kept as JSON, numbers losslessly (`1e400`, `-0`, `1.0`,
+//!   `1.50` and integers past 64 bits keep every digit; an exponent is written `e+400`),
+//!   strings exactly as sent (no Unicode normalization).
+//!
+//! Whether to act on what was read is the caller's decision: [`ImportRequest::is_for_this_hook`]
+//! and [`ImportRequest::unhandled`] say what the host needs (it answers another `eventType` with
+//! `400`, and passes an unhandled request through with `204`, Okta's default action).
+//!
+//! # Numbers
+//!
+//! This crate turns on serde_json's `arbitrary_precision`, and Cargo unifies features: in every
+//! build that links it, a [`serde_json::Number`] holds its text, `as_i64`/`as_u64` parse it,
+//! and `is_f64` is true only for a finite number written with `.` or an exponent. Read from
+//! JSON text, a number that fits neither `u64` nor `i64` (any fraction or exponent, and larger
+//! integers) reaches a `deserialize_any` visitor as a map instead of `visit_f64`: a typed `f64`
+//! field still reads it, but an untagged enum, a flattened struct or a visitor that expects
+//! `visit_f64` does not (jsonwebtoken's `exp`/`nbf` then accept integers only, which is what
+//! Okta issues). Two numbers are equal when their text is: `1.0` and `1.00` differ.
+//!
+//! # Writing responses
+//!
+//! [`HookResponse::from_changes`] builds the commands for a net change (a `LINK_USER` always
+//! with its target) and [`HookResponse::to_checked_json`] enforces Okta's rules on the way out.
+//! Every [`ErrorCause`] built with [`ErrorCause::in_body`] carries a `locationType` and a JSON
+//! path `location`, as Okta lists for every cause.
+
+mod request;
+mod response;
+
+pub use request::{
+    ActionHolder, Application, ImportContext, ImportData, ImportRequest, Job, NotAnObject,
+    ProfileHolder, RequestedAction, Unhandled, UserHolder,
+};
+pub use response::{
+    ActionResult, ActionValue, Command, Decision, ErrorCause, HookError, HookResponse,
+    LocationType, ResponseError, UserRef,
+};
+
+/// The only event type this hook handles.
+pub const EVENT_TYPE: &str = "com.okta.import.transform";
+
+/// Okta rejects hook responses of 256 KB or more; we stay strictly below in either reading of "KB".
+pub const MAX_RESPONSE_BYTES: usize = 256_000;
+
+/// A profile: attribute name to JSON value, in Okta's order. Okta's schema says "string", but
+/// real payloads carry `null`, arrays and any custom attribute type.
+pub type Profile = serde_json::Map<String, serde_json::Value>;

@@ -1,0 +1,162 @@
+//! End to end: Okta's contract, read leniently. Every request of the corpus
+//! (`okta-contract/tests/corpus/`) and every Okta sample goes to the real server, without
+//! plugins and with the example strategies: none gets a `400` unless its name says so, and a
+//! request that is read but not understood (an action Okta may add) gets `204` untouched.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{PATH, SECRET, okta_sample, plugins_folder, start};
+use http::StatusCode;
+use importhook::config::ConfigLayer;
+
+const NORMALIZE: (&str, &str, &str) = ("10-normalize-login", "normalize-login", "");
+const MIDDLE: (&str, &str, &str) = ("20-login-middle-name", "login-middle-name", "");
+const LINK: (&str, &str, &str) = ("30-link-single-match", "link-single-match", "");
+
+/// Every corpus file and Okta request sample, as `(name, bytes)`; Okta's samples count as
+/// `accept-`.
+fn requests() -> Vec<(String, Vec<u8>)> {
+    let root = common::workspace_root();
+    let read = |dir: PathBuf, prefix: &str, rename: &dyn Fn(&str) -> String| {
+        let mut found: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|entry| entry.expect("entry").path())
+            .filter(|path| {
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                name.starts_with(prefix) && name.ends_with(".json")
+            })
+            .map(|path: PathBuf| {
+                let name = file_name(&path);
+                (rename(&name), std::fs::read(&path).expect("read"))
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    let mut all = read(root.join("okta-contract/tests/corpus"), "", &|n| {
+        n.to_owned()
+    });
+    all.extend(read(
+        root.join("host/tests/okta-samples"),
+        "request-",
+        &|n| format!("accept-okta-{n}"),
+    ));
+    assert!(all.len() >= 25, "corpus missing: {}", all.len());
+    all
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .expect("name")
+        .to_owned()
+}
+
+async fn post(server: &common::TestServer, body: Vec<u8>) -> common::Reply {
+    server
+        .request(
+            "POST",
+            PATH,
+            &[
+                ("authorization", SECRET),
+                ("content-type", "application/json"),
+            ],
+            body,
+        )
+        .await
+}
+
+/// The count of `importhook_passed_through_total{reason="<reason>"}` on `/metrics`.
+async fn passed_through(server: &common::TestServer, reason: &str) -> u64 {
+    let (_, text) = server.admin_get("/metrics").await;
+    let needle = format!("importhook_passed_through_total{{reason=\"{reason}\"}} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(needle.as_str()))
+        .map_or(0, |n| n.trim().parse().expect("count"))
+}
+
+#[tokio::test]
+async fn no_request_of_the_corpus_gets_400_unless_it_must() {
+    let server = start(ConfigLayer::default(), None).await;
+    let mut unknown = 0;
+    for (name, body) in requests() {
+        let reply = post(&server, body).await;
+        if name.starts_with("refuse-") {
+            assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{name}");
+            assert!(reply.json()["error"]["errorSummary"].is_string(), "{name}");
+        } else {
+            // No plugins: every request Okta may send passes through unchanged.
+            assert_eq!(
+                reply.status,
+                StatusCode::NO_CONTENT,
+                "{name}: {:?}",
+                reply.body
+            );
+            assert!(reply.body.is_empty(), "{name}");
+        }
+        if name.starts_with("pass-unknown-action") {
+            unknown += 1;
+        }
+    }
+    assert_eq!(passed_through(&server, "unknown_action").await, unknown);
+    assert!(passed_through(&server, "missing_action").await >= 3);
+    assert!(passed_through(&server, "unexpected_shape").await >= 4);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_corpus_goes_through_the_example_strategies_without_a_400() {
+    let plugins = plugins_folder(&[NORMALIZE, MIDDLE, LINK]);
+    let server = start(ConfigLayer::default(), Some(plugins.path())).await;
+    for (name, body) in requests() {
+        let reply = post(&server, body).await;
+        let status = reply.status;
+        if name.starts_with("refuse-") {
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{name}");
+        } else if name.starts_with("pass-") {
+            assert_eq!(status, StatusCode::NO_CONTENT, "{name}: {:?}", reply.body);
+        } else {
+            assert!(
+                status == StatusCode::OK || status == StatusCode::NO_CONTENT,
+                "{name}: {status} {:?}",
+                reply.body
+            );
+            if status == StatusCode::OK {
+                let body = reply.json();
+                assert!(body["error"].is_null(), "{name}: {body}");
+                assert!(body["commands"].is_array(), "{name}: {body}");
+            }
+        }
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_action_is_passed_through_without_running_the_plugins() {
+    let plugins = plugins_folder(&[MIDDLE]);
+    let server = start(ConfigLayer::default(), Some(plugins.path())).await;
+    // The guide's request: with CREATE_USER the strategy resolves the conflict...
+    let mut request = okta_sample();
+    request["data"]["appUser"]["profile"]["middleName"] = "Elizabeth".into();
+    let reply = server.hook(&request).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    // ...but with an action Okta may add one day, Okta's default applies: 204, no plugin call.
+    request["data"]["action"]["result"] = "MERGE_USER".into();
+    let calls_before = plugin_calls(&server).await;
+    let reply = server.hook(&request).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{:?}", reply.body);
+    assert_eq!(plugin_calls(&server).await, calls_before);
+    assert_eq!(passed_through(&server, "unknown_action").await, 1);
+    server.stop().await;
+}
+
+/// Plugin calls so far, all plugins and outcomes.
+async fn plugin_calls(server: &common::TestServer) -> u64 {
+    let (_, text) = server.admin_get("/metrics").await;
+    text.lines()
+        .filter(|line| line.starts_with("importhook_plugin_calls_total{"))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
