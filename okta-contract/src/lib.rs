@@ -40,9 +40,11 @@
 //! Every [`ErrorCause`] built with [`ErrorCause::in_body`] carries a `locationType` and a JSON
 //! path `location`, as Okta lists for every cause.
 
+mod number;
 mod request;
 mod response;
 
+pub use number::{NumberForm, number_form};
 pub use request::{
     ActionHolder, Application, ImportContext, ImportData, ImportRequest, Job, NotAnObject,
     ProfileHolder, RequestedAction, Unhandled, UserHolder,

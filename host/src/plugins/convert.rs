@@ -4,7 +4,8 @@
 use serde_json::{Number, Value as Json};
 
 use super::bindings::importhook::plugin::types::{self, Attribute, Scalar, Value};
-use super::merge::{Contribution, Working};
+use super::capability::request::RequestState;
+use super::merge::{Contribution, InvalidContribution};
 use crate::okta::Decision;
 
 /// Caps on a plugin's outcome. Okta's whole response must stay below 256 KB.
@@ -51,6 +52,9 @@ pub enum InvalidOutput {
     /// Overlong note.
     #[error("note longer than {} bytes", caps::MAX_NOTE_BYTES)]
     NoteTooLong,
+    /// A state no plugin may leave (an empty login, a rename of a user Okta will link…).
+    #[error(transparent)]
+    Refused(#[from] InvalidContribution),
 }
 
 /// A JSON value as a plugin sees it.
@@ -72,15 +76,13 @@ pub fn to_wit(value: &Json) -> Value {
     }
 }
 
+/// Typed only when the type prints back what Okta sent (see [`crate::okta::number_form`]).
 fn number_to_scalar(n: &Number) -> Option<Scalar> {
-    if let Some(i) = n.as_i64() {
-        return Some(Scalar::Integer(i));
+    match crate::okta::number_form(n) {
+        crate::okta::NumberForm::Integer(i) => Some(Scalar::Integer(i)),
+        crate::okta::NumberForm::Float(f) => Some(Scalar::Number(f)),
+        crate::okta::NumberForm::Text => None,
     }
-    // u64 beyond i64 would lose precision as f64: keep such numbers as JSON text.
-    if n.is_f64() {
-        return n.as_f64().map(Scalar::Number);
-    }
-    None
 }
 
 fn scalar(value: &Json) -> Option<Scalar> {
@@ -201,11 +203,12 @@ pub fn outcome_size(o: &types::Outcome) -> usize {
         + o.note.as_ref().map_or(0, String::len)
 }
 
-/// Validates a plugin's outcome into a contribution to the pipeline's state (`working`, as
-/// the plugins before it left it).
+/// Validates a plugin's outcome into a contribution to the pipeline's state (`request`, as
+/// the plugins before it left it): every value within the caps, and no state that no plugin
+/// may leave.
 pub fn contribution(
     outcome: types::Outcome,
-    _working: &Working,
+    request: &RequestState,
 ) -> Result<Contribution, InvalidOutput> {
     if outcome.app_user_updates.len() + outcome.user_updates.len() > caps::MAX_UPDATES {
         return Err(InvalidOutput::TooManyUpdates);
@@ -225,12 +228,14 @@ pub fn contribution(
     {
         return Err(InvalidOutput::NoteTooLong);
     }
-    Ok(Contribution {
+    let contribution = Contribution {
         app_user: updates_from_wit(&outcome.app_user_updates)?,
         user: updates_from_wit(&outcome.user_updates)?,
         decision,
         note: outcome.note,
-    })
+    };
+    request.check(&contribution)?;
+    Ok(contribution)
 }
 
 /// A TOML value (from a manifest's `[config]`) as a plugin sees it.

@@ -247,7 +247,7 @@ pub fn accept_outcome(
     match outcome {
         Ok(outcome) => {
             let returned = convert::outcome_size(&outcome);
-            let checked = convert::contribution(outcome, &request.working).map_err(|e| Failure {
+            let checked = convert::contribution(outcome, request).map_err(|e| Failure {
                 kind: FailureKind::InvalidOutput,
                 message: Some(e.to_string()),
             });

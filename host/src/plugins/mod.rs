@@ -20,7 +20,7 @@ use serde_json::{Map, Value as Json, json};
 pub use capability::request::RequestState;
 pub use isolation::{CallStats, Failure, FailureKind};
 pub use manifest::{InstanceMode, Manifest, OnError};
-pub use merge::{Contribution, Working};
+pub use merge::{Contribution, InvalidContribution, Working};
 pub use native::NativeStrategy;
 pub use runtime::{MAX_CONCURRENT_CALLS, Runtime, block_on};
 
@@ -543,8 +543,9 @@ pub mod fuzzing {
             "data": {"action": {"result": "CREATE_USER"}}
         }))
         .expect("request");
-        let mut working = Working::from_request(&request);
-        if let Ok(contribution) = convert::contribution(outcome, &working) {
+        let state = RequestState::new(&request);
+        let mut working = state.working.clone();
+        if let Ok(contribution) = convert::contribution(outcome, &state) {
             working.apply(contribution);
             match working.response(&request).to_checked_json() {
                 Ok(_) | Err(crate::okta::ResponseError::TooLarge(_)) => {}

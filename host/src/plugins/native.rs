@@ -31,10 +31,20 @@ impl Isolation for Native {
     ) -> (CallResult, CallStats) {
         // Native strategies take microseconds and cannot loop: no fiber, no deadline check.
         let started = Instant::now();
-        let result = self.0.transform(request).map_err(|message| Failure {
-            kind: FailureKind::PluginError,
-            message: Some(message),
-        });
+        let result = self
+            .0
+            .transform(request)
+            .map_err(|message| Failure {
+                kind: FailureKind::PluginError,
+                message: Some(message),
+            })
+            .and_then(|contribution| match request.check(&contribution) {
+                Ok(()) => Ok(contribution),
+                Err(refused) => Err(Failure {
+                    kind: FailureKind::InvalidOutput,
+                    message: Some(refused.to_string()),
+                }),
+            });
         let stats = CallStats {
             elapsed: started.elapsed(),
             ..CallStats::default()

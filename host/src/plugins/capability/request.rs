@@ -10,7 +10,7 @@ use super::CallState;
 use crate::okta::{ActionResult, ImportContext, ImportRequest};
 use crate::plugins::bindings::importhook::plugin::types::{self, Application, Job, Value};
 use crate::plugins::convert;
-use crate::plugins::merge::Working;
+use crate::plugins::merge::{Contribution, InvalidContribution, Working};
 
 /// One request as every plugin of the pipeline sees it, shared (not copied) by their calls.
 /// The pipeline changes `working` between calls, when no call holds it.
@@ -19,6 +19,8 @@ pub struct RequestState {
     event_id: String,
     matched_user_id: Option<String>,
     context: ImportContext,
+    /// The `login` Okta sent, for the guard against renaming a user Okta will link.
+    original_login: Option<serde_json::Value>,
     /// The profiles, action and link target as the plugins so far left them.
     pub working: Working,
 }
@@ -30,6 +32,7 @@ impl RequestState {
             event_id: request.event_id.clone(),
             matched_user_id: request.data.user.id.clone(),
             context: request.data.context.clone(),
+            original_login: request.data.user.profile.get("login").cloned(),
             working: Working::from_request(request),
         }
     }
@@ -40,6 +43,7 @@ impl RequestState {
             event_id: "importhook-load-check".to_owned(),
             matched_user_id: None,
             context: ImportContext::default(),
+            original_login: None,
             working: Working {
                 app_user: Default::default(),
                 user: Default::default(),
@@ -62,6 +66,13 @@ impl RequestState {
     /// `data.context`.
     pub fn context(&self) -> &ImportContext {
         &self.context
+    }
+
+    /// Refuses a contribution that would leave a state no plugin may leave (see
+    /// [`Working::check`]).
+    pub fn check(&self, contribution: &Contribution) -> Result<(), InvalidContribution> {
+        self.working
+            .check(self.original_login.as_ref(), contribution)
     }
 
     fn profile(&self, profile: types::Profile) -> &crate::okta::Profile {
