@@ -204,3 +204,65 @@ async fn oversized_headers_get_431_and_smuggling_attempts_are_refused() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_repeated_content_type_and_unknown_transfer_codings_are_refused() {
+    let server = common::start(ConfigLayer::default(), None).await;
+    let body = serde_json::to_vec(&common::okta_sample()).expect("json");
+    let auth = format!("authorization: {}\r\n", common::SECRET);
+    let status_of = |reply: &[u8]| String::from_utf8_lossy(reply).get(..12).map(str::to_owned);
+
+    let twice = format!(
+        "POST {PATH} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n{auth}content-type: application/json\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    let reply = server.raw(&[twice.as_bytes(), &body].concat()).await;
+    assert_eq!(
+        status_of(&reply).as_deref(),
+        Some("HTTP/1.1 400"),
+        "{}",
+        String::from_utf8_lossy(&reply)
+    );
+    assert!(
+        String::from_utf8_lossy(&reply)
+            .contains(r#"{"error":{"errorSummary":"content type must be given once"}}"#),
+        "{}",
+        String::from_utf8_lossy(&reply)
+    );
+
+    let chunked = [
+        format!("{:x}\r\n", body.len()).into_bytes(),
+        body.clone(),
+        b"\r\n0\r\n\r\n".to_vec(),
+    ]
+    .concat();
+    for coding in ["foo, chunked", "gzip, chunked", "chunked, chunked"] {
+        let head = format!(
+            "POST {PATH} HTTP/1.1\r\nhost: localhost\r\n{auth}content-type: application/json\r\ntransfer-encoding: {coding}\r\n\r\n"
+        );
+        let reply = server.raw(&[head.as_bytes(), &chunked].concat()).await;
+        let text = String::from_utf8_lossy(&reply);
+        assert_eq!(
+            status_of(&reply).as_deref(),
+            Some("HTTP/1.1 501"),
+            "{coding}: {text}"
+        );
+        assert!(text.contains("errorSummary"), "{coding}: {text}");
+        assert!(
+            text.to_ascii_lowercase().contains("connection: close"),
+            "{coding}: {text}"
+        );
+    }
+    // `chunked` alone is fine.
+    let head = format!(
+        "POST {PATH} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n{auth}content-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+    );
+    let reply = server.raw(&[head.as_bytes(), &chunked].concat()).await;
+    assert_eq!(
+        status_of(&reply).as_deref(),
+        Some("HTTP/1.1 204"),
+        "{}",
+        String::from_utf8_lossy(&reply)
+    );
+    server.stop().await;
+}
