@@ -266,3 +266,22 @@ async fn a_repeated_content_type_and_unknown_transfer_codings_are_refused() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_wait_for_a_pipeline_slot_is_measured() {
+    let plugins = plugins_folder(&[("10-normalize-login", "normalize-login", "")]);
+    let server = common::start(ConfigLayer::default(), Some(plugins.path())).await;
+    assert!(
+        server
+            .hook(&common::okta_sample())
+            .await
+            .status
+            .is_success()
+    );
+    let (_, metrics) = server.admin_get("/metrics").await;
+    assert!(
+        metrics.contains("importhook_pipeline_wait_seconds_count 1"),
+        "{metrics}"
+    );
+    server.stop().await;
+}
