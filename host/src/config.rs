@@ -62,9 +62,18 @@ pub struct ConfigLayer {
     /// TLS handshake deadline [default: 5000]
     #[arg(long, env = "IMPORTHOOK_HANDSHAKE_TIMEOUT_MS", value_name = "MS")]
     pub handshake_timeout_ms: Option<u64>,
-    /// Deadline to receive a request's headers [default: 5000]
+    /// Deadline to receive a request's headers, from its first byte (from the handshake for the first) [default: 5000]
     #[arg(long, env = "IMPORTHOOK_HEADER_TIMEOUT_MS", value_name = "MS")]
     pub header_timeout_ms: Option<u64>,
+    /// Longest a pending write of an answer may wait on a client that does not read [default: 5000]
+    #[arg(long, env = "IMPORTHOOK_WRITE_TIMEOUT_MS", value_name = "MS")]
+    pub write_timeout_ms: Option<u64>,
+    /// How long a keep-alive connection may wait for the first byte of its next request [default: 30000]
+    #[arg(long, env = "IMPORTHOOK_IDLE_TIMEOUT_MS", value_name = "MS")]
+    pub idle_timeout_ms: Option<u64>,
+    /// Total lifetime of a connection; past it the next answer carries `Connection: close` [default: 300000]
+    #[arg(long, env = "IMPORTHOOK_MAX_CONNECTION_AGE_MS", value_name = "MS")]
+    pub max_connection_age_ms: Option<u64>,
     /// Deadline to receive a request's body [default: 5000]
     #[arg(long, env = "IMPORTHOOK_BODY_TIMEOUT_MS", value_name = "MS")]
     pub body_timeout_ms: Option<u64>,
@@ -144,8 +153,14 @@ pub struct Limits {
     pub max_connections: usize,
     /// TLS handshake deadline.
     pub handshake_timeout: Duration,
-    /// Header read deadline.
+    /// Header read deadline, from a request's first byte (from the handshake for the first).
     pub header_timeout: Duration,
+    /// Longest a write may stay blocked on a client that does not read.
+    pub write_timeout: Duration,
+    /// Longest wait for the next request on a keep-alive connection.
+    pub idle_timeout: Duration,
+    /// Total lifetime of a connection before it is closed after its next answer.
+    pub max_connection_age: Duration,
     /// Body read deadline.
     pub body_timeout: Duration,
     /// Graceful shutdown deadline.
@@ -174,6 +189,9 @@ impl Default for Limits {
             max_connections: 1024,
             handshake_timeout: Duration::from_secs(5),
             header_timeout: Duration::from_secs(5),
+            write_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(30),
+            max_connection_age: Duration::from_secs(300),
             body_timeout: Duration::from_secs(5),
             drain_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(2),
@@ -430,6 +448,24 @@ impl Settings {
                 "header_timeout_ms",
                 defaults.header_timeout,
             )?,
+            write_timeout: millis(
+                &cli.write_timeout_ms,
+                &file.write_timeout_ms,
+                "write_timeout_ms",
+                defaults.write_timeout,
+            )?,
+            idle_timeout: millis(
+                &cli.idle_timeout_ms,
+                &file.idle_timeout_ms,
+                "idle_timeout_ms",
+                defaults.idle_timeout,
+            )?,
+            max_connection_age: millis(
+                &cli.max_connection_age_ms,
+                &file.max_connection_age_ms,
+                "max_connection_age_ms",
+                defaults.max_connection_age,
+            )?,
             body_timeout: millis(
                 &cli.body_timeout_ms,
                 &file.body_timeout_ms,
@@ -654,6 +690,9 @@ mod tests {
             ("request_timeout_ms = 0", "field `request_timeout_ms`"),
             ("on_timeout = \"retry\"", "field `on_timeout`"),
             ("max_in_flight = 0", "field `max_in_flight`"),
+            ("write_timeout_ms = 0", "field `write_timeout_ms`"),
+            ("idle_timeout_ms = 0", "field `idle_timeout_ms`"),
+            ("max_connection_age_ms = 0", "field `max_connection_age_ms`"),
             ("tls_cert = \"c.pem\"", "field `tls_key`"),
             (
                 "secret_file = \"/nonexistent/secret\"",

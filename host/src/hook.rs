@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{ALLOW, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{
+    ALLOW, CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING,
+};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Body;
@@ -36,6 +38,8 @@ pub enum Outcome {
     UnsupportedMediaType,
     /// `413`.
     PayloadTooLarge,
+    /// `501`: a transfer coding other than `chunked`.
+    UnsupportedTransferCoding,
     /// `408`: the body did not arrive in time.
     BodyTimeout,
     /// `500`: the service could not build a valid answer.
@@ -59,6 +63,7 @@ impl Outcome {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedTransferCoding => "unsupported_transfer_coding",
             Self::BodyTimeout => "body_timeout",
             Self::Internal => "internal_error",
             Self::DeadlinePassed => "deadline_passed",
@@ -157,6 +162,11 @@ where
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     let settings = app.settings();
+    // Framing comes before routing: a body whose coding cannot be decoded cannot be skipped
+    // reliably either, so the connection closes after the refusal.
+    if let Some(refusal) = check_transfer_coding(request.headers()) {
+        return refusal;
+    }
     if request.uri().path() != settings.hook_path {
         return Answer::refuse(StatusCode::NOT_FOUND, Outcome::NotFound, "not found");
     }
@@ -351,8 +361,47 @@ fn deadline_passed(policy: OnTimeout) -> Answer {
     }
 }
 
+/// Refuses any transfer coding but one `chunked`. hyper frames a request by its last coding
+/// only, so `gzip, chunked` or `foo, chunked` would otherwise reach the parser still encoded;
+/// RFC 9112 §6.1 answers a coding the server does not understand with `501`.
+fn check_transfer_coding(headers: &HeaderMap) -> Option<Answer> {
+    let mut codings = 0usize;
+    let mut only_chunked = true;
+    for value in headers.get_all(TRANSFER_ENCODING) {
+        let Ok(value) = value.to_str() else {
+            only_chunked = false;
+            break;
+        };
+        for coding in value.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+            codings += 1;
+            only_chunked &= coding.eq_ignore_ascii_case("chunked");
+        }
+    }
+    if headers.contains_key(TRANSFER_ENCODING) && (codings != 1 || !only_chunked) {
+        let mut answer = Answer::refuse(
+            StatusCode::NOT_IMPLEMENTED,
+            Outcome::UnsupportedTransferCoding,
+            "transfer coding is not supported: send the body with Content-Length or chunked alone",
+        );
+        answer
+            .response
+            .headers_mut()
+            .insert(CONNECTION, http::HeaderValue::from_static("close"));
+        return Some(answer);
+    }
+    None
+}
+
 /// Refuses what can be refused from the headers alone.
 fn check_headers(headers: &HeaderMap, max_body_bytes: u64) -> Option<Answer> {
+    // Two content types leave the media type ambiguous (RFC 9110 §8.3 allows one).
+    if headers.get_all(CONTENT_TYPE).iter().nth(1).is_some() {
+        return Some(Answer::refuse(
+            StatusCode::BAD_REQUEST,
+            Outcome::BadRequest,
+            "content type must be given once",
+        ));
+    }
     let content_type = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -464,6 +513,65 @@ mod tests {
                 answer.response.status(),
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "{pairs:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_repeated_content_type_is_refused_even_when_both_are_json() {
+        let answer = check_headers(
+            &headers(&[
+                ("content-type", "application/json"),
+                ("content-type", "application/json"),
+            ]),
+            10,
+        )
+        .expect("refused");
+        assert_eq!(answer.response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(answer.outcome, Outcome::BadRequest);
+        let body = answer
+            .response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(
+            body["error"]["errorSummary"],
+            "content type must be given once"
+        );
+    }
+
+    #[test]
+    fn only_a_single_chunked_transfer_coding_is_accepted() {
+        assert!(check_transfer_coding(&headers(&[])).is_none());
+        assert!(check_transfer_coding(&headers(&[("transfer-encoding", "chunked")])).is_none());
+        assert!(check_transfer_coding(&headers(&[("transfer-encoding", " Chunked ")])).is_none());
+        for pairs in [
+            vec![("transfer-encoding", "gzip, chunked")],
+            vec![("transfer-encoding", "foo, chunked")],
+            vec![("transfer-encoding", "chunked, chunked")],
+            vec![("transfer-encoding", "gzip")],
+            vec![("transfer-encoding", "")],
+            vec![
+                ("transfer-encoding", "identity"),
+                ("transfer-encoding", "chunked"),
+            ],
+        ] {
+            let answer = check_transfer_coding(&headers(&pairs)).expect("refused");
+            assert_eq!(
+                answer.response.status(),
+                StatusCode::NOT_IMPLEMENTED,
+                "{pairs:?}"
+            );
+            assert_eq!(
+                answer
+                    .response
+                    .headers()
+                    .get(CONNECTION)
+                    .map(|v| v.as_bytes()),
+                Some(&b"close"[..])
             );
         }
     }

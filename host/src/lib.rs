@@ -6,6 +6,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod conn;
 pub mod hook;
 pub mod logging;
 pub mod metrics;

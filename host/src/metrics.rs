@@ -53,6 +53,7 @@ pub struct Metrics {
     request_duration: Histogram,
     plugin_calls: Family<PluginLabels, Counter>,
     plugin_duration: Family<PluginNameLabel, Histogram, fn() -> Histogram>,
+    pipeline_wait: Histogram,
     reloads: Family<ReloadLabels, Counter>,
     passed_through: Family<ReasonLabel, Counter>,
     /// Open client connections.
@@ -100,6 +101,12 @@ impl Metrics {
             "Plugin call latency, instantiation included",
             plugin_duration.clone(),
         );
+        let pipeline_wait = latency_histogram();
+        registry.register(
+            "pipeline_wait_seconds",
+            "Time a request's plugin pipeline spent outside plugin calls: mostly waiting for one of the engine's pipeline slots",
+            pipeline_wait.clone(),
+        );
         let reloads = Family::<ReloadLabels, Counter>::default();
         registry.register(
             "reloads",
@@ -136,6 +143,7 @@ impl Metrics {
             request_duration,
             plugin_calls,
             plugin_duration,
+            pipeline_wait,
             reloads,
             passed_through,
             open_connections,
@@ -178,6 +186,12 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
+    /// Records the time one pipeline spent outside its plugin calls (see
+    /// `App::transform`): the wait for a pipeline slot, in practice.
+    pub fn pipeline_wait(&self, waited: Duration) {
+        self.pipeline_wait.observe(waited.as_secs_f64());
+    }
+
     /// Records one reload of `part` (`plugins`, `tls`, `secrets`).
     pub fn reload(&self, part: &'static str, ok: bool) {
         self.reloads
@@ -217,6 +231,7 @@ mod tests {
         metrics.plugin_call(&"20-login".into(), "timeout", Duration::from_millis(200));
         metrics.reload("plugins", false);
         metrics.passed_through("unknown_action");
+        metrics.pipeline_wait(Duration::from_millis(40));
         metrics.open_connections.inc();
         let text = metrics.encode();
         for needle in [
@@ -226,6 +241,7 @@ mod tests {
             "importhook_plugin_call_duration_seconds_count{plugin=\"20-login\"} 1",
             "importhook_reloads_total{part=\"plugins\",result=\"rejected\"} 1",
             "importhook_passed_through_total{reason=\"unknown_action\"} 1",
+            "importhook_pipeline_wait_seconds_count 1",
             "importhook_open_connections 1",
             "importhook_in_flight_requests 0",
             "importhook_certificate_expiry_timestamp_seconds 0",

@@ -1,23 +1,45 @@
-//! The HTTPS accept loop, in the shape of hyper-util's graceful example: the TLS handshake runs
-//! inside each connection's task under a deadline, open connections are capped, and shutdown
-//! stops accepting then lets in-flight requests finish within the drain deadline.
+//! The HTTPS accept loop and the life of each connection: the TLS handshake runs inside the
+//! connection's task under a deadline, open connections are capped, every later phase has a
+//! deadline (see [`crate::conn`]), a connection is closed after its next answer once it reaches
+//! its maximum age, and shutdown stops accepting then drains without losing a request a client
+//! has sent.
+//!
+//! Why not hyper's `graceful_shutdown` alone: on an idle keep-alive connection it closes at
+//! once, even when the client's next request is already in the socket or on its way, and on a
+//! busy one it closes after the current answer, which may already be written without
+//! `Connection: close` so the client sends its next request into the close. Both lose requests
+//! that the client sent (EOF or a reset). Instead a draining connection answers every request
+//! it receives with `Connection: close` and is closed by hyper only once it has been idle for
+//! [`DRAIN_IDLE_GRACE`](crate::conn::DRAIN_IDLE_GRACE); the close lingers so unread bytes do
+//! not turn it into a reset.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
+use http::HeaderValue;
+use http::header::CONNECTION;
+use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::rt::TokioIo;
 use rustls::ServerConfig;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
 use crate::app::App;
+use crate::config::Limits;
+use crate::conn::{DRAIN_IDLE_GRACE, DeadlineIo, Deadlines, Tracker};
 
 /// Largest request head (request line and headers) hyper buffers; past it the client gets `431`.
 const MAX_HEAD_BYTES: usize = 16 * 1024;
+
+/// How often a draining connection checks whether it has been idle long enough to close.
+const DRAIN_CHECK: Duration = Duration::from_millis(50);
 
 /// Counts an open connection for as long as it lives.
 struct OpenConnection(Arc<App>);
@@ -35,6 +57,13 @@ impl Drop for OpenConnection {
     }
 }
 
+/// What every connection task shares.
+struct Shared {
+    app: Arc<App>,
+    http: http1::Builder,
+    limits: Limits,
+}
+
 /// Serves HTTPS on `listener` until `shutdown` resolves, then drains.
 ///
 /// The TLS configuration is read per connection, so a swapped certificate is used by every
@@ -47,14 +76,19 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let limits = app.settings().limits.clone();
     let connections = Arc::new(Semaphore::new(limits.max_connections));
-    let graceful = GracefulShutdown::new();
-    let mut http = hyper::server::conn::http1::Builder::new();
-    // Without a timer hyper silently ignores header_read_timeout.
-    http.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
+    let mut http = http1::Builder::new();
+    // The header deadline is kept by `DeadlineIo`: hyper's starts when a connection goes idle,
+    // which would cut idle keep-alive connections at the header deadline.
+    http.header_read_timeout(None)
         .max_buf_size(MAX_HEAD_BYTES)
         .keep_alive(true);
-    let http = Arc::new(http);
+    let shared = Arc::new(Shared {
+        app,
+        http,
+        limits: limits.clone(),
+    });
+    let (drain_tx, drain_rx) = watch::channel(false);
+    let mut tasks = JoinSet::new();
     tokio::pin!(shutdown);
 
     loop {
@@ -64,10 +98,18 @@ pub async fn serve(
                 Err(e) => {
                     // Typically EMFILE: back off briefly instead of spinning.
                     tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             },
+            Some(ended) = tasks.join_next(), if !tasks.is_empty() => {
+                if let Err(e) = ended
+                    && e.is_panic()
+                {
+                    tracing::error!(error = %e, "connection task panicked");
+                }
+                continue;
+            }
             () = &mut shutdown => break,
         };
         let Ok(permit) = connections.clone().try_acquire_owned() else {
@@ -80,44 +122,114 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let acceptor = TlsAcceptor::from(tls.load_full());
-        let watcher = graceful.watcher();
-        let (app, http) = (app.clone(), http.clone());
-        let handshake_timeout = limits.handshake_timeout;
-        tokio::spawn(async move {
-            let _permit = permit;
-            let _open = OpenConnection::count(&app);
-            let tls_stream =
-                match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
-                    Ok(Ok(s)) => s,
-                    Ok(Err(e)) => {
-                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                        return;
-                    }
-                    Err(_) => {
-                        tracing::debug!(%peer, "TLS handshake timed out");
-                        return;
-                    }
-                };
-            let service = service_fn(move |request| {
-                let app = app.clone();
-                async move { Ok::<_, std::convert::Infallible>(crate::hook::handle(app, request).await) }
-            });
-            let connection = http.serve_connection(TokioIo::new(tls_stream), service);
-            if let Err(e) = watcher.watch(connection).await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
-            }
-        });
+        tasks.spawn(connection(
+            shared.clone(),
+            stream,
+            peer,
+            acceptor,
+            permit,
+            drain_rx.clone(),
+        ));
     }
 
     drop(listener);
-    tracing::info!("shutting down: no longer accepting, draining in-flight requests");
+    tracing::info!(
+        open_connections = tasks.len(),
+        "shutting down: no longer accepting, draining in-flight requests"
+    );
+    let _ = drain_tx.send(true);
     let drain = limits.drain_timeout;
-    match tokio::time::timeout(drain, graceful.shutdown()).await {
+    let drained =
+        tokio::time::timeout(drain, async { while tasks.join_next().await.is_some() {} }).await;
+    match drained {
         Ok(()) => tracing::info!("all connections drained"),
-        Err(_) => tracing::warn!(
-            drain_ms = drain.as_millis() as u64,
-            "drain deadline passed; closing remaining connections"
-        ),
+        Err(_) => {
+            tracing::warn!(
+                drain_ms = drain.as_millis() as u64,
+                remaining = tasks.len(),
+                "drain deadline passed; closing remaining connections"
+            );
+            tasks.shutdown().await;
+        }
     }
     Ok(())
+}
+
+/// One connection, from the TLS handshake to its close.
+async fn connection(
+    shared: Arc<Shared>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    acceptor: TlsAcceptor,
+    permit: OwnedSemaphorePermit,
+    mut drain: watch::Receiver<bool>,
+) {
+    let _permit = permit;
+    let _open = OpenConnection::count(&shared.app);
+    let accepted = Instant::now();
+    let limits = &shared.limits;
+    let tls_stream =
+        match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(stream)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!(%peer, "TLS handshake timed out");
+                return;
+            }
+        };
+    let tracker = Tracker::new(Deadlines::from_limits(limits));
+    let service = {
+        let (app, tracker) = (shared.app.clone(), tracker.clone());
+        service_fn(move |request| {
+            // Counted as soon as hyper hands the request over, before the first poll.
+            let serving = tracker.begin_request();
+            let app = app.clone();
+            async move {
+                let mut response = crate::hook::handle(app, request).await;
+                // Decided when the answer is ready, so a drain that began meanwhile closes it.
+                if serving.closes_connection() {
+                    response
+                        .headers_mut()
+                        .insert(CONNECTION, HeaderValue::from_static("close"));
+                }
+                Ok::<_, std::convert::Infallible>(response)
+            }
+        })
+    };
+    let io = TokioIo::new(DeadlineIo::new(tls_stream, tracker.clone()));
+    let connection = shared.http.serve_connection(io, service);
+    tokio::pin!(connection);
+    let too_old = tokio::time::sleep_until(accepted + limits.max_connection_age);
+    tokio::pin!(too_old);
+    let mut check = tokio::time::interval(DRAIN_CHECK);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut closing = false;
+    let result = loop {
+        tokio::select! {
+            result = connection.as_mut() => break result,
+            () = &mut too_old, if !tracker.is_draining() => {
+                tracing::debug!(%peer, "connection reached its maximum age; closing after its next answer");
+                tracker.start_draining();
+            }
+            _ = drain.wait_for(|draining| *draining), if !tracker.is_draining() => {
+                tracker.start_draining();
+            }
+            _ = check.tick(), if tracker.is_draining() && !closing => {
+                if tracker
+                    .idle_for(Instant::now())
+                    .is_some_and(|idle| idle >= DRAIN_IDLE_GRACE)
+                {
+                    // Idle, flushed, no byte of a next request read: hyper closes it at once.
+                    connection.as_mut().graceful_shutdown();
+                    closing = true;
+                }
+            }
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(%peer, error = %e, "connection ended with an error");
+    }
 }

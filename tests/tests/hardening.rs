@@ -1,14 +1,17 @@
 //! End to end: personal data and secrets never leak (canary values through every path, logs
-//! captured at TRACE), and malformed HTTP is refused without harm.
+//! captured at TRACE), malformed HTTP is refused without harm, every phase of a connection has
+//! a deadline, and shutdown loses no request a client has sent.
 
 mod common;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use common::{PATH, TempDir, plugins_folder};
 use http::StatusCode;
 use importhook::config::{ConfigLayer, Settings};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
 const CANARY_SECRET: &str = "canary-secret-7f3a9c";
 const CANARIES: [&str; 5] = [
@@ -201,6 +204,441 @@ async fn oversized_headers_get_431_and_smuggling_attempts_are_refused() {
     assert_eq!(
         server.hook(&common::okta_sample()).await.status,
         StatusCode::NO_CONTENT
+    );
+    server.stop().await;
+}
+
+/// How a client's wait for an answer ended without one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NoAnswer {
+    /// The connection closed before any byte of an answer.
+    Closed,
+    /// It closed or broke partway through an answer.
+    Truncated,
+    /// A read failed (typically a reset) before any byte of an answer.
+    Broken,
+    /// Nothing came within the client's patience.
+    Silent,
+}
+
+/// One HTTP/1.1 answer, as much as these tests look at.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    closes: bool,
+}
+
+/// Reads answers off one connection, keeping what arrived past the last one.
+#[derive(Default)]
+struct Answers {
+    buffered: Vec<u8>,
+}
+
+impl Answers {
+    async fn next<S: AsyncRead + Unpin>(
+        &mut self,
+        stream: &mut S,
+        patience: Duration,
+    ) -> Result<Answer, NoAnswer> {
+        match tokio::time::timeout(patience, self.read(stream)).await {
+            Ok(result) => result,
+            Err(_) => Err(NoAnswer::Silent),
+        }
+    }
+
+    async fn read<S: AsyncRead + Unpin>(&mut self, stream: &mut S) -> Result<Answer, NoAnswer> {
+        let head_end = loop {
+            if let Some(at) = self.buffered.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at + 4;
+            }
+            self.fill(stream).await?;
+        };
+        let head = String::from_utf8_lossy(&self.buffered[..head_end]).to_ascii_lowercase();
+        let status = head
+            .strip_prefix("http/1.1 ")
+            .and_then(|rest| rest.get(..3))
+            .and_then(|code| code.parse().ok())
+            .ok_or(NoAnswer::Truncated)?;
+        let header = |name: &str| {
+            head.lines()
+                .filter_map(|line| line.split_once(':'))
+                .find(|(n, _)| n.trim() == name)
+                .map(|(_, v)| v.trim().to_owned())
+        };
+        let length: usize = header("content-length").map_or(0, |v| v.parse().unwrap_or(0));
+        let closes = header("connection").is_some_and(|v| v == "close");
+        while self.buffered.len() < head_end + length {
+            self.fill(stream).await.map_err(|_| NoAnswer::Truncated)?;
+        }
+        self.buffered.drain(..head_end + length);
+        Ok(Answer { status, closes })
+    }
+
+    async fn fill<S: AsyncRead + Unpin>(&mut self, stream: &mut S) -> Result<(), NoAnswer> {
+        let mut chunk = [0u8; 4096];
+        match stream.read(&mut chunk).await {
+            Ok(0) if self.buffered.is_empty() => Err(NoAnswer::Closed),
+            Ok(0) => Err(NoAnswer::Truncated),
+            Ok(n) => {
+                self.buffered.extend_from_slice(&chunk[..n]);
+                Ok(())
+            }
+            Err(_) if self.buffered.is_empty() => Err(NoAnswer::Broken),
+            Err(_) => Err(NoAnswer::Truncated),
+        }
+    }
+}
+
+/// A keep-alive hook request with the sample body.
+fn hook_bytes() -> Vec<u8> {
+    let body = serde_json::to_vec(&common::okta_sample()).expect("json");
+    let mut bytes = format!(
+        "POST {PATH} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\nauthorization: {}\r\ncontent-length: {}\r\n\r\n",
+        common::SECRET,
+        body.len()
+    )
+    .into_bytes();
+    bytes.extend_from_slice(&body);
+    bytes
+}
+
+/// A TLS connection to `server`, with the client's receive buffer as small as the kernel allows
+/// when `small_receive_buffer`.
+async fn tls_connection(
+    server: &common::TestServer,
+    small_receive_buffer: bool,
+) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    if small_receive_buffer {
+        socket.set_recv_buffer_size(4096)?;
+    }
+    let tcp = socket.connect(server.addr).await?;
+    let config = common::client_config(
+        &server.cert,
+        &[&rustls::version::TLS13, &rustls::version::TLS12],
+    );
+    tokio_rustls::TlsConnector::from(config)
+        .connect(
+            rustls::pki_types::ServerName::try_from("localhost").expect("name"),
+            tcp,
+        )
+        .await
+}
+
+/// One hook request on a new connection, `None` unless it was answered within 2 s.
+async fn try_hook(server: &common::TestServer) -> Option<u16> {
+    let attempt = async {
+        let mut tls = tls_connection(server, false).await.ok()?;
+        tls.write_all(&hook_bytes()).await.ok()?;
+        Answers::default()
+            .next(&mut tls, Duration::from_secs(2))
+            .await
+            .ok()
+            .map(|answer| answer.status)
+    };
+    tokio::time::timeout(Duration::from_secs(4), attempt)
+        .await
+        .ok()
+        .flatten()
+}
+
+/// Polls `condition` every 20 ms for up to `limit`; whether it came true.
+async fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if condition() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    condition()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_that_never_read_are_cut_at_the_write_deadline_and_free_their_slots() {
+    let layer = ConfigLayer {
+        max_connections: Some(4),
+        write_timeout_ms: Some(500),
+        ..ConfigLayer::default()
+    };
+    let server = common::start(layer, None).await;
+    // Every slot taken by a client that pipelines unauthenticated requests for as long as the
+    // connection takes them and reads nothing. Its answers pile up until the server cannot
+    // write, and then stops reading: only the write deadline can end that.
+    let batch = "GET /nothing HTTP/1.1\r\nhost: localhost\r\n\r\n".repeat(256);
+    let mut writers = Vec::new();
+    for _ in 0..4 {
+        let mut tls = tls_connection(&server, true).await.expect("slow client");
+        let batch = batch.clone();
+        writers.push(tokio::spawn(async move {
+            let started = Instant::now();
+            loop {
+                let left = Duration::from_secs(45).saturating_sub(started.elapsed());
+                match tokio::time::timeout(left, tls.write_all(batch.as_bytes())).await {
+                    Ok(Ok(())) => {}
+                    // The server closed it.
+                    Ok(Err(_)) => return true,
+                    // Still open after 45 s.
+                    Err(_) => return false,
+                }
+            }
+        }));
+    }
+    // The server must cut them and serve others. Generous: the write deadline is half a second.
+    let started = Instant::now();
+    let mut served = None;
+    while served.is_none() && started.elapsed() < Duration::from_secs(20) {
+        served = try_hook(&server).await;
+        if served.is_none() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    assert_eq!(
+        served,
+        Some(204),
+        "no request was served while the slow readers held every connection"
+    );
+    let app = server.app.clone();
+    assert!(
+        eventually(Duration::from_secs(20), || app
+            .metrics()
+            .open_connections
+            .get()
+            == 0)
+        .await,
+        "the slow readers' connections are still open: {}",
+        app.metrics().open_connections.get()
+    );
+    for writer in writers {
+        assert!(writer.await.expect("writer"), "a slow reader was never cut");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn idle_keep_alive_connections_are_closed_at_the_idle_deadline() {
+    // The header deadline is far: only the idle deadline can close the connection in time.
+    let layer = ConfigLayer {
+        idle_timeout_ms: Some(300),
+        header_timeout_ms: Some(60_000),
+        ..ConfigLayer::default()
+    };
+    let server = common::start(layer, None).await;
+    let mut tls = server.connect().await;
+    let mut answers = Answers::default();
+    tls.write_all(&hook_bytes()).await.expect("request");
+    let answer = answers
+        .next(&mut tls, Duration::from_secs(10))
+        .await
+        .expect("answered");
+    assert_eq!(answer.status, 204);
+    assert!(!answer.closes, "kept alive");
+    let idle = Instant::now();
+    let end = answers.next(&mut tls, Duration::from_secs(10)).await;
+    assert!(
+        matches!(end, Err(NoAnswer::Closed | NoAnswer::Broken)),
+        "expected the idle connection closed, got {end:?}"
+    );
+    assert!(
+        idle.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        idle.elapsed()
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_connection_past_its_maximum_age_is_closed_after_an_answer() {
+    let layer = ConfigLayer {
+        max_connection_age_ms: Some(500),
+        ..ConfigLayer::default()
+    };
+    let server = common::start(layer, None).await;
+    let mut tls = server.connect().await;
+    let mut answers = Answers::default();
+    let opened = Instant::now();
+    let mut answered = 0;
+    loop {
+        assert!(
+            opened.elapsed() < Duration::from_secs(15),
+            "still kept alive after {answered} answers"
+        );
+        tls.write_all(&hook_bytes()).await.expect("request");
+        let answer = answers
+            .next(&mut tls, Duration::from_secs(10))
+            .await
+            .expect("every request sent is answered");
+        assert_eq!(answer.status, 204);
+        answered += 1;
+        if answer.closes {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(opened.elapsed() >= Duration::from_millis(450));
+    let end = answers.next(&mut tls, Duration::from_secs(10)).await;
+    assert!(
+        matches!(end, Err(NoAnswer::Closed)),
+        "expected a clean close after `Connection: close`, got {end:?}"
+    );
+    server.stop().await;
+}
+
+/// Sum of `importhook_requests_total` over its labels.
+fn requests_answered(app: &importhook::app::App) -> u64 {
+    app.metrics()
+        .encode()
+        .lines()
+        .filter(|line| line.starts_with("importhook_requests_total{"))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_answers_every_request_sent_on_busy_keep_alive_connections() {
+    const CLIENTS: usize = 16;
+    let server = Arc::new(common::start(ConfigLayer::default(), None).await);
+    let answered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let request = Arc::new(hook_bytes());
+    let mut clients = Vec::new();
+    for _ in 0..CLIENTS {
+        let mut tls = server.connect().await;
+        let (answered, request) = (answered.clone(), request.clone());
+        clients.push(tokio::spawn(async move {
+            let mut answers = Answers::default();
+            // Back to back until the server closes; bounded in any case.
+            for _ in 0..1_000_000 {
+                if tls.write_all(&request).await.is_err() {
+                    return Err("the request could not be sent");
+                }
+                match answers.next(&mut tls, Duration::from_secs(20)).await {
+                    Ok(answer) => {
+                        answered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if answer.status != 204 {
+                            return Err("answered other than 204");
+                        }
+                        if answer.closes {
+                            return Ok(());
+                        }
+                    }
+                    Err(NoAnswer::Closed) => return Err("closed after the request was sent"),
+                    Err(NoAnswer::Broken) => return Err("reset after the request was sent"),
+                    Err(NoAnswer::Truncated) => return Err("answer cut short"),
+                    Err(NoAnswer::Silent) => return Err("no answer within 20 s"),
+                }
+            }
+            Err("never closed")
+        }));
+    }
+    // Every client has been answered a few times: all sixteen are busy.
+    let counter = answered.clone();
+    assert!(
+        eventually(Duration::from_secs(20), || {
+            counter.load(std::sync::atomic::Ordering::Relaxed) >= CLIENTS * 10
+        })
+        .await,
+        "the clients never got going"
+    );
+    server.begin_shutdown();
+    let mut endings = Vec::new();
+    for client in clients {
+        endings.push(
+            tokio::time::timeout(Duration::from_secs(30), client)
+                .await
+                .expect("client finished")
+                .expect("client task"),
+        );
+    }
+    let lost: Vec<_> = endings.iter().filter_map(|e| e.err()).collect();
+    assert!(lost.is_empty(), "requests lost at shutdown: {lost:?}");
+    assert_eq!(
+        requests_answered(&server.app),
+        answered.load(std::sync::atomic::Ordering::Relaxed) as u64,
+        "every request the server answered reached its client"
+    );
+    Arc::into_inner(server)
+        .expect("clients are done")
+        .stop()
+        .await;
+}
+
+#[tokio::test]
+async fn a_repeated_content_type_and_unknown_transfer_codings_are_refused() {
+    let server = common::start(ConfigLayer::default(), None).await;
+    let body = serde_json::to_vec(&common::okta_sample()).expect("json");
+    let auth = format!("authorization: {}\r\n", common::SECRET);
+    let status_of = |reply: &[u8]| String::from_utf8_lossy(reply).get(..12).map(str::to_owned);
+
+    let twice = format!(
+        "POST {PATH} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n{auth}content-type: application/json\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    let reply = server.raw(&[twice.as_bytes(), &body].concat()).await;
+    assert_eq!(
+        status_of(&reply).as_deref(),
+        Some("HTTP/1.1 400"),
+        "{}",
+        String::from_utf8_lossy(&reply)
+    );
+    assert!(
+        String::from_utf8_lossy(&reply)
+            .contains(r#"{"error":{"errorSummary":"content type must be given once"}}"#),
+        "{}",
+        String::from_utf8_lossy(&reply)
+    );
+
+    let chunked = [
+        format!("{:x}\r\n", body.len()).into_bytes(),
+        body.clone(),
+        b"\r\n0\r\n\r\n".to_vec(),
+    ]
+    .concat();
+    for coding in ["foo, chunked", "gzip, chunked", "chunked, chunked"] {
+        let head = format!(
+            "POST {PATH} HTTP/1.1\r\nhost: localhost\r\n{auth}content-type: application/json\r\ntransfer-encoding: {coding}\r\n\r\n"
+        );
+        let reply = server.raw(&[head.as_bytes(), &chunked].concat()).await;
+        let text = String::from_utf8_lossy(&reply);
+        assert_eq!(
+            status_of(&reply).as_deref(),
+            Some("HTTP/1.1 501"),
+            "{coding}: {text}"
+        );
+        assert!(text.contains("errorSummary"), "{coding}: {text}");
+        assert!(
+            text.to_ascii_lowercase().contains("connection: close"),
+            "{coding}: {text}"
+        );
+    }
+    // `chunked` alone is fine.
+    let head = format!(
+        "POST {PATH} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n{auth}content-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+    );
+    let reply = server.raw(&[head.as_bytes(), &chunked].concat()).await;
+    assert_eq!(
+        status_of(&reply).as_deref(),
+        Some("HTTP/1.1 204"),
+        "{}",
+        String::from_utf8_lossy(&reply)
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_wait_for_a_pipeline_slot_is_measured() {
+    let plugins = plugins_folder(&[("10-normalize-login", "normalize-login", "")]);
+    let server = common::start(ConfigLayer::default(), Some(plugins.path())).await;
+    assert!(
+        server
+            .hook(&common::okta_sample())
+            .await
+            .status
+            .is_success()
+    );
+    let (_, metrics) = server.admin_get("/metrics").await;
+    assert!(
+        metrics.contains("importhook_pipeline_wait_seconds_count 1"),
+        "{metrics}"
     );
     server.stop().await;
 }
