@@ -29,6 +29,10 @@ impl Source for HostRequest<'_> {
         self.0.names(profile(kind))
     }
 
+    fn changed(&self, kind: ProfileKind) -> Vec<String> {
+        self.0.changed(profile(kind))
+    }
+
     fn matched_user_id(&self) -> Option<String> {
         self.0.matched_user_id()
     }

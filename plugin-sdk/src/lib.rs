@@ -75,6 +75,15 @@ pub trait Strategy {
     /// strategies that ran before this one. An `Err` fails this call; the host's `on_error`
     /// policy for the plugin decides what happens, and the text is never sent to Okta.
     fn transform(request: &Request<'_>, config: &Config) -> Result<Outcome, String>;
+
+    /// Checks the plugin's `[config]` once, when the host loads the plugin (and at
+    /// `importhook check`): return `Err` for a wrong type, a misspelled key or a value out of
+    /// range, and the plugin is refused with that text instead of quietly using a default.
+    /// Accepts everything unless overridden.
+    fn validate_config(config: &Config) -> Result<(), String> {
+        let _ = config;
+        Ok(())
+    }
 }
 
 /// Exports a [`Strategy`] as the plugin's `importhook:plugin/strategy` implementation.
@@ -92,6 +101,10 @@ macro_rules! export_strategy {
                     request: &$crate::bindings::importhook::plugin::types::Request,
                 ) -> ::core::result::Result<$crate::bindings::importhook::plugin::types::Outcome, ::std::string::String> {
                     $crate::__private::run::<$strategy>(request)
+                }
+
+                fn validate_config() -> ::core::result::Result<(), ::std::string::String> {
+                    $crate::__private::validate_config::<$strategy>()
                 }
             }
             $crate::bindings::__export_plugin_world!(__ImporthookExport with_types_in $crate::bindings);
@@ -113,6 +126,13 @@ pub mod __private {
         let request = crate::Request::from_source(&source);
         let config = crate::Config::from_host();
         S::transform(&request, &config).map(crate::Outcome::into_wit)
+    }
+
+    /// Glue between the WIT `validate-config` export and [`crate::Strategy::validate_config`].
+    #[cfg(target_arch = "wasm32")]
+    pub fn validate_config<S: crate::Strategy>() -> Result<(), String> {
+        crate::guest::install_panic_hook();
+        S::validate_config(&crate::Config::from_host())
     }
 
     /// Okta JSON as a plugin value, by the same mapping the host applies.

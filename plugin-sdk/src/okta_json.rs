@@ -82,6 +82,11 @@ impl Source for OktaJson {
         self.profile(profile).keys().cloned().collect()
     }
 
+    fn changed(&self, _profile: ProfileKind) -> Vec<String> {
+        // Okta's request as the first strategy sees it: nothing changed yet.
+        Vec::new()
+    }
+
     fn matched_user_id(&self) -> Option<String> {
         self.matched_user_id.clone()
     }

@@ -34,6 +34,8 @@ pub trait Source {
     fn get(&self, profile: ProfileKind, name: &str) -> Option<Value>;
     /// The attribute names of `profile`, in Okta's order.
     fn names(&self, profile: ProfileKind) -> Vec<String>;
+    /// The attributes of `profile` the strategies before this one changed.
+    fn changed(&self, profile: ProfileKind) -> Vec<String>;
     /// `data.user.id`.
     fn matched_user_id(&self) -> Option<String>;
     /// The current action.
@@ -111,6 +113,17 @@ impl Profile<'_> {
     /// The attribute names, in Okta's order.
     pub fn names(&self) -> Vec<String> {
         self.source.names(self.kind)
+    }
+
+    /// The attributes the strategies before this one changed (e.g. `["login"]` when an earlier
+    /// strategy already rewrote the login), in first-change order.
+    pub fn changed(&self) -> Vec<String> {
+        self.source.changed(self.kind)
+    }
+
+    /// True when a strategy before this one changed `name`.
+    pub fn was_changed(&self, name: &str) -> bool {
+        self.changed().iter().any(|n| n == name)
     }
 
     /// All attributes, in Okta's order (reads every value: prefer [`Profile::get`]).

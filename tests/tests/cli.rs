@@ -322,6 +322,14 @@ fn check_accepts_good_plugins_and_names_what_is_wrong_with_bad_ones() {
         &["10-old.wasm", "importhook:plugin@0.1.0", &host],
     );
 
+    // A `[config]` the plugin itself refuses (its validate-config export), with its reason.
+    let bad_config =
+        plugins_folder(&[("10-fault", "fault-plugin", "[config]\nmode = \"bogus\"\n")]);
+    check_refuses(
+        bad_config.path(),
+        &["10-fault.wasm", "[config]", "mode \"bogus\" is not one of"],
+    );
+
     let bad_manifest = plugins_folder(&[("10-link", "link-single-match", "timeout_ms = 999999\n")]);
     check_refuses(bad_manifest.path(), &["10-link.toml", "timeout_ms"]);
 }

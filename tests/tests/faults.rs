@@ -20,7 +20,7 @@ const VARIANTS: [(&str, &str); 4] = [
     ("fault-plugin@wasip2", "warm"),
 ];
 
-const FAULTS: [(&str, &str); 9] = [
+const FAULTS: [(&str, &str); 12] = [
     ("loop", "timeout"),
     ("sleep", "timeout"),
     ("memory", "memory_exceeded"),
@@ -30,6 +30,10 @@ const FAULTS: [(&str, &str); 9] = [
     ("empty-link", "invalid_output"),
     ("huge-value", "invalid_output"),
     ("bad-json", "invalid_output"),
+    // States no plugin may leave, whatever it is: the host's guards.
+    ("empty-login", "invalid_output"),
+    ("null-login", "invalid_output"),
+    ("rename-and-link", "invalid_output"),
 ];
 
 fn manifest(on_error: &str, timeout_ms: u64, instance: &str) -> String {

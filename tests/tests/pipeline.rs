@@ -1,4 +1,4 @@
-//! End to end: Okta's samples through the real example strategies built for wasm32-wasip2,
+//! End to end: Okta's samples through the real example strategies built for wasm32-unknown-unknown,
 //! over TLS, and the merge rules between plugins.
 
 mod common;
@@ -201,5 +201,31 @@ async fn the_same_request_gets_a_byte_identical_answer_unless_timings_are_asked_
         "{:?}",
         reply.body
     );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_strategy_sees_which_attributes_earlier_strategies_changed() {
+    let changed = (
+        "20-changed",
+        "fault-plugin",
+        "[config]\nmode = \"changed\"\n",
+    );
+    let plugins = plugins_folder(&[NORMALIZE, changed]);
+    let server = start(ConfigLayer::default(), Some(plugins.path())).await;
+    let mut request = okta_sample();
+    request["data"]["user"]["profile"]["login"] = " Sally.Admin@Clouditude.NET ".into();
+    request["data"]["user"]["profile"]["email"] = "sally.admin@clouditude.net".into();
+    let reply = server.hook(&request).await;
+    let app_user = commands(&reply)
+        .as_array()
+        .and_then(|c| {
+            c.iter()
+                .find(|c| c["type"] == "com.okta.appUser.profile.update")
+                .cloned()
+        })
+        .expect("an app user update");
+    // normalize-login changed the login; the email was already normal.
+    assert_eq!(app_user["value"]["changedBefore"], json!(["login"]));
     server.stop().await;
 }

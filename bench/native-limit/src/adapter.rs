@@ -82,6 +82,14 @@ impl Source for HostState<'_> {
         }
     }
 
+    fn changed(&self, profile: ProfileKind) -> Vec<String> {
+        let profile = match profile {
+            ProfileKind::AppUser => importhook::plugins::Profile::AppUser,
+            ProfileKind::User => importhook::plugins::Profile::User,
+        };
+        self.0.changed(profile).to_vec()
+    }
+
     fn matched_user_id(&self) -> Option<String> {
         self.0.matched_user_id().map(str::to_owned)
     }

@@ -169,6 +169,38 @@ impl Blueprint {
     }
 }
 
+impl Blueprint {
+    /// Asks a fresh instance whether it accepts its `[config]` (the `validate-config`
+    /// export). `Err` holds the plugin's reason, or why the call itself failed.
+    pub async fn validate_config(&self, timeout: std::time::Duration) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        let run = async {
+            let mut instance = self
+                .instantiate(deadline, 0)
+                .await
+                .map_err(|(store, e)| classify(&e, store.data(), FailureKind::Instantiate))?;
+            instance.begin_call(deadline, 0, self.metered);
+            let strategy = instance.plugin.importhook_plugin_strategy();
+            match strategy.call_validate_config(&mut instance.store).await {
+                Ok(answer) => Ok(answer),
+                Err(e) => Err(classify(&e, instance.store.data(), FailureKind::Trap)),
+            }
+        };
+        match tokio::time::timeout(timeout, run).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(failure)) => Err(format!(
+                "validate-config failed ({}{})",
+                failure.kind.as_str(),
+                failure
+                    .message
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
+            )),
+            Err(_elapsed) => Err("validate-config ran past the plugin's deadline".to_owned()),
+        }
+    }
+}
+
 /// One instance of a plugin and its store.
 struct Instance {
     store: Store<CallState>,

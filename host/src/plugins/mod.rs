@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde_json::{Map, Value as Json, json};
 
+pub use bindings::importhook::plugin::types::Profile;
 pub use capability::request::RequestState;
 pub use isolation::{CallStats, Failure, FailureKind};
 pub use manifest::{InstanceMode, Manifest, OnError};
@@ -276,7 +277,7 @@ impl PluginSet {
                         &contribution,
                     ));
                     // No call holds the state any more: this applies in place.
-                    Arc::make_mut(&mut state).working.apply(contribution);
+                    Arc::make_mut(&mut state).apply(contribution);
                 }
                 Err(failure) => {
                     tracing::warn!(
@@ -347,6 +348,9 @@ fn load_one(runtime: &Runtime, path: &Path) -> anyhow::Result<LoadedPlugin> {
         )
         .collect();
     let blueprint = runtime.blueprint(&name, &component, config, manifest.memory_bytes)?;
+    if let Err(problem) = block_on(blueprint.validate_config(manifest.timeout))? {
+        anyhow::bail!("its [config] is refused by the plugin: {problem}");
+    }
     let calls = match manifest.instance {
         InstanceMode::PerCall => Calls::PerCall(isolation::PerCall::new(blueprint)),
         InstanceMode::Warm => Calls::Warm(runtime.warm(blueprint, manifest.max_calls)),

@@ -21,6 +21,9 @@ pub struct RequestState {
     context: ImportContext,
     /// The `login` Okta sent, for the guard against renaming a user Okta will link.
     original_login: Option<serde_json::Value>,
+    /// Attributes the strategies so far changed, per profile, in first-change order.
+    changed_app_user: Vec<String>,
+    changed_user: Vec<String>,
     /// The profiles, action and link target as the plugins so far left them.
     pub working: Working,
 }
@@ -33,6 +36,8 @@ impl RequestState {
             matched_user_id: request.data.user.id.clone(),
             context: request.data.context.clone(),
             original_login: request.data.user.profile.get("login").cloned(),
+            changed_app_user: Vec::new(),
+            changed_user: Vec::new(),
             working: Working::from_request(request),
         }
     }
@@ -44,6 +49,8 @@ impl RequestState {
             matched_user_id: None,
             context: ImportContext::default(),
             original_login: None,
+            changed_app_user: Vec::new(),
+            changed_user: Vec::new(),
             working: Working {
                 app_user: Default::default(),
                 user: Default::default(),
@@ -75,10 +82,46 @@ impl RequestState {
             .check(self.original_login.as_ref(), contribution)
     }
 
+    /// Applies an accepted contribution (see [`Working::apply`]), noting which attributes it
+    /// changed.
+    pub fn apply(&mut self, contribution: Contribution) {
+        note_changes(
+            &mut self.changed_app_user,
+            &self.working.app_user,
+            &contribution.app_user,
+        );
+        note_changes(
+            &mut self.changed_user,
+            &self.working.user,
+            &contribution.user,
+        );
+        self.working.apply(contribution);
+    }
+
+    /// The attributes of `profile` the strategies so far changed.
+    pub fn changed(&self, profile: types::Profile) -> &[String] {
+        match profile {
+            types::Profile::AppUser => &self.changed_app_user,
+            types::Profile::User => &self.changed_user,
+        }
+    }
+
     fn profile(&self, profile: types::Profile) -> &crate::okta::Profile {
         match profile {
             types::Profile::AppUser => &self.working.app_user,
             types::Profile::User => &self.working.user,
+        }
+    }
+}
+
+fn note_changes(
+    changed: &mut Vec<String>,
+    before: &crate::okta::Profile,
+    updates: &[(String, serde_json::Value)],
+) {
+    for (name, value) in updates {
+        if before.get(name) != Some(value) && !changed.contains(name) {
+            changed.push(name.clone());
         }
     }
 }
@@ -153,6 +196,16 @@ impl types::HostRequest for RequestTable {
         let names: Vec<String> = state.profile(profile).keys().cloned().collect();
         let size = strings_size(&names);
         Ok(self.read(names, size))
+    }
+
+    fn changed(
+        &mut self,
+        handle: Resource<RequestView>,
+        profile: types::Profile,
+    ) -> wasmtime::Result<Vec<String>> {
+        let changed = self.state(&handle)?.changed(profile).to_vec();
+        let size = strings_size(&changed);
+        Ok(self.read(changed, size))
     }
 
     fn matched_user_id(

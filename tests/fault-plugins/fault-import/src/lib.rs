@@ -19,6 +19,10 @@ impl Guest for WithNetwork {
             note: None,
         })
     }
+
+    fn validate_config() -> Result<(), String> {
+        Ok(())
+    }
 }
 
 export!(WithNetwork);

@@ -17,9 +17,43 @@ impl Strategy for Fault {
             "when-asked" => asked.as_deref().unwrap_or("ok"),
             other => other,
         };
+        if mode == "changed" {
+            // What the strategies before this one changed, for the host's tests.
+            return Ok(Outcome::new().set_app_user("changedBefore", request.user().changed()));
+        }
         misbehave(mode)
     }
+
+    fn validate_config(config: &Config) -> Result<(), String> {
+        match config.get("mode") {
+            None => Ok(()),
+            Some(Value::Text(mode)) if MODES.contains(&mode.as_str()) => Ok(()),
+            Some(Value::Text(mode)) => Err(format!("mode {mode:?} is not one of {MODES:?}")),
+            Some(_) => Err("mode must be a string".to_owned()),
+        }
+    }
 }
+
+/// The modes `[config] mode` accepts.
+const MODES: [&str; 17] = [
+    "ok",
+    "when-asked",
+    "changed",
+    "loop",
+    "memory",
+    "sleep",
+    "trap",
+    "panic",
+    "error",
+    "empty-link",
+    "huge-value",
+    "log",
+    "counter",
+    "bad-json",
+    "empty-login",
+    "null-login",
+    "rename-and-link",
+];
 
 fn misbehave(mode: &str) -> Result<Outcome, String> {
     match mode {
@@ -61,6 +95,12 @@ fn misbehave(mode: &str) -> Result<Outcome, String> {
             Ok(Outcome::new().set_app_user("callsSeen", calls))
         }
         "bad-json" => Ok(Outcome::new().set_user("nickName", Value::Json("{not json".to_owned()))),
+        // States no plugin may leave: the host refuses them as invalid output.
+        "empty-login" => Ok(Outcome::new().set_user("login", "  ")),
+        "null-login" => Ok(Outcome::new().set_user("login", Value::Null)),
+        "rename-and-link" => Ok(Outcome::new()
+            .set_user("login", "someone.else@example.com")
+            .link_user("00u1")),
         _ => Ok(Outcome::new().set_app_user("touchedBy", "fault-plugin")),
     }
 }
