@@ -53,8 +53,8 @@ EXPECTED_COMMANDS = [
 # (file stem in the plugins folder, cargo package, wasm file name), in running order.
 PLUGINS = [
     ("normalize-login", "normalize-login", "normalize_login.wasm"),
-    ("login-middle-name", "login-middle-name", "login_middle_name.wasm"),
     ("link-single-match", "link-single-match", "link_single_match.wasm"),
+    ("login-middle-name", "login-middle-name", "login_middle_name.wasm"),
 ]
 # The extra comparison target of `--baseline`.
 BASELINE = "baseline-3-plugins"

@@ -10,6 +10,6 @@ cargo build --release --locked --target wasm32-unknown-unknown -p normalize-logi
 mkdir -p plugins.d
 out=target/wasm32-unknown-unknown/release
 cp "$out/normalize_login.wasm" plugins.d/10-normalize-login.wasm
-cp "$out/login_middle_name.wasm" plugins.d/20-login-middle-name.wasm
-cp "$out/link_single_match.wasm" plugins.d/30-link-single-match.wasm
+cp "$out/link_single_match.wasm" plugins.d/20-link-single-match.wasm
+cp "$out/login_middle_name.wasm" plugins.d/30-login-middle-name.wasm
 exec cargo run --release --locked -p importhook -- serve --dev --plugins plugins.d "$@"

@@ -59,8 +59,8 @@ fn load_warm(runtime: &Arc<Runtime>, plugins: &[(&str, &str)]) -> PluginSet {
 
 const THREE: [(&str, &str); 3] = [
     ("10-normalize-login", "normalize_login.wasm"),
-    ("20-login-middle-name", "login_middle_name.wasm"),
-    ("30-link-single-match", "link_single_match.wasm"),
+    ("20-link-single-match", "link_single_match.wasm"),
+    ("30-login-middle-name", "login_middle_name.wasm"),
 ];
 
 fn request() -> ImportRequest {

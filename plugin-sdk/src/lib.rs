@@ -38,6 +38,7 @@ mod config;
 mod guest;
 mod json;
 pub mod log;
+pub mod login;
 mod okta_json;
 mod outcome;
 mod request;

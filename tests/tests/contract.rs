@@ -12,8 +12,8 @@ use http::StatusCode;
 use importhook::config::ConfigLayer;
 
 const NORMALIZE: (&str, &str, &str) = ("10-normalize-login", "normalize-login", "");
-const MIDDLE: (&str, &str, &str) = ("20-login-middle-name", "login-middle-name", "");
-const LINK: (&str, &str, &str) = ("30-link-single-match", "link-single-match", "");
+const LINK: (&str, &str, &str) = ("20-link-single-match", "link-single-match", "");
+const MIDDLE: (&str, &str, &str) = ("30-login-middle-name", "login-middle-name", "");
 
 /// Every corpus file and Okta request sample, as `(name, bytes)`; Okta's samples count as
 /// `accept-`.
@@ -108,7 +108,7 @@ async fn no_request_of_the_corpus_gets_400_unless_it_must() {
 
 #[tokio::test]
 async fn the_corpus_goes_through_the_example_strategies_without_a_400() {
-    let plugins = plugins_folder(&[NORMALIZE, MIDDLE, LINK]);
+    let plugins = plugins_folder(&[NORMALIZE, LINK, MIDDLE]);
     let server = start(ConfigLayer::default(), Some(plugins.path())).await;
     for (name, body) in requests() {
         let reply = post(&server, body).await;

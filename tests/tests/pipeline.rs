@@ -9,8 +9,9 @@ use importhook::config::ConfigLayer;
 use serde_json::json;
 
 const NORMALIZE: (&str, &str, &str) = ("10-normalize-login", "normalize-login", "");
-const MIDDLE: (&str, &str, &str) = ("20-login-middle-name", "login-middle-name", "");
-const LINK: (&str, &str, &str) = ("30-link-single-match", "link-single-match", "");
+// The shipped order (plugins.d): normalize, link, rename.
+const LINK: (&str, &str, &str) = ("20-link-single-match", "link-single-match", "");
+const MIDDLE: (&str, &str, &str) = ("30-login-middle-name", "login-middle-name", "");
 
 fn commands(reply: &common::Reply) -> serde_json::Value {
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
@@ -19,7 +20,7 @@ fn commands(reply: &common::Reply) -> serde_json::Value {
 
 #[tokio::test]
 async fn the_three_example_strategies_resolve_a_login_conflict() {
-    let plugins = plugins_folder(&[NORMALIZE, MIDDLE, LINK]);
+    let plugins = plugins_folder(&[NORMALIZE, LINK, MIDDLE]);
     let server = start(ConfigLayer::default(), Some(plugins.path())).await;
 
     // Okta's reference request, with the middle name the guide's CSV would carry.
@@ -32,10 +33,10 @@ async fn the_three_example_strategies_resolve_a_login_conflict() {
     );
     let debug = &reply.json()["debugContext"]["plugins"];
     assert_eq!(debug.as_array().map(Vec::len), Some(3));
-    assert_eq!(debug[1]["name"], "20-login-middle-name");
-    assert_eq!(debug[1]["outcome"], "ok");
+    assert_eq!(debug[2]["name"], "30-login-middle-name");
+    assert_eq!(debug[2]["outcome"], "ok");
     assert!(
-        debug[1].get("micros").is_none(),
+        debug[2].get("micros").is_none(),
         "no timing by default: answers stay deterministic"
     );
 
@@ -49,7 +50,7 @@ async fn the_three_example_strategies_resolve_a_login_conflict() {
     for needle in [
         "importhook_requests_total{status=\"200\",outcome=\"changed\",auth=\"header\"} 1",
         "importhook_requests_total{status=\"204\",outcome=\"no_change\",auth=\"header\"} 1",
-        "importhook_plugin_calls_total{plugin=\"20-login-middle-name\",outcome=\"ok\"} 2",
+        "importhook_plugin_calls_total{plugin=\"30-login-middle-name\",outcome=\"ok\"} 2",
         "importhook_plugin_call_duration_seconds_count{plugin=\"10-normalize-login\"} 2",
         "importhook_in_flight_requests 0",
     ] {
@@ -63,8 +64,8 @@ async fn the_three_example_strategies_resolve_a_login_conflict() {
 
 #[tokio::test]
 async fn later_plugins_see_earlier_changes_and_only_the_net_diff_is_sent() {
-    // normalize runs first, so middle-name infixes into the normalized login; the email is
-    // normalized too.
+    // normalize runs first, so middle-name infixes into the normalized login, the middle name
+    // normalized the same way (no accent comes back); the email is normalized too.
     let plugins = plugins_folder(&[NORMALIZE, MIDDLE]);
     let server = start(ConfigLayer::default(), Some(plugins.path())).await;
     let mut request = okta_sample();
@@ -75,14 +76,14 @@ async fn later_plugins_see_earlier_changes_and_only_the_net_diff_is_sent() {
     assert_eq!(
         commands(&reply),
         json!([{"type": "com.okta.user.profile.update", "value": {
-            "login": "sally.élodie.admin@clouditude.net",
+            "login": "sally.elodie.admin@clouditude.net",
             "email": "sally.admin@clouditude.net"
         }}])
     );
     server.stop().await;
 
-    // Reversed order: middle-name runs on the raw login, then normalize strips the accent it
-    // brought in. Later values win.
+    // Reversed order: middle-name runs on the raw login, then normalize folds the result.
+    // Later values win, and the answer is the same.
     let reversed = plugins_folder(&[
         ("10-login-middle-name", "login-middle-name", ""),
         ("20-normalize-login", "normalize-login", ""),
@@ -140,7 +141,7 @@ async fn plugin_configuration_comes_from_the_manifest() {
 
 #[tokio::test]
 async fn every_okta_request_sample_goes_through_the_full_pipeline() {
-    let plugins = plugins_folder(&[NORMALIZE, MIDDLE, LINK]);
+    let plugins = plugins_folder(&[NORMALIZE, LINK, MIDDLE]);
     let server = start(ConfigLayer::default(), Some(plugins.path())).await;
     let dir = common::workspace_root().join("host/tests/okta-samples");
     let mut seen = 0;
@@ -174,7 +175,7 @@ async fn every_okta_request_sample_goes_through_the_full_pipeline() {
 
 #[tokio::test]
 async fn the_same_request_gets_a_byte_identical_answer_unless_timings_are_asked_for() {
-    let plugins = plugins_folder(&[NORMALIZE, MIDDLE, LINK]);
+    let plugins = plugins_folder(&[NORMALIZE, LINK, MIDDLE]);
     let mut request = okta_sample();
     request["data"]["appUser"]["profile"]["middleName"] = "Elizabeth".into();
     request["data"]["context"]["matches"] = json!(["00u1"]);

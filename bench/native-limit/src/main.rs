@@ -15,11 +15,11 @@ fn strategies() -> Vec<Box<dyn NativeStrategy>> {
         Box::new(Native::<normalize_login::NormalizeLogin>::new(
             "10-normalize-login",
         )),
-        Box::new(Native::<login_middle_name::LoginMiddleName>::new(
-            "20-login-middle-name",
-        )),
         Box::new(Native::<link_single_match::LinkSingleMatch>::new(
-            "30-link-single-match",
+            "20-link-single-match",
+        )),
+        Box::new(Native::<login_middle_name::LoginMiddleName>::new(
+            "30-login-middle-name",
         )),
     ]
 }
@@ -63,7 +63,7 @@ mod tests {
         );
         assert_eq!(
             body["debugContext"]["plugins"][2]["name"],
-            "30-link-single-match"
+            "30-login-middle-name"
         );
     }
 

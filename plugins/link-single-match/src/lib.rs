@@ -1,8 +1,9 @@
 //! `link-single-match`: when Okta would create a new user but exactly one existing Okta user
 //! matched the imported one, link to that user instead (`LINK_USER` with its id).
 //!
-//! Match entries may be ids (`"00u…"`) or objects with an `id`; other entries are ignored, and
-//! the same id listed twice counts once. With zero or several matches nothing changes.
+//! Match entries may be ids (`"00u…"`) or objects with an `id`, and the same id listed twice
+//! counts once. With zero or several matches nothing changes, and so with an entry of any other
+//! shape: an unreadable match means "not sure", and a wrong link is worse than none.
 
 use importhook_sdk::{Action, Config, Outcome, Request, Strategy, export_strategy};
 
@@ -16,7 +17,11 @@ impl Strategy for LinkSingleMatch {
         if request.action() != Action::CreateUser {
             return Ok(Outcome::new());
         }
+        let matches = request.matches();
         let mut ids = request.match_ids();
+        if ids.len() < matches.len() {
+            return Ok(Outcome::new().note("a match entry is unreadable; left to Okta"));
+        }
         ids.sort();
         ids.dedup();
         Ok(match ids.as_slice() {
@@ -59,9 +64,16 @@ mod tests {
             Some(Decision::LinkUser("00u2".into()))
         );
         assert_eq!(
-            decision("CREATE_USER", r#"["00u3", {"id": "00u3"}, {"nope": 1}]"#),
+            decision("CREATE_USER", r#"["00u3", {"id": "00u3"}]"#),
             Some(Decision::LinkUser("00u3".into()))
         );
+    }
+
+    #[test]
+    fn an_unreadable_match_entry_means_no_link() {
+        assert_eq!(decision("CREATE_USER", r#"["00u3", {"nope": 1}]"#), None);
+        assert_eq!(decision("CREATE_USER", r#"["00u3", 7]"#), None);
+        assert_eq!(decision("CREATE_USER", r#"["00u3", ""]"#), None);
     }
 
     #[test]

@@ -1,6 +1,10 @@
-//! `login-middle-name`: the strategy of Okta's own guide. When the login is in conflict, infix
-//! the middle name from the app user profile into the login's local part:
-//! `george.smith@example.com` → `george.alexander.smith@example.com`.
+//! `login-middle-name`: the strategy of Okta's own guide. When Okta will create a user whose
+//! login is in conflict, infix the middle name from the app user profile into the login's
+//! local part: `george.smith@example.com` → `george.alexander.smith@example.com`.
+//!
+//! The middle name goes in as the login is normalised: lowercase, without diacritics, words
+//! joined by dots ([`importhook_sdk::login::slug`]). A user Okta will link keeps its login (a
+//! link target must not be renamed), and no empty login is ever proposed.
 //!
 //! Configuration (`[config]` of the manifest):
 //! - `middle_name_attribute` (default `"middleName"`): app user attribute holding the middle name;
@@ -8,7 +12,7 @@
 //! - `when_missing` (default `"leave"`): without a middle name, `"leave"` the login as it is
 //!   (Okta then reports the conflict) or `"error"` (the host applies the plugin's `on_error`).
 
-use importhook_sdk::{Config, Outcome, Request, Strategy, export_strategy};
+use importhook_sdk::{Action, Config, Outcome, Request, Strategy, export_strategy, login};
 
 /// The strategy.
 pub struct LoginMiddleName;
@@ -18,10 +22,16 @@ export_strategy!(LoginMiddleName);
 impl Strategy for LoginMiddleName {
     fn transform(request: &Request<'_>, config: &Config) -> Result<Outcome, String> {
         let login_attribute = config.text("login_attribute").unwrap_or("login");
-        if !request.has_conflict(login_attribute) {
+        // Login rewrites are for users Okta will create (a strategy before this one may have
+        // decided to link instead).
+        if request.action() != Action::CreateUser || !request.has_conflict(login_attribute) {
             return Ok(Outcome::new());
         }
-        let Some(login) = request.user().text(login_attribute) else {
+        let Some(login) = request
+            .user()
+            .text(login_attribute)
+            .filter(|l| !login::is_blank(l))
+        else {
             return Ok(Outcome::new().note("no login to rewrite"));
         };
         let middle_attribute = config.text("middle_name_attribute").unwrap_or("middleName");
@@ -29,7 +39,7 @@ impl Strategy for LoginMiddleName {
             .app_user()
             .text(middle_attribute)
             .as_deref()
-            .map(slug)
+            .map(login::slug)
             .unwrap_or_default();
         if middle.is_empty() {
             return match config.text("when_missing").unwrap_or("leave") {
@@ -44,30 +54,33 @@ impl Strategy for LoginMiddleName {
             None => Ok(Outcome::new().note("login already holds the middle name")),
         }
     }
-}
 
-/// The middle name as it goes into a login: trimmed, lowercase, inner spaces as dots.
-fn slug(middle: &str) -> String {
-    middle
-        .split_whitespace()
-        .map(|word| {
-            word.chars()
-                .filter(|c| c.is_alphanumeric() || *c == '-' || *c == '\'')
-                .collect::<String>()
-        })
-        .filter(|word| !word.is_empty())
-        .collect::<Vec<_>>()
-        .join(".")
-        .to_lowercase()
+    fn validate_config(config: &Config) -> Result<(), String> {
+        for key in ["middle_name_attribute", "login_attribute", "when_missing"] {
+            if config.get(key).is_some_and(|v| v.as_text().is_none()) {
+                return Err(format!("{key} must be a string"));
+            }
+        }
+        for (key, _) in config.iter() {
+            if !["middle_name_attribute", "login_attribute", "when_missing"].contains(&key) {
+                return Err(format!(
+                    "unknown key {key:?} (known: middle_name_attribute, login_attribute, when_missing)"
+                ));
+            }
+        }
+        match config.text("when_missing") {
+            None | Some("leave" | "error") => Ok(()),
+            Some(other) => Err(format!(
+                "when_missing must be \"leave\" or \"error\", not {other:?}"
+            )),
+        }
+    }
 }
 
 /// Puts `middle` after the first dot-separated part of the local part; `None` when it is
 /// already there (a retried request must not infix twice).
 fn infix(login: &str, middle: &str) -> Option<String> {
-    let (local, domain) = match login.rsplit_once('@') {
-        Some((local, domain)) => (local, Some(domain)),
-        None => (login, None),
-    };
+    let (local, domain) = login::split(login);
     if local
         .split('.')
         .any(|part| part.eq_ignore_ascii_case(middle))
@@ -78,10 +91,7 @@ fn infix(login: &str, middle: &str) -> Option<String> {
         Some((first, rest)) => format!("{first}.{middle}.{rest}"),
         None => format!("{local}.{middle}"),
     };
-    Some(match domain {
-        Some(domain) => format!("{new_local}@{domain}"),
-        None => new_local,
-    })
+    Some(login::join(&new_local, domain))
 }
 
 #[cfg(test)]
@@ -90,10 +100,14 @@ mod tests {
     use importhook_sdk::Value;
 
     fn request(conflicts: &str, middle: &str, login: &str) -> Request<'static> {
+        request_with("CREATE_USER", conflicts, middle, login)
+    }
+
+    fn request_with(action: &str, conflicts: &str, middle: &str, login: &str) -> Request<'static> {
         Request::from_okta_json(&format!(
             r#"{{"eventId": "e", "data": {{
                 "context": {{"conflicts": {conflicts}}},
-                "action": {{"result": "CREATE_USER"}},
+                "action": {{"result": "{action}"}},
                 "appUser": {{"profile": {{"middleName": {middle}, "nickName": "Alex"}}}},
                 "user": {{"profile": {{"login": "{login}"}}}}}}}}"#
         ))
@@ -173,5 +187,58 @@ mod tests {
         )
         .expect("ok");
         assert!(outcome.is_empty());
+    }
+
+    #[test]
+    fn a_user_okta_will_link_keeps_its_login() {
+        let outcome = LoginMiddleName::transform(
+            &request_with(
+                "LINK_USER",
+                r#"["login"]"#,
+                r#""Alexander""#,
+                "george.smith@example.com",
+            ),
+            &Config::new(),
+        )
+        .expect("ok");
+        assert!(outcome.is_empty());
+    }
+
+    #[test]
+    fn the_middle_name_is_normalized_like_the_login() {
+        let outcome = LoginMiddleName::transform(
+            &request(r#"["login"]"#, r#""Élodie""#, "sally.admin@example.com"),
+            &Config::new(),
+        )
+        .expect("ok");
+        assert_eq!(
+            login_update(&outcome),
+            Some("sally.elodie.admin@example.com")
+        );
+    }
+
+    #[test]
+    fn a_blank_login_is_never_rewritten() {
+        let outcome = LoginMiddleName::transform(
+            &request(r#"["login"]"#, r#""Alexander""#, "   "),
+            &Config::new(),
+        )
+        .expect("ok");
+        assert_eq!(login_update(&outcome), None);
+    }
+
+    #[test]
+    fn a_wrong_or_misspelled_config_is_refused() {
+        assert!(LoginMiddleName::validate_config(&Config::new()).is_ok());
+        assert!(
+            LoginMiddleName::validate_config(&Config::new().with("when_missing", "skip")).is_err()
+        );
+        assert!(
+            LoginMiddleName::validate_config(&Config::new().with("login_attribute", true)).is_err()
+        );
+        assert!(
+            LoginMiddleName::validate_config(&Config::new().with("middle_name_atribute", "x"))
+                .is_err()
+        );
     }
 }

@@ -1,15 +1,16 @@
 //! `normalize-login`: strips diacritics and surrounding whitespace and lowercases the login
-//! and email of the Okta user profile (`  José.Núñez@Example.COM ` → `jose.nunez@example.com`).
+//! and email of the Okta user profile (`  José.Núñez@Example.COM ` → `jose.nunez@example.com`),
+//! for users Okta will create.
 //!
 //! Diacritics are removed by Unicode canonical decomposition (NFD) and dropping combining
-//! marks; letters that do not decompose (`ß`, `ø`, `ł`) are kept as they are.
+//! marks; letters that do not decompose (`ß`, `ø`, `ł`) are kept as they are
+//! ([`importhook_sdk::login::fold`]). It never sends an empty login: a value that folds to
+//! nothing is left as it is.
 //!
 //! Configuration: `attributes` (default `"login,email"`): comma-separated Okta user
 //! attributes to normalise.
 
-use importhook_sdk::{Config, Outcome, Request, Strategy, export_strategy};
-use unicode_normalization::UnicodeNormalization;
-use unicode_normalization::char::is_combining_mark;
+use importhook_sdk::{Action, Config, Outcome, Request, Strategy, export_strategy, login};
 
 /// The strategy.
 pub struct NormalizeLogin;
@@ -18,6 +19,10 @@ export_strategy!(NormalizeLogin);
 
 impl Strategy for NormalizeLogin {
     fn transform(request: &Request<'_>, config: &Config) -> Result<Outcome, String> {
+        // Login rewrites are for users Okta will create: a user it links keeps its login.
+        if request.action() != Action::CreateUser {
+            return Ok(Outcome::new());
+        }
         let attributes = config.text("attributes").unwrap_or("login,email");
         let mut outcome = Outcome::new();
         let mut changed = 0;
@@ -30,7 +35,7 @@ impl Strategy for NormalizeLogin {
                 continue;
             };
             let normalized = normalize(&value);
-            if normalized != value {
+            if normalized != value && !login::is_blank(&normalized) {
                 outcome = outcome.set_user(name, normalized);
                 changed += 1;
             }
@@ -41,17 +46,19 @@ impl Strategy for NormalizeLogin {
             outcome
         })
     }
+
+    fn validate_config(config: &Config) -> Result<(), String> {
+        match config.get("attributes") {
+            None => Ok(()),
+            Some(value) if value.as_text().is_some() => Ok(()),
+            Some(_) => Err("attributes must be a string of comma-separated names".to_owned()),
+        }
+    }
 }
 
 /// Trimmed, without diacritics, lowercase, and recomposed (NFC).
 pub fn normalize(value: &str) -> String {
-    value
-        .trim()
-        .nfd()
-        .filter(|c| !is_combining_mark(*c))
-        .nfc()
-        .collect::<String>()
-        .to_lowercase()
+    login::fold(value)
 }
 
 #[cfg(test)]
@@ -60,8 +67,12 @@ mod tests {
     use importhook_sdk::Value;
 
     fn request(login: &str, email: &str) -> Request<'static> {
+        request_with("CREATE_USER", login, email)
+    }
+
+    fn request_with(action: &str, login: &str, email: &str) -> Request<'static> {
         Request::from_okta_json(&format!(
-            r#"{{"eventId": "e", "data": {{"action": {{"result": "CREATE_USER"}},
+            r#"{{"eventId": "e", "data": {{"action": {{"result": "{action}"}},
                 "user": {{"profile": {{"login": "{login}", "email": "{email}", "firstName": "José"}}}}}}}}"#
         ))
         .expect("request")
@@ -107,5 +118,30 @@ mod tests {
             NormalizeLogin::transform(&request("Upper@x.io", "Upper@x.io"), &config).expect("ok");
         assert_eq!(outcome.user_update("login"), None);
         assert!(outcome.user_update("email").is_some());
+    }
+
+    #[test]
+    fn a_user_okta_will_link_keeps_its_login() {
+        let outcome = NormalizeLogin::transform(
+            &request_with("LINK_USER", " José@X.io", "A@x.io"),
+            &Config::new(),
+        )
+        .expect("ok");
+        assert!(outcome.is_empty());
+    }
+
+    #[test]
+    fn a_login_of_only_spaces_is_never_sent_empty() {
+        let outcome =
+            NormalizeLogin::transform(&request("   ", "a@x.io"), &Config::new()).expect("ok");
+        assert_eq!(outcome.user_update("login"), None);
+    }
+
+    #[test]
+    fn a_config_of_the_wrong_type_is_refused() {
+        assert!(NormalizeLogin::validate_config(&Config::new().with("attributes", 3i64)).is_err());
+        assert!(
+            NormalizeLogin::validate_config(&Config::new().with("attributes", "login")).is_ok()
+        );
     }
 }
