@@ -1,16 +1,16 @@
-//! JSON to WIT values, the same mapping the host applies to Okta's request.
+//! JSON to plugin values, the same mapping the host applies to Okta's request (numbers by
+//! `importhook-okta`'s one rule: typed only when the type prints back what Okta sent).
 
+use importhook_okta::{NumberForm, number_form};
 use serde_json::Value as Json;
 
 use crate::{Scalar, Value};
 
 fn number(n: &serde_json::Number) -> Option<Scalar> {
-    if let Some(i) = n.as_i64() {
-        Some(Scalar::Integer(i))
-    } else if n.is_f64() {
-        n.as_f64().map(Scalar::Number)
-    } else {
-        None
+    match number_form(n) {
+        NumberForm::Integer(i) => Some(Scalar::Integer(i)),
+        NumberForm::Float(f) => Some(Scalar::Number(f)),
+        NumberForm::Text => None,
     }
 }
 

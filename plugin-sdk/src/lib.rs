@@ -36,9 +36,11 @@ extern crate self as importhook_sdk;
 mod config;
 #[cfg(target_arch = "wasm32")]
 mod guest;
+#[cfg(not(target_arch = "wasm32"))]
 mod json;
 pub mod log;
 pub mod login;
+#[cfg(not(target_arch = "wasm32"))]
 mod okta_json;
 mod outcome;
 mod request;
@@ -137,6 +139,7 @@ pub mod __private {
     }
 
     /// Okta JSON as a plugin value, by the same mapping the host applies.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn value_from_json(value: &serde_json::Value) -> crate::Value {
         crate::json::to_value(value)
     }

@@ -1,7 +1,10 @@
-//! The native [`Source`]: Okta's JSON body, parsed once, read the way the host reads its
-//! request for a plugin (the same value mapping, the same link target rule).
+//! The native [`Source`]: Okta's JSON body read by `importhook-okta`, the same model of the
+//! contract the host reads requests with, and mapped to plugin values the way the host maps
+//! them. A request the host would not hand to a strategy (another event type, an unknown or
+//! missing action) is refused here with the reason, so a unit test cannot pass on input no
+//! plugin would ever see.
 
-use serde_json::{Map, Value as Json};
+use importhook_okta::{ActionResult, ImportRequest, Profile};
 
 use crate::request::{Action, ProfileKind, Source};
 use crate::{Application, Job, Value};
@@ -9,69 +12,44 @@ use crate::{Application, Job, Value};
 /// A request body Okta sent, for native tests.
 #[derive(Debug)]
 pub(crate) struct OktaJson {
-    event_id: String,
-    app_user: Map<String, Json>,
-    user: Map<String, Json>,
-    matched_user_id: Option<String>,
+    request: ImportRequest,
     action: Action,
-    context: Json,
 }
 
 impl OktaJson {
     pub(crate) fn parse(body: &str) -> Result<Self, String> {
-        let mut json: Json =
-            serde_json::from_str(body).map_err(|e| format!("invalid JSON: {e}"))?;
-        let data = &mut json["data"];
-        let action = match data["action"]["result"].as_str() {
-            Some("CREATE_USER") => Action::CreateUser,
-            Some("LINK_USER") => Action::LinkUser,
-            other => {
-                return Err(format!(
-                    "data.action.result must be CREATE_USER or LINK_USER, not {other:?}"
-                ));
-            }
+        let json = serde_json::from_str(body).map_err(|e| format!("invalid JSON: {e}"))?;
+        let request = ImportRequest::from_json(json).map_err(|e| e.to_string())?;
+        if !request.is_for_this_hook() {
+            return Err(format!(
+                "eventType must be {}: the host answers 400 and runs no strategy",
+                importhook_okta::EVENT_TYPE
+            ));
+        }
+        if let Some(unhandled) = request.unhandled() {
+            return Err(format!(
+                "the host passes this request through without running any strategy ({})",
+                unhandled.as_str()
+            ));
+        }
+        let action = match request.data.action.result.known() {
+            Some(ActionResult::LinkUser) => Action::LinkUser,
+            _ => Action::CreateUser,
         };
-        let mut profile = |holder: &str| match data[holder]["profile"].take() {
-            Json::Object(map) => map,
-            _ => Map::new(),
-        };
-        let (app_user, user) = (profile("appUser"), profile("user"));
-        Ok(Self {
-            event_id: json["eventId"].as_str().unwrap_or_default().to_owned(),
-            app_user,
-            user,
-            matched_user_id: json["data"]["user"]["id"].as_str().map(str::to_owned),
-            action,
-            context: json["data"]["context"].take(),
-        })
+        Ok(Self { request, action })
     }
 
-    fn strings(&self, key: &str) -> Vec<String> {
-        self.context[key]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|s| s.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    fn text(value: &Json) -> String {
-        value.as_str().unwrap_or_default().to_owned()
-    }
-
-    fn profile(&self, kind: ProfileKind) -> &Map<String, Json> {
+    fn profile(&self, kind: ProfileKind) -> &Profile {
         match kind {
-            ProfileKind::AppUser => &self.app_user,
-            ProfileKind::User => &self.user,
+            ProfileKind::AppUser => &self.request.data.app_user.profile,
+            ProfileKind::User => &self.request.data.user.profile,
         }
     }
 }
 
 impl Source for OktaJson {
     fn event_id(&self) -> String {
-        self.event_id.clone()
+        self.request.event_id.clone()
     }
 
     fn get(&self, profile: ProfileKind, name: &str) -> Option<Value> {
@@ -88,7 +66,7 @@ impl Source for OktaJson {
     }
 
     fn matched_user_id(&self) -> Option<String> {
-        self.matched_user_id.clone()
+        self.request.data.user.id.clone()
     }
 
     fn action(&self) -> Action {
@@ -97,41 +75,39 @@ impl Source for OktaJson {
 
     fn link_target(&self) -> Option<String> {
         match self.action {
-            Action::LinkUser => self.matched_user_id.clone(),
+            Action::LinkUser => self.request.data.user.id.clone(),
             Action::CreateUser => None,
         }
     }
 
     fn conflicts(&self) -> Vec<String> {
-        self.strings("conflicts")
+        self.request.data.context.conflicts.clone()
     }
 
     fn matches(&self) -> Vec<Value> {
-        self.context["matches"]
-            .as_array()
-            .map(|m| m.iter().map(crate::json::to_value).collect())
-            .unwrap_or_default()
+        let matches = &self.request.data.context.matches;
+        matches.iter().map(crate::json::to_value).collect()
     }
 
     fn policy(&self) -> Vec<String> {
-        self.strings("policy")
+        self.request.data.context.policy.clone()
     }
 
     fn application(&self) -> Option<Application> {
-        let app = &self.context["application"];
-        app.as_object().map(|_| Application {
-            id: Self::text(&app["id"]),
-            name: Self::text(&app["name"]),
-            label: Self::text(&app["label"]),
-            status: Self::text(&app["status"]),
+        let app = self.request.data.context.application.as_ref()?;
+        Some(Application {
+            id: app.id.clone(),
+            name: app.name.clone(),
+            label: app.label.clone(),
+            status: app.status.clone(),
         })
     }
 
     fn job(&self) -> Option<Job> {
-        let job = &self.context["job"];
-        job.as_object().map(|_| Job {
-            id: Self::text(&job["id"]),
-            kind: Self::text(&job["type"]),
+        let job = self.request.data.context.job.as_ref()?;
+        Some(Job {
+            id: job.id.clone(),
+            kind: job.kind.clone(),
         })
     }
 }

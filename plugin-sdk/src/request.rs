@@ -61,6 +61,8 @@ pub struct Request<'a> {
 
 enum SourceRef<'a> {
     Borrowed(&'a dyn Source),
+    // Only native code (tests) owns its source: a plugin borrows the host's request.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     Owned(Box<dyn Source + 'a>),
 }
 
@@ -317,6 +319,7 @@ impl<'a> Request<'a> {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Request<'static> {
     /// Builds a request from the JSON body Okta sends (`com.okta.import.transform`), exactly
     /// as the host presents it to the first plugin. For native unit tests.

@@ -160,3 +160,44 @@ async fn plugin_calls(server: &common::TestServer) -> u64 {
         .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
         .sum()
 }
+
+/// One model of the contract: every request a strategy may get reads the same inside a plugin
+/// (the host's request resource, served over TLS) and in the SDK's native test helper
+/// (`Request::from_okta_json`). The fault plugin's `echo` mode writes down everything it can
+/// read; the same strategy runs natively on the same bytes.
+#[tokio::test]
+async fn the_host_and_the_sdk_read_every_request_the_same() {
+    let echo = ("10-echo", "fault-plugin", "[config]\nmode = \"echo\"\n");
+    let plugins = plugins_folder(&[echo]);
+    let server = start(ConfigLayer::default(), Some(plugins.path())).await;
+    let config = importhook_sdk::Config::new().with("mode", "echo");
+    let mut compared = 0;
+    for (name, body) in requests() {
+        let text = String::from_utf8_lossy(&body).into_owned();
+        let native = importhook_sdk::Request::from_okta_json(&text);
+        let reply = post(&server, body).await;
+        match reply.status {
+            StatusCode::OK => {
+                let served = reply.json()["commands"][0]["value"]["seen"].clone();
+                let native = native.unwrap_or_else(|e| panic!("{name}: the SDK refused: {e}"));
+                let outcome =
+                    <fault_plugin::Fault as importhook_sdk::Strategy>::transform(&native, &config)
+                        .expect("echo");
+                let seen = outcome
+                    .app_user_update("seen")
+                    .and_then(|v| v.as_text())
+                    .expect("seen");
+                assert_eq!(served, seen, "{name}: host and SDK read it differently");
+                compared += 1;
+            }
+            // Passed through or refused by the host: no strategy runs, and the SDK's helper
+            // refuses it too rather than build a request no plugin would see.
+            status => assert!(
+                native.is_err(),
+                "{name}: the host answered {status} but the SDK built a request"
+            ),
+        }
+    }
+    assert!(compared >= 15, "only {compared} requests compared");
+    server.stop().await;
+}

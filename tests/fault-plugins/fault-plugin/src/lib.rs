@@ -17,6 +17,9 @@ impl Strategy for Fault {
             "when-asked" => asked.as_deref().unwrap_or("ok"),
             other => other,
         };
+        if mode == "echo" {
+            return Ok(Outcome::new().set_app_user("seen", echo(request)));
+        }
         if mode == "changed" {
             // What the strategies before this one changed, for the host's tests.
             return Ok(Outcome::new().set_app_user("changedBefore", request.user().changed()));
@@ -34,11 +37,40 @@ impl Strategy for Fault {
     }
 }
 
+/// Everything the strategy can read, as one line per item: the same request read by the host
+/// (inside a plugin) and by the SDK's native helper must give the same text.
+pub fn echo(request: &Request<'_>) -> String {
+    let mut lines = vec![
+        format!("event {:?}", request.event_id()),
+        format!(
+            "action {:?} link {:?}",
+            request.action(),
+            request.link_target()
+        ),
+        format!("matched {:?}", request.matched_user_id()),
+        format!(
+            "conflicts {:?} policy {:?}",
+            request.conflicts(),
+            request.policy()
+        ),
+        format!("matches {:?}", request.matches()),
+        format!("application {:?}", request.application()),
+        format!("job {:?}", request.job()),
+    ];
+    for (label, profile) in [("appUser", request.app_user()), ("user", request.user())] {
+        for name in profile.names() {
+            lines.push(format!("{label}.{name:?} = {:?}", profile.get(&name)));
+        }
+    }
+    lines.join("\n")
+}
+
 /// The modes `[config] mode` accepts.
-const MODES: [&str; 17] = [
+const MODES: [&str; 18] = [
     "ok",
     "when-asked",
     "changed",
+    "echo",
     "loop",
     "memory",
     "sleep",
