@@ -122,7 +122,11 @@ fn serve(args: ServeArgs, natives: Option<NativeStrategies>) -> anyhow::Result<(
     let settings = settings_from(&args)?;
     crate::logging::init(settings.log_format);
     let tls = crate::tls::load(&settings.tls)?;
-    let wasm = Runtime::new(Some(settings.cache_dir.clone()), false)?;
+    let wasm = Runtime::with_memory_budget(
+        Some(settings.cache_dir.clone()),
+        false,
+        settings.limits.plugin_memory_budget,
+    )?;
     let plugins = match natives {
         Some(natives) => PluginSet::native(natives()),
         None => load_plugins(

@@ -86,6 +86,9 @@ pub struct ConfigLayer {
     /// Most requests served at once; past it `503` with `Retry-After` at once [default: 256]
     #[arg(long, env = "IMPORTHOOK_MAX_IN_FLIGHT", value_name = "N")]
     pub max_in_flight: Option<u64>,
+    /// Linear memory all plugin instances together may hold; past it a call fails as `overloaded` [default: 128]
+    #[arg(long, env = "IMPORTHOOK_PLUGIN_MEMORY_BUDGET_MIB", value_name = "MIB")]
+    pub plugin_memory_budget_mib: Option<u64>,
     /// Put each plugin call's time in `debugContext` (answers then differ run to run) [default: false]
     #[arg(long, env = "IMPORTHOOK_DEBUG_TIMINGS", value_name = "BOOL")]
     pub debug_timings: Option<bool>,
@@ -171,6 +174,8 @@ pub struct Limits {
     pub on_timeout: OnTimeout,
     /// Most requests served at once.
     pub max_in_flight: usize,
+    /// Linear memory all plugin instances together may hold, in bytes.
+    pub plugin_memory_budget: usize,
 }
 
 /// What a request that reaches its deadline answers.
@@ -197,6 +202,7 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(2),
             on_timeout: OnTimeout::Pass,
             max_in_flight: 256,
+            plugin_memory_budget: (crate::plugins::DEFAULT_MEMORY_BUDGET_MIB << 20) as usize,
         }
     }
 }
@@ -501,6 +507,12 @@ impl Settings {
                 "max_in_flight",
                 defaults.max_in_flight as u64,
             )? as usize,
+            plugin_memory_budget: (positive(
+                &cli.plugin_memory_budget_mib,
+                &file.plugin_memory_budget_mib,
+                "plugin_memory_budget_mib",
+                (defaults.plugin_memory_budget >> 20) as u64,
+            )? << 20) as usize,
         };
         if limits.request_timeout >= Duration::from_secs(3) {
             tracing::warn!(
@@ -690,6 +702,10 @@ mod tests {
             ("request_timeout_ms = 0", "field `request_timeout_ms`"),
             ("on_timeout = \"retry\"", "field `on_timeout`"),
             ("max_in_flight = 0", "field `max_in_flight`"),
+            (
+                "plugin_memory_budget_mib = 0",
+                "field `plugin_memory_budget_mib`",
+            ),
             ("write_timeout_ms = 0", "field `write_timeout_ms`"),
             ("idle_timeout_ms = 0", "field `idle_timeout_ms`"),
             ("max_connection_age_ms = 0", "field `max_connection_age_ms`"),

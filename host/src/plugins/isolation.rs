@@ -44,6 +44,8 @@ pub enum FailureKind {
     InvalidOutput,
     /// Could not be instantiated.
     Instantiate,
+    /// The memory budget all plugins share could not cover the call.
+    Overloaded,
 }
 
 impl FailureKind {
@@ -57,6 +59,7 @@ impl FailureKind {
             Self::PluginError => "plugin_error",
             Self::InvalidOutput => "invalid_output",
             Self::Instantiate => "instantiate_failed",
+            Self::Overloaded => "overloaded",
         }
     }
 }
@@ -123,15 +126,22 @@ pub struct Blueprint {
     pub config: ConfigState,
     /// Memory cap.
     pub memory_bytes: usize,
+    /// The memory budget every instance shares.
+    pub budget: Arc<super::capability::budget::MemoryBudget>,
     /// Count instructions (fuel).
     pub metered: bool,
 }
 
 impl Blueprint {
     fn store(&self, log_lines: u32) -> Store<CallState> {
-        let state = CallState::new(self.config.clone(), self.memory_bytes, log_lines);
+        let state = CallState::new(
+            self.config.clone(),
+            self.memory_bytes,
+            self.budget.clone(),
+            log_lines,
+        );
         let mut store = Store::new(&self.engine, state);
-        store.limiter(|state| &mut state.limiter);
+        store.limiter_async(|state| &mut state.limiter);
         // At every tick: trap once the deadline has passed, else hand the worker thread back
         // to the other requests and go on at the next tick. tokio's `yield_now` lets the
         // runtime poll for I/O first; a plain wake-up would requeue the call ahead of it.
@@ -155,8 +165,10 @@ impl Blueprint {
         log_lines: u32,
     ) -> Result<Instance, (Store<CallState>, wasmtime::Error)> {
         let mut store = self.store(log_lines);
-        // A start function runs under the call's deadline too.
+        // A start function runs under the call's deadline too, and so does waiting for
+        // memory to start in.
         store.data_mut().deadline = deadline;
+        store.data_mut().limiter.deadline = deadline;
         store.set_epoch_deadline(1);
         match self.pre.instantiate_async(&mut store).await {
             Ok(plugin) => Ok(Instance {
@@ -258,6 +270,9 @@ impl Instance {
 fn classify(error: &wasmtime::Error, state: &CallState, otherwise: FailureKind) -> Failure {
     if state.limiter.exceeded {
         return FailureKind::MemoryExceeded.into();
+    }
+    if state.limiter.overloaded {
+        return FailureKind::Overloaded.into();
     }
     match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => FailureKind::Timeout.into(),

@@ -23,7 +23,7 @@ pub use isolation::{CallStats, Failure, FailureKind};
 pub use manifest::{InstanceMode, Manifest, OnError};
 pub use merge::{Contribution, InvalidContribution, Working};
 pub use native::NativeStrategy;
-pub use runtime::{MAX_CONCURRENT_CALLS, Runtime, block_on};
+pub use runtime::{DEFAULT_MEMORY_BUDGET_MIB, MAX_CONCURRENT_CALLS, Runtime, block_on};
 
 use crate::okta::{ErrorCause, HookResponse, ImportRequest};
 use capability::log::MAX_LOG_LINES;

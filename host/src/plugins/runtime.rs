@@ -17,6 +17,7 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 
 use super::bindings::PluginPre;
 use super::bindings::importhook::plugin::types::Attribute;
+use super::capability::budget::MemoryBudget;
 use super::capability::{self, CallState, config::ConfigState};
 use super::isolation::{Blueprint, MAX_WARM_INSTANCES, Warm};
 use super::manifest::MAX_MEMORY_MIB;
@@ -34,8 +35,13 @@ impl<T> IntoAnyhow<T> for wasmtime::Result<T> {
 
 /// How often the epoch advances; deadlines are whole ticks.
 pub const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(1);
-/// Memory kept resident per pooled slot between calls.
+/// Memory kept resident per pooled slot between calls. A slot keeps what its last call touched
+/// of it, up to this: after a burst, the pool holds at most (slots used at once) x 2 MiB, which
+/// wasmtime 48 gives no way to return short of not keeping any (every call then faults its
+/// pages back in).
 const KEEP_RESIDENT_BYTES: usize = 2 << 20;
+/// Default linear memory all plugin instances together may hold (`plugin_memory_budget_mib`).
+pub const DEFAULT_MEMORY_BUDGET_MIB: u64 = 128;
 /// Pipelines that may run at once, whatever plugin set they run (one instance each at a time).
 /// The pool holds twice as many instances, room for the plugin checks of a reload and for
 /// large memories still being returned, plus the warm instances kept between calls.
@@ -52,6 +58,8 @@ pub struct Runtime {
     pipelines: Semaphore,
     /// Warm instances alive, across plugin sets (bounded by [`MAX_WARM_INSTANCES`]).
     warm_instances: Arc<AtomicUsize>,
+    /// Linear memory all instances together may hold, across plugin sets.
+    memory_budget: Arc<MemoryBudget>,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -64,8 +72,22 @@ impl std::fmt::Debug for Runtime {
 }
 
 impl Runtime {
-    /// An engine for serving. `metered` adds fuel counting (for `importhook try` reports).
+    /// An engine for serving with the default memory budget. `metered` adds fuel counting
+    /// (for `importhook try` reports).
     pub fn new(cache_dir: Option<PathBuf>, metered: bool) -> anyhow::Result<Arc<Self>> {
+        Self::with_memory_budget(
+            cache_dir,
+            metered,
+            (DEFAULT_MEMORY_BUDGET_MIB << 20) as usize,
+        )
+    }
+
+    /// An engine whose plugin instances together hold at most `budget_bytes` of linear memory.
+    pub fn with_memory_budget(
+        cache_dir: Option<PathBuf>,
+        metered: bool,
+        budget_bytes: usize,
+    ) -> anyhow::Result<Arc<Self>> {
         let mut config = Config::new();
         config.wasm_component_model(true);
         config.epoch_interruption(true);
@@ -105,6 +127,7 @@ impl Runtime {
             metered,
             pipelines: Semaphore::new(MAX_CONCURRENT_CALLS as usize),
             warm_instances: Arc::new(AtomicUsize::new(0)),
+            memory_budget: Arc::new(MemoryBudget::new(budget_bytes)),
         }))
     }
 
@@ -112,6 +135,11 @@ impl Runtime {
     /// the permit drops. `None` only if the bound were ever closed (it is not).
     pub async fn pipeline_slot(&self) -> Option<SemaphorePermit<'_>> {
         self.pipelines.acquire().await.ok()
+    }
+
+    /// Linear memory the plugin instances hold now, and the budget.
+    pub fn memory_reserved(&self) -> (usize, usize) {
+        (self.memory_budget.used(), self.memory_budget.limit())
     }
 
     /// Whether calls count instructions (fuel).
@@ -205,6 +233,7 @@ impl Runtime {
             pre,
             config: ConfigState::new(name.clone(), Arc::new(config)),
             memory_bytes,
+            budget: self.memory_budget.clone(),
             metered: self.metered,
         })
     }

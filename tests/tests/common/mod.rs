@@ -188,7 +188,16 @@ pub struct TestServer {
 
 /// Starts a server with `layer` (listen addresses are forced to port 0) and the plugins of
 /// `plugins` (none when `None`).
-pub async fn start(mut layer: ConfigLayer, plugins: Option<&Path>) -> TestServer {
+pub async fn start(layer: ConfigLayer, plugins: Option<&Path>) -> TestServer {
+    start_with(layer, plugins, runtime()).await
+}
+
+/// [`start`] on a wasm runtime of the caller's (its own memory budget, say).
+pub async fn start_with(
+    mut layer: ConfigLayer,
+    plugins: Option<&Path>,
+    runtime: Arc<Runtime>,
+) -> TestServer {
     layer.listen = Some("127.0.0.1:0".into());
     layer.admin_listen = Some("127.0.0.1:0".into());
     if let Some(dir) = plugins {
@@ -197,7 +206,7 @@ pub async fn start(mut layer: ConfigLayer, plugins: Option<&Path>) -> TestServer
     let settings = Settings::resolve(&layer, None, Some(SECRET), true).expect("settings");
     let tls = importhook::tls::load(&settings.tls).expect("tls");
     let set = match plugins {
-        Some(dir) => PluginSet::load(runtime(), dir)
+        Some(dir) => PluginSet::load(runtime, dir)
             .expect("plugins load")
             .with_debug_timings(settings.debug_timings),
         None => PluginSet::empty(),

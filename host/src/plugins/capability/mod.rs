@@ -3,11 +3,13 @@
 //! composes them. A new capability (state, directory lookups) is a new module here and a
 //! field there, not a change to the others.
 
+pub mod budget;
 pub mod config;
 pub mod log;
 pub mod request;
 pub mod wasi;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use wasmtime::component::Linker;
@@ -30,8 +32,14 @@ pub struct CallState {
 }
 
 impl CallState {
-    /// Fresh state for one instance of the plugin `config` belongs to.
-    pub fn new(config: config::ConfigState, memory_bytes: usize, log_lines: u32) -> Self {
+    /// Fresh state for one instance of the plugin `config` belongs to, its memory capped at
+    /// `memory_bytes` and reserved from `budget`.
+    pub fn new(
+        config: config::ConfigState,
+        memory_bytes: usize,
+        budget: Arc<budget::MemoryBudget>,
+        log_lines: u32,
+    ) -> Self {
         Self {
             request: request::RequestTable::default(),
             log: log::LogState::new(config.plugin().clone(), log_lines),
@@ -39,7 +47,12 @@ impl CallState {
             wasi: wasi::WasiState::default(),
             limiter: MemoryLimiter {
                 max_bytes: memory_bytes,
-                ..MemoryLimiter::default()
+                budget,
+                reserved: 0,
+                deadline: Instant::now(),
+                peak_bytes: 0,
+                exceeded: false,
+                overloaded: false,
             },
             deadline: Instant::now(),
         }
@@ -48,10 +61,12 @@ impl CallState {
     /// Resets what belongs to one call (a warm instance serves many).
     pub fn begin_call(&mut self, deadline: Instant, log_lines: u32) {
         self.deadline = deadline;
+        self.limiter.deadline = deadline;
         self.log.begin_call(log_lines);
         self.request.begin_call();
         self.wasi.begin_call();
         self.limiter.exceeded = false;
+        self.limiter.overloaded = false;
     }
 }
 
@@ -64,20 +79,34 @@ pub fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
     wasi::add_to_linker(linker)
 }
 
-/// Enforces a plugin's memory cap and records its peak.
-#[derive(Debug, Default)]
+/// Enforces a plugin's memory cap, reserves its memory from the shared budget (given back
+/// when the instance is dropped), and records its peak.
+#[derive(Debug)]
 pub struct MemoryLimiter {
     max_bytes: usize,
+    budget: Arc<budget::MemoryBudget>,
+    reserved: usize,
+    /// How long a starting instance may wait for budget: the call's deadline.
+    pub deadline: Instant,
     /// Largest linear memory size reached.
     pub peak_bytes: usize,
     /// The plugin tried to grow past its cap.
     pub exceeded: bool,
+    /// The shared budget could not cover the plugin's growth.
+    pub overloaded: bool,
 }
 
-impl wasmtime::ResourceLimiter for MemoryLimiter {
-    fn memory_growing(
+impl Drop for MemoryLimiter {
+    fn drop(&mut self) {
+        self.budget.release(self.reserved);
+    }
+}
+
+#[async_trait::async_trait]
+impl wasmtime::ResourceLimiterAsync for MemoryLimiter {
+    async fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
@@ -85,11 +114,26 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
             self.exceeded = true;
             return Ok(false);
         }
+        // Called for the memory's creation too (from 0), so the budget sees every byte. A
+        // memory being created (an instance starting) waits for room until the call's
+        // deadline; a memory in use that cannot grow fails at once, and its call gives back
+        // what it holds.
+        let more = desired.saturating_sub(current);
+        let reserved = if current == 0 {
+            self.budget.reserve_by(more, self.deadline).await
+        } else {
+            self.budget.try_reserve(more)
+        };
+        if !reserved {
+            self.overloaded = true;
+            return Ok(false);
+        }
+        self.reserved += more;
         self.peak_bytes = self.peak_bytes.max(desired);
         Ok(true)
     }
 
-    fn table_growing(
+    async fn table_growing(
         &mut self,
         _current: usize,
         desired: usize,
