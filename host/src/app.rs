@@ -86,20 +86,15 @@ impl App {
         // The pipeline keeps the deadline itself (the wait for room in the instance pool and
         // every plugin call), so the calls that did run always reach the metrics.
         let plugins = self.plugins();
-        let started = std::time::Instant::now();
         let run = plugins.transform(&request, deadline).await;
-        let total = started.elapsed();
-        let mut in_calls = std::time::Duration::ZERO;
         for report in &run.reports {
-            in_calls += report.stats.elapsed;
             self.metrics
                 .plugin_call(&report.name, report.outcome, report.stats.elapsed);
         }
-        // The time outside plugin calls is the wait for one of the engine's pipeline slots
-        // (`MAX_CONCURRENT_CALLS`) plus microseconds of conversion and merging: measured here
-        // because the slot is taken inside the plugin set. Without plugins nothing waits.
+        // The wait for one of the engine's pipeline slots (`MAX_CONCURRENT_CALLS`). Without
+        // plugins nothing waits.
         if !plugins.plugins().is_empty() {
-            self.metrics.pipeline_wait(total.saturating_sub(in_calls));
+            self.metrics.pipeline_wait(run.slot_wait);
         }
         (!run.deadline_passed).then_some(run.response)
     }

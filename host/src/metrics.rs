@@ -104,7 +104,7 @@ impl Metrics {
         let pipeline_wait = latency_histogram();
         registry.register(
             "pipeline_wait_seconds",
-            "Time a request's plugin pipeline spent outside plugin calls: mostly waiting for one of the engine's pipeline slots",
+            "Time a request waited for one of the engine's plugin pipeline slots",
             pipeline_wait.clone(),
         );
         let reloads = Family::<ReloadLabels, Counter>::default();

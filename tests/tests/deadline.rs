@@ -192,7 +192,8 @@ async fn at_ten_times_capacity_excess_gets_503_fast_nothing_answers_late_and_mem
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_under_load_answers_every_request_in_flight() {
-    let manifest = "timeout_ms = 300\non_error = \"skip\"\n[config]\nmode = \"when-asked\"\n";
+    // Calls long enough that all twenty are in flight at once even on a loaded machine.
+    let manifest = "timeout_ms = 1500\non_error = \"skip\"\n[config]\nmode = \"when-asked\"\n";
     let plugins = plugins_folder(&[("10-slow", "fault-plugin", manifest)]);
     let server = Arc::new(start(ConfigLayer::default(), Some(plugins.path())).await);
     let mut tasks = Vec::new();
@@ -267,6 +268,12 @@ async fn plugin_sets_share_the_instance_pool_bound_and_wait_for_it_no_longer_tha
     assert!(new_run.reports.is_empty());
     assert!(waited >= Duration::from_millis(120), "{waited:?}");
     assert!(waited < Duration::from_millis(1_000), "{waited:?}");
+    // The run says how long it waited for a slot (the metric's source): all of it.
+    assert!(
+        new_run.slot_wait >= Duration::from_millis(120) && new_run.slot_wait <= waited,
+        "{:?} of {waited:?}",
+        new_run.slot_wait
+    );
 
     // Room again: the new set runs.
     held.pop();
@@ -275,4 +282,5 @@ async fn plugin_sets_share_the_instance_pool_bound_and_wait_for_it_no_longer_tha
         .await;
     assert!(!run.deadline_passed);
     assert_eq!(run.reports[0].outcome, "ok");
+    assert!(run.slot_wait < Duration::from_millis(100), "{:?}", run.slot_wait);
 }

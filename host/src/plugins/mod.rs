@@ -159,6 +159,9 @@ pub struct PipelineRun {
     pub reports: Vec<PluginReport>,
     /// The request's deadline came before the pipeline finished; `response` is meaningless.
     pub deadline_passed: bool,
+    /// How long the request waited for one of the engine's pipeline slots
+    /// ([`MAX_CONCURRENT_CALLS`]); zero when it needed none.
+    pub slot_wait: Duration,
 }
 
 impl PipelineRun {
@@ -168,6 +171,7 @@ impl PipelineRun {
             response: HookResponse::default(),
             reports,
             deadline_passed: true,
+            slot_wait: Duration::ZERO,
         }
     }
 }
@@ -233,11 +237,19 @@ impl PluginSet {
         let Some(runtime) = self.runtime.as_ref().filter(|_| !self.plugins.is_empty()) else {
             return self.run(request, Some(deadline)).await;
         };
+        let waiting = Instant::now();
         let slot = tokio::time::timeout_at(deadline.into(), runtime.pipeline_slot()).await;
+        let slot_wait = waiting.elapsed();
         let Ok(Some(_slot)) = slot else {
-            return PipelineRun::deadline_passed(Vec::new());
+            return PipelineRun {
+                slot_wait,
+                ..PipelineRun::deadline_passed(Vec::new())
+            };
         };
-        self.run(request, Some(deadline)).await
+        PipelineRun {
+            slot_wait,
+            ..self.run(request, Some(deadline)).await
+        }
     }
 
     /// Runs every plugin in order on `request`, applying the merge rules, and stops at
@@ -294,6 +306,7 @@ impl PluginSet {
                             response,
                             reports,
                             deadline_passed: false,
+                            slot_wait: Duration::ZERO,
                         };
                     }
                 }
@@ -318,6 +331,7 @@ impl PluginSet {
             response,
             reports,
             deadline_passed: false,
+            slot_wait: Duration::ZERO,
         }
     }
 }
