@@ -65,7 +65,7 @@ async fn under_skip_a_failing_plugin_is_dropped_and_the_others_still_apply() {
 }
 
 async fn under_skip(build: &str, instance: &str) {
-    let manifest = manifest("skip", 200, instance);
+    let manifest = manifest("skip", 1_000, instance);
     let plugins = plugins_folder(&[
         ("10-fault", build, &manifest),
         ("20-login-middle-name", "login-middle-name", ""),
@@ -119,7 +119,7 @@ async fn under_fail_the_answer_names_the_plugin_and_the_failure_and_nothing_pers
 }
 
 async fn under_fail(build: &str, instance: &str) {
-    let manifest = manifest("fail", 200, instance);
+    let manifest = manifest("fail", 1_000, instance);
     let plugins = plugins_folder(&[
         ("10-fault", build, &manifest),
         ("20-login-middle-name", "login-middle-name", ""),

@@ -92,6 +92,9 @@ impl Runtime {
         config.wasm_component_model(true);
         config.epoch_interruption(true);
         config.consume_fuel(metered);
+        // Plugins make no component-model-async (WASIp3) calls: without the machinery for
+        // them, each call into a component is cheaper.
+        config.concurrency_support(false);
         let instances = MAX_CONCURRENT_CALLS * 2 + MAX_WARM_INSTANCES as u32;
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(instances)
