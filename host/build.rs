@@ -1,17 +1,8 @@
-//! Reads the WIT package version from the SDK's `wit/importhook.wit`, the one place it is written, and
-//! hands it to the crate as `IMPORTHOOK_WIT_VERSION`.
+//! Derives the host's `INTERFACE_VERSION` from the SDK's WIT file, with the SDK's own reader.
+
+#[path = "../plugin-sdk/wit_version.rs"]
+mod wit_version;
 
 fn main() {
-    let path = "../plugin-sdk/wit/importhook.wit";
-    println!("cargo::rerun-if-changed={path}");
-    let wit = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
-    let version = wit
-        .lines()
-        .find_map(|line| {
-            line.trim()
-                .strip_prefix("package importhook:plugin@")?
-                .strip_suffix(';')
-        })
-        .unwrap_or_else(|| panic!("{path} has no `package importhook:plugin@X.Y.Z;` line"));
-    println!("cargo::rustc-env=IMPORTHOOK_WIT_VERSION={version}");
+    wit_version::emit("../plugin-sdk/wit/importhook.wit");
 }

@@ -282,5 +282,9 @@ async fn plugin_sets_share_the_instance_pool_bound_and_wait_for_it_no_longer_tha
         .await;
     assert!(!run.deadline_passed);
     assert_eq!(run.reports[0].outcome, "ok");
-    assert!(run.slot_wait < Duration::from_millis(100), "{:?}", run.slot_wait);
+    assert!(
+        run.slot_wait < Duration::from_millis(100),
+        "{:?}",
+        run.slot_wait
+    );
 }

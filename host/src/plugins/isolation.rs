@@ -354,31 +354,63 @@ impl Isolation for PerCall {
         log_lines: u32,
     ) -> (CallResult, CallStats) {
         let started = Instant::now();
+        match self.blueprint.start(started, timeout, log_lines).await {
+            Ok(instance) => {
+                self.blueprint
+                    .run_once(instance, request, started, timeout, log_lines)
+                    .await
+            }
+            Err(failed) => failed,
+        }
+    }
+}
+
+impl Blueprint {
+    /// A new instance for a call that started at `started` and may last `timeout`, or the
+    /// call's failed result when the instance cannot start in time.
+    async fn start(
+        &self,
+        started: Instant,
+        timeout: Duration,
+        log_lines: u32,
+    ) -> Result<Instance, (CallResult, CallStats)> {
         let deadline = started + timeout;
-        let metered = self.blueprint.metered;
         let instantiated =
-            tokio::time::timeout(timeout, self.blueprint.instantiate(deadline, log_lines)).await;
-        let mut instance = match instantiated {
-            Ok(Ok(instance)) => instance,
-            Ok(Err((store, e))) => {
-                let failure = classify(&e, store.data(), FailureKind::Instantiate);
-                let stats = CallStats {
-                    elapsed: started.elapsed(),
-                    peak_memory_bytes: store.data().limiter.peak_bytes,
-                    ..CallStats::default()
-                };
-                return (Err(failure), stats);
-            }
-            Err(_elapsed) => {
-                let stats = CallStats {
-                    elapsed: started.elapsed(),
-                    ..CallStats::default()
-                };
-                return (Err(FailureKind::Timeout.into()), stats);
-            }
+            tokio::time::timeout(timeout, self.instantiate(deadline, log_lines)).await;
+        let (failure, peak_memory_bytes) = match instantiated {
+            Ok(Ok(instance)) => return Ok(instance),
+            Ok(Err((store, e))) => (
+                classify(&e, store.data(), FailureKind::Instantiate),
+                store.data().limiter.peak_bytes,
+            ),
+            Err(_elapsed) => (FailureKind::Timeout.into(), 0),
         };
-        let (result, returned) = run(&mut instance, request, deadline, log_lines, metered).await;
-        let stats = instance.stats(started, metered, false, returned);
+        let stats = CallStats {
+            elapsed: started.elapsed(),
+            peak_memory_bytes,
+            ..CallStats::default()
+        };
+        Err((Err(failure), stats))
+    }
+
+    /// One call on `instance`, which is dropped afterwards.
+    async fn run_once(
+        &self,
+        mut instance: Instance,
+        request: &Arc<RequestState>,
+        started: Instant,
+        timeout: Duration,
+        log_lines: u32,
+    ) -> (CallResult, CallStats) {
+        let (result, returned) = run(
+            &mut instance,
+            request,
+            started + timeout,
+            log_lines,
+            self.metered,
+        )
+        .await;
+        let stats = instance.stats(started, self.metered, false, returned);
         instance.discard();
         (result, stats)
     }
@@ -455,44 +487,30 @@ impl Isolation for Warm {
         log_lines: u32,
     ) -> (CallResult, CallStats) {
         let started = Instant::now();
-        let deadline = started + timeout;
         let metered = self.blueprint.metered;
         let (mut instance, reused) = match self.take_idle() {
             Some(instance) => (instance, true),
             None => {
                 let admitted = self.admit();
-                let instantiated =
-                    tokio::time::timeout(timeout, self.blueprint.instantiate(deadline, log_lines))
-                        .await;
-                match instantiated {
-                    Ok(Ok(instance)) if admitted => (instance, false),
-                    Ok(Ok(mut instance)) => {
-                        // No room for another warm instance: this call runs in a fresh one.
-                        let (result, returned) =
-                            run(&mut instance, request, deadline, log_lines, metered).await;
-                        let stats = instance.stats(started, metered, false, returned);
-                        instance.discard();
-                        return (result, stats);
+                match self.blueprint.start(started, timeout, log_lines).await {
+                    Ok(instance) if admitted => (instance, false),
+                    // No room for another warm instance: this call runs in a fresh one.
+                    Ok(instance) => {
+                        return self
+                            .blueprint
+                            .run_once(instance, request, started, timeout, log_lines)
+                            .await;
                     }
-                    failed => {
+                    Err(failed) => {
                         if admitted {
                             self.live.fetch_sub(1, Ordering::AcqRel);
                         }
-                        let failure = match failed {
-                            Ok(Err((store, e))) => {
-                                classify(&e, store.data(), FailureKind::Instantiate)
-                            }
-                            _ => FailureKind::Timeout.into(),
-                        };
-                        let stats = CallStats {
-                            elapsed: started.elapsed(),
-                            ..CallStats::default()
-                        };
-                        return (Err(failure), stats);
+                        return failed;
                     }
                 }
             }
         };
+        let deadline = started + timeout;
         let (result, returned) = run(&mut instance, request, deadline, log_lines, metered).await;
         let stats = instance.stats(started, metered, reused, returned);
         if result.is_ok() {
