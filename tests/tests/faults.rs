@@ -209,7 +209,7 @@ async fn a_slow_plugin_on_one_request_does_not_delay_a_concurrent_fast_one() {
 
 #[tokio::test]
 async fn no_state_survives_from_one_user_to_the_next() {
-    let manifest = "[config]\nmode = \"counter\"\n";
+    let manifest = "timeout_ms = 1000\n[config]\nmode = \"counter\"\n";
     let plugins = plugins_folder(&[("10-counter", "fault-plugin", manifest)]);
     let server = start(ConfigLayer::default(), Some(plugins.path())).await;
     for _ in 0..20 {
@@ -228,7 +228,7 @@ async fn no_state_survives_from_one_user_to_the_next() {
 #[tokio::test]
 async fn a_warm_instance_keeps_its_state_until_it_fails_or_reaches_max_calls() {
     let manifest =
-        "instance = \"warm\"\nmax_calls = 5\ntimeout_ms = 100\n[config]\nmode = \"when-asked\"\n";
+        "instance = \"warm\"\nmax_calls = 5\ntimeout_ms = 1000\n[config]\nmode = \"when-asked\"\n";
     let plugins = plugins_folder(&[("10-counter", "fault-plugin", manifest)]);
     let server = start(ConfigLayer::default(), Some(plugins.path())).await;
     let mut seen = Vec::new();
