@@ -90,10 +90,22 @@ impl App {
         let run = plugins.transform(&request, deadline).await;
         let total = started.elapsed();
         let mut in_calls = std::time::Duration::ZERO;
+        let log_messages = self.settings.log_plugin_messages;
         for report in &run.reports {
             in_calls += report.stats.elapsed;
             self.metrics
                 .plugin_call(&report.name, report.outcome, report.stats.elapsed);
+            // The plugin's own words may quote the profile it read: logged only when the
+            // operator opted in (`log_plugin_messages`). The failure itself is logged anyway,
+            // by kind, where it happened.
+            if let Some(message) = report.message.as_deref().filter(|_| log_messages) {
+                tracing::warn!(
+                    plugin = &*report.name,
+                    failure = report.outcome,
+                    message,
+                    "plugin failure message"
+                );
+            }
         }
         // The time outside plugin calls is the wait for one of the engine's pipeline slots
         // (`MAX_CONCURRENT_CALLS`) plus microseconds of conversion and merging: measured here

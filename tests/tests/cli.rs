@@ -423,3 +423,139 @@ fn try_shows_why_a_plugin_failed_in_its_own_words() {
         }
     }
 }
+
+/// A `serve` process on the test certificate, its stderr read line by line.
+struct Served {
+    child: KillOnDrop,
+    lines: std::sync::mpsc::Receiver<String>,
+    addr: String,
+    cert: CertificateDer<'static>,
+    _dir: TempDir,
+}
+
+impl Served {
+    /// Starts `serve` on `plugins` with the extra `args`, and waits until it listens.
+    fn start(plugins: &std::path::Path, args: &[&str]) -> Self {
+        let dir = TempDir::new("served");
+        let certified =
+            rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("cert");
+        std::fs::write(dir.path().join("cert.pem"), certified.cert.pem()).expect("cert");
+        std::fs::write(
+            dir.path().join("key.pem"),
+            certified.signing_key.serialize_pem(),
+        )
+        .expect("key");
+        let mut child = importhook()
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--admin-listen",
+                "127.0.0.1:0",
+                "--plugins",
+            ])
+            .arg(plugins)
+            .arg("--tls-cert")
+            .arg(dir.path().join("cert.pem"))
+            .arg("--tls-key")
+            .arg(dir.path().join("key.pem"))
+            .args(args)
+            .env("IMPORTHOOK_SECRETS", SECRET)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn importhook");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let addr = loop {
+            let line = lines
+                .recv_timeout(Duration::from_secs(60))
+                .expect("server starts");
+            if let Some(rest) = line.split("listen=").nth(1) {
+                break rest.split_whitespace().next().expect("addr").to_owned();
+            }
+        };
+        Self {
+            child: KillOnDrop(child),
+            lines,
+            addr,
+            cert: CertificateDer::from(certified.cert.der().to_vec()),
+            _dir: dir,
+        }
+    }
+
+    /// POSTs `body` to the hook and returns the raw answer.
+    async fn hook(&self, body: &serde_json::Value) -> String {
+        let config = common::client_config(&self.cert, &[&rustls::version::TLS13]);
+        let tcp = tokio::net::TcpStream::connect(&self.addr)
+            .await
+            .expect("connect");
+        let mut tls = tokio_rustls::TlsConnector::from(config)
+            .connect(ServerName::try_from("localhost").expect("name"), tcp)
+            .await
+            .expect("tls");
+        let body = serde_json::to_vec(body).expect("json");
+        let head = format!(
+            "POST {PATH} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\ncontent-type: application/json\r\nauthorization: {SECRET}\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        tls.write_all(head.as_bytes()).await.expect("head");
+        tls.write_all(&body).await.expect("body");
+        let mut reply = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), tls.read_to_end(&mut reply))
+            .await
+            .expect("answered")
+            .ok();
+        String::from_utf8_lossy(&reply).into_owned()
+    }
+
+    /// Stops the server (SIGTERM) and returns every log line it wrote after starting.
+    fn stop(mut self) -> String {
+        let pid = self.child.0.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .expect("kill")
+                .success()
+        );
+        let status = self.child.0.wait().expect("exit");
+        assert!(status.success(), "{status:?}");
+        self.lines.try_iter().collect::<Vec<_>>().join("\n")
+    }
+}
+
+#[tokio::test]
+async fn serve_logs_a_plugins_own_words_only_when_the_operator_opts_in() {
+    let plugins = plugins_folder(&[(
+        "10-fault",
+        "fault-plugin",
+        "[config]\nmode = \"when-asked\"\n",
+    )]);
+    let mut request = okta_sample();
+    request["data"]["appUser"]["profile"]["fault"] = "error".into();
+    for (args, logged) in [
+        (&[][..], false),
+        (&["--log-plugin-messages", "false"][..], false),
+        (&["--log-plugin-messages", "true"][..], true),
+    ] {
+        let served = Served::start(plugins.path(), args);
+        let reply = served.hook(&request).await;
+        assert!(reply.starts_with("HTTP/1.1 204"), "{args:?}: {reply}");
+        let logs = served.stop();
+        // The failure itself is always logged, by kind.
+        assert!(
+            logs.contains("plugin call failed") && logs.contains("failure=\"plugin_error\""),
+            "{args:?}: {logs}"
+        );
+        assert_eq!(
+            logs.contains("fault plugin refused on purpose"),
+            logged,
+            "{args:?}: {logs}"
+        );
+    }
+}
