@@ -28,8 +28,9 @@ enum Command {
     /// Run the serving pipeline on one Okta request file: the response body to stdout
     /// (nothing for 204), a per-plugin report to stderr.
     Try(TryArgs),
-    /// Load and compile the configured plugins, check their interface version, and exit
-    /// non-zero with the reason when one is unusable.
+    /// Load and compile the configured plugins and check their interface version; exit
+    /// non-zero listing every problem: an unusable plugin, a file that is not a plugin, a
+    /// manifest without its plugin, or no plugin at all.
     Check(CheckArgs),
 }
 
@@ -199,6 +200,9 @@ fn load_plugins(
         return Ok(PluginSet::empty());
     }
     let set = PluginSet::load(runtime, dir)?;
+    if set.plugins().is_empty() {
+        tracing::warn!(dir = %dir.display(), "no plugin in the plugins folder; every request answers 204 (see `importhook check`)");
+    }
     for plugin in set.plugins() {
         tracing::info!(
             plugin = plugin.name(),
@@ -223,13 +227,7 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| PathBuf::from("plugins.d"));
     let cache = file.cache_dir.unwrap_or_else(|| dir.join(".cache"));
     let runtime = Runtime::new(Some(cache), false)?;
-    let set = PluginSet::load(runtime, &dir)?;
-    if set.plugins().is_empty() {
-        println!(
-            "{}: no plugins (every request would answer 204)",
-            dir.display()
-        );
-    }
+    let (set, problems) = PluginSet::check(runtime, &dir)?;
     for plugin in set.plugins() {
         let manifest = plugin.manifest();
         println!(
@@ -243,7 +241,13 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
         );
         println!("    imports: {}", plugin.imports.join(", "));
     }
-    Ok(())
+    if problems.is_empty() {
+        return Ok(());
+    }
+    for problem in &problems {
+        eprintln!("error: {problem}");
+    }
+    anyhow::bail!("{} problem(s) in {}", problems.len(), dir.display())
 }
 
 fn print_dev_banner(settings: &Settings, local: std::net::SocketAddr, fingerprint: &str) {

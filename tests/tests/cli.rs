@@ -428,6 +428,8 @@ fn try_shows_why_a_plugin_failed_in_its_own_words() {
 struct Served {
     child: KillOnDrop,
     lines: std::sync::mpsc::Receiver<String>,
+    /// What it logged before it listened.
+    startup: Vec<String>,
     addr: String,
     cert: CertificateDer<'static>,
     _dir: TempDir,
@@ -471,6 +473,7 @@ impl Served {
                 let _ = tx.send(line);
             }
         });
+        let mut startup = Vec::new();
         let addr = loop {
             let line = lines
                 .recv_timeout(Duration::from_secs(60))
@@ -478,10 +481,12 @@ impl Served {
             if let Some(rest) = line.split("listen=").nth(1) {
                 break rest.split_whitespace().next().expect("addr").to_owned();
             }
+            startup.push(line);
         };
         Self {
             child: KillOnDrop(child),
             lines,
+            startup,
             addr,
             cert: CertificateDer::from(certified.cert.der().to_vec()),
             _dir: dir,
@@ -513,7 +518,7 @@ impl Served {
         String::from_utf8_lossy(&reply).into_owned()
     }
 
-    /// Stops the server (SIGTERM) and returns every log line it wrote after starting.
+    /// Stops the server (SIGTERM) and returns every log line it wrote.
     fn stop(mut self) -> String {
         let pid = self.child.0.id().to_string();
         assert!(
@@ -525,7 +530,10 @@ impl Served {
         );
         let status = self.child.0.wait().expect("exit");
         assert!(status.success(), "{status:?}");
-        self.lines.try_iter().collect::<Vec<_>>().join("\n")
+        let mut all = std::mem::take(&mut self.startup);
+        // The reader thread ends at the pipe's end: wait for it rather than race it.
+        all.extend(self.lines.iter());
+        all.join("\n")
     }
 }
 
@@ -558,4 +566,147 @@ async fn serve_logs_a_plugins_own_words_only_when_the_operator_opts_in() {
             "{args:?}: {logs}"
         );
     }
+}
+
+/// `importhook check` on `folder`: (success, stdout, stderr).
+fn run_check(folder: &std::path::Path) -> (bool, String, String) {
+    let output = importhook()
+        .args(["check", "--plugins"])
+        .arg(folder)
+        .output()
+        .expect("run");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn check_refuses_a_folder_without_plugins_and_says_how_to_build_them() {
+    let empty = TempDir::new("empty");
+    let (ok, _, stderr) = run_check(empty.path());
+    assert!(!ok, "an empty folder passed check");
+    assert!(
+        stderr.contains("no plugin") && stderr.contains("wasm32-unknown-unknown"),
+        "{stderr}"
+    );
+
+    // The repository's plugins.d before the examples are built: its manifests only.
+    let unbuilt = TempDir::new("unbuilt");
+    let shipped = common::workspace_root().join("plugins.d");
+    let mut manifests = 0;
+    for entry in std::fs::read_dir(&shipped).expect("plugins.d") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            std::fs::copy(&path, unbuilt.path().join(path.file_name().expect("name")))
+                .expect("copy");
+            manifests += 1;
+        }
+    }
+    assert!(manifests > 0);
+    let (ok, _, stderr) = run_check(unbuilt.path());
+    assert!(!ok, "manifests without plugins passed check");
+    assert_eq!(
+        stderr.matches("a manifest without its plugin").count(),
+        manifests,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("10-normalize-login.wasm") && stderr.contains("scripts/dev.sh"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_lists_every_file_that_is_not_a_plugin_and_every_orphan_manifest() {
+    let folder = plugins_folder(&[("10-link", "link-single-match", "on_error = \"skip\"\n")]);
+    for (name, bytes) in [
+        ("libstrategy.so", &b"\x7fELF\x02\x01\x01\0\0\0\0\0"[..]),
+        (
+            "libstrategy.dylib",
+            &[0xcf, 0xfa, 0xed, 0xfe, 7, 0, 0, 1][..],
+        ),
+        ("strategy.dll", &b"MZ\x90\0\x03\0\0\0\0\0"[..]),
+        ("README.md", &b"# my plugins\n"[..]),
+        // A core module built without the SDK (or for the wrong target): no component type.
+        ("20-core.wasm", &[0, b'a', b's', b'm', 1, 0, 0, 0][..]),
+        // A manifest whose plugin is missing, with a misspelled key as well.
+        ("30-gone.toml", &b"timout_ms = 50\n"[..]),
+        (".keep", &b""[..]),
+    ] {
+        std::fs::write(folder.path().join(name), bytes).expect("write");
+    }
+    let (ok, stdout, stderr) = run_check(folder.path());
+    assert!(!ok, "check accepted:\n{stdout}\n{stderr}");
+    // The good plugin is still checked and shown.
+    assert!(stdout.contains("ok  10-link"), "{stdout}");
+    for needle in [
+        "libstrategy.so: not a plugin: a native ELF",
+        "libstrategy.dylib: not a plugin: a macOS (Mach-O)",
+        "strategy.dll: not a plugin: a Windows",
+        "README.md: not a plugin: not a wasm binary",
+        "20-core.wasm rejected: it is a core wasm module without a component type",
+        "30-gone.toml: a manifest without its plugin",
+        "30-gone.wasm",
+        "unknown field `timout_ms`",
+        "7 problem(s)",
+    ] {
+        assert!(
+            stderr.contains(needle),
+            "{needle:?} missing from:\n{stderr}"
+        );
+    }
+    assert!(!stderr.contains(".keep"), "hidden files are not looked at");
+    assert!(
+        stderr.lines().filter(|l| l.starts_with("error: ")).count() == 7,
+        "one line each:\n{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn serve_warns_about_files_that_are_not_plugins_but_refuses_a_broken_plugin() {
+    let folder = plugins_folder(&[("10-link", "link-single-match", "")]);
+    std::fs::write(
+        folder.path().join("libstrategy.so"),
+        b"\x7fELF\x02\x01\x01\0",
+    )
+    .expect("so");
+    std::fs::write(folder.path().join("20-gone.toml"), b"on_error = \"fail\"\n").expect("toml");
+    let served = Served::start(folder.path(), &[]);
+    let reply = served.hook(&okta_sample()).await;
+    assert!(reply.starts_with("HTTP/1.1 "), "{reply}");
+    let logs = served.stop();
+    for needle in [
+        "not a plugin; ignored",
+        "libstrategy.so",
+        "plugin manifest without its .wasm; ignored",
+        "20-gone.toml",
+        "plugin=\"10-link\"",
+    ] {
+        assert!(logs.contains(needle), "{needle:?} missing from:\n{logs}");
+    }
+
+    // A broken plugin still fails start-up, naming the file.
+    std::fs::write(
+        folder.path().join("30-core.wasm"),
+        [0, b'a', b's', b'm', 1, 0, 0, 0],
+    )
+    .expect("core module");
+    let output = importhook()
+        .args([
+            "serve",
+            "--dev",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+        ])
+        .arg("--plugins")
+        .arg(folder.path())
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("30-core.wasm rejected"), "{stderr}");
 }
