@@ -1,4 +1,4 @@
-//! The command line: `serve`, `try` and `check`.
+//! The command line: `serve`, `try`, `check` and `new`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +32,22 @@ enum Command {
     /// non-zero listing every problem: an unusable plugin, a file that is not a plugin, a
     /// manifest without its plugin, or no plugin at all.
     Check(CheckArgs),
+    /// Create a strategy crate ready to build: a working strategy with native tests, its
+    /// manifest, a sample Okta request, and a README with the build, `check` and `try` lines.
+    New(NewArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct NewArgs {
+    /// Plugin (and crate) name, e.g. login-employee-number
+    name: String,
+    /// Folder to create the crate in (must not exist or be empty) [default: ./NAME]
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// Depend on this local importhook-sdk (the repository's plugin-sdk folder) as well as on
+    /// its crates.io version, to try an unpublished SDK
+    #[arg(long, value_name = "PATH")]
+    sdk_path: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -99,6 +115,7 @@ fn main_with(natives: Option<NativeStrategies>) -> ExitCode {
             crate::logging::init(LogFormat::Text);
             check(args)
         }
+        Command::New(args) => new(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -248,6 +265,21 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
         eprintln!("error: {problem}");
     }
     anyhow::bail!("{} problem(s) in {}", problems.len(), dir.display())
+}
+
+fn new(args: NewArgs) -> anyhow::Result<()> {
+    let dir = args.dir.unwrap_or_else(|| PathBuf::from(&args.name));
+    let written = crate::scaffold::create(&args.name, &dir, args.sdk_path.as_deref())?;
+    println!("created {}:", dir.display());
+    for path in &written {
+        let shown = path.strip_prefix(&dir).unwrap_or(path);
+        println!("  {}", shown.display());
+    }
+    println!(
+        "next: cd {} && cargo test && cargo build --release --target wasm32-unknown-unknown (README.md has the check and try lines)",
+        dir.display()
+    );
+    Ok(())
 }
 
 fn print_dev_banner(settings: &Settings, local: std::net::SocketAddr, fingerprint: &str) {

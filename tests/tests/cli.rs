@@ -710,3 +710,108 @@ async fn serve_warns_about_files_that_are_not_plugins_but_refuses_a_broken_plugi
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("30-core.wasm rejected"), "{stderr}");
 }
+
+/// Runs `cargo` with `args` in `dir`; panics with its output when it fails.
+fn cargo_in(dir: &std::path::Path, args: &[&str]) {
+    let output = Command::new(env!("CARGO"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run cargo");
+    assert!(
+        output.status.success(),
+        "cargo {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn a_crate_made_by_new_builds_tests_checks_and_resolves_its_sample() {
+    let root = common::workspace_root();
+    let dir = TempDir::new("new");
+    let crate_dir = dir.path().join("login-employee-number");
+    let output = importhook()
+        .args(["new", "login-employee-number", "--dir"])
+        .arg(&crate_dir)
+        .arg("--sdk-path")
+        .arg(root.join("plugin-sdk"))
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).expect("Cargo.toml");
+    assert!(
+        manifest.contains("crate-type = [\"cdylib\", \"rlib\"]")
+            && manifest.contains("[profile.release]")
+            && manifest.contains(&format!(
+                "version = \"{}\"",
+                importhook::scaffold::SDK_VERSION
+            )),
+        "{manifest}"
+    );
+    let readme = std::fs::read_to_string(crate_dir.join("README.md")).expect("README");
+    for line in [
+        "cargo build --release --target wasm32-unknown-unknown",
+        "importhook check --plugins plugins.d",
+        "importhook try --plugins plugins.d --request okta-request.json",
+    ] {
+        assert!(readme.contains(line), "{line:?} missing from README");
+    }
+
+    // The workspace's lock file pins the versions this repository builds with: no registry
+    // lookup, and the compiled dependencies of an earlier run are reused. Outside the
+    // repository the crate resolves its own.
+    std::fs::copy(root.join("Cargo.lock"), crate_dir.join("Cargo.lock")).expect("lock");
+    let target = root.join("target/e2e-new");
+    let target = target.to_str().expect("utf-8 path");
+    cargo_in(&crate_dir, &["test", "--target-dir", target]);
+    cargo_in(
+        &crate_dir,
+        &[
+            "build",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--target-dir",
+            target,
+        ],
+    );
+
+    let plugins = TempDir::new("new-plugins");
+    std::fs::copy(
+        root.join("target/e2e-new/wasm32-unknown-unknown/release/login_employee_number.wasm"),
+        plugins.path().join("10-login-employee-number.wasm"),
+    )
+    .expect("copy the plugin");
+    std::fs::copy(
+        crate_dir.join("login-employee-number.toml"),
+        plugins.path().join("10-login-employee-number.toml"),
+    )
+    .expect("copy the manifest");
+    let (ok, stdout, stderr) = run_check(plugins.path());
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("ok  10-login-employee-number"), "{stdout}");
+
+    let output = importhook()
+        .args(["try", "--plugins"])
+        .arg(plugins.path())
+        .arg("--request")
+        .arg(crate_dir.join("okta-request.json"))
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let body: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is the JSON body");
+    assert_eq!(
+        body["commands"][0]["value"]["login"], "sally.admin.1234@clouditude.net",
+        "{body}"
+    );
+}
