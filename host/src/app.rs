@@ -87,9 +87,21 @@ impl App {
         // every plugin call), so the calls that did run always reach the metrics.
         let plugins = self.plugins();
         let run = plugins.transform(&request, deadline).await;
+        let log_messages = self.settings.log_plugin_messages;
         for report in &run.reports {
             self.metrics
                 .plugin_call(&report.name, report.outcome, report.stats.elapsed);
+            // The plugin's own words may quote the profile it read: logged only when the
+            // operator opted in (`log_plugin_messages`). The failure itself is logged anyway,
+            // by kind, where it happened.
+            if let Some(message) = report.message.as_deref().filter(|_| log_messages) {
+                tracing::warn!(
+                    plugin = &*report.name,
+                    failure = report.outcome,
+                    message,
+                    "plugin failure message"
+                );
+            }
         }
         // The wait for one of the engine's pipeline slots (`MAX_CONCURRENT_CALLS`). Without
         // plugins nothing waits.

@@ -1,4 +1,4 @@
-//! The command line: `serve`, `try` and `check`.
+//! The command line: `serve`, `try`, `check` and `new`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,9 +28,26 @@ enum Command {
     /// Run the serving pipeline on one Okta request file: the response body to stdout
     /// (nothing for 204), a per-plugin report to stderr.
     Try(TryArgs),
-    /// Load and compile the configured plugins, check their interface version, and exit
-    /// non-zero with the reason when one is unusable.
+    /// Load and compile the configured plugins and check their interface version; exit
+    /// non-zero listing every problem: an unusable plugin, a file that is not a plugin, a
+    /// manifest without its plugin, or no plugin at all.
     Check(CheckArgs),
+    /// Create a strategy crate ready to build: a working strategy with native tests, its
+    /// manifest, a sample Okta request, and a README with the build, `check` and `try` lines.
+    New(NewArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct NewArgs {
+    /// Plugin (and crate) name, e.g. login-employee-number
+    name: String,
+    /// Folder to create the crate in (must not exist or be empty) [default: ./NAME]
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// Depend on this local importhook-sdk (the repository's plugin-sdk folder) as well as on
+    /// its crates.io version, to try an unpublished SDK
+    #[arg(long, value_name = "PATH")]
+    sdk_path: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -98,6 +115,7 @@ fn main_with(natives: Option<NativeStrategies>) -> ExitCode {
             crate::logging::init(LogFormat::Text);
             check(args)
         }
+        Command::New(args) => new(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -203,6 +221,9 @@ fn load_plugins(
         return Ok(PluginSet::empty());
     }
     let set = PluginSet::load(runtime, dir)?;
+    if set.plugins().is_empty() {
+        tracing::warn!(dir = %dir.display(), "no plugin in the plugins folder; every request answers 204 (see `importhook check`)");
+    }
     for plugin in set.plugins() {
         tracing::info!(
             plugin = plugin.name(),
@@ -227,13 +248,7 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| PathBuf::from("plugins.d"));
     let cache = file.cache_dir.unwrap_or_else(|| dir.join(".cache"));
     let runtime = Runtime::new(Some(cache), false)?;
-    let set = PluginSet::load(runtime, &dir)?;
-    if set.plugins().is_empty() {
-        println!(
-            "{}: no plugins (every request would answer 204)",
-            dir.display()
-        );
-    }
+    let (set, problems) = PluginSet::check(runtime, &dir)?;
     for plugin in set.plugins() {
         let manifest = plugin.manifest();
         println!(
@@ -247,6 +262,27 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
         );
         println!("    imports: {}", plugin.imports.join(", "));
     }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    for problem in &problems {
+        eprintln!("error: {problem}");
+    }
+    anyhow::bail!("{} problem(s) in {}", problems.len(), dir.display())
+}
+
+fn new(args: NewArgs) -> anyhow::Result<()> {
+    let dir = args.dir.unwrap_or_else(|| PathBuf::from(&args.name));
+    let written = crate::scaffold::create(&args.name, &dir, args.sdk_path.as_deref())?;
+    println!("created {}:", dir.display());
+    for path in &written {
+        let shown = path.strip_prefix(&dir).unwrap_or(path);
+        println!("  {}", shown.display());
+    }
+    println!(
+        "next: cd {} && cargo test && cargo build --release --target wasm32-unknown-unknown (README.md has the check and try lines)",
+        dir.display()
+    );
     Ok(())
 }
 

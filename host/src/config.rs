@@ -92,6 +92,9 @@ pub struct ConfigLayer {
     /// Put each plugin call's time in `debugContext` (answers then differ run to run) [default: false]
     #[arg(long, env = "IMPORTHOOK_DEBUG_TIMINGS", value_name = "BOOL")]
     pub debug_timings: Option<bool>,
+    /// Log a failed plugin's own words (its error text or panic message), which may hold personal data [default: false]
+    #[arg(long, env = "IMPORTHOOK_LOG_PLUGIN_MESSAGES", value_name = "BOOL")]
+    pub log_plugin_messages: Option<bool>,
     /// Authentication: `header` (shared secret) or `oauth` (Okta OAuth 2.0 bearer token) [default: header]
     #[arg(long, env = "IMPORTHOOK_AUTH_MODE", value_name = "MODE")]
     pub auth_mode: Option<String>,
@@ -236,6 +239,9 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Whether `debugContext` carries plugin call times.
     pub debug_timings: bool,
+    /// Whether a failed plugin call's log line carries the plugin's own words (its `err` text
+    /// or panic message). Off by default: a plugin may quote the profile it read.
+    pub log_plugin_messages: bool,
     /// Limits.
     pub limits: Limits,
 }
@@ -535,6 +541,8 @@ impl Settings {
             cache_dir,
             log_format,
             debug_timings: pick(&cli.debug_timings, &file.debug_timings).is_some_and(|(on, _)| on),
+            log_plugin_messages: pick(&cli.log_plugin_messages, &file.log_plugin_messages)
+                .is_some_and(|(on, _)| on),
             limits,
         })
     }
@@ -796,6 +804,23 @@ mod tests {
         assert_eq!(oauth.jwks, JwksSource::Discover);
         assert_eq!(oauth.leeway, Duration::from_secs(120));
         assert_eq!(oauth.scope.as_deref(), Some("okta.hooks"));
+    }
+
+    #[test]
+    fn plugin_messages_are_logged_only_when_asked() {
+        let settings = resolve_file("").expect("valid");
+        assert!(!settings.log_plugin_messages);
+        let settings = resolve_file("log_plugin_messages = true").expect("valid");
+        assert!(settings.log_plugin_messages);
+        let cli = ConfigLayer {
+            log_plugin_messages: Some(false),
+            ..ConfigLayer::default()
+        };
+        let file = file_layer("log_plugin_messages = true").expect("toml");
+        let settings = Settings::resolve(&cli, Some((Path::new("f.toml"), file)), Some("s"), true)
+            .expect("valid");
+        assert!(!settings.log_plugin_messages, "the flag wins over the file");
+        assert!(file_layer("log_plugin_messages = \"yes\"").is_err());
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod oauth;
 pub mod okta;
 pub mod plugins;
 pub mod reload;
+pub mod scaffold;
 pub mod server;
 pub mod service;
 pub mod tls;

@@ -1,12 +1,54 @@
-//! Log set-up: `tracing` to stderr, as text or JSON, filtered by `RUST_LOG` (default `info`).
+//! Log set-up: `tracing` to stderr, as text or JSON, filtered by `RUST_LOG`. Without it, only
+//! importhook's own lines (the service's, and its plugins' under `importhook::plugin`) from
+//! `info`, and other crates' warnings.
 
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
+/// The filter when `RUST_LOG` is unset or invalid.
+pub const DEFAULT_FILTER: &str = "warn,importhook=info";
+
+/// Crates of the wasm compiler and component tooling: at `debug` they print thousands of
+/// lines for every plugin compiled (about 15,000 for one small plugin), which drowns the
+/// service's own lines. Held at `warn` unless `RUST_LOG` names them itself. Targets match by
+/// prefix: `cranelift` covers `cranelift_codegen`, `wasmtime` every `wasmtime_*` crate.
+const COMPILER_TARGETS: [&str; 7] = [
+    "cranelift",
+    "regalloc2",
+    "wasmtime",
+    "wasmparser",
+    "wasm_encoder",
+    "wit_parser",
+    "wit_component",
+];
+
+/// The directives for `rust_log` (the value of `RUST_LOG`, if set): the operator's own, plus
+/// `warn` for the compiler crates it does not name.
+pub fn directives(rust_log: Option<&str>) -> String {
+    let Some(rust_log) = rust_log.map(str::trim).filter(|v| !v.is_empty()) else {
+        return DEFAULT_FILTER.to_owned();
+    };
+    let mut directives = rust_log.to_owned();
+    for target in COMPILER_TARGETS {
+        if !rust_log.contains(target) {
+            directives.push(',');
+            directives.push_str(target);
+            directives.push_str("=warn");
+        }
+    }
+    directives
+}
+
+/// The filter for `rust_log`; an invalid `RUST_LOG` falls back to [`DEFAULT_FILTER`].
+pub fn filter(rust_log: Option<&str>) -> EnvFilter {
+    EnvFilter::try_new(directives(rust_log)).unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER))
+}
+
 /// Installs the global subscriber; a second call (tests) is a no-op.
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let rust_log = std::env::var(EnvFilter::DEFAULT_ENV).ok();
+    let filter = filter(rust_log.as_deref());
     // Colour codes only on a terminal: log collectors (and tests) read plain `key=value`.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
@@ -21,4 +63,80 @@ pub fn init(format: LogFormat) {
             .with_current_span(false)
             .try_init(),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// Which of a fixed set of events `rust_log` lets through, as `target:level`.
+    fn passed(rust_log: Option<&str>) -> Vec<String> {
+        #[derive(Clone, Default)]
+        struct Sink(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Sink {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().expect("sink").extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let sink = Sink::default();
+        let writer = sink.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(filter(rust_log))
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .without_time()
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(target: "importhook::server", "importhook:info");
+            tracing::debug!(target: "importhook::server", "importhook:debug");
+            tracing::info!(target: "importhook::plugin", "plugin:info");
+            tracing::debug!(target: "cranelift_codegen::machinst", "cranelift:debug");
+            tracing::debug!(target: "wasmtime_internal_cranelift", "wasmtime:debug");
+            tracing::debug!(target: "wit_parser::resolve", "wit_parser:debug");
+            tracing::info!(target: "hyper::proto", "hyper:info");
+            tracing::warn!(target: "rustls::conn", "rustls:warn");
+        });
+        let text = String::from_utf8(sink.0.lock().expect("sink").clone()).expect("utf-8");
+        text.lines()
+            .filter_map(|line| line.split_whitespace().last().map(str::to_owned))
+            .collect()
+    }
+
+    #[test]
+    fn by_default_only_importhook_lines_and_other_crates_warnings() {
+        assert_eq!(
+            passed(None),
+            ["importhook:info", "plugin:info", "rustls:warn"]
+        );
+    }
+
+    #[test]
+    fn rust_log_overrides_but_the_compiler_stays_quiet_unless_named() {
+        assert_eq!(
+            passed(Some("debug")),
+            [
+                "importhook:info",
+                "importhook:debug",
+                "plugin:info",
+                "hyper:info",
+                "rustls:warn"
+            ]
+        );
+        assert_eq!(
+            passed(Some("warn,cranelift_codegen=debug")),
+            ["cranelift:debug", "rustls:warn"]
+        );
+        assert_eq!(passed(Some("error")), Vec::<String>::new());
+        // Not a filter: the default applies rather than no logs at all.
+        assert_eq!(
+            passed(Some("importhook=loud")),
+            ["importhook:info", "plugin:info", "rustls:warn"]
+        );
+    }
 }

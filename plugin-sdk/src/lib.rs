@@ -3,16 +3,16 @@
 //! A strategy is a type implementing [`Strategy`], exported with [`export_strategy!`] and
 //! built with `cargo build --target wasm32-unknown-unknown --release` (no WASI: the host turns
 //! the module into a component when it loads it). Its logic is plain Rust, so it is
-//! unit-tested natively with `cargo test`: build a [`Request`] from Okta's JSON with
-//! [`Request::from_okta_json`] and look at the [`Outcome`].
+//! unit-tested natively with `cargo test`: build a [`Request`] with [`Request::builder`] (or
+//! from a body Okta sent, with [`Request::from_okta_json`]) and look at the [`Outcome`].
 //!
 //! ```
-//! use importhook_sdk::{Config, Outcome, Request, Strategy};
+//! use importhook_sdk::{Config, Error, Outcome, Request, Strategy};
 //!
 //! struct Uppercase;
 //!
 //! impl Strategy for Uppercase {
-//!     fn transform(request: &Request<'_>, _config: &Config) -> Result<Outcome, String> {
+//!     fn transform(request: &Request<'_>, _config: &Config) -> Result<Outcome, Error> {
 //!         let mut outcome = Outcome::new();
 //!         if let Some(last) = request.user().text("lastName") {
 //!             outcome = outcome.set_user("lastName", last.to_uppercase());
@@ -23,8 +23,7 @@
 //!
 //! // importhook_sdk::export_strategy!(Uppercase);   // in the plugin crate
 //!
-//! let request = Request::from_okta_json(r#"{"eventId": "e1",
-//!     "data": {"user": {"profile": {"lastName": "Smith"}}, "action": {"result": "CREATE_USER"}}}"#).unwrap();
+//! let request = Request::builder().user("lastName", "Smith").build();
 //! let outcome = Uppercase::transform(&request, &Config::default()).unwrap();
 //! assert_eq!(outcome.user_update("lastName").and_then(|v| v.as_text()), Some("SMITH"));
 //! ```
@@ -33,7 +32,10 @@
 // The generated bindings name this crate by its public path, also from inside it.
 extern crate self as importhook_sdk;
 
+#[cfg(not(target_arch = "wasm32"))]
+mod builder;
 mod config;
+mod error;
 #[cfg(target_arch = "wasm32")]
 mod guest;
 #[cfg(not(target_arch = "wasm32"))]
@@ -45,7 +47,10 @@ mod okta_json;
 mod outcome;
 mod request;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub use builder::RequestBuilder;
 pub use config::Config;
+pub use error::Error;
 pub use outcome::Outcome;
 pub use request::{Action, Profile, ProfileKind, Request, Source};
 
@@ -76,14 +81,16 @@ pub const INTERFACE_VERSION: &str = env!("IMPORTHOOK_WIT_VERSION");
 pub trait Strategy {
     /// Decides what to change for one imported user. `request` already holds the changes of the
     /// strategies that ran before this one. An `Err` fails this call; the host's `on_error`
-    /// policy for the plugin decides what happens, and the text is never sent to Okta.
-    fn transform(request: &Request<'_>, config: &Config) -> Result<Outcome, String>;
+    /// policy for the plugin decides what happens. Its text is shown by `importhook try`,
+    /// logged by `serve` only when the operator sets `log_plugin_messages = true`, and never
+    /// sent to Okta. `?` works on any error ([`Error`]).
+    fn transform(request: &Request<'_>, config: &Config) -> Result<Outcome, Error>;
 
     /// Checks the plugin's `[config]` once, when the host loads the plugin (and at
     /// `importhook check`): return `Err` for a wrong type, a misspelled key or a value out of
     /// range, and the plugin is refused with that text instead of quietly using a default.
     /// Accepts everything unless overridden.
-    fn validate_config(config: &Config) -> Result<(), String> {
+    fn validate_config(config: &Config) -> Result<(), Error> {
         let _ = config;
         Ok(())
     }
@@ -128,14 +135,16 @@ pub mod __private {
         let source = crate::guest::HostRequest(request);
         let request = crate::Request::from_source(&source);
         let config = crate::Config::from_host();
-        S::transform(&request, &config).map(crate::Outcome::into_wit)
+        S::transform(&request, &config)
+            .map(crate::Outcome::into_wit)
+            .map_err(crate::Error::into_message)
     }
 
     /// Glue between the WIT `validate-config` export and [`crate::Strategy::validate_config`].
     #[cfg(target_arch = "wasm32")]
     pub fn validate_config<S: crate::Strategy>() -> Result<(), String> {
         crate::guest::install_panic_hook();
-        S::validate_config(&crate::Config::from_host())
+        S::validate_config(&crate::Config::from_host()).map_err(crate::Error::into_message)
     }
 
     /// Okta JSON as a plugin value, by the same mapping the host applies.

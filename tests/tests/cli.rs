@@ -423,3 +423,395 @@ fn try_shows_why_a_plugin_failed_in_its_own_words() {
         }
     }
 }
+
+/// A `serve` process on the test certificate, its stderr read line by line.
+struct Served {
+    child: KillOnDrop,
+    lines: std::sync::mpsc::Receiver<String>,
+    /// What it logged before it listened.
+    startup: Vec<String>,
+    addr: String,
+    cert: CertificateDer<'static>,
+    _dir: TempDir,
+}
+
+impl Served {
+    /// Starts `serve` on `plugins` with the extra `args`, and waits until it listens.
+    fn start(plugins: &std::path::Path, args: &[&str]) -> Self {
+        let dir = TempDir::new("served");
+        let certified =
+            rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("cert");
+        std::fs::write(dir.path().join("cert.pem"), certified.cert.pem()).expect("cert");
+        std::fs::write(
+            dir.path().join("key.pem"),
+            certified.signing_key.serialize_pem(),
+        )
+        .expect("key");
+        let mut child = importhook()
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--admin-listen",
+                "127.0.0.1:0",
+                "--plugins",
+            ])
+            .arg(plugins)
+            .arg("--tls-cert")
+            .arg(dir.path().join("cert.pem"))
+            .arg("--tls-key")
+            .arg(dir.path().join("key.pem"))
+            .args(args)
+            .env("IMPORTHOOK_SECRETS", SECRET)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn importhook");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut startup = Vec::new();
+        let addr = loop {
+            let line = lines
+                .recv_timeout(Duration::from_secs(60))
+                .expect("server starts");
+            if let Some(rest) = line.split("listen=").nth(1) {
+                break rest.split_whitespace().next().expect("addr").to_owned();
+            }
+            startup.push(line);
+        };
+        Self {
+            child: KillOnDrop(child),
+            lines,
+            startup,
+            addr,
+            cert: CertificateDer::from(certified.cert.der().to_vec()),
+            _dir: dir,
+        }
+    }
+
+    /// POSTs `body` to the hook and returns the raw answer.
+    async fn hook(&self, body: &serde_json::Value) -> String {
+        let config = common::client_config(&self.cert, &[&rustls::version::TLS13]);
+        let tcp = tokio::net::TcpStream::connect(&self.addr)
+            .await
+            .expect("connect");
+        let mut tls = tokio_rustls::TlsConnector::from(config)
+            .connect(ServerName::try_from("localhost").expect("name"), tcp)
+            .await
+            .expect("tls");
+        let body = serde_json::to_vec(body).expect("json");
+        let head = format!(
+            "POST {PATH} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\ncontent-type: application/json\r\nauthorization: {SECRET}\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        tls.write_all(head.as_bytes()).await.expect("head");
+        tls.write_all(&body).await.expect("body");
+        let mut reply = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), tls.read_to_end(&mut reply))
+            .await
+            .expect("answered")
+            .ok();
+        String::from_utf8_lossy(&reply).into_owned()
+    }
+
+    /// Stops the server (SIGTERM) and returns every log line it wrote.
+    fn stop(mut self) -> String {
+        let pid = self.child.0.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .expect("kill")
+                .success()
+        );
+        let status = self.child.0.wait().expect("exit");
+        assert!(status.success(), "{status:?}");
+        let mut all = std::mem::take(&mut self.startup);
+        // The reader thread ends at the pipe's end: wait for it rather than race it.
+        all.extend(self.lines.iter());
+        all.join("\n")
+    }
+}
+
+#[tokio::test]
+async fn serve_logs_a_plugins_own_words_only_when_the_operator_opts_in() {
+    let plugins = plugins_folder(&[(
+        "10-fault",
+        "fault-plugin",
+        "[config]\nmode = \"when-asked\"\n",
+    )]);
+    let mut request = okta_sample();
+    request["data"]["appUser"]["profile"]["fault"] = "error".into();
+    for (args, logged) in [
+        (&[][..], false),
+        (&["--log-plugin-messages", "false"][..], false),
+        (&["--log-plugin-messages", "true"][..], true),
+    ] {
+        let served = Served::start(plugins.path(), args);
+        let reply = served.hook(&request).await;
+        assert!(reply.starts_with("HTTP/1.1 204"), "{args:?}: {reply}");
+        let logs = served.stop();
+        // The failure itself is always logged, by kind.
+        assert!(
+            logs.contains("plugin call failed") && logs.contains("failure=\"plugin_error\""),
+            "{args:?}: {logs}"
+        );
+        assert_eq!(
+            logs.contains("fault plugin refused on purpose"),
+            logged,
+            "{args:?}: {logs}"
+        );
+    }
+}
+
+/// `importhook check` on `folder`: (success, stdout, stderr).
+fn run_check(folder: &std::path::Path) -> (bool, String, String) {
+    let output = importhook()
+        .args(["check", "--plugins"])
+        .arg(folder)
+        .output()
+        .expect("run");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn check_refuses_a_folder_without_plugins_and_says_how_to_build_them() {
+    let empty = TempDir::new("empty");
+    let (ok, _, stderr) = run_check(empty.path());
+    assert!(!ok, "an empty folder passed check");
+    assert!(
+        stderr.contains("no plugin") && stderr.contains("wasm32-unknown-unknown"),
+        "{stderr}"
+    );
+
+    // The repository's plugins.d before the examples are built: its manifests only.
+    let unbuilt = TempDir::new("unbuilt");
+    let shipped = common::workspace_root().join("plugins.d");
+    let mut manifests = 0;
+    for entry in std::fs::read_dir(&shipped).expect("plugins.d") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            std::fs::copy(&path, unbuilt.path().join(path.file_name().expect("name")))
+                .expect("copy");
+            manifests += 1;
+        }
+    }
+    assert!(manifests > 0);
+    let (ok, _, stderr) = run_check(unbuilt.path());
+    assert!(!ok, "manifests without plugins passed check");
+    assert_eq!(
+        stderr.matches("a manifest without its plugin").count(),
+        manifests,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("10-normalize-login.wasm") && stderr.contains("scripts/dev.sh"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_lists_every_file_that_is_not_a_plugin_and_every_orphan_manifest() {
+    let folder = plugins_folder(&[("10-link", "link-single-match", "on_error = \"skip\"\n")]);
+    for (name, bytes) in [
+        ("libstrategy.so", &b"\x7fELF\x02\x01\x01\0\0\0\0\0"[..]),
+        (
+            "libstrategy.dylib",
+            &[0xcf, 0xfa, 0xed, 0xfe, 7, 0, 0, 1][..],
+        ),
+        ("strategy.dll", &b"MZ\x90\0\x03\0\0\0\0\0"[..]),
+        ("README.md", &b"# my plugins\n"[..]),
+        // A core module built without the SDK (or for the wrong target): no component type.
+        ("20-core.wasm", &[0, b'a', b's', b'm', 1, 0, 0, 0][..]),
+        // A manifest whose plugin is missing, with a misspelled key as well.
+        ("30-gone.toml", &b"timout_ms = 50\n"[..]),
+        (".keep", &b""[..]),
+    ] {
+        std::fs::write(folder.path().join(name), bytes).expect("write");
+    }
+    let (ok, stdout, stderr) = run_check(folder.path());
+    assert!(!ok, "check accepted:\n{stdout}\n{stderr}");
+    // The good plugin is still checked and shown.
+    assert!(stdout.contains("ok  10-link"), "{stdout}");
+    for needle in [
+        "libstrategy.so: not a plugin: a native ELF",
+        "libstrategy.dylib: not a plugin: a macOS (Mach-O)",
+        "strategy.dll: not a plugin: a Windows",
+        "README.md: not a plugin: not a wasm binary",
+        "20-core.wasm rejected: it is a core wasm module without a component type",
+        "30-gone.toml: a manifest without its plugin",
+        "30-gone.wasm",
+        "unknown field `timout_ms`",
+        "7 problem(s)",
+    ] {
+        assert!(
+            stderr.contains(needle),
+            "{needle:?} missing from:\n{stderr}"
+        );
+    }
+    assert!(!stderr.contains(".keep"), "hidden files are not looked at");
+    assert!(
+        stderr.lines().filter(|l| l.starts_with("error: ")).count() == 7,
+        "one line each:\n{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn serve_warns_about_files_that_are_not_plugins_but_refuses_a_broken_plugin() {
+    let folder = plugins_folder(&[("10-link", "link-single-match", "")]);
+    std::fs::write(
+        folder.path().join("libstrategy.so"),
+        b"\x7fELF\x02\x01\x01\0",
+    )
+    .expect("so");
+    std::fs::write(folder.path().join("20-gone.toml"), b"on_error = \"fail\"\n").expect("toml");
+    let served = Served::start(folder.path(), &[]);
+    let reply = served.hook(&okta_sample()).await;
+    assert!(reply.starts_with("HTTP/1.1 "), "{reply}");
+    let logs = served.stop();
+    for needle in [
+        "not a plugin; ignored",
+        "libstrategy.so",
+        "plugin manifest without its .wasm; ignored",
+        "20-gone.toml",
+        "plugin=\"10-link\"",
+    ] {
+        assert!(logs.contains(needle), "{needle:?} missing from:\n{logs}");
+    }
+
+    // A broken plugin still fails start-up, naming the file.
+    std::fs::write(
+        folder.path().join("30-core.wasm"),
+        [0, b'a', b's', b'm', 1, 0, 0, 0],
+    )
+    .expect("core module");
+    let output = importhook()
+        .args([
+            "serve",
+            "--dev",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+        ])
+        .arg("--plugins")
+        .arg(folder.path())
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("30-core.wasm rejected"), "{stderr}");
+}
+
+/// Runs `cargo` with `args` in `dir`; panics with its output when it fails.
+fn cargo_in(dir: &std::path::Path, args: &[&str]) {
+    let output = Command::new(env!("CARGO"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run cargo");
+    assert!(
+        output.status.success(),
+        "cargo {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn a_crate_made_by_new_builds_tests_checks_and_resolves_its_sample() {
+    let root = common::workspace_root();
+    let dir = TempDir::new("new");
+    let crate_dir = dir.path().join("login-employee-number");
+    let output = importhook()
+        .args(["new", "login-employee-number", "--dir"])
+        .arg(&crate_dir)
+        .arg("--sdk-path")
+        .arg(root.join("plugin-sdk"))
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).expect("Cargo.toml");
+    assert!(
+        manifest.contains("crate-type = [\"cdylib\", \"rlib\"]")
+            && manifest.contains("[profile.release]")
+            && manifest.contains(&format!(
+                "version = \"{}\"",
+                importhook::scaffold::SDK_VERSION
+            )),
+        "{manifest}"
+    );
+    let readme = std::fs::read_to_string(crate_dir.join("README.md")).expect("README");
+    for line in [
+        "cargo build --release --target wasm32-unknown-unknown",
+        "importhook check --plugins plugins.d",
+        "importhook try --plugins plugins.d --request okta-request.json",
+    ] {
+        assert!(readme.contains(line), "{line:?} missing from README");
+    }
+
+    // The workspace's lock file pins the versions this repository builds with: no registry
+    // lookup, and the compiled dependencies of an earlier run are reused. Outside the
+    // repository the crate resolves its own.
+    std::fs::copy(root.join("Cargo.lock"), crate_dir.join("Cargo.lock")).expect("lock");
+    let target = root.join("target/e2e-new");
+    let target = target.to_str().expect("utf-8 path");
+    cargo_in(&crate_dir, &["test", "--target-dir", target]);
+    cargo_in(
+        &crate_dir,
+        &[
+            "build",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--target-dir",
+            target,
+        ],
+    );
+
+    let plugins = TempDir::new("new-plugins");
+    std::fs::copy(
+        root.join("target/e2e-new/wasm32-unknown-unknown/release/login_employee_number.wasm"),
+        plugins.path().join("10-login-employee-number.wasm"),
+    )
+    .expect("copy the plugin");
+    std::fs::copy(
+        crate_dir.join("login-employee-number.toml"),
+        plugins.path().join("10-login-employee-number.toml"),
+    )
+    .expect("copy the manifest");
+    let (ok, stdout, stderr) = run_check(plugins.path());
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("ok  10-login-employee-number"), "{stdout}");
+
+    let output = importhook()
+        .args(["try", "--plugins"])
+        .arg(plugins.path())
+        .arg("--request")
+        .arg(crate_dir.join("okta-request.json"))
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let body: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is the JSON body");
+    assert_eq!(
+        body["commands"][0]["value"]["login"], "sally.admin.1234@clouditude.net",
+        "{body}"
+    );
+}

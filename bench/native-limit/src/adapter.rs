@@ -44,7 +44,8 @@ impl<S: Strategy> NativeStrategy for Native<S> {
 
     fn transform(&self, state: &RequestState) -> Result<Contribution, String> {
         let source = HostState(state);
-        let outcome = S::transform(&Request::from_source(&source), &self.config)?;
+        let outcome = S::transform(&Request::from_source(&source), &self.config)
+            .map_err(importhook_sdk::Error::into_message)?;
         Ok(Contribution {
             app_user: updates(outcome.app_user_updates()),
             user: updates(outcome.user_updates()),

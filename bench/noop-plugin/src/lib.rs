@@ -1,7 +1,7 @@
 //! `noop`: changes nothing and reads nothing. What one fresh, isolated plugin call costs when
 //! the strategy itself costs nothing: the floor the benchmarks compare the examples with.
 
-use importhook_sdk::{Config, Outcome, Request, Strategy, export_strategy};
+use importhook_sdk::{Config, Error, Outcome, Request, Strategy, export_strategy};
 
 /// The strategy.
 #[derive(Debug)]
@@ -10,7 +10,7 @@ pub struct Noop;
 export_strategy!(Noop);
 
 impl Strategy for Noop {
-    fn transform(_request: &Request<'_>, _config: &Config) -> Result<Outcome, String> {
+    fn transform(_request: &Request<'_>, _config: &Config) -> Result<Outcome, Error> {
         Ok(Outcome::new())
     }
 }
@@ -21,10 +21,7 @@ mod tests {
 
     #[test]
     fn changes_nothing() {
-        let request = Request::from_okta_json(
-            r#"{"eventId": "e", "data": {"action": {"result": "CREATE_USER"}}}"#,
-        )
-        .expect("request");
+        let request = Request::minimal();
         assert!(
             Noop::transform(&request, &Config::new())
                 .expect("ok")

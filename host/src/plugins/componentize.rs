@@ -34,6 +34,16 @@ pub fn to_component(bytes: &[u8]) -> anyhow::Result<Cow<'_, [u8]>> {
     }
 }
 
+/// What `head` (a file's first bytes) is, for a file that is not named `*.wasm`.
+pub fn describe(head: &[u8]) -> String {
+    match kind(head) {
+        Kind::Component | Kind::CoreModule => {
+            "a WebAssembly binary not named *.wasm: a plugin is `<stem>.wasm`".to_owned()
+        }
+        Kind::Other(what) => format!("not a plugin: {what}"),
+    }
+}
+
 enum Kind {
     Component,
     CoreModule,
@@ -90,6 +100,14 @@ mod tests {
         // An empty core module: valid wasm, but no component type.
         let empty_module = [0, b'a', b's', b'm', 1, 0, 0, 0];
         assert!(refusal(&empty_module).contains("without a component type"));
+    }
+
+    #[test]
+    fn files_of_any_name_are_described() {
+        assert!(describe(b"\x7fELF\x02\x01\x01\0").contains("native ELF"));
+        assert!(describe(b"MZ\x90\0\x03\0\0\0").contains("Windows"));
+        assert!(describe(&[0xcf, 0xfa, 0xed, 0xfe, 7, 0, 0, 1]).contains("Mach-O"));
+        assert!(describe(&[0, b'a', b's', b'm', 1, 0, 0, 0]).contains("named *.wasm"));
     }
 
     #[test]

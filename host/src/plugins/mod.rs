@@ -4,6 +4,7 @@
 mod capability;
 mod componentize;
 mod convert;
+mod folder;
 mod isolation;
 mod manifest;
 mod merge;
@@ -197,25 +198,71 @@ impl PluginSet {
     }
 
     /// Loads every `*.wasm` of `dir`, in file-name order, with its optional `<stem>.toml`.
-    /// Any broken plugin fails the whole load, naming the file.
+    /// Any broken plugin fails the whole load, naming the file: a service never serves half of
+    /// the strategies it was given. Anything else in the folder (a file that is not a plugin,
+    /// a manifest without its plugin) runs nothing, so it only gets a warning here;
+    /// [`PluginSet::check`] refuses it.
     pub fn load(runtime: Arc<Runtime>, dir: &Path) -> anyhow::Result<Self> {
-        let mut files: Vec<_> = std::fs::read_dir(dir)
-            .with_context(|| format!("cannot read plugins folder {}", dir.display()))?
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .filter(|path| path.extension().is_some_and(|ext| ext == "wasm") && path.is_file())
-            .collect();
-        files.sort();
-        let mut plugins = Vec::with_capacity(files.len());
-        for path in files {
-            let plugin = load_one(&runtime, &path)
-                .with_context(|| format!("plugin {} rejected", path.display()))?;
-            plugins.push(plugin);
+        let folder = folder::Folder::scan(dir)?;
+        for (path, what) in &folder.strays {
+            tracing::warn!(file = %path.display(), what = %what, "not a plugin; ignored");
+        }
+        for path in &folder.orphan_manifests {
+            tracing::warn!(file = %path.display(), "plugin manifest without its .wasm; ignored");
+        }
+        let mut plugins = Vec::with_capacity(folder.plugins.len());
+        for path in &folder.plugins {
+            plugins.push(load_named(&runtime, path)?);
         }
         Ok(Self {
             runtime: Some(runtime),
             plugins,
             debug_timings: false,
         })
+    }
+
+    /// What `importhook check` sees in `dir`: the plugins that load, and one line for every
+    /// problem (not just the first): a broken plugin, a file that is not a plugin whatever its
+    /// name, a manifest without its plugin (and what is wrong in it), or no plugin at all.
+    /// Fails only when the folder cannot be read.
+    pub fn check(runtime: Arc<Runtime>, dir: &Path) -> anyhow::Result<(Self, Vec<String>)> {
+        let folder = folder::Folder::scan(dir)?;
+        let mut problems = Vec::new();
+        let mut plugins = Vec::with_capacity(folder.plugins.len());
+        for path in &folder.plugins {
+            match load_named(&runtime, path) {
+                Ok(plugin) => plugins.push(plugin),
+                Err(e) => problems.push(format!("{e:#}")),
+            }
+        }
+        for (path, what) in &folder.strays {
+            problems.push(format!(
+                "{}: {what}; only plugins (<stem>.wasm) and their manifests (<stem>.toml) belong in the plugins folder",
+                path.display()
+            ));
+        }
+        for path in &folder.orphan_manifests {
+            problems.push(format!(
+                "{}: a manifest without its plugin {}: build the plugin and copy its .wasm here under that name",
+                path.display(),
+                path.with_extension("wasm").display()
+            ));
+            if let Err(e) = Manifest::load(path) {
+                problems.push(format!("{e:#}"));
+            }
+        }
+        if folder.plugins.is_empty() {
+            problems.push(format!(
+                "{}: no plugin (no *.wasm file), so every request would answer 204. Build a strategy with `cargo build --release --target wasm32-unknown-unknown` (start one with `importhook new NAME`) and copy its .wasm here; in the importhook repository, `scripts/dev.sh` builds the example strategies into plugins.d/",
+                dir.display()
+            ));
+        }
+        let set = Self {
+            runtime: Some(runtime),
+            plugins,
+            debug_timings: false,
+        };
+        Ok((set, problems))
     }
 
     /// Puts each call's time in `debugContext`. Off by default: the same request then always
@@ -334,6 +381,10 @@ impl PluginSet {
             slot_wait: Duration::ZERO,
         }
     }
+}
+
+fn load_named(runtime: &Runtime, path: &Path) -> anyhow::Result<LoadedPlugin> {
+    load_one(runtime, path).with_context(|| format!("plugin {} rejected", path.display()))
 }
 
 fn load_one(runtime: &Runtime, path: &Path) -> anyhow::Result<LoadedPlugin> {

@@ -5,7 +5,7 @@
 //! counts once. With zero or several matches nothing changes, and so with an entry of any other
 //! shape: an unreadable match means "not sure", and a wrong link is worse than none.
 
-use importhook_sdk::{Action, Config, Outcome, Request, Strategy, export_strategy};
+use importhook_sdk::{Action, Config, Error, Outcome, Request, Strategy, export_strategy};
 
 /// The strategy.
 pub struct LinkSingleMatch;
@@ -13,7 +13,7 @@ pub struct LinkSingleMatch;
 export_strategy!(LinkSingleMatch);
 
 impl Strategy for LinkSingleMatch {
-    fn transform(request: &Request<'_>, _config: &Config) -> Result<Outcome, String> {
+    fn transform(request: &Request<'_>, _config: &Config) -> Result<Outcome, Error> {
         if request.action() != Action::CreateUser {
             return Ok(Outcome::new());
         }
@@ -37,49 +37,67 @@ impl Strategy for LinkSingleMatch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use importhook_sdk::Decision;
+    use importhook_sdk::{Decision, Value};
 
-    fn request(action: &str, matches: &str) -> Request<'static> {
-        Request::from_okta_json(&format!(
-            r#"{{"eventId": "e", "data": {{"action": {{"result": "{action}"}}, "context": {{"matches": {matches}}}}}}}"#
-        ))
-        .expect("request")
-    }
-
-    fn decision(action: &str, matches: &str) -> Option<Decision> {
-        LinkSingleMatch::transform(&request(action, matches), &Config::new())
+    fn decision<const N: usize>(action: Action, matches: [Value; N]) -> Option<Decision> {
+        let request = Request::builder().action(action).matches(matches).build();
+        LinkSingleMatch::transform(&request, &Config::new())
             .expect("ok")
             .decision()
             .cloned()
     }
 
+    /// A match entry Okta sends as an object.
+    fn object(json: &str) -> Value {
+        Value::Json(json.to_owned())
+    }
+
     #[test]
     fn a_single_match_is_linked_whatever_its_shape() {
         assert_eq!(
-            decision("CREATE_USER", r#"["00u1"]"#),
+            decision(Action::CreateUser, ["00u1".into()]),
             Some(Decision::LinkUser("00u1".into()))
         );
         assert_eq!(
-            decision("CREATE_USER", r#"[{"id": "00u2", "login": "x"}]"#),
+            decision(
+                Action::CreateUser,
+                [object(r#"{"id": "00u2", "login": "x"}"#)]
+            ),
             Some(Decision::LinkUser("00u2".into()))
         );
         assert_eq!(
-            decision("CREATE_USER", r#"["00u3", {"id": "00u3"}]"#),
+            decision(
+                Action::CreateUser,
+                ["00u3".into(), object(r#"{"id": "00u3"}"#)]
+            ),
             Some(Decision::LinkUser("00u3".into()))
         );
     }
 
     #[test]
     fn an_unreadable_match_entry_means_no_link() {
-        assert_eq!(decision("CREATE_USER", r#"["00u3", {"nope": 1}]"#), None);
-        assert_eq!(decision("CREATE_USER", r#"["00u3", 7]"#), None);
-        assert_eq!(decision("CREATE_USER", r#"["00u3", ""]"#), None);
+        let create = Action::CreateUser;
+        assert_eq!(
+            decision(create, ["00u3".into(), object(r#"{"nope": 1}"#)]),
+            None
+        );
+        assert_eq!(decision(create, ["00u3".into(), 7i64.into()]), None);
+        assert_eq!(decision(create, ["00u3".into(), "".into()]), None);
     }
 
     #[test]
     fn zero_or_several_matches_or_an_existing_link_change_nothing() {
-        assert_eq!(decision("CREATE_USER", "[]"), None);
-        assert_eq!(decision("CREATE_USER", r#"["00u1", "00u2"]"#), None);
-        assert_eq!(decision("LINK_USER", r#"["00u1"]"#), None);
+        assert_eq!(decision(Action::CreateUser, []), None);
+        assert_eq!(
+            decision(Action::CreateUser, ["00u1".into(), "00u2".into()]),
+            None
+        );
+        assert_eq!(decision(Action::LinkUser, ["00u1".into()]), None);
+    }
+
+    #[test]
+    fn the_load_check_request_changes_nothing() {
+        let outcome = LinkSingleMatch::transform(&Request::minimal(), &Config::new());
+        assert!(outcome.expect("ok").is_empty());
     }
 }

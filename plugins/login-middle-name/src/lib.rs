@@ -12,7 +12,7 @@
 //! - `when_missing` (default `"leave"`): without a middle name, `"leave"` the login as it is
 //!   (Okta then reports the conflict) or `"error"` (the host applies the plugin's `on_error`).
 
-use importhook_sdk::{Action, Config, Outcome, Request, Strategy, export_strategy, login};
+use importhook_sdk::{Action, Config, Error, Outcome, Request, Strategy, export_strategy, login};
 
 /// The strategy.
 pub struct LoginMiddleName;
@@ -20,7 +20,7 @@ pub struct LoginMiddleName;
 export_strategy!(LoginMiddleName);
 
 impl Strategy for LoginMiddleName {
-    fn transform(request: &Request<'_>, config: &Config) -> Result<Outcome, String> {
+    fn transform(request: &Request<'_>, config: &Config) -> Result<Outcome, Error> {
         let login_attribute = config.text("login_attribute").unwrap_or("login");
         // Login rewrites are for users Okta will create (a strategy before this one may have
         // decided to link instead).
@@ -43,7 +43,7 @@ impl Strategy for LoginMiddleName {
             .unwrap_or_default();
         if middle.is_empty() {
             return match config.text("when_missing").unwrap_or("leave") {
-                "error" => Err("no middle name to resolve the login conflict".to_owned()),
+                "error" => Err("no middle name to resolve the login conflict".into()),
                 _ => Ok(Outcome::new().note("no middle name; login left unchanged")),
             };
         }
@@ -55,24 +55,24 @@ impl Strategy for LoginMiddleName {
         }
     }
 
-    fn validate_config(config: &Config) -> Result<(), String> {
+    fn validate_config(config: &Config) -> Result<(), Error> {
         for key in ["middle_name_attribute", "login_attribute", "when_missing"] {
             if config.get(key).is_some_and(|v| v.as_text().is_none()) {
-                return Err(format!("{key} must be a string"));
+                return Err(format!("{key} must be a string").into());
             }
         }
         for (key, _) in config.iter() {
             if !["middle_name_attribute", "login_attribute", "when_missing"].contains(&key) {
                 return Err(format!(
                     "unknown key {key:?} (known: middle_name_attribute, login_attribute, when_missing)"
-                ));
+                ).into());
             }
         }
         match config.text("when_missing") {
             None | Some("leave" | "error") => Ok(()),
-            Some(other) => Err(format!(
-                "when_missing must be \"leave\" or \"error\", not {other:?}"
-            )),
+            Some(other) => {
+                Err(format!("when_missing must be \"leave\" or \"error\", not {other:?}").into())
+            }
         }
     }
 }
@@ -97,21 +97,15 @@ fn infix(login: &str, middle: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use importhook_sdk::Value;
+    use importhook_sdk::{RequestBuilder, Value};
 
-    fn request(conflicts: &str, middle: &str, login: &str) -> Request<'static> {
-        request_with("CREATE_USER", conflicts, middle, login)
-    }
-
-    fn request_with(action: &str, conflicts: &str, middle: &str, login: &str) -> Request<'static> {
-        Request::from_okta_json(&format!(
-            r#"{{"eventId": "e", "data": {{
-                "context": {{"conflicts": {conflicts}}},
-                "action": {{"result": "{action}"}},
-                "appUser": {{"profile": {{"middleName": {middle}, "nickName": "Alex"}}}},
-                "user": {{"profile": {{"login": "{login}"}}}}}}}}"#
-        ))
-        .expect("request")
+    /// A user Okta will create (add `.conflict("login")` for the conflict the strategy
+    /// resolves).
+    fn import(middle: impl Into<Value>, login: &str) -> RequestBuilder {
+        Request::builder()
+            .app_user("middleName", middle)
+            .app_user("nickName", "Alex")
+            .user("login", login)
     }
 
     fn login_update(outcome: &Outcome) -> Option<&str> {
@@ -121,7 +115,9 @@ mod tests {
     #[test]
     fn okta_guide_example() {
         let outcome = LoginMiddleName::transform(
-            &request(r#"["login"]"#, r#""Alexander""#, "george.smith@example.com"),
+            &import("Alexander", "george.smith@example.com")
+                .conflict("login")
+                .build(),
             &Config::new(),
         )
         .expect("ok");
@@ -134,7 +130,7 @@ mod tests {
     #[test]
     fn no_conflict_means_no_change() {
         let outcome = LoginMiddleName::transform(
-            &request("[]", r#""Alexander""#, "george.smith@example.com"),
+            &import("Alexander", "george.smith@example.com").build(),
             &Config::new(),
         )
         .expect("ok");
@@ -144,7 +140,9 @@ mod tests {
     #[test]
     fn multi_word_middle_names_and_logins_without_dots() {
         let outcome = LoginMiddleName::transform(
-            &request(r#"["login"]"#, r#"" Mary  Ann ""#, "jo@example.com"),
+            &import(" Mary  Ann ", "jo@example.com")
+                .conflict("login")
+                .build(),
             &Config::new(),
         )
         .expect("ok");
@@ -153,7 +151,9 @@ mod tests {
 
     #[test]
     fn missing_middle_name_is_configurable() {
-        let missing = request(r#"["login"]"#, "null", "george.smith@example.com");
+        let missing = import(Value::Null, "george.smith@example.com")
+            .conflict("login")
+            .build();
         let outcome =
             LoginMiddleName::transform(&missing, &Config::new()).expect("leave by default");
         assert!(outcome.is_empty());
@@ -165,7 +165,9 @@ mod tests {
     fn attribute_names_are_configurable() {
         let config = Config::new().with("middle_name_attribute", "nickName");
         let outcome = LoginMiddleName::transform(
-            &request(r#"["login"]"#, "null", "george.smith@example.com"),
+            &import(Value::Null, "george.smith@example.com")
+                .conflict("login")
+                .build(),
             &config,
         )
         .expect("ok");
@@ -178,11 +180,9 @@ mod tests {
     #[test]
     fn a_retry_does_not_infix_twice() {
         let outcome = LoginMiddleName::transform(
-            &request(
-                r#"["login"]"#,
-                r#""Alexander""#,
-                "george.alexander.smith@example.com",
-            ),
+            &import("Alexander", "george.alexander.smith@example.com")
+                .conflict("login")
+                .build(),
             &Config::new(),
         )
         .expect("ok");
@@ -192,12 +192,10 @@ mod tests {
     #[test]
     fn a_user_okta_will_link_keeps_its_login() {
         let outcome = LoginMiddleName::transform(
-            &request_with(
-                "LINK_USER",
-                r#"["login"]"#,
-                r#""Alexander""#,
-                "george.smith@example.com",
-            ),
+            &import("Alexander", "george.smith@example.com")
+                .conflict("login")
+                .action(Action::LinkUser)
+                .build(),
             &Config::new(),
         )
         .expect("ok");
@@ -207,7 +205,9 @@ mod tests {
     #[test]
     fn the_middle_name_is_normalized_like_the_login() {
         let outcome = LoginMiddleName::transform(
-            &request(r#"["login"]"#, r#""Élodie""#, "sally.admin@example.com"),
+            &import("Élodie", "sally.admin@example.com")
+                .conflict("login")
+                .build(),
             &Config::new(),
         )
         .expect("ok");
@@ -220,11 +220,17 @@ mod tests {
     #[test]
     fn a_blank_login_is_never_rewritten() {
         let outcome = LoginMiddleName::transform(
-            &request(r#"["login"]"#, r#""Alexander""#, "   "),
+            &import("Alexander", "   ").conflict("login").build(),
             &Config::new(),
         )
         .expect("ok");
         assert_eq!(login_update(&outcome), None);
+    }
+
+    #[test]
+    fn the_load_check_request_changes_nothing() {
+        let outcome = LoginMiddleName::transform(&Request::minimal(), &Config::new());
+        assert!(outcome.expect("ok").is_empty());
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! Configuration: `attributes` (default `"login,email"`): comma-separated Okta user
 //! attributes to normalise.
 
-use importhook_sdk::{Action, Config, Outcome, Request, Strategy, export_strategy, login};
+use importhook_sdk::{Action, Config, Error, Outcome, Request, Strategy, export_strategy, login};
 
 /// The strategy.
 pub struct NormalizeLogin;
@@ -18,7 +18,7 @@ pub struct NormalizeLogin;
 export_strategy!(NormalizeLogin);
 
 impl Strategy for NormalizeLogin {
-    fn transform(request: &Request<'_>, config: &Config) -> Result<Outcome, String> {
+    fn transform(request: &Request<'_>, config: &Config) -> Result<Outcome, Error> {
         // Login rewrites are for users Okta will create: a user it links keeps its login.
         if request.action() != Action::CreateUser {
             return Ok(Outcome::new());
@@ -47,11 +47,11 @@ impl Strategy for NormalizeLogin {
         })
     }
 
-    fn validate_config(config: &Config) -> Result<(), String> {
+    fn validate_config(config: &Config) -> Result<(), Error> {
         match config.get("attributes") {
             None => Ok(()),
             Some(value) if value.as_text().is_some() => Ok(()),
-            Some(_) => Err("attributes must be a string of comma-separated names".to_owned()),
+            Some(_) => Err("attributes must be a string of comma-separated names".into()),
         }
     }
 }
@@ -67,15 +67,16 @@ mod tests {
     use importhook_sdk::Value;
 
     fn request(login: &str, email: &str) -> Request<'static> {
-        request_with("CREATE_USER", login, email)
+        request_with(Action::CreateUser, login, email)
     }
 
-    fn request_with(action: &str, login: &str, email: &str) -> Request<'static> {
-        Request::from_okta_json(&format!(
-            r#"{{"eventId": "e", "data": {{"action": {{"result": "{action}"}},
-                "user": {{"profile": {{"login": "{login}", "email": "{email}", "firstName": "José"}}}}}}}}"#
-        ))
-        .expect("request")
+    fn request_with(action: Action, login: &str, email: &str) -> Request<'static> {
+        Request::builder()
+            .action(action)
+            .user("login", login)
+            .user("email", email)
+            .user("firstName", "José")
+            .build()
     }
 
     #[test]
@@ -123,7 +124,7 @@ mod tests {
     #[test]
     fn a_user_okta_will_link_keeps_its_login() {
         let outcome = NormalizeLogin::transform(
-            &request_with("LINK_USER", " José@X.io", "A@x.io"),
+            &request_with(Action::LinkUser, " José@X.io", "A@x.io"),
             &Config::new(),
         )
         .expect("ok");

@@ -2,7 +2,7 @@
 //! `mode` picks the fault; `"when-asked"` misbehaves only for users whose app profile has
 //! `fault = "<mode>"`, and otherwise sets `appUser.touchedBy` to show it ran.
 
-use importhook_sdk::{Config, Outcome, Request, Strategy, Value, export_strategy};
+use importhook_sdk::{Config, Error, Outcome, Request, Strategy, Value, export_strategy};
 
 /// The strategy.
 pub struct Fault;
@@ -10,7 +10,7 @@ pub struct Fault;
 export_strategy!(Fault);
 
 impl Strategy for Fault {
-    fn transform(request: &Request<'_>, config: &Config) -> Result<Outcome, String> {
+    fn transform(request: &Request<'_>, config: &Config) -> Result<Outcome, Error> {
         let configured = config.text("mode").unwrap_or("ok");
         let asked = request.app_user().text("fault");
         let mode = match configured {
@@ -27,12 +27,12 @@ impl Strategy for Fault {
         misbehave(mode)
     }
 
-    fn validate_config(config: &Config) -> Result<(), String> {
+    fn validate_config(config: &Config) -> Result<(), Error> {
         match config.get("mode") {
             None => Ok(()),
             Some(Value::Text(mode)) if MODES.contains(&mode.as_str()) => Ok(()),
-            Some(Value::Text(mode)) => Err(format!("mode {mode:?} is not one of {MODES:?}")),
-            Some(_) => Err("mode must be a string".to_owned()),
+            Some(Value::Text(mode)) => Err(format!("mode {mode:?} is not one of {MODES:?}").into()),
+            Some(_) => Err("mode must be a string".into()),
         }
     }
 }
@@ -87,7 +87,7 @@ const MODES: [&str; 18] = [
     "rename-and-link",
 ];
 
-fn misbehave(mode: &str) -> Result<Outcome, String> {
+fn misbehave(mode: &str) -> Result<Outcome, Error> {
     match mode {
         "loop" => {
             let mut n: u64 = 0;
@@ -108,7 +108,7 @@ fn misbehave(mode: &str) -> Result<Outcome, String> {
         }
         "trap" => std::process::abort(),
         "panic" => panic!("fault plugin panicked on purpose"),
-        "error" => Err("fault plugin refused on purpose".to_owned()),
+        "error" => Err("fault plugin refused on purpose".into()),
         "empty-link" => Ok(Outcome::new().link_user("")),
         "huge-value" => Ok(Outcome::new().set_user("nickName", "x".repeat(100 * 1024))),
         "log" => {
