@@ -25,8 +25,13 @@ pub fn join(local: &str, domain: Option<&str>) -> String {
 /// `jose.nunez@example.com`. Diacritics go by canonical decomposition (NFD) minus combining
 /// marks; letters that do not decompose (`ß`, `ø`, `ł`) stay as they are.
 pub fn fold(text: &str) -> String {
-    text.trim()
-        .nfd()
+    let text = text.trim();
+    // Most logins and names are ASCII: nothing to decompose, and the Unicode tables (large
+    // data a fresh plugin instance would fault in page by page) stay untouched.
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
+    text.nfd()
         .filter(|c| !is_combining_mark(*c))
         .nfc()
         .collect::<String>()
@@ -73,6 +78,7 @@ mod tests {
         assert_eq!(fold("Cafe\u{301}"), fold("Café"));
         assert_eq!(fold("Straße"), "straße");
         assert_eq!(fold("Søren"), "søren");
+        assert_eq!(fold("  Plain.ASCII@X.io "), "plain.ascii@x.io");
     }
 
     #[test]
