@@ -406,3 +406,82 @@ impl TestServer {
             .expect("server result");
     }
 }
+
+/// A strategy written in another language, built from its example folder with its own
+/// toolchain (issue 16): the JavaScript SDK's (ComponentizeJS, through npm) or the Python
+/// SDK's (componentize-py, from the repository's `.venv`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    JavaScript,
+    Python,
+}
+
+/// Builds the `login-middle-name` example of `language` (once per test binary) and returns
+/// its component. A missing toolchain fails the test with what to install: never a skip.
+pub fn language_example(language: Language) -> PathBuf {
+    static JS: OnceLock<PathBuf> = OnceLock::new();
+    static PY: OnceLock<PathBuf> = OnceLock::new();
+    let root = workspace_root();
+    let out_dir = root.join("target/e2e-languages");
+    match language {
+        Language::JavaScript => JS
+            .get_or_init(|| {
+                let example = root.join("examples/js/login-middle-name");
+                assert!(
+                    example.join("node_modules/.bin/importhook-build-js").exists(),
+                    "the JavaScript toolchain is not installed: run `npm ci` in {} (Node.js >= 20; .ci/run does it)",
+                    example.display()
+                );
+                let out = out_dir.join("login_middle_name_js.wasm");
+                run_build(
+                    std::process::Command::new("npm")
+                        .current_dir(&example)
+                        .args(["run", "--silent", "build", "--", "-o"])
+                        .arg(&out),
+                    "npm run build (JavaScript example)",
+                );
+                out
+            })
+            .clone(),
+        Language::Python => PY
+            .get_or_init(|| {
+                let venv = root.join(".venv/bin");
+                assert!(
+                    venv.join("componentize-py").exists(),
+                    "the Python toolchain is not installed: run `python3 -m venv .venv && .venv/bin/pip install -r sdk-python/requirements.txt` in {} (.ci/run does it)",
+                    root.display()
+                );
+                let out = out_dir.join("login_middle_name_py.wasm");
+                run_build(
+                    std::process::Command::new("sh")
+                        .arg(root.join("examples/python/login-middle-name/build.sh"))
+                        .arg(&out)
+                        .env("PYTHON", venv.join("python")),
+                    "build.sh (Python example)",
+                );
+                out
+            })
+            .clone(),
+    }
+}
+
+fn run_build(command: &mut std::process::Command, what: &str) {
+    let started = std::time::Instant::now();
+    let status = command
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e} (is the toolchain on PATH?)"));
+    assert!(status.success(), "{what} failed: {status}");
+    eprintln!("{what}: built in {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// A plugins folder of built components: `(file stem, component, manifest text)`.
+pub fn plugins_folder_of(plugins: &[(&str, &Path, &str)]) -> TempDir {
+    let dir = TempDir::new("plugins");
+    for (stem, wasm, manifest) in plugins {
+        std::fs::copy(wasm, dir.path().join(format!("{stem}.wasm"))).expect("copy plugin");
+        if !manifest.is_empty() {
+            std::fs::write(dir.path().join(format!("{stem}.toml")), manifest).expect("manifest");
+        }
+    }
+    dir
+}

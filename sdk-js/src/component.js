@@ -1,0 +1,62 @@
+// The plugin side (inside the component only: it imports the host's interfaces, which exist
+// only there). `importhook-build-js` generates the component's entry module:
+//
+//   import strategy from './strategy/<your module>';
+//   import { exportStrategy } from './importhook-sdk/component.js';
+//   export const strategy = exportStrategy(strategy);
+//
+// Extension point: each host capability is a WIT interface of its own. A new one (state,
+// directory lookups) is imported here, wrapped in a class in index.js like `Config`, and
+// passed to the strategy as a further argument of `transform` (or a property of `config`),
+// without changing the strategies that do not use it.
+
+import { log as hostLog, panicked } from 'importhook:plugin/log@0.2.0';
+import { entries as configEntries } from 'importhook:plugin/config@0.2.0';
+import { Config, Outcome, Request, StrategyError, setLogSink } from './index.js';
+
+setLogSink((level, message) => hostLog(level, message));
+
+// The `[config]` table does not change for the life of an instance: read it once, lazily
+// (never at build time, when the host is not there).
+let config;
+function hostConfig() {
+  if (!config) config = new Config({}, configEntries);
+  return config;
+}
+
+function describe(error) {
+  if (error instanceof Error) return error.stack ? `${error}\n${error.stack}` : String(error);
+  return `uncaught ${typeof error}: ${String(error)}`;
+}
+
+// A StrategyError is the call's `err` (a string thrown from a result-returning export); any
+// other exception is a panic: the host is told why, then the call traps.
+function guard(run) {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof StrategyError) throw error.message;
+    panicked(describe(error));
+    throw error instanceof Error ? error : new Error(describe(error));
+  }
+}
+
+/** The contract's `strategy` export for a strategy `{ transform, validateConfig? }`. */
+export function exportStrategy(strategy) {
+  return {
+    transform(resource) {
+      return guard(() => {
+        const outcome = strategy.transform(new Request(resource), hostConfig());
+        if (!(outcome instanceof Outcome)) {
+          throw new TypeError('transform must return an Outcome (new Outcome())');
+        }
+        return outcome.toWit();
+      });
+    },
+    validateConfig() {
+      return guard(() => {
+        if (strategy.validateConfig) strategy.validateConfig(hostConfig());
+      });
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fold, isAlphanumeric, isBlank, isMark, join, slug, split } from '../src/login.js';
+import { UNICODE_VERSION } from '../src/unicode-data.js';
+
+test('split and join at the last @', () => {
+  assert.deepEqual(split('a.b@x.io'), ['a.b', 'x.io']);
+  assert.deepEqual(split('"a@b"@x.io'), ['"a@b"', 'x.io']);
+  assert.deepEqual(split('nodomain'), ['nodomain', undefined]);
+  assert.equal(join('a', 'x.io'), 'a@x.io');
+  assert.equal(join('a', undefined), 'a');
+});
+
+test('fold strips space, diacritics and case whatever the Unicode form', () => {
+  assert.equal(fold('  José.Núñez@Example.COM '), 'jose.nunez@example.com');
+  assert.equal(fold('Cafe\u0301'), fold('Café'));
+  assert.equal(fold('Straße'), 'straße');
+  assert.equal(fold('Søren'), 'søren');
+  assert.equal(fold('\u212b'), 'a'); // ANGSTROM SIGN decomposes to A + ring
+  assert.equal(fold('\u1100\u1161\u11a8'), '각'); // separate jamo recompose, as NFC does
+});
+
+test('slugs are login safe', () => {
+  assert.equal(slug(' Mary  Ann '), 'mary.ann');
+  assert.equal(slug('Élodie'), 'elodie');
+  assert.equal(slug("Jean-Luc O'Neil!"), 'jean-luc.oneil');
+  assert.equal(slug(' !? '), '');
+  assert.ok(isBlank('  \t'));
+  assert.ok(!isBlank(' a '));
+});
+
+// The engine inside a component has no ICU: the SDK's tables must give what ICU gives.
+// On a mismatch, regenerate: node scripts/gen-unicode.js > src/unicode-data.js
+test('the Unicode tables agree with ICU for every code point', () => {
+  assert.equal(UNICODE_VERSION, process.versions.unicode, 'tables from another Unicode version: regenerate them');
+  const mark = /^\p{M}$/u;
+  const alnum = /^[\p{Alphabetic}\p{N}]$/u;
+  const reference = (s) =>
+    [...s.trim().normalize('NFD')].filter((c) => !mark.test(c)).join('').normalize('NFC').toLowerCase();
+  let checked = 0;
+  for (let cp = 0; cp < 0x110000; cp++) {
+    if (cp >= 0xd800 && cp <= 0xdfff) continue;
+    const ch = String.fromCodePoint(cp);
+    assert.equal(isMark(ch), mark.test(ch), `isMark U+${cp.toString(16)}`);
+    assert.equal(isAlphanumeric(ch), alnum.test(ch), `isAlphanumeric U+${cp.toString(16)}`);
+    const word = `x${ch}y`;
+    if (fold(word) !== reference(word)) assert.fail(`fold U+${cp.toString(16)}: ${fold(word)} != ${reference(word)}`);
+    checked += 1;
+  }
+  assert.ok(checked > 1_000_000);
+});
