@@ -36,8 +36,10 @@ pub fn run_try(plugins_dir: &Path, request_file: &Path) -> anyhow::Result<()> {
         )?;
         return Ok(());
     }
-    // Metered: fuel counting reports the instructions each plugin executed.
-    let runtime = Runtime::new(None, true)?;
+    // Metered: fuel counting reports the instructions each plugin executed. Compiled plugins
+    // are cached where `check` and `serve` keep them (the metered engine has entries of its
+    // own): a JS or Python component takes seconds to compile, a cached one milliseconds.
+    let runtime = Runtime::new(Some(plugins_dir.join(".cache")), true)?;
     let set = PluginSet::load(runtime, plugins_dir)?;
     let run = crate::plugins::block_on(set.run(&request, None))?;
 
