@@ -304,7 +304,13 @@ pub fn accept_outcome(
             let returned = message.len();
             let failure = Failure {
                 kind: FailureKind::PluginError,
-                message: Some(super::capability::log::truncate(&message, 1024).to_owned()),
+                message: Some(
+                    super::capability::log::truncate(
+                        &message,
+                        super::capability::log::MAX_LOG_BYTES,
+                    )
+                    .to_owned(),
+                ),
             };
             (Err(failure), returned)
         }
