@@ -58,7 +58,7 @@ pub use request::{Action, Profile, ProfileKind, Request, Source};
 #[allow(missing_docs, unsafe_code, clippy::all)]
 pub mod bindings {
     wit_bindgen::generate!({
-        world: "plugin",
+        world: "granted-plugin",
         path: "wit",
         pub_export_macro: true,
         export_macro_name: "__export_plugin_world",

@@ -10,8 +10,8 @@
 // passed to the strategy as a further argument of `transform` (or a property of `config`),
 // without changing the strategies that do not use it.
 
-import { log as hostLog, panicked } from 'importhook:plugin/log@0.2.0';
-import { entries as configEntries } from 'importhook:plugin/config@0.2.0';
+import { log as hostLog, panicked } from 'importhook:plugin/log@0.2.1';
+import { entries as configEntries } from 'importhook:plugin/config@0.2.1';
 import { Config, Outcome, Request, StrategyError, setLogSink } from './index.js';
 
 setLogSink((level, message) => hostLog(level, message));

@@ -15,7 +15,7 @@ import * as login from './login.js';
 export { Json, value, login, fromWit, toWit };
 
 /** The WIT package version this SDK speaks (`importhook:plugin@…`, plugin-sdk/wit). */
-export const INTERFACE_VERSION = '0.2.0';
+export const INTERFACE_VERSION = '0.2.1';
 
 /** What Okta will do with the imported user (the contract's `action` names). */
 export const Action = Object.freeze({ CREATE_USER: 'create-user', LINK_USER: 'link-user' });

@@ -16,7 +16,7 @@ use wasmtime::component::Resource;
 use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
 use super::bindings::importhook::plugin::types;
-use super::bindings::{Plugin, PluginPre};
+use super::bindings::{GrantedPlugin as Plugin, GrantedPluginPre as PluginPre};
 use super::capability::CallState;
 use super::capability::config::ConfigState;
 use super::capability::request::RequestState;

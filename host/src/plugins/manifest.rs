@@ -7,6 +7,7 @@
 //! on_error = "skip"     # or "fail"
 //! instance = "per-call" # or "warm": keep the instance between calls (see README)
 //! max_calls = 1000      # warm only: calls an instance serves before it is replaced
+//! grants = ["state"]    # capabilities beyond log and config (see [`Grant`])
 //! [config]              # handed to the plugin as-is
 //! middle_name_attribute = "middleName"
 //! ```
@@ -67,6 +68,34 @@ impl InstanceMode {
     }
 }
 
+/// A capability beyond `log` and `config` that a plugin may use only when its manifest grants
+/// it: a plugin that imports one it is not granted is refused at load, naming the grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Grant {
+    /// `importhook:plugin/state`: counters, claims and small records in the state store.
+    State,
+}
+
+impl Grant {
+    /// Every grant, in manifest spelling order.
+    pub const ALL: [Grant; 1] = [Grant::State];
+
+    /// Manifest spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::State => "state",
+        }
+    }
+
+    /// The WIT interface it grants, without version (`importhook:plugin/state`).
+    pub fn interface(self) -> &'static str {
+        match self {
+            Self::State => "importhook:plugin/state",
+        }
+    }
+}
+
 /// Default number of calls a warm instance serves before it is replaced.
 pub const DEFAULT_MAX_CALLS: u32 = 1000;
 
@@ -78,6 +107,7 @@ struct ManifestFile {
     on_error: Option<OnError>,
     instance: Option<InstanceMode>,
     max_calls: Option<u32>,
+    grants: Option<Vec<Grant>>,
     config: Option<toml::Table>,
 }
 
@@ -94,6 +124,8 @@ pub struct Manifest {
     pub instance: InstanceMode,
     /// Warm mode: calls one instance serves before it is replaced.
     pub max_calls: u32,
+    /// Capabilities granted beyond `log` and `config`.
+    pub grants: Vec<Grant>,
     /// The `[config]` table, in file order.
     pub config: Vec<(String, toml::Value)>,
 }
@@ -106,6 +138,7 @@ impl Default for Manifest {
             on_error: OnError::Skip,
             instance: InstanceMode::PerCall,
             max_calls: DEFAULT_MAX_CALLS,
+            grants: Vec::new(),
             config: Vec::new(),
         }
     }
@@ -120,6 +153,11 @@ impl Manifest {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read plugin manifest {}", path.display()))?;
         Self::parse(&text).with_context(|| format!("invalid plugin manifest {}", path.display()))
+    }
+
+    /// Whether the manifest grants `grant`.
+    pub fn grants(&self, grant: Grant) -> bool {
+        self.grants.contains(&grant)
     }
 
     /// Parses a manifest's text.
@@ -152,12 +190,16 @@ impl Manifest {
             }
             Some(n) => n,
         };
+        let mut grants = file.grants.unwrap_or_default();
+        grants.sort_by_key(|g| g.as_str());
+        grants.dedup();
         Ok(Self {
             timeout,
             memory_bytes,
             on_error: file.on_error.unwrap_or(defaults.on_error),
             instance,
             max_calls,
+            grants,
             config: file.config.unwrap_or_default().into_iter().collect(),
         })
     }
@@ -181,6 +223,10 @@ mod tests {
         assert_eq!(m.config.len(), 2);
         let warm = Manifest::parse("instance = \"warm\"\nmax_calls = 10").expect("warm");
         assert_eq!((warm.instance, warm.max_calls), (InstanceMode::Warm, 10));
+        let granted = Manifest::parse("grants = [\"state\", \"state\"]").expect("grants");
+        assert_eq!(granted.grants, vec![Grant::State]);
+        assert!(granted.grants(Grant::State));
+        assert!(!Manifest::default().grants(Grant::State));
     }
 
     #[test]
@@ -194,6 +240,8 @@ mod tests {
             ("instance = \"hot\"", "instance"),
             ("instance = \"warm\"\nmax_calls = 0", "max_calls"),
             ("max_calls = 5", "max_calls"),
+            ("grants = [\"network\"]", "grants"),
+            ("grants = \"state\"", "grants"),
         ] {
             let err = format!("{:#}", Manifest::parse(text).unwrap_err());
             assert!(err.contains(needle), "{text}: {err}");

@@ -21,7 +21,7 @@ use serde_json::{Map, Value as Json, json};
 pub use bindings::importhook::plugin::types::Profile;
 pub use capability::request::RequestState;
 pub use isolation::{CallStats, Failure, FailureKind};
-pub use manifest::{InstanceMode, Manifest, OnError};
+pub use manifest::{Grant, InstanceMode, Manifest, OnError};
 pub use merge::{Contribution, InvalidContribution, Working};
 pub use native::NativeStrategy;
 pub use runtime::{DEFAULT_MEMORY_BUDGET_MIB, MAX_CONCURRENT_CALLS, Runtime, block_on};
@@ -35,8 +35,8 @@ use isolation::{CallResult, Isolation};
 mod bindings {
     wasmtime::component::bindgen!({
         path: "../plugin-sdk/wit",
-        world: "plugin",
-        imports: { default: trappable },
+        world: "granted-plugin",
+        imports: { "importhook:plugin/state": async | trappable, default: trappable },
         exports: { default: async },
         with: {
             "importhook:plugin/types.request": super::capability::request::RequestView,
@@ -397,11 +397,12 @@ fn load_one(runtime: &Runtime, path: &Path) -> anyhow::Result<LoadedPlugin> {
     let bytes = std::fs::read(path).context("cannot read the file")?;
     let component = runtime.compile(&bytes)?;
     let interface_version = check_interface(runtime, &component)?;
-    let imports = component
+    let imports: Vec<String> = component
         .component_type()
         .imports(runtime.engine())
         .map(|(name, _)| name.to_owned())
         .collect();
+    check_grants(&imports, &manifest)?;
     let config = manifest
         .config
         .iter()
@@ -429,6 +430,25 @@ fn load_one(runtime: &Runtime, path: &Path) -> anyhow::Result<LoadedPlugin> {
     };
     check_starts(&plugin)?;
     Ok(plugin)
+}
+
+/// Refuses a plugin that imports a capability its manifest does not grant, naming the grant
+/// to add: a capability is never given to a plugin nobody chose to trust with it.
+fn check_grants(imports: &[String], manifest: &Manifest) -> anyhow::Result<()> {
+    for grant in manifest::Grant::ALL {
+        let imported = imports.iter().any(|name| {
+            name.strip_prefix(grant.interface())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('@'))
+        });
+        if imported && !manifest.grants(grant) {
+            anyhow::bail!(
+                "it imports {} but its manifest does not grant it: add `grants = [\"{}\"]` to its .toml",
+                grant.interface(),
+                grant.as_str()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Runs a plugin once on a minimal request (logs muted), so a plugin that cannot start, or

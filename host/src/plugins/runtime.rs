@@ -15,7 +15,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use super::bindings::PluginPre;
+use super::bindings::GrantedPluginPre as PluginPre;
 use super::bindings::importhook::plugin::types::Attribute;
 use super::capability::budget::MemoryBudget;
 use super::capability::{self, CallState, config::ConfigState};

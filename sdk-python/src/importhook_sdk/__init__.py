@@ -17,7 +17,7 @@ from .request import MISSING, Action, Application, Job, Profile, ProfileKind, Re
 from .values import Json, Number, Value
 
 #: The WIT package version this SDK speaks (``importhook:plugin@…``, plugin-sdk/wit).
-INTERFACE_VERSION = "0.2.0"
+INTERFACE_VERSION = "0.2.1"
 
 
 class StrategyError(Exception):
