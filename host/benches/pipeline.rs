@@ -42,7 +42,12 @@ fn load_with(runtime: &Arc<Runtime>, plugins: &[(&str, &str)], manifest: &str) -
         std::fs::copy(wasm_dir().join(file), dir.join(format!("{stem}.wasm"))).expect("copy");
         std::fs::write(dir.join(format!("{stem}.toml")), manifest).expect("manifest");
     }
-    let set = PluginSet::load(runtime.clone(), &dir).expect("load");
+    let set = PluginSet::load(
+        runtime.clone(),
+        &dir,
+        &importhook::plugins::Services::scratch(),
+    )
+    .expect("load");
     let _ = std::fs::remove_dir_all(&dir);
     set
 }

@@ -35,7 +35,15 @@ pub async fn serve(
         tokio::spawn(async move {
             let service = service_fn(move |request| {
                 let app = app.clone();
-                async move { Ok::<_, std::convert::Infallible>(answer(&app, &request)) }
+                async move {
+                    // Readiness asks the state store, so it is the one async answer.
+                    let unready = if request.uri().path() == "/readyz" {
+                        app.unready_reason().await
+                    } else {
+                        None
+                    };
+                    Ok::<_, std::convert::Infallible>(answer(&app, &request, unready))
+                }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -46,7 +54,11 @@ pub async fn serve(
     }
 }
 
-fn answer<B>(app: &App, request: &Request<B>) -> Response<Full<Bytes>> {
+fn answer<B>(
+    app: &App,
+    request: &Request<B>,
+    unready: Option<&'static str>,
+) -> Response<Full<Bytes>> {
     if request.method() == Method::GET && request.uri().path() == "/metrics" {
         let mut response = Response::new(Full::new(Bytes::from(app.metrics().encode())));
         response.headers_mut().insert(
@@ -58,13 +70,18 @@ fn answer<B>(app: &App, request: &Request<B>) -> Response<Full<Bytes>> {
         return response;
     }
     let (status, body) = match (request.method(), request.uri().path()) {
-        (&Method::GET, "/livez") => (StatusCode::OK, "ok\n"),
-        (&Method::GET, "/readyz") if app.is_ready() => (StatusCode::OK, "ready\n"),
-        (&Method::GET, "/readyz") => (StatusCode::SERVICE_UNAVAILABLE, "not ready\n"),
-        (_, "/livez" | "/readyz") => (StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n"),
-        _ => (StatusCode::NOT_FOUND, "not found\n"),
+        (&Method::GET, "/livez") => (StatusCode::OK, "ok\n".to_owned()),
+        (&Method::GET, "/readyz") => match unready {
+            None => (StatusCode::OK, "ready\n".to_owned()),
+            Some(reason) => (StatusCode::SERVICE_UNAVAILABLE, format!("{reason}\n")),
+        },
+        (_, "/livez" | "/readyz") => (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method not allowed\n".to_owned(),
+        ),
+        _ => (StatusCode::NOT_FOUND, "not found\n".to_owned()),
     };
-    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
     response
 }

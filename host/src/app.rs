@@ -11,7 +11,7 @@ use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::oauth::OAuthVerifier;
 use crate::okta::{HookResponse, ImportRequest};
-use crate::plugins::PluginSet;
+use crate::plugins::{PluginSet, Services};
 
 /// Shared service state.
 #[derive(Debug)]
@@ -22,17 +22,22 @@ pub struct App {
     oauth: Option<Arc<OAuthVerifier>>,
     in_flight: tokio::sync::Semaphore,
     metrics: Arc<Metrics>,
+    services: Services,
     ready: AtomicBool,
 }
 
 impl App {
-    /// State for `settings`, serving `plugins`; not ready until [`App::set_ready`].
-    pub fn new(settings: Settings, plugins: Arc<PluginSet>) -> Self {
+    /// State for `settings`, serving `plugins` loaded with `services` (which reloads use
+    /// too); not ready until [`App::set_ready`].
+    pub fn new(settings: Settings, plugins: Arc<PluginSet>, services: Services) -> Self {
         let secrets = ArcSwap::from_pointee(settings.secrets.clone());
         let in_flight = tokio::sync::Semaphore::new(settings.limits.max_in_flight);
+        let mut metrics = Metrics::new();
+        metrics.register_state(&services.state_metrics);
         Self {
             in_flight,
-            metrics: Arc::new(Metrics::new()),
+            metrics: Arc::new(metrics),
+            services,
             settings,
             secrets,
             plugins: ArcSwap::new(plugins),
@@ -129,5 +134,21 @@ impl App {
     /// Whether `/readyz` answers `200`.
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Acquire)
+    }
+
+    /// The services plugins are granted (reloads load with them).
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Why the service cannot serve as configured right now, if it cannot: the state store
+    /// its plugins use does not answer (`/readyz`).
+    pub async fn unready_reason(&self) -> Option<&'static str> {
+        if !self.is_ready() {
+            return Some("not ready");
+        }
+        let store = self.services.opened_state()?;
+        let answered = tokio::time::timeout(std::time::Duration::from_secs(1), store.ping()).await;
+        (!matches!(answered, Ok(true))).then_some("state store unavailable")
     }
 }

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::app::App;
 use crate::config::{ConfigLayer, LogFormat, SECRETS_ENV, Settings, TlsSource};
 use crate::oauth::OAuthVerifier;
-use crate::plugins::{NativeStrategy, PluginSet, Runtime};
+use crate::plugins::{NativeStrategy, PluginSet, Runtime, Services};
 
 /// Okta User Import Inline Hook running sandboxed WebAssembly conflict strategies.
 #[derive(Debug, Parser)]
@@ -145,12 +145,14 @@ fn serve(args: ServeArgs, natives: Option<NativeStrategies>) -> anyhow::Result<(
         false,
         settings.limits.plugin_memory_budget,
     )?;
+    let services = Services::new(settings.state.clone());
     let plugins = match natives {
         Some(natives) => PluginSet::native(natives()),
         None => load_plugins(
             wasm.clone(),
             &settings.plugins_dir,
             args.layer.plugins.is_some() || args.config.is_some(),
+            &services,
         )?,
     };
     let plugins = Arc::new(plugins.with_debug_timings(settings.debug_timings));
@@ -188,7 +190,7 @@ fn serve(args: ServeArgs, natives: Option<NativeStrategies>) -> anyhow::Result<(
             }
             None => None,
         };
-        let mut app = App::new(settings, plugins);
+        let mut app = App::new(settings, plugins, services);
         if let Some(verifier) = oauth {
             app = app.with_oauth(verifier);
         }
@@ -215,12 +217,13 @@ fn load_plugins(
     runtime: Arc<Runtime>,
     dir: &std::path::Path,
     configured: bool,
+    services: &Services,
 ) -> anyhow::Result<PluginSet> {
     if !dir.exists() && !configured {
         tracing::warn!(dir = %dir.display(), "plugins folder not found; serving without plugins (every request answers 204)");
         return Ok(PluginSet::empty());
     }
-    let set = PluginSet::load(runtime, dir)?;
+    let set = PluginSet::load(runtime, dir, services)?;
     if set.plugins().is_empty() {
         tracing::warn!(dir = %dir.display(), "no plugin in the plugins folder; every request answers 204 (see `importhook check`)");
     }
@@ -248,7 +251,8 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| PathBuf::from("plugins.d"));
     let cache = file.cache_dir.unwrap_or_else(|| dir.join(".cache"));
     let runtime = Runtime::new(Some(cache), false)?;
-    let (set, problems) = PluginSet::check(runtime, &dir)?;
+    // Scratch state: checking a plugin never uses up a number or a claim.
+    let (set, problems) = PluginSet::check(runtime, &dir, &Services::scratch())?;
     for plugin in set.plugins() {
         let manifest = plugin.manifest();
         println!(

@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use crate::auth::{Secret, SecretSet};
 use crate::oauth::{JwksSource, OAuthSettings};
+use crate::state::StateConfig;
 
 /// Env var holding comma-separated hook secrets.
 pub const SECRETS_ENV: &str = "IMPORTHOOK_SECRETS";
@@ -125,6 +126,19 @@ pub struct ConfigLayer {
     /// On shutdown, how long in-flight requests may take to finish [default: 10000]
     #[arg(long, env = "IMPORTHOOK_DRAIN_TIMEOUT_MS", value_name = "MS")]
     pub drain_timeout_ms: Option<u64>,
+    /// State file of plugins granted `state` (embedded store; one process per file)
+    /// [default: importhook-state.redb]
+    #[arg(long, env = "IMPORTHOOK_STATE_PATH", value_name = "FILE")]
+    pub state_path: Option<PathBuf>,
+    /// Redis URL for state shared by replicas (redis://, rediss://, redis+unix://), instead of
+    /// the state file. May hold a password: prefer the env var or the config file
+    #[arg(
+        long,
+        env = "IMPORTHOOK_STATE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub state_url: Option<String>,
 }
 
 /// Output format of the logs.
@@ -242,6 +256,8 @@ pub struct Settings {
     /// Whether a failed plugin call's log line carries the plugin's own words (its `err` text
     /// or panic message). Off by default: a plugin may quote the profile it read.
     pub log_plugin_messages: bool,
+    /// Where plugins granted `state` keep it.
+    pub state: StateConfig,
     /// Limits.
     pub limits: Limits,
 }
@@ -543,8 +559,37 @@ impl Settings {
             debug_timings: pick(&cli.debug_timings, &file.debug_timings).is_some_and(|(on, _)| on),
             log_plugin_messages: pick(&cli.log_plugin_messages, &file.log_plugin_messages)
                 .is_some_and(|(on, _)| on),
+            state: resolve_state(cli, &file, &origin)?,
             limits,
         })
+    }
+}
+
+/// The state backend: a Redis URL if one is given, else the state file.
+fn resolve_state(
+    cli: &ConfigLayer,
+    file: &ConfigLayer,
+    origin: &Origin<'_>,
+) -> anyhow::Result<StateConfig> {
+    let path = pick(&cli.state_path, &file.state_path);
+    match pick(&cli.state_url, &file.state_url) {
+        Some((url, from_cli)) => {
+            if path.is_some() {
+                bail!(
+                    "{}: set either state_url (Redis, for replicas) or state_path (a file, for one process), not both",
+                    origin.name(from_cli, "state_url")
+                );
+            }
+            // Checked here so a typo fails before anything binds; connecting waits for the
+            // first plugin call (a Redis that is down then fails calls, not the start).
+            crate::state::RedisStore::new(&url)
+                .with_context(|| origin.name(from_cli, "state_url"))?;
+            Ok(StateConfig::Redis(url))
+        }
+        None => Ok(StateConfig::Embedded(path.map_or_else(
+            || PathBuf::from("importhook-state.redb"),
+            |(p, _)| p,
+        ))),
     }
 }
 

@@ -17,6 +17,7 @@ pub mod reload;
 pub mod scaffold;
 pub mod server;
 pub mod service;
+pub mod state;
 pub mod tls;
 pub mod tryout;
 pub mod watch;

@@ -40,6 +40,57 @@ struct ReloadLabels {
     result: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    backend: &'static str,
+    operation: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BackendLabel {
+    backend: &'static str,
+}
+
+/// State store calls (the `state` capability), shared by the plugins' instances and
+/// registered with [`Metrics`]: clones record into the same series.
+#[derive(Debug, Clone)]
+pub struct StateMetrics {
+    calls: Family<StateLabels, Counter>,
+    duration: Family<BackendLabel, Histogram, fn() -> Histogram>,
+}
+
+impl Default for StateMetrics {
+    fn default() -> Self {
+        Self {
+            calls: Family::default(),
+            duration: Family::new_with_constructor(latency_histogram),
+        }
+    }
+}
+
+impl StateMetrics {
+    /// Records one state call: `outcome` is `ok`, `unavailable` or `invalid`.
+    pub fn call(
+        &self,
+        backend: &'static str,
+        operation: &'static str,
+        outcome: &'static str,
+        elapsed: Duration,
+    ) {
+        self.calls
+            .get_or_create(&StateLabels {
+                backend,
+                operation,
+                outcome,
+            })
+            .inc();
+        self.duration
+            .get_or_create(&BackendLabel { backend })
+            .observe(elapsed.as_secs_f64());
+    }
+}
+
 fn latency_histogram() -> Histogram {
     // 100 µs … ~3.3 s: plugin calls are sub-millisecond, Okta gives up at 3 s.
     Histogram::new(exponential_buckets(0.0001, 2.0, 16))
@@ -210,6 +261,20 @@ impl Metrics {
             .inc();
     }
 
+    /// Exports `state`'s series (the plugins' state calls) with the others.
+    pub fn register_state(&mut self, state: &StateMetrics) {
+        self.registry.register(
+            "state_calls",
+            "State store calls by backend, operation and outcome",
+            state.calls.clone(),
+        );
+        self.registry.register(
+            "state_call_duration_seconds",
+            "State store call latency by backend",
+            state.duration.clone(),
+        );
+    }
+
     /// The Prometheus text exposition.
     pub fn encode(&self) -> String {
         let mut out = String::new();
@@ -226,7 +291,10 @@ mod tests {
 
     #[test]
     fn exposition_holds_every_family() {
-        let metrics = Metrics::new();
+        let mut metrics = Metrics::new();
+        let state = StateMetrics::default();
+        metrics.register_state(&state);
+        state.call("embedded", "next", "ok", Duration::from_micros(300));
         metrics.request(204, "no_change", "header", Duration::from_millis(3));
         metrics.plugin_call(&"20-login".into(), "timeout", Duration::from_millis(200));
         metrics.reload("plugins", false);
@@ -245,6 +313,8 @@ mod tests {
             "importhook_open_connections 1",
             "importhook_in_flight_requests 0",
             "importhook_certificate_expiry_timestamp_seconds 0",
+            "importhook_state_calls_total{backend=\"embedded\",operation=\"next\",outcome=\"ok\"} 1",
+            "importhook_state_call_duration_seconds_count{backend=\"embedded\"} 1",
         ] {
             assert!(text.contains(needle), "{needle} missing:\n{text}");
         }

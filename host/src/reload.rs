@@ -53,20 +53,22 @@ impl Reloader {
 
         let dir = &settings.plugins_dir;
         if dir.exists() {
-            report.plugins = Some(match PluginSet::load(self.runtime.clone(), dir) {
-                Ok(set) => {
-                    let set = set.with_debug_timings(settings.debug_timings);
-                    let count = set.plugins().len();
-                    self.app.replace_plugins(Arc::new(set));
-                    tracing::info!(plugins = count, dir = %dir.display(), "plugin set reloaded");
-                    Ok(count)
-                }
-                Err(e) => {
-                    let reason = format!("{e:#}");
-                    tracing::error!(error = %reason, "plugin reload refused; the current set keeps serving");
-                    Err(reason)
-                }
-            });
+            report.plugins = Some(
+                match PluginSet::load(self.runtime.clone(), dir, self.app.services()) {
+                    Ok(set) => {
+                        let set = set.with_debug_timings(settings.debug_timings);
+                        let count = set.plugins().len();
+                        self.app.replace_plugins(Arc::new(set));
+                        tracing::info!(plugins = count, dir = %dir.display(), "plugin set reloaded");
+                        Ok(count)
+                    }
+                    Err(e) => {
+                        let reason = format!("{e:#}");
+                        tracing::error!(error = %reason, "plugin reload refused; the current set keeps serving");
+                        Err(reason)
+                    }
+                },
+            );
         }
 
         if let TlsSource::Files { .. } = &settings.tls {

@@ -40,7 +40,9 @@ pub fn run_try(plugins_dir: &Path, request_file: &Path) -> anyhow::Result<()> {
     // are cached where `check` and `serve` keep them (the metered engine has entries of its
     // own): a JS or Python component takes seconds to compile, a cached one milliseconds.
     let runtime = Runtime::new(Some(plugins_dir.join(".cache")), true)?;
-    let set = PluginSet::load(runtime, plugins_dir)?;
+    // Scratch state (in memory, fresh each run): trying a request never uses up a number or
+    // a claim of the service's store.
+    let set = PluginSet::load(runtime, plugins_dir, &crate::plugins::Services::scratch())?;
     let run = crate::plugins::block_on(set.run(&request, None))?;
 
     let mut err = std::io::stderr().lock();

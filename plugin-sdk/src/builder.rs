@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use crate::request::{Action, Request};
+use crate::request::{Action, ProfileKind, Request};
 use crate::{Application, Job, Scalar, Value};
 
 /// Builds a [`Request`] the way Okta would send it, for native tests. Start with
@@ -38,6 +38,7 @@ pub struct RequestBuilder {
     policy: Vec<String>,
     application: Option<Application>,
     job: Option<Job>,
+    changed: Vec<(ProfileKind, String)>,
 }
 
 impl Default for RequestBuilder {
@@ -53,6 +54,7 @@ impl Default for RequestBuilder {
             policy: Vec::new(),
             application: None,
             job: None,
+            changed: Vec::new(),
         }
     }
 }
@@ -166,13 +168,27 @@ impl RequestBuilder {
         .to_string()
     }
 
+    /// Says that a strategy before this one changed the Okta user attribute `name` (what
+    /// [`crate::Profile::was_changed`] then reports), as in a pipeline of several plugins.
+    pub fn changed_user(mut self, name: &str) -> Self {
+        self.changed.push((ProfileKind::User, name.to_owned()));
+        self
+    }
+
+    /// Says that a strategy before this one changed the app user attribute `name`.
+    pub fn changed_app_user(mut self, name: &str) -> Self {
+        self.changed.push((ProfileKind::AppUser, name.to_owned()));
+        self
+    }
+
     /// The request, read from [`RequestBuilder::okta_json`] as the host reads Okta's body.
     pub fn build(&self) -> Request<'static> {
         let body = self.okta_json();
-        Request::from_okta_json(&body).unwrap_or_else(|e| {
+        let source = crate::okta_json::OktaJson::parse(&body).unwrap_or_else(|e| {
             // Every body this builder writes is one the host hands to a strategy.
             panic!("the request builder wrote a body the host would not run: {e}")
-        })
+        });
+        Request::from_owned_source(Box::new(source.with_changed(self.changed.clone())))
     }
 }
 

@@ -46,6 +46,7 @@ pub mod login;
 mod okta_json;
 mod outcome;
 mod request;
+pub mod state;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub use builder::RequestBuilder;

@@ -14,6 +14,8 @@ use crate::{Application, Job, Value};
 pub(crate) struct OktaJson {
     request: ImportRequest,
     action: Action,
+    /// Attributes an earlier strategy changed (set by the request builder).
+    changed: Vec<(ProfileKind, String)>,
 }
 
 impl OktaJson {
@@ -36,7 +38,18 @@ impl OktaJson {
             Some(ActionResult::LinkUser) => Action::LinkUser,
             _ => Action::CreateUser,
         };
-        Ok(Self { request, action })
+        Ok(Self {
+            request,
+            action,
+            changed: Vec::new(),
+        })
+    }
+
+    /// Marks attributes as changed by a strategy that ran before (the builder's
+    /// `changed_user` / `changed_app_user`).
+    pub(crate) fn with_changed(mut self, changed: Vec<(ProfileKind, String)>) -> Self {
+        self.changed = changed;
+        self
     }
 
     fn profile(&self, kind: ProfileKind) -> &Profile {
@@ -60,9 +73,14 @@ impl Source for OktaJson {
         self.profile(profile).keys().cloned().collect()
     }
 
-    fn changed(&self, _profile: ProfileKind) -> Vec<String> {
-        // Okta's request as the first strategy sees it: nothing changed yet.
-        Vec::new()
+    fn changed(&self, profile: ProfileKind) -> Vec<String> {
+        // Okta's request as the first strategy sees it changed nothing; a builder may say
+        // what earlier strategies did.
+        self.changed
+            .iter()
+            .filter(|(kind, _)| *kind == profile)
+            .map(|(_, name)| name.clone())
+            .collect()
     }
 
     fn matched_user_id(&self) -> Option<String> {

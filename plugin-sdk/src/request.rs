@@ -325,9 +325,13 @@ impl Request<'static> {
     /// as the host presents it to the first plugin. For native unit tests.
     pub fn from_okta_json(body: &str) -> Result<Self, String> {
         let source = crate::okta_json::OktaJson::parse(body)?;
-        Ok(Self {
-            source: SourceRef::Owned(Box::new(source)),
-        })
+        Ok(Self::from_owned_source(Box::new(source)))
+    }
+
+    pub(crate) fn from_owned_source(source: Box<dyn Source>) -> Self {
+        Self {
+            source: SourceRef::Owned(source),
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use common::{okta_sample, plugins_folder, start};
 use http::StatusCode;
 use importhook::config::ConfigLayer;
+use importhook::plugins::Services;
 
 const SLOW: &str = "timeout_ms = 2000\non_error = \"skip\"\n[config]\nmode = \"when-asked\"\n";
 
@@ -239,8 +240,10 @@ async fn plugin_sets_share_the_instance_pool_bound_and_wait_for_it_no_longer_tha
     let manifest = "timeout_ms = 300\non_error = \"skip\"\n[config]\nmode = \"when-asked\"\n";
     let plugins = plugins_folder(&[("10-slow", "fault-plugin", manifest)]);
     // As during a reload: the old and the new set on one engine.
-    let old = PluginSet::load(runtime.clone(), plugins.path()).expect("old set");
-    let new = PluginSet::load(runtime.clone(), plugins.path()).expect("new set");
+    let old =
+        PluginSet::load(runtime.clone(), plugins.path(), &Services::scratch()).expect("old set");
+    let new =
+        PluginSet::load(runtime.clone(), plugins.path(), &Services::scratch()).expect("new set");
     let parse = |fault: &str| -> importhook::okta::ImportRequest {
         serde_json::from_value(request(fault)).expect("request")
     };

@@ -124,6 +124,8 @@ pub struct Blueprint {
     pub pre: PluginPre<CallState>,
     /// The plugin's configuration.
     pub config: ConfigState,
+    /// Its state namespace, when its manifest grants `state`.
+    pub state: Option<super::capability::state::StateAccess>,
     /// Memory cap.
     pub memory_bytes: usize,
     /// The memory budget every instance shares.
@@ -136,6 +138,7 @@ impl Blueprint {
     fn store(&self, log_lines: u32) -> Store<CallState> {
         let state = CallState::new(
             self.config.clone(),
+            self.state.clone(),
             self.memory_bytes,
             self.budget.clone(),
             log_lines,
@@ -182,6 +185,28 @@ impl Blueprint {
 }
 
 impl Blueprint {
+    /// The same plugin with its granted services replaced by scratch ones: for its load-time
+    /// checks, which must not use up a number or a claim of the real store.
+    pub fn for_probe(&self, services: &super::Services) -> anyhow::Result<Self> {
+        let state = match &self.state {
+            None => None,
+            Some(_) => Some(super::capability::state::StateAccess::new(
+                self.config.plugin().clone(),
+                services.state()?,
+                services.state_metrics.clone(),
+            )),
+        };
+        Ok(Self {
+            engine: self.engine.clone(),
+            pre: self.pre.clone(),
+            config: self.config.clone(),
+            state,
+            memory_bytes: self.memory_bytes,
+            budget: self.budget.clone(),
+            metered: self.metered,
+        })
+    }
+
     /// Asks a fresh instance whether it accepts its `[config]` (the `validate-config`
     /// export). `Err` holds the plugin's reason, or why the call itself failed.
     pub async fn validate_config(&self, timeout: std::time::Duration) -> Result<(), String> {
@@ -191,7 +216,7 @@ impl Blueprint {
                 .instantiate(deadline, 0)
                 .await
                 .map_err(|(store, e)| classify(&e, store.data(), FailureKind::Instantiate))?;
-            instance.begin_call(deadline, 0, self.metered);
+            instance.begin_call("importhook-validate-config", deadline, 0, self.metered);
             let strategy = instance.plugin.importhook_plugin_strategy();
             match strategy.call_validate_config(&mut instance.store).await {
                 Ok(answer) => Ok(answer),
@@ -221,8 +246,8 @@ struct Instance {
 }
 
 impl Instance {
-    fn begin_call(&mut self, deadline: Instant, log_lines: u32, metered: bool) {
-        self.store.data_mut().begin_call(deadline, log_lines);
+    fn begin_call(&mut self, event: &str, deadline: Instant, log_lines: u32, metered: bool) {
+        self.store.data_mut().begin_call(event, deadline, log_lines);
         self.store.set_epoch_deadline(1);
         if metered {
             let _ = self.store.set_fuel(u64::MAX);
@@ -328,7 +353,7 @@ async fn run(
     log_lines: u32,
     metered: bool,
 ) -> (CallResult, usize) {
-    instance.begin_call(deadline, log_lines, metered);
+    instance.begin_call(request.event_id(), deadline, log_lines, metered);
     let timeout = deadline.saturating_duration_since(Instant::now());
     match tokio::time::timeout(timeout, instance.transform(request)).await {
         Ok(Ok(outcome)) => accept_outcome(outcome, request),
@@ -372,6 +397,19 @@ impl Isolation for PerCall {
 }
 
 impl Blueprint {
+    /// One call in a fresh instance, its log lines muted (the load-time probe).
+    pub async fn call_once(
+        &self,
+        request: &Arc<RequestState>,
+        timeout: Duration,
+    ) -> (CallResult, CallStats) {
+        let started = Instant::now();
+        match self.start(started, timeout, 0).await {
+            Ok(instance) => self.run_once(instance, request, started, timeout, 0).await,
+            Err(failed) => failed,
+        }
+    }
+
     /// A new instance for a call that started at `started` and may last `timeout`, or the
     /// call's failed result when the instance cannot start in time.
     async fn start(

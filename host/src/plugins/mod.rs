@@ -10,6 +10,7 @@ mod manifest;
 mod merge;
 mod native;
 mod runtime;
+mod services;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -25,9 +26,11 @@ pub use manifest::{Grant, InstanceMode, Manifest, OnError};
 pub use merge::{Contribution, InvalidContribution, Working};
 pub use native::NativeStrategy;
 pub use runtime::{DEFAULT_MEMORY_BUDGET_MIB, MAX_CONCURRENT_CALLS, Runtime, block_on};
+pub use services::Services;
 
 use crate::okta::{ErrorCause, HookResponse, ImportRequest};
 use capability::log::MAX_LOG_LINES;
+use capability::state::StateAccess;
 use isolation::{CallResult, Isolation};
 
 /// Host bindings generated from the SDK's WIT package (the source of truth).
@@ -202,7 +205,7 @@ impl PluginSet {
     /// the strategies it was given. Anything else in the folder (a file that is not a plugin,
     /// a manifest without its plugin) runs nothing, so it only gets a warning here;
     /// [`PluginSet::check`] refuses it.
-    pub fn load(runtime: Arc<Runtime>, dir: &Path) -> anyhow::Result<Self> {
+    pub fn load(runtime: Arc<Runtime>, dir: &Path, services: &Services) -> anyhow::Result<Self> {
         let folder = folder::Folder::scan(dir)?;
         for (path, what) in &folder.strays {
             tracing::warn!(file = %path.display(), what = %what, "not a plugin; ignored");
@@ -212,7 +215,7 @@ impl PluginSet {
         }
         let mut plugins = Vec::with_capacity(folder.plugins.len());
         for path in &folder.plugins {
-            plugins.push(load_named(&runtime, path)?);
+            plugins.push(load_named(&runtime, path, services)?);
         }
         Ok(Self {
             runtime: Some(runtime),
@@ -225,12 +228,16 @@ impl PluginSet {
     /// problem (not just the first): a broken plugin, a file that is not a plugin whatever its
     /// name, a manifest without its plugin (and what is wrong in it), or no plugin at all.
     /// Fails only when the folder cannot be read.
-    pub fn check(runtime: Arc<Runtime>, dir: &Path) -> anyhow::Result<(Self, Vec<String>)> {
+    pub fn check(
+        runtime: Arc<Runtime>,
+        dir: &Path,
+        services: &Services,
+    ) -> anyhow::Result<(Self, Vec<String>)> {
         let folder = folder::Folder::scan(dir)?;
         let mut problems = Vec::new();
         let mut plugins = Vec::with_capacity(folder.plugins.len());
         for path in &folder.plugins {
-            match load_named(&runtime, path) {
+            match load_named(&runtime, path, services) {
                 Ok(plugin) => plugins.push(plugin),
                 Err(e) => problems.push(format!("{e:#}")),
             }
@@ -383,11 +390,11 @@ impl PluginSet {
     }
 }
 
-fn load_named(runtime: &Runtime, path: &Path) -> anyhow::Result<LoadedPlugin> {
-    load_one(runtime, path).with_context(|| format!("plugin {} rejected", path.display()))
+fn load_named(runtime: &Runtime, path: &Path, services: &Services) -> anyhow::Result<LoadedPlugin> {
+    load_one(runtime, path, services).with_context(|| format!("plugin {} rejected", path.display()))
 }
 
-fn load_one(runtime: &Runtime, path: &Path) -> anyhow::Result<LoadedPlugin> {
+fn load_one(runtime: &Runtime, path: &Path, services: &Services) -> anyhow::Result<LoadedPlugin> {
     let name: Arc<str> = path
         .file_stem()
         .and_then(|s| s.to_str())
@@ -413,10 +420,22 @@ fn load_one(runtime: &Runtime, path: &Path) -> anyhow::Result<LoadedPlugin> {
             },
         )
         .collect();
-    let blueprint = runtime.blueprint(&name, &component, config, manifest.memory_bytes)?;
-    if let Err(problem) = block_on(blueprint.validate_config(manifest.timeout))? {
+    let state = if manifest.grants(Grant::State) {
+        Some(StateAccess::new(
+            name.clone(),
+            services.state()?,
+            services.state_metrics.clone(),
+        ))
+    } else {
+        None
+    };
+    let blueprint = runtime.blueprint(&name, &component, config, state, manifest.memory_bytes)?;
+    // Checked on scratch services: loading (and reloading) never changes the state store.
+    let probe = blueprint.for_probe(&Services::scratch())?;
+    if let Err(problem) = block_on(probe.validate_config(manifest.timeout))? {
         anyhow::bail!("its [config] is refused by the plugin: {problem}");
     }
+    check_starts(&probe, &manifest)?;
     let calls = match manifest.instance {
         InstanceMode::PerCall => Calls::PerCall(isolation::PerCall::new(blueprint)),
         InstanceMode::Warm => Calls::Warm(runtime.warm(blueprint, manifest.max_calls)),
@@ -428,7 +447,6 @@ fn load_one(runtime: &Runtime, path: &Path) -> anyhow::Result<LoadedPlugin> {
         interface_version,
         imports,
     };
-    check_starts(&plugin)?;
     Ok(plugin)
 }
 
@@ -454,9 +472,9 @@ fn check_grants(imports: &[String], manifest: &Manifest) -> anyhow::Result<()> {
 /// Runs a plugin once on a minimal request (logs muted), so a plugin that cannot start, or
 /// traps whatever it is given, is refused at load rather than on every imported user. An
 /// `err` answer is fine: it may well depend on the request.
-fn check_starts(plugin: &LoadedPlugin) -> anyhow::Result<()> {
+fn check_starts(probe: &isolation::Blueprint, manifest: &Manifest) -> anyhow::Result<()> {
     let request = Arc::new(RequestState::minimal());
-    let (result, _) = block_on(plugin.call(&request, plugin.manifest.timeout, 0))?;
+    let (result, _) = block_on(probe.call_once(&request, manifest.timeout))?;
     match result {
         Ok(_) => Ok(()),
         Err(failure) => match failure.kind {

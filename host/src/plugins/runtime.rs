@@ -221,13 +221,14 @@ impl Runtime {
         name: &Arc<str>,
         component: &Component,
         config: Vec<Attribute>,
+        state: Option<super::capability::state::StateAccess>,
         memory_bytes: usize,
     ) -> anyhow::Result<Blueprint> {
         let instance_pre = self
             .linker
             .instantiate_pre(component)
             .anyhow()
-            .context("it needs an import the host does not provide (plugins get importhook:plugin/log, importhook:plugin/config, and an empty WASI)")?;
+            .context("it needs an import the host does not provide (plugins get importhook:plugin/log, importhook:plugin/config, importhook:plugin/state when granted, and an empty WASI)")?;
         let pre = PluginPre::new(instance_pre)
             .anyhow()
             .context("it does not export the importhook:plugin/strategy interface")?;
@@ -235,6 +236,7 @@ impl Runtime {
             engine: self.engine.clone(),
             pre,
             config: ConfigState::new(name.clone(), Arc::new(config)),
+            state,
             memory_bytes,
             budget: self.memory_budget.clone(),
             metered: self.metered,

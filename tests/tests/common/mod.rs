@@ -15,7 +15,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use importhook::app::App;
 use importhook::config::{ConfigLayer, Settings};
-use importhook::plugins::{PluginSet, Runtime};
+use importhook::plugins::{PluginSet, Runtime, Services};
 use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -44,7 +44,8 @@ pub fn okta_sample() -> serde_json::Value {
 /// The SDK's plugins are built for `wasm32-unknown-unknown` (no WASI; the host turns the core
 /// module into a component). The WASI path (other languages' components) is covered by the
 /// fault plugins built for `wasm32-wasip2` as well: name them `crate@wasip2`.
-const PLUGINS: [&str; 5] = [
+const PLUGINS: [&str; 6] = [
+    "login-counter-suffix",
     "login-middle-name",
     "normalize-login",
     "link-single-match",
@@ -184,6 +185,7 @@ pub struct TestServer {
     pub tls: Arc<ArcSwap<rustls::ServerConfig>>,
     stop: std::sync::Mutex<Option<oneshot::Sender<()>>>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _state_dir: Option<TempDir>,
 }
 
 /// Starts a server with `layer` (listen addresses are forced to port 0) and the plugins of
@@ -203,10 +205,17 @@ pub async fn start_with(
     if let Some(dir) = plugins {
         layer.plugins = Some(dir.to_path_buf());
     }
+    // Every server its own state file (redb allows one opener per file), removed with it.
+    let state_dir = (layer.state_path.is_none() && layer.state_url.is_none()).then(|| {
+        let dir = TempDir::new("state");
+        layer.state_path = Some(dir.path().join("state.redb"));
+        dir
+    });
     let settings = Settings::resolve(&layer, None, Some(SECRET), true).expect("settings");
     let tls = importhook::tls::load(&settings.tls).expect("tls");
+    let services = Services::new(settings.state.clone());
     let set = match plugins {
-        Some(dir) => PluginSet::load(runtime, dir)
+        Some(dir) => PluginSet::load(runtime, dir, &services)
             .expect("plugins load")
             .with_debug_timings(settings.debug_timings),
         None => PluginSet::empty(),
@@ -229,7 +238,7 @@ pub async fn start_with(
         }
         None => None,
     };
-    let mut app = App::new(settings, Arc::new(set));
+    let mut app = App::new(settings, Arc::new(set), services);
     if let Some(verifier) = oauth {
         app = app.with_oauth(verifier);
     }
@@ -256,6 +265,7 @@ pub async fn start_with(
         tls: tls_config,
         stop: std::sync::Mutex::new(Some(stop_tx)),
         task,
+        _state_dir: state_dir,
     }
 }
 

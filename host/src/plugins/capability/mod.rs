@@ -7,6 +7,7 @@ pub mod budget;
 pub mod config;
 pub mod log;
 pub mod request;
+pub mod state;
 pub mod wasi;
 
 use std::sync::Arc;
@@ -23,6 +24,8 @@ pub struct CallState {
     pub log: log::LogState,
     /// The plugin's `[config]`.
     pub config: config::ConfigState,
+    /// Its namespace in the state store, when granted.
+    pub state: state::StateCap,
     /// The empty WASI, built only if a component asks for it.
     pub wasi: wasi::WasiState,
     /// Memory cap and peak.
@@ -36,6 +39,7 @@ impl CallState {
     /// `memory_bytes` and reserved from `budget`.
     pub fn new(
         config: config::ConfigState,
+        state: Option<state::StateAccess>,
         memory_bytes: usize,
         budget: Arc<budget::MemoryBudget>,
         log_lines: u32,
@@ -44,6 +48,7 @@ impl CallState {
             request: request::RequestTable::default(),
             log: log::LogState::new(config.plugin().clone(), log_lines),
             config,
+            state: state::StateCap::new(state),
             wasi: wasi::WasiState::default(),
             limiter: MemoryLimiter {
                 max_bytes: memory_bytes,
@@ -58,9 +63,10 @@ impl CallState {
         }
     }
 
-    /// Resets what belongs to one call (a warm instance serves many).
-    pub fn begin_call(&mut self, deadline: Instant, log_lines: u32) {
+    /// Resets what belongs to one call (a warm instance serves many) of Okta event `event`.
+    pub fn begin_call(&mut self, event: &str, deadline: Instant, log_lines: u32) {
         self.deadline = deadline;
+        self.state.begin_call(event, deadline);
         self.limiter.deadline = deadline;
         self.log.begin_call(log_lines);
         self.request.begin_call();
@@ -76,6 +82,7 @@ pub fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
     request::add_to_linker(linker)?;
     log::add_to_linker(linker)?;
     config::add_to_linker(linker)?;
+    state::add_to_linker(linker)?;
     wasi::add_to_linker(linker)
 }
 

@@ -1,0 +1,204 @@
+//! The `state` capability: a plugin's counters, claims and records in the state store, each
+//! call bounded by the plugin call's deadline and tied to the call's Okta event, so that
+//! Okta's retry of an event gets the numbers and claims of the first try.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use wasmtime::component::{HasSelf, Linker};
+
+use super::CallState;
+use crate::metrics::StateMetrics;
+use crate::plugins::bindings::importhook::plugin::state::{self, Error};
+use crate::state::{Op, Reply, StateError, StateStore};
+
+/// What a plugin granted `state` reaches: its namespace in the store.
+#[derive(Debug, Clone)]
+pub struct StateAccess {
+    plugin: Arc<str>,
+    store: Arc<dyn StateStore>,
+    metrics: StateMetrics,
+}
+
+impl StateAccess {
+    /// `plugin`'s namespace in `store`.
+    pub fn new(plugin: Arc<str>, store: Arc<dyn StateStore>, metrics: StateMetrics) -> Self {
+        Self {
+            plugin,
+            store,
+            metrics,
+        }
+    }
+}
+
+/// Per-instance state of the capability.
+#[derive(Debug)]
+pub struct StateCap {
+    access: Option<StateAccess>,
+    event: Arc<str>,
+    /// How many `next`s of each counter this call made (the n-th one is remembered per event).
+    asked: HashMap<String, u32>,
+    deadline: Instant,
+}
+
+impl StateCap {
+    /// The capability for an instance: `None` when the plugin is not granted `state` (it is
+    /// then refused at load if it imports it; calls made anyway answer `invalid`).
+    pub fn new(access: Option<StateAccess>) -> Self {
+        Self {
+            access,
+            event: Arc::from(""),
+            asked: HashMap::new(),
+            deadline: Instant::now(),
+        }
+    }
+
+    /// Starts a call for Okta event `event`, to end by `deadline`.
+    pub(super) fn begin_call(&mut self, event: &str, deadline: Instant) {
+        self.deadline = deadline;
+        self.asked.clear();
+        self.event = if event.is_empty() {
+            // Without an event id no retry can be recognised: a call of its own.
+            static ANONYMOUS: AtomicU64 = AtomicU64::new(0);
+            let n = ANONYMOUS.fetch_add(1, Ordering::Relaxed);
+            format!("anonymous-{}-{n}", std::process::id()).into()
+        } else if *self.event == *event {
+            self.event.clone()
+        } else {
+            event.into()
+        };
+    }
+
+    fn event(&self) -> Arc<str> {
+        self.event.clone()
+    }
+
+    async fn apply(&self, op: impl FnOnce(Arc<str>) -> Op) -> Result<Reply, Error> {
+        let Some(access) = &self.access else {
+            return Err(Error::Invalid(
+                "state is not granted to this plugin (grants = [\"state\"] in its manifest)".into(),
+            ));
+        };
+        let op = op(access.plugin.clone());
+        let label = op.label();
+        let started = Instant::now();
+        let result = match op.validate() {
+            Err(e) => Err(e),
+            Ok(()) => {
+                let deadline = tokio::time::Instant::from_std(self.deadline);
+                tokio::time::timeout_at(deadline, access.store.apply(op))
+                    .await
+                    .unwrap_or(Err(StateError::Unavailable))
+            }
+        };
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(StateError::Unavailable) => "unavailable",
+            Err(StateError::Invalid(_)) => "invalid",
+        };
+        access
+            .metrics
+            .call(access.store.backend(), label, outcome, started.elapsed());
+        result.map_err(|e| match e {
+            StateError::Unavailable => Error::Unavailable,
+            StateError::Invalid(why) => Error::Invalid(why),
+        })
+    }
+}
+
+/// A reply of the wrong kind: a backend bug, reported as the store being unusable rather
+/// than trapping the plugin.
+fn mismatch(reply: &Reply) -> Error {
+    tracing::error!(?reply, "state store answered with the wrong kind of reply");
+    Error::Unavailable
+}
+
+impl state::Host for StateCap {
+    async fn next(&mut self, counter: String) -> wasmtime::Result<Result<u64, Error>> {
+        let nth = self.asked.get(&counter).copied().unwrap_or(0);
+        let event = self.event();
+        let asked = counter.clone();
+        let reply = self
+            .apply(|plugin| Op::Next {
+                plugin,
+                counter,
+                event,
+                nth,
+            })
+            .await;
+        if reply.is_ok() {
+            self.asked.insert(asked, nth + 1);
+        }
+        Ok(match reply {
+            Ok(Reply::Number(n)) => Ok(n),
+            Ok(other) => Err(mismatch(&other)),
+            Err(e) => Err(e),
+        })
+    }
+
+    async fn claim(
+        &mut self,
+        value: String,
+        ttl_seconds: u32,
+    ) -> wasmtime::Result<Result<bool, Error>> {
+        let event = self.event();
+        let reply = self
+            .apply(|plugin| Op::Claim {
+                plugin,
+                value,
+                event,
+                ttl: ttl_seconds,
+            })
+            .await;
+        Ok(match reply {
+            Ok(Reply::Held(held)) => Ok(held),
+            Ok(other) => Err(mismatch(&other)),
+            Err(e) => Err(e),
+        })
+    }
+
+    async fn release(&mut self, value: String) -> wasmtime::Result<Result<(), Error>> {
+        let event = self.event();
+        let reply = self
+            .apply(|plugin| Op::Release {
+                plugin,
+                value,
+                event,
+            })
+            .await;
+        Ok(reply.map(|_| ()))
+    }
+
+    async fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
+        let reply = self.apply(|plugin| Op::Get { plugin, key }).await;
+        Ok(match reply {
+            Ok(Reply::Value(value)) => Ok(value),
+            Ok(other) => Err(mismatch(&other)),
+            Err(e) => Err(e),
+        })
+    }
+
+    async fn set(
+        &mut self,
+        key: String,
+        value: Vec<u8>,
+        ttl_seconds: Option<u32>,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        let reply = self
+            .apply(|plugin| Op::Set {
+                plugin,
+                key,
+                value,
+                ttl: ttl_seconds,
+            })
+            .await;
+        Ok(reply.map(|_| ()))
+    }
+}
+
+/// Links `importhook:plugin/state`.
+pub fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+    state::add_to_linker::<CallState, HasSelf<StateCap>>(linker, |state| &mut state.state)
+}

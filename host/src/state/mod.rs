@@ -1,0 +1,312 @@
+//! The state store behind the `state` capability: counters, claims and small records of each
+//! plugin, in one of two backends behind [`StateStore`]: embedded redb (the default: one file,
+//! nothing to run) or Redis (when replicas share the state).
+//!
+//! Everything a plugin does goes through [`Op`], so a backend is one `apply` and the
+//! embedded one can commit every operation that arrives together in one transaction.
+
+mod embedded;
+mod redis;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+
+pub use embedded::Embedded;
+pub use redis::RedisStore;
+
+/// Longest key (counter name, claimed value, record key) in bytes.
+pub const MAX_KEY_BYTES: usize = 512;
+/// Largest record value in bytes.
+pub const MAX_VALUE_BYTES: usize = 64 << 10;
+/// Longest TTL a claim or record may ask for (30 days).
+pub const MAX_TTL_SECONDS: u32 = 30 * 24 * 3600;
+/// How long the number handed to an event is remembered, so that Okta's retry of a call that
+/// timed out gets it again. Okta retries within seconds; a day leaves room for a job that is
+/// paused and resumed.
+pub const EVENT_MEMORY: Duration = Duration::from_secs(24 * 3600);
+
+/// Where the state lives, from `state_path` / `state_url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateConfig {
+    /// A redb file, written by this process only.
+    Embedded(PathBuf),
+    /// A Redis server (`redis://`, `rediss://`, `redis+unix://`), shared by replicas.
+    Redis(String),
+}
+
+impl StateConfig {
+    /// Backend label for metrics and logs.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Embedded(_) => "embedded",
+            Self::Redis(_) => "redis",
+        }
+    }
+}
+
+/// Why a state operation failed, as the plugin sees it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StateError {
+    /// The store is down or did not answer in time.
+    #[error("state store unavailable")]
+    Unavailable,
+    /// The arguments are refused.
+    #[error("invalid: {0}")]
+    Invalid(String),
+}
+
+/// One operation of one plugin (`plugin` is its namespace).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// The number for the `nth` `next(counter)` of `event`: the one it got before, or the
+    /// counter's next.
+    Next {
+        /// Namespace.
+        plugin: Arc<str>,
+        /// Counter name.
+        counter: String,
+        /// Okta's event id.
+        event: Arc<str>,
+        /// Which `next` of this counter in the call (0 for the first).
+        nth: u32,
+    },
+    /// Claim `value` for `event` for `ttl` seconds.
+    Claim {
+        /// Namespace.
+        plugin: Arc<str>,
+        /// The claimed value.
+        value: String,
+        /// Okta's event id.
+        event: Arc<str>,
+        /// Seconds the claim lasts.
+        ttl: u32,
+    },
+    /// Release `value` if `event` holds it.
+    Release {
+        /// Namespace.
+        plugin: Arc<str>,
+        /// The claimed value.
+        value: String,
+        /// Okta's event id.
+        event: Arc<str>,
+    },
+    /// Read a record.
+    Get {
+        /// Namespace.
+        plugin: Arc<str>,
+        /// Record key.
+        key: String,
+    },
+    /// Write a record.
+    Set {
+        /// Namespace.
+        plugin: Arc<str>,
+        /// Record key.
+        key: String,
+        /// Record value.
+        value: Vec<u8>,
+        /// Seconds it is kept, or until overwritten or deleted.
+        ttl: Option<u32>,
+    },
+    /// Operator: delete an entry of any kind.
+    Delete {
+        /// Namespace.
+        plugin: Arc<str>,
+        /// What kind of entry.
+        kind: EntryKind,
+        /// Its name.
+        name: String,
+    },
+}
+
+impl Op {
+    /// Label for metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Next { .. } => "next",
+            Self::Claim { .. } => "claim",
+            Self::Release { .. } => "release",
+            Self::Get { .. } => "get",
+            Self::Set { .. } => "set",
+            Self::Delete { .. } => "delete",
+        }
+    }
+
+    /// Refuses what no backend should store, before it reaches one.
+    pub fn validate(&self) -> Result<(), StateError> {
+        let key = |name: &str, what: &str| {
+            if name.is_empty() {
+                Err(StateError::Invalid(format!("empty {what}")))
+            } else if name.len() > MAX_KEY_BYTES {
+                Err(StateError::Invalid(format!(
+                    "{what} longer than {MAX_KEY_BYTES} bytes"
+                )))
+            } else {
+                Ok(())
+            }
+        };
+        let ttl = |seconds: u32| {
+            if seconds == 0 || seconds > MAX_TTL_SECONDS {
+                Err(StateError::Invalid(format!(
+                    "ttl {seconds} s is outside 1..={MAX_TTL_SECONDS}"
+                )))
+            } else {
+                Ok(())
+            }
+        };
+        match self {
+            Self::Next { counter, .. } => key(counter, "counter name"),
+            Self::Claim {
+                value, ttl: secs, ..
+            } => key(value, "claimed value").and(ttl(*secs)),
+            Self::Release { value, .. } => key(value, "claimed value"),
+            Self::Get { key: k, .. } | Self::Delete { name: k, .. } => key(k, "key"),
+            Self::Set {
+                key: k,
+                value,
+                ttl: secs,
+                ..
+            } => {
+                key(k, "key")?;
+                if value.len() > MAX_VALUE_BYTES {
+                    return Err(StateError::Invalid(format!(
+                        "value larger than {MAX_VALUE_BYTES} bytes"
+                    )));
+                }
+                secs.map_or(Ok(()), ttl)
+            }
+        }
+    }
+}
+
+/// What an [`Op`] answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// `Next`.
+    Number(u64),
+    /// `Claim`: whether the event holds the value.
+    Held(bool),
+    /// `Release`, `Set`.
+    Done,
+    /// `Get`.
+    Value(Option<Vec<u8>>),
+    /// `Delete`: whether there was such an entry.
+    Deleted(bool),
+}
+
+/// The kinds of entries an operator sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EntryKind {
+    /// A counter and its last number.
+    Counter,
+    /// A claimed value and the event holding it.
+    Claim,
+    /// A record.
+    Record,
+}
+
+impl EntryKind {
+    /// Spelling in listings and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Counter => "counter",
+            Self::Claim => "claim",
+            Self::Record => "record",
+        }
+    }
+}
+
+/// One entry as an operator sees it (`importhook state list`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Its kind.
+    pub kind: EntryKind,
+    /// Counter name, claimed value or record key.
+    pub name: String,
+    /// The counter's last number, the claiming event, or the record's size.
+    pub summary: String,
+    /// Unix time it expires at, if it does.
+    pub expires_at: Option<u64>,
+}
+
+/// A state backend.
+#[async_trait::async_trait]
+pub trait StateStore: Send + Sync + std::fmt::Debug {
+    /// `embedded` or `redis`.
+    fn backend(&self) -> &'static str;
+    /// Runs one operation (already validated).
+    async fn apply(&self, op: Op) -> Result<Reply, StateError>;
+    /// Every live entry of `plugin`, by kind and name.
+    async fn list(&self, plugin: &str) -> anyhow::Result<Vec<Entry>>;
+    /// Whether the backend answers (for `/readyz`).
+    async fn ping(&self) -> bool;
+}
+
+/// Opens the configured backend. Fails with what to do when it cannot. Redis is connected on
+/// first use (and reconnected after), so a Redis that is down at start-up fails calls, not the
+/// start.
+pub fn open(config: &StateConfig) -> anyhow::Result<Arc<dyn StateStore>> {
+    Ok(match config {
+        StateConfig::Embedded(path) => Arc::new(
+            Embedded::open(path)
+                .with_context(|| format!("cannot open the state file {}", path.display()))?,
+        ),
+        StateConfig::Redis(url) => Arc::new(RedisStore::new(url)?),
+    })
+}
+
+/// A store in memory that nothing reads after: what a plugin's load-time probe and
+/// `importhook try` write to, so that neither uses up a number or a claim of the real store.
+pub fn scratch() -> Arc<dyn StateStore> {
+    Arc::new(Embedded::in_memory())
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_are_validated_before_any_backend() {
+        let plugin: Arc<str> = "p".into();
+        let event: Arc<str> = "e".into();
+        let next = |counter: &str| Op::Next {
+            plugin: plugin.clone(),
+            counter: counter.into(),
+            event: event.clone(),
+            nth: 0,
+        };
+        assert!(next("login").validate().is_ok());
+        assert!(matches!(next("").validate(), Err(StateError::Invalid(_))));
+        assert!(matches!(
+            next(&"x".repeat(MAX_KEY_BYTES + 1)).validate(),
+            Err(StateError::Invalid(_))
+        ));
+        let claim = |ttl| Op::Claim {
+            plugin: plugin.clone(),
+            value: "a@b".into(),
+            event: event.clone(),
+            ttl,
+        };
+        assert!(claim(60).validate().is_ok());
+        assert!(claim(0).validate().is_err());
+        assert!(claim(MAX_TTL_SECONDS + 1).validate().is_err());
+        let set = |len: usize| Op::Set {
+            plugin: plugin.clone(),
+            key: "k".into(),
+            value: vec![0; len],
+            ttl: None,
+        };
+        assert!(set(MAX_VALUE_BYTES).validate().is_ok());
+        assert!(set(MAX_VALUE_BYTES + 1).validate().is_err());
+    }
+}

@@ -1,0 +1,183 @@
+//! `login-counter-suffix`: the counter strategy. When Okta will create a user whose login is
+//! in conflict, append the next number of a counter kept for that login to its local part:
+//! `joe.smith@example.com` → `joe.smith0001@example.com`, then `joe.smith0002@…` for the next
+//! Joe Smith, on every replica alike.
+//!
+//! The counter lives in the host's state store (the manifest must grant it: `grants =
+//! ["state"]`); one counter per login (folded: `Joe.Smith@` and `joe.smith@` share one).
+//! Retry-safe: Okta's retry of a call that timed out gets the same number. A login an earlier
+//! strategy already rewrote is left alone, and so is a user Okta will link.
+//!
+//! Configuration (`[config]` of the manifest):
+//! - `width` (default 4, 1–12): digits, zero-padded (`0001`); larger numbers keep all digits;
+//! - `separator` (default `""`): between the local part and the number (`joe.smith-0001@`);
+//! - `login_attribute` (default `"login"`): the conflicting Okta user attribute to rewrite.
+
+use importhook_sdk::{
+    Action, Config, Error, Outcome, Request, Strategy, export_strategy, login, state,
+};
+
+/// The strategy.
+pub struct LoginCounterSuffix;
+
+export_strategy!(LoginCounterSuffix);
+
+const KEYS: [&str; 3] = ["width", "separator", "login_attribute"];
+
+impl Strategy for LoginCounterSuffix {
+    fn transform(request: &Request<'_>, config: &Config) -> Result<Outcome, Error> {
+        let login_attribute = config.text("login_attribute").unwrap_or("login");
+        if request.action() != Action::CreateUser || !request.has_conflict(login_attribute) {
+            return Ok(Outcome::new());
+        }
+        // An earlier strategy (the middle name, say) already proposed another login.
+        if request.user().was_changed(login_attribute) {
+            return Ok(Outcome::new().note("login already rewritten"));
+        }
+        let Some(current) = request
+            .user()
+            .text(login_attribute)
+            .filter(|l| !login::is_blank(l))
+        else {
+            return Ok(Outcome::new().note("no login to rewrite"));
+        };
+        let folded = login::fold(&current);
+        // `?`: with the store unavailable the call fails and the manifest's `on_error` decides
+        // (skip: Okta reports the conflict; fail: Okta retries later).
+        let number = state::next(&folded)?;
+        let width = config.integer("width").unwrap_or(4) as usize;
+        let separator = config.text("separator").unwrap_or("");
+        let (local, domain) = login::split(&folded);
+        let new_login = login::join(&format!("{local}{separator}{number:0width$}"), domain);
+        Ok(Outcome::new()
+            .set_user(login_attribute, new_login)
+            .note("counter suffix appended"))
+    }
+
+    fn validate_config(config: &Config) -> Result<(), Error> {
+        for (key, _) in config.iter() {
+            if !KEYS.contains(&key) {
+                return Err(format!("unknown key {key:?} (known: {})", KEYS.join(", ")).into());
+            }
+        }
+        if let Some(width) = config.get("width") {
+            match width.as_integer() {
+                Some(1..=12) => {}
+                _ => return Err("width must be an integer from 1 to 12".into()),
+            }
+        }
+        for key in ["separator", "login_attribute"] {
+            if config.get(key).is_some_and(|v| v.as_text().is_none()) {
+                return Err(format!("{key} must be a string").into());
+            }
+        }
+        if config.text("separator").is_some_and(|s| s.contains('@')) {
+            return Err("separator must not contain '@'".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use importhook_sdk::state::{StateError, testing};
+    use importhook_sdk::{RequestBuilder, Value};
+
+    fn conflict(login: &str) -> RequestBuilder {
+        Request::builder().user("login", login).conflict("login")
+    }
+
+    fn new_login(request: &RequestBuilder, config: &Config) -> Option<String> {
+        let outcome = LoginCounterSuffix::transform(&request.clone().build(), config).expect("ok");
+        outcome
+            .user_update("login")
+            .and_then(Value::as_text)
+            .map(str::to_owned)
+    }
+
+    #[test]
+    fn each_conflicting_user_gets_the_next_number_of_its_login() {
+        testing::reset();
+        let joe = conflict("Joe.Smith@Example.com");
+        assert_eq!(
+            new_login(&joe, &Config::new()).as_deref(),
+            Some("joe.smith0001@example.com")
+        );
+        assert_eq!(
+            new_login(&joe, &Config::new()).as_deref(),
+            Some("joe.smith0002@example.com")
+        );
+        // Another login counts on its own.
+        let ann = conflict("ann@example.com");
+        assert_eq!(
+            new_login(&ann, &Config::new()).as_deref(),
+            Some("ann0001@example.com")
+        );
+        assert_eq!(testing::counter("joe.smith@example.com"), 2);
+    }
+
+    #[test]
+    fn width_and_separator_are_configurable() {
+        testing::reset();
+        let config = Config::new().with("width", 2).with("separator", "-");
+        let joe = conflict("joe@example.com");
+        assert_eq!(
+            new_login(&joe, &config).as_deref(),
+            Some("joe-01@example.com")
+        );
+        for _ in 0..98 {
+            new_login(&joe, &config);
+        }
+        // Past the width the number keeps all its digits.
+        assert_eq!(
+            new_login(&joe, &config).as_deref(),
+            Some("joe-100@example.com")
+        );
+    }
+
+    #[test]
+    fn only_a_login_conflict_of_a_user_okta_will_create_is_rewritten() {
+        testing::reset();
+        let no_conflict = Request::builder().user("login", "joe@example.com");
+        assert_eq!(new_login(&no_conflict, &Config::new()), None);
+        let link = conflict("joe@example.com").action(Action::LinkUser);
+        assert_eq!(new_login(&link, &Config::new()), None);
+        assert_eq!(new_login(&conflict("  "), &Config::new()), None);
+        assert_eq!(testing::counter("joe@example.com"), 0, "no number used up");
+    }
+
+    #[test]
+    fn a_login_an_earlier_strategy_rewrote_is_left_alone() {
+        testing::reset();
+        let rewritten = conflict("joe.alexander.smith@example.com").changed_user("login");
+        assert_eq!(new_login(&rewritten, &Config::new()), None);
+    }
+
+    #[test]
+    fn an_unavailable_store_fails_the_call() {
+        testing::reset();
+        testing::set_unavailable(true);
+        let err =
+            LoginCounterSuffix::transform(&conflict("joe@example.com").build(), &Config::new())
+                .expect_err("fails");
+        assert_eq!(err.message(), StateError::Unavailable.to_string());
+    }
+
+    #[test]
+    fn bad_configurations_are_refused() {
+        for config in [
+            Config::new().with("width", 0),
+            Config::new().with("width", 13),
+            Config::new().with("width", "4"),
+            Config::new().with("separator", "@"),
+            Config::new().with("login_attribut", "login"),
+        ] {
+            assert!(
+                LoginCounterSuffix::validate_config(&config).is_err(),
+                "{config:?}"
+            );
+        }
+        assert!(LoginCounterSuffix::validate_config(&Config::new().with("width", 6)).is_ok());
+    }
+}
