@@ -176,6 +176,31 @@ where
     }
 }
 
+/// POSTs `body` to the hook of the server at `addr` (certificate `cert`) on a new connection:
+/// for servers this harness did not start in-process (a child `importhook serve`).
+pub async fn hook_at(
+    addr: SocketAddr,
+    cert: &CertificateDer<'static>,
+    body: &serde_json::Value,
+) -> std::io::Result<Reply> {
+    let config = client_config(cert, &[&rustls::version::TLS13]);
+    let tcp = TcpStream::connect(addr).await?;
+    let tls = TlsConnector::from(config)
+        .connect(ServerName::try_from("localhost").expect("name"), tcp)
+        .await?;
+    let request = Request::builder()
+        .method("POST")
+        .uri(PATH)
+        .header("host", "localhost")
+        .header("authorization", SECRET)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(
+            serde_json::to_vec(body).expect("json"),
+        )))
+        .expect("request");
+    Ok(send(tls, request).await)
+}
+
 /// A running server.
 pub struct TestServer {
     pub addr: SocketAddr,

@@ -1,0 +1,453 @@
+//! The `state` capability end to end: the counter example through the real server on the
+//! embedded store and on a real `redis-server` (started here on a unix socket), two server
+//! processes sharing one Redis, Redis killed and back, and a server SIGKILLed under load.
+
+mod common;
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{TempDir, hook_at, plugins_folder, start};
+use http::StatusCode;
+use importhook::config::ConfigLayer;
+use importhook::plugins::{PluginSet, Services};
+use rustls::pki_types::CertificateDer;
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_importhook-e2e-server");
+
+/// The counter example's manifest, failing the request when a state call fails (so a test
+/// sees it), with a deadline that a debug build on a loaded machine keeps.
+fn counter_manifest(timeout_ms: u64) -> String {
+    format!(
+        "timeout_ms = {timeout_ms}\non_error = \"fail\"\ngrants = [\"state\"]\n[config]\nwidth = 4\n"
+    )
+}
+
+/// A user Okta will create whose login is in conflict.
+fn conflict(event: &str, login: &str) -> Value {
+    json!({
+        "eventId": event,
+        "eventType": "com.okta.import.transform",
+        "data": {
+            "context": {"conflicts": ["login"]},
+            "action": {"result": "CREATE_USER"},
+            "appUser": {"profile": {"firstName": "Joe"}},
+            "user": {"profile": {"login": login}}
+        }
+    })
+}
+
+/// The login the answer sets, if it sets one.
+fn new_login(answer: &Value) -> Option<String> {
+    answer["commands"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == "com.okta.user.profile.update")
+        .and_then(|c| c["value"]["login"].as_str())
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn each_conflicting_user_gets_the_next_number_and_a_retry_the_same() {
+    let plugins = plugins_folder(&[(
+        "40-counter",
+        "login-counter-suffix",
+        &counter_manifest(2000),
+    )]);
+    let server = start(ConfigLayer::default(), Some(plugins.path())).await;
+    let mut logins = Vec::new();
+    for event in ["e1", "e2", "e1", "e3"] {
+        let reply = server.hook(&conflict(event, "Joe.Smith@example.com")).await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        logins.push(new_login(&reply.json()).expect("a new login"));
+    }
+    assert_eq!(
+        logins,
+        [
+            "joe.smith0001@example.com",
+            "joe.smith0002@example.com",
+            // Okta's retry of e1 gets e1's number, not a new one.
+            "joe.smith0001@example.com",
+            "joe.smith0003@example.com",
+        ]
+    );
+    let metrics = server.app.metrics().encode();
+    assert!(
+        metrics.contains(
+            "importhook_state_calls_total{backend=\"embedded\",operation=\"next\",outcome=\"ok\"} 4"
+        ),
+        "{metrics}"
+    );
+    assert_eq!(server.admin_get("/readyz").await.0, StatusCode::OK);
+    server.stop().await;
+}
+
+#[test]
+fn a_plugin_using_state_without_the_grant_is_refused_naming_the_grant() {
+    let plugins = plugins_folder(&[(
+        "40-counter",
+        "login-counter-suffix",
+        "on_error = \"fail\"\n",
+    )]);
+    let (set, problems) = PluginSet::check(common::runtime(), plugins.path(), &Services::scratch())
+        .expect("folder readable");
+    assert!(set.plugins().is_empty());
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains("imports importhook:plugin/state")
+            && problems[0].contains("grants = [\"state\"]"),
+        "{}",
+        problems[0]
+    );
+}
+
+/// A `redis-server` of this test's own: on a unix socket in a temporary folder (no port to
+/// race for), nothing saved to disk.
+struct Redis {
+    child: Option<Child>,
+    dir: TempDir,
+}
+
+impl Redis {
+    fn start() -> Self {
+        let mut redis = Self {
+            child: None,
+            dir: TempDir::new("redis"),
+        };
+        redis.restart();
+        redis
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.dir.path().join("redis.sock")
+    }
+
+    fn url(&self) -> String {
+        format!("redis+unix://{}", self.socket().display())
+    }
+
+    /// Starts it (again) and waits until it answers PING.
+    fn restart(&mut self) {
+        let _ = std::fs::remove_file(self.socket());
+        let child = Command::new("redis-server")
+            .args(["--port", "0", "--unixsocket"])
+            .arg(self.socket())
+            .args(["--unixsocketperm", "700", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot run redis-server ({e}): install it (Debian: apt-get install redis-server; .ci/run does)")
+            });
+        self.child = Some(child);
+        let started = Instant::now();
+        while !ping(&self.socket()) {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "redis-server did not answer PING"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL: no goodbye to its clients.
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn ping(socket: &Path) -> bool {
+    let Ok(mut stream) = std::os::unix::net::UnixStream::connect(socket) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+    let mut answer = [0u8; 7];
+    stream.write_all(b"PING\r\n").is_ok()
+        && stream.read_exact(&mut answer).is_ok()
+        && &answer == b"+PONG\r\n"
+}
+
+/// `importhook serve` as a child process, its address read from its log, killed on drop.
+struct Process {
+    child: Child,
+    addr: SocketAddr,
+    admin: SocketAddr,
+}
+
+/// A certificate for `localhost`, written into `dir`.
+fn certificate(dir: &Path) -> CertificateDer<'static> {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("cert");
+    std::fs::write(dir.join("cert.pem"), certified.cert.pem()).expect("cert");
+    std::fs::write(dir.join("key.pem"), certified.signing_key.serialize_pem()).expect("key");
+    CertificateDer::from(certified.cert.der().to_vec())
+}
+
+impl Process {
+    /// Serves the plugins of `plugins` with the certificate in `dir`, state as `state_args`.
+    fn serve(dir: &Path, plugins: &Path, state_args: &[&str]) -> Self {
+        let mut child = Command::new(BIN)
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--admin-listen",
+                "127.0.0.1:0",
+            ])
+            .arg("--plugins")
+            .arg(plugins)
+            .arg("--tls-cert")
+            .arg(dir.join("cert.pem"))
+            .arg("--tls-key")
+            .arg(dir.join("key.pem"))
+            .args(state_args)
+            // A debug build on a loaded machine: let requests use nearly all of Okta's 3 s
+            // rather than pass through unchanged at the default 2 s.
+            .args(["--request-timeout-ms", "2900"])
+            .env("IMPORTHOOK_SECRETS", common::SECRET)
+            .env("RUST_LOG", "info")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn importhook");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Reads the log to its end, so a full pipe never blocks the server.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let field = |line: &str, name: &str| {
+            line.split(name)
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|addr| addr.parse::<SocketAddr>().ok())
+        };
+        loop {
+            let line = rx
+                .recv_timeout(Duration::from_secs(60))
+                .expect("the server starts and logs its address");
+            if let (Some(addr), Some(admin)) = (field(&line, "listen="), field(&line, "admin=")) {
+                return Self { child, addr, admin };
+            }
+        }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_redis_hand_out_distinct_logins() {
+    let redis = Redis::start();
+    let dir = TempDir::new("state-replicas");
+    let cert = certificate(dir.path());
+    let plugins = plugins_folder(&[(
+        "40-counter",
+        "login-counter-suffix",
+        &counter_manifest(2000),
+    )]);
+    let url = redis.url();
+    let replicas = [
+        Process::serve(dir.path(), plugins.path(), &["--state-url", &url]),
+        Process::serve(dir.path(), plugins.path(), &["--state-url", &url]),
+    ];
+    let addrs = [replicas[0].addr, replicas[1].addr];
+
+    // 1,000 users with the same conflicting login, 32 at a time, alternating replicas (more
+    // would only queue: two debug builds share this machine's cores with the test).
+    const USERS: usize = 1_000;
+    let gate = Arc::new(tokio::sync::Semaphore::new(32));
+    let mut calls = Vec::with_capacity(USERS);
+    for i in 0..USERS {
+        let (gate, cert, addr) = (gate.clone(), cert.clone(), addrs[i % 2]);
+        calls.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await.expect("gate");
+            let reply = hook_at(
+                addr,
+                &cert,
+                &conflict(&format!("ev-{i}"), "joe@example.com"),
+            )
+            .await
+            .expect("connect");
+            assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+            new_login(&reply.json()).expect("a new login")
+        }));
+    }
+    let mut logins = Vec::with_capacity(USERS);
+    for call in calls {
+        logins.push(call.await.expect("call"));
+    }
+    let distinct: HashSet<&String> = logins.iter().collect();
+    assert_eq!(distinct.len(), USERS, "every user a login of its own");
+    let expected: HashSet<String> = (1..=USERS)
+        .map(|n| format!("joe{n:04}@example.com"))
+        .collect();
+    assert_eq!(
+        distinct.into_iter().cloned().collect::<HashSet<_>>(),
+        expected,
+        "no number skipped or repeated"
+    );
+
+    // Okta retries ev-17 on the other replica: it gets ev-17's login again.
+    let retried = hook_at(addrs[1], &cert, &conflict("ev-17", "joe@example.com"))
+        .await
+        .expect("retry");
+    assert_eq!(new_login(&retried.json()).as_ref(), Some(&logins[17]));
+}
+
+#[tokio::test]
+async fn with_redis_down_calls_fail_within_their_deadline_and_recover_when_it_is_back() {
+    let mut redis = Redis::start();
+    let plugins = plugins_folder(&[("40-counter", "login-counter-suffix", &counter_manifest(500))]);
+    let layer = ConfigLayer {
+        state_url: Some(redis.url()),
+        ..ConfigLayer::default()
+    };
+    let server = start(layer, Some(plugins.path())).await;
+    let first = server.hook(&conflict("e1", "ann@example.com")).await;
+    assert_eq!(
+        new_login(&first.json()).as_deref(),
+        Some("ann0001@example.com")
+    );
+    assert_eq!(server.admin_get("/readyz").await.0, StatusCode::OK);
+
+    redis.kill();
+    let started = Instant::now();
+    let refused = server.hook(&conflict("e2", "ann@example.com")).await;
+    let took = started.elapsed();
+    // on_error = "fail": Okta gets an error object naming the plugin; no personal data.
+    assert_eq!(refused.status, StatusCode::OK);
+    let body = refused.json();
+    let summary = body["error"]["errorSummary"]
+        .as_str()
+        .expect("an error object");
+    assert!(summary.contains("40-counter"), "{summary}");
+    assert!(!refused.body.windows(3).any(|w| w == b"ann"), "{body}");
+    assert!(
+        took < Duration::from_millis(1_500),
+        "the call ends at its 500 ms deadline, not Redis's: {took:?}"
+    );
+    let (status, text) = server.admin_get("/readyz").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(text.contains("state store unavailable"), "{text}");
+    let metrics = server.app.metrics().encode();
+    assert!(
+        metrics.contains(
+            "importhook_state_calls_total{backend=\"redis\",operation=\"next\",outcome=\"unavailable\"} 1"
+        ),
+        "{metrics}"
+    );
+
+    redis.restart();
+    let started = Instant::now();
+    let login = loop {
+        let reply = server.hook(&conflict("e3", "ann@example.com")).await;
+        if let Some(login) = new_login(&reply.json()) {
+            break login;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the service recovers when Redis is back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // This Redis kept nothing (no persistence): counting starts again.
+    assert!(
+        login.starts_with("ann") && login.ends_with("@example.com"),
+        "{login}"
+    );
+    assert_eq!(server.admin_get("/readyz").await.0, StatusCode::OK);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_process_never_hands_out_an_acknowledged_number_again() {
+    let dir = TempDir::new("state-crash");
+    let cert = certificate(dir.path());
+    let plugins = plugins_folder(&[(
+        "40-counter",
+        "login-counter-suffix",
+        &counter_manifest(2000),
+    )]);
+    let state = dir.path().join("state.redb");
+    let state_arg = state.to_str().expect("utf-8 path").to_owned();
+    let mut process = Process::serve(dir.path(), plugins.path(), &["--state-path", &state_arg]);
+    let addr = process.addr;
+
+    // 16 clients importing new users back to back until the server is killed under them.
+    let acknowledged = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let mut clients = Vec::new();
+    for client in 0..16 {
+        let (cert, acknowledged) = (cert.clone(), acknowledged.clone());
+        clients.push(tokio::spawn(async move {
+            for i in 0.. {
+                let event = format!("ev-{client}-{i}");
+                let Ok(reply) = hook_at(addr, &cert, &conflict(&event, "kim@example.com")).await
+                else {
+                    return;
+                };
+                if let Some(login) = (reply.status == StatusCode::OK)
+                    .then(|| new_login(&reply.json()))
+                    .flatten()
+                {
+                    acknowledged.lock().expect("lock").push(login);
+                }
+            }
+        }));
+    }
+    let started = Instant::now();
+    while acknowledged.lock().expect("lock").len() < 200 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the server answers"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    process.kill();
+    for client in clients {
+        let _ = tokio::time::timeout(Duration::from_secs(10), client).await;
+    }
+    let acknowledged: HashSet<String> =
+        acknowledged.lock().expect("lock").iter().cloned().collect();
+    assert!(acknowledged.len() >= 200);
+
+    // Reopened after the crash: the numbers go on after every acknowledged one.
+    let reopened = Process::serve(dir.path(), plugins.path(), &["--state-path", &state_arg]);
+    for i in 0..20 {
+        let reply = hook_at(
+            reopened.addr,
+            &cert,
+            &conflict(&format!("after-{i}"), "kim@example.com"),
+        )
+        .await
+        .expect("connect");
+        let login = new_login(&reply.json()).expect("a new login");
+        assert!(
+            !acknowledged.contains(&login),
+            "{login} was acknowledged before the crash and handed out again"
+        );
+    }
+    let _ = reopened.admin;
+}
