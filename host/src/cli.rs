@@ -35,6 +35,13 @@ enum Command {
     /// Create a strategy crate ready to build: a working strategy with native tests, its
     /// manifest, a sample Okta request, and a README with the build, `check` and `try` lines.
     New(NewArgs),
+    /// Read or delete what plugins keep in the state store (counters, claims, records)
+    State {
+        #[command(flatten)]
+        store: crate::state::operator::StoreArgs,
+        #[command(subcommand)]
+        command: crate::state::operator::StateCommand,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -116,6 +123,7 @@ fn main_with(natives: Option<NativeStrategies>) -> ExitCode {
             check(args)
         }
         Command::New(args) => new(args),
+        Command::State { store, command } => crate::state::operator::run(store, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

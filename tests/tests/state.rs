@@ -185,7 +185,6 @@ fn ping(socket: &Path) -> bool {
 struct Process {
     child: Child,
     addr: SocketAddr,
-    admin: SocketAddr,
 }
 
 /// A certificate for `localhost`, written into `dir`.
@@ -240,8 +239,8 @@ impl Process {
             let line = rx
                 .recv_timeout(Duration::from_secs(60))
                 .expect("the server starts and logs its address");
-            if let (Some(addr), Some(admin)) = (field(&line, "listen="), field(&line, "admin=")) {
-                return Self { child, addr, admin };
+            if let Some(addr) = field(&line, "listen=") {
+                return Self { child, addr };
             }
         }
     }
@@ -315,6 +314,46 @@ async fn two_processes_on_one_redis_hand_out_distinct_logins() {
         .await
         .expect("retry");
     assert_eq!(new_login(&retried.json()).as_ref(), Some(&logins[17]));
+
+    // The operator's view of the same Redis.
+    let state = |args: &[&str]| operator(&["--state-url", &url], args);
+    let (ok, listing) = state(&["list", "40-counter"]);
+    assert!(ok, "{listing}");
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()
+                == ["counter", "joe@example.com", "1000"]),
+        "{listing}"
+    );
+    assert_eq!(
+        state(&["get", "40-counter", "counter", "joe@example.com"]),
+        (true, "1000\n".into())
+    );
+    assert!(state(&["delete", "40-counter", "counter", "joe@example.com"]).0);
+    let (ok, listing) = state(&["list", "40-counter"]);
+    assert!(ok && !listing.contains("joe@example.com"), "{listing}");
+    let (ok, why) = state(&["get", "40-counter", "counter", "joe@example.com"]);
+    assert!(!ok && why.contains("no counter"), "{why}");
+}
+
+/// Runs `importhook state` with `store` options; (success, stdout or else stderr).
+fn operator(store: &[&str], args: &[&str]) -> (bool, String) {
+    let output = Command::new(BIN)
+        .arg("state")
+        .args(store)
+        .args(args)
+        .output()
+        .expect("run importhook state");
+    let text = if output.status.success() {
+        output.stdout
+    } else {
+        output.stderr
+    };
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&text).into_owned(),
+    )
 }
 
 #[tokio::test]
@@ -449,5 +488,19 @@ async fn a_killed_process_never_hands_out_an_acknowledged_number_again() {
             "{login} was acknowledged before the crash and handed out again"
         );
     }
-    let _ = reopened.admin;
+    drop(reopened);
+
+    // The operator reads the file once no server holds it.
+    let store = ["--state-path", state_arg.as_str()];
+    let (ok, last) = operator(&store, &["get", "40-counter", "counter", "kim@example.com"]);
+    let last: usize = last
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{ok} {last}"));
+    assert!(last >= acknowledged.len() + 20, "{last}");
+    let (ok, why) = operator(
+        &["--state-path", "no/such/state.redb"],
+        &["list", "40-counter"],
+    );
+    assert!(!ok && why.contains("no state file"), "{why}");
 }

@@ -6,6 +6,7 @@
 //! embedded one can commit every operation that arrives together in one transaction.
 
 mod embedded;
+pub mod operator;
 mod redis;
 
 use std::path::PathBuf;
