@@ -198,7 +198,7 @@ fn certificate(dir: &Path) -> CertificateDer<'static> {
 impl Process {
     /// Serves the plugins of `plugins` with the certificate in `dir`, state as `state_args`.
     fn serve(dir: &Path, plugins: &Path, state_args: &[&str]) -> Self {
-        let mut child = Command::new(BIN)
+        let child = Command::new(BIN)
             .args([
                 "serve",
                 "--listen",
@@ -221,7 +221,12 @@ impl Process {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn importhook");
-        let stderr = child.stderr.take().expect("stderr");
+        // Owned (killed on drop) before anything here can fail.
+        let mut process = Self {
+            child,
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+        };
+        let stderr = process.child.stderr.take().expect("stderr");
         let (tx, rx) = std::sync::mpsc::channel();
         // Reads the log to its end, so a full pipe never blocks the server.
         std::thread::spawn(move || {
@@ -240,7 +245,8 @@ impl Process {
                 .recv_timeout(Duration::from_secs(60))
                 .expect("the server starts and logs its address");
             if let Some(addr) = field(&line, "listen=") {
-                return Self { child, addr };
+                process.addr = addr;
+                return process;
             }
         }
     }
