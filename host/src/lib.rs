@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod conn;
 pub mod directory;
+pub mod doctor;
 pub mod hook;
 pub mod logging;
 pub mod metrics;

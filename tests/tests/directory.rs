@@ -277,3 +277,111 @@ async fn logs_carry_neither_the_token_nor_a_login() {
         assert!(!logs.contains(secret), "{secret} in logs: {logs}");
     }
 }
+
+const BIN: &str = env!("CARGO_BIN_EXE_importhook-e2e-server");
+
+/// A certificate, a secret file and a config file for `doctor`, plus `extra` TOML lines.
+fn doctor_setup(org: &FakeOrg, extra: &str) -> (common::TempDir, common::TempDir) {
+    let dir = common::TempDir::new("doctor");
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("cert");
+    std::fs::write(dir.path().join("cert.pem"), certified.cert.pem()).expect("cert");
+    std::fs::write(
+        dir.path().join("key.pem"),
+        certified.signing_key.serialize_pem(),
+    )
+    .expect("key");
+    std::fs::write(dir.path().join("secrets"), "hook-secret-doctor\n").expect("secrets");
+    let plugins =
+        common::plugins_folder(&[("10-link", "link-single-match", "on_error = \"fail\"\n")]);
+    let config = format!(
+        "tls_cert = {:?}\ntls_key = {:?}\nsecret_file = {:?}\nplugins = {:?}\nokta_org_url = {:?}\nokta_ca_file = {:?}\n{extra}",
+        dir.path().join("cert.pem"),
+        dir.path().join("key.pem"),
+        dir.path().join("secrets"),
+        plugins.path(),
+        org.url,
+        org.ca_file(),
+    );
+    std::fs::write(dir.path().join("importhook.toml"), config).expect("config");
+    (dir, plugins)
+}
+
+fn doctor(dir: &common::TempDir, token: Option<&str>) -> (bool, String) {
+    let mut command = std::process::Command::new(BIN);
+    command
+        .arg("doctor")
+        .arg("--config")
+        .arg(dir.path().join("importhook.toml"))
+        .env_remove("IMPORTHOOK_SECRETS")
+        .env_remove("IMPORTHOOK_OKTA_API_TOKEN");
+    if let Some(token) = token {
+        command.env("IMPORTHOOK_OKTA_API_TOKEN", token);
+    }
+    let output = command.output().expect("run doctor");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_passes_a_good_configuration_and_names_what_is_wrong() {
+    let org = FakeOrg::start().await;
+    let (dir, _plugins) = doctor_setup(&org, "");
+    let (ok, text) = tokio::task::block_in_place(|| doctor(&dir, Some(API_TOKEN)));
+    assert!(ok, "{text}");
+    for line in [
+        "ok    certificate",
+        "ok    plugins: ",
+        "ok    okta credentials: API token",
+        "ok    okta lookup",
+    ] {
+        assert!(text.contains(line), "{line} missing: {text}");
+    }
+    assert_eq!(org.user_calls(), 1, "one lookup");
+
+    let (ok, text) = tokio::task::block_in_place(|| doctor(&dir, Some("wrong-token-123")));
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("FAIL  okta lookup") && text.contains("401"),
+        "{text}"
+    );
+    for secret in ["wrong-token-123", API_TOKEN, "hook-secret-doctor"] {
+        assert!(!text.contains(secret), "{secret} printed: {text}");
+    }
+
+    // A service app: one token fetch (with its nonce round) and one lookup.
+    let app = format!(
+        "okta_client_id = {CLIENT_ID:?}\nokta_private_key_file = {:?}\n",
+        org.app_key_file()
+    );
+    let (app_dir, _plugins) = doctor_setup(&org, &app);
+    let (ok, text) = tokio::task::block_in_place(|| doctor(&app_dir, None));
+    assert!(ok, "{text}");
+    assert!(text.contains("service app (DPoP-bound token)"), "{text}");
+    assert!(!text.contains("fake-access-token"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_fails_on_an_unreachable_org_and_a_missing_certificate() {
+    let org = FakeOrg::start().await;
+    let (dir, _plugins) = doctor_setup(&org, "");
+    // Nothing listens on port 9 of loopback.
+    let config = std::fs::read_to_string(dir.path().join("importhook.toml"))
+        .expect("config")
+        .replace(&org.url, "https://127.0.0.1:9");
+    std::fs::write(dir.path().join("importhook.toml"), &config).expect("config");
+    let (ok, text) = tokio::task::block_in_place(|| doctor(&dir, Some(API_TOKEN)));
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("FAIL  okta lookup") && text.contains("cannot reach"),
+        "{text}"
+    );
+
+    std::fs::remove_file(dir.path().join("cert.pem")).expect("remove");
+    let (ok, text) = tokio::task::block_in_place(|| doctor(&dir, Some(API_TOKEN)));
+    assert!(!ok, "{text}");
+    assert!(text.contains("FAIL  certificate"), "{text}");
+}

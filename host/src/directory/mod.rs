@@ -196,6 +196,23 @@ impl Directory {
         self.okta.as_ref().map(|o| o.stats()).unwrap_or_default()
     }
 
+    /// One uncached lookup of `login` with the reason in plain words when it is not answered:
+    /// for `importhook doctor`.
+    pub async fn probe(&self, login: &str, timeout: Duration) -> Result<Presence, String> {
+        let Some(okta) = &self.okta else {
+            return Err("no okta_org_url configured".to_owned());
+        };
+        match tokio::time::timeout(timeout, okta.client().get_user(login)).await {
+            Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
+            Ok(fetched) => match (fetched.lookup.presence(), fetched.detail) {
+                (Presence::Unknown, detail) => {
+                    Err(detail.unwrap_or_else(|| "the lookup was not answered".to_owned()))
+                }
+                (presence, _) => Ok(presence),
+            },
+        }
+    }
+
     /// One token fetch (service app) without the cache: for `importhook doctor`.
     pub async fn check_credentials(&self) -> anyhow::Result<&'static str> {
         match &self.okta {

@@ -46,6 +46,8 @@ impl std::fmt::Debug for OktaClient {
 pub struct Fetched {
     pub lookup: Lookup,
     pub pause: Option<Duration>,
+    /// Why it was not answered, in plain words (for `doctor`; no login, no token).
+    pub detail: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -108,15 +110,16 @@ impl OktaClient {
             let request = match self.request(&url).await {
                 Ok(request) => request,
                 Err(e) => {
-                    tracing::warn!(error = %format!("{e:#}"), "Okta credentials failed; lookup answers unknown");
-                    return unanswered(Unavailable::Failed, None);
+                    let detail = format!("{e:#}");
+                    tracing::warn!(error = %detail, "Okta credentials failed; lookup answers unknown");
+                    return unanswered(Unavailable::Failed, detail);
                 }
             };
             let response = match self.outbound.send(request, MAX_USER_ANSWER).await {
                 Ok(response) => response,
                 Err(e) => {
                     tracing::warn!(error = %e, "Okta lookup failed; answering unknown");
-                    return unanswered(Unavailable::Failed, None);
+                    return unanswered(Unavailable::Failed, format!("cannot reach the org: {e}"));
                 }
             };
             let status = response.status();
@@ -137,6 +140,14 @@ impl OktaClient {
                 // Expired or revoked: the next lookup fetches a new token.
                 app.forget().await;
             }
+            let detail = (status != StatusCode::OK && status != StatusCode::NOT_FOUND)
+                .then(|| match status {
+                    StatusCode::UNAUTHORIZED => "Okta answered 401: the credentials were refused".to_owned(),
+                    StatusCode::FORBIDDEN => {
+                        "Okta answered 403: the credentials may not read users (scope okta.users.read and an admin role are needed)".to_owned()
+                    }
+                    other => format!("Okta answered {other}"),
+                });
             let lookup = match status {
                 StatusCode::OK => match serde_json::from_slice::<User>(response.body()) {
                     // The path also matches a user id, `me` and a login's short name: only an
@@ -163,7 +174,11 @@ impl OktaClient {
                     Lookup::Unavailable(Unavailable::Failed)
                 }
             };
-            return Fetched { lookup, pause };
+            return Fetched {
+                lookup,
+                pause,
+                detail,
+            };
         }
     }
 
@@ -189,10 +204,11 @@ impl OktaClient {
     }
 }
 
-fn unanswered(reason: Unavailable, pause: Option<Duration>) -> Fetched {
+fn unanswered(reason: Unavailable, detail: String) -> Fetched {
     Fetched {
         lookup: Lookup::Unavailable(reason),
-        pause,
+        pause: None,
+        detail: Some(detail),
     }
 }
 
