@@ -1,4 +1,4 @@
-//! The command line: `serve`, `try`, `check` and `new`.
+//! The command line: `serve`, `try`, `check`, `doctor` and `new`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +32,9 @@ enum Command {
     /// non-zero listing every problem: an unusable plugin, a file that is not a plugin, a
     /// manifest without its plugin, or no plugin at all.
     Check(CheckArgs),
+    /// Check the configuration end to end (certificate, secrets or OAuth keys, plugins, Okta
+    /// credentials with one token fetch and one lookup); exit non-zero saying what is wrong.
+    Doctor(Box<ServeArgs>),
     /// Create a strategy crate ready to build: a working strategy with native tests, its
     /// manifest, a sample Okta request, and a README with the build, `check` and `try` lines.
     New(NewArgs),
@@ -124,6 +127,10 @@ fn main_with(natives: Option<NativeStrategies>) -> ExitCode {
         }
         Command::New(args) => new(args),
         Command::State { store, command } => crate::state::operator::run(store, command),
+        Command::Doctor(args) => {
+            crate::logging::init(LogFormat::Text);
+            settings_from(&args).and_then(|settings| crate::doctor::run(&settings))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

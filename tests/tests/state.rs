@@ -510,3 +510,34 @@ async fn a_killed_process_never_hands_out_an_acknowledged_number_again() {
     );
     assert!(!ok && why.contains("no state file"), "{why}");
 }
+
+#[test]
+fn doctor_says_whether_the_state_store_answers() {
+    let mut redis = Redis::start();
+    let plugins = plugins_folder(&[("40-counter", "login-counter-suffix", &counter_manifest(500))]);
+    let doctor = |url: &str| {
+        let output = Command::new(BIN)
+            .args(["doctor", "--dev", "--state-url", url, "--plugins"])
+            .arg(plugins.path())
+            .env("IMPORTHOOK_SECRETS", common::SECRET)
+            .output()
+            .expect("run doctor");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let (ok, report) = doctor(&redis.url());
+    assert!(ok, "{report}");
+    assert!(
+        report.contains("ok    state: redis store answers"),
+        "{report}"
+    );
+    redis.kill();
+    let (ok, report) = doctor(&redis.url());
+    assert!(!ok, "{report}");
+    assert!(
+        report.contains("FAIL  state: the redis store does not answer"),
+        "{report}"
+    );
+}

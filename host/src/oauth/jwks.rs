@@ -10,15 +10,12 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use arc_swap::ArcSwap;
 use bytes::Bytes;
-use http::{Request, Uri};
-use http_body_util::{BodyExt, Empty, Limited};
-use hyper_util::rt::TokioIo;
 use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet, PublicKeyUse};
-use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
 use tokio::sync::Mutex;
 
 use super::OAuthSettings;
+use crate::outbound::Outbound;
 
 /// Largest discovery document or key set read.
 const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
@@ -36,7 +33,7 @@ pub enum JwksSource {
 pub struct JwksCache {
     issuer: String,
     source: JwksSource,
-    tls: Arc<rustls::ClientConfig>,
+    outbound: Outbound,
     keys: ArcSwap<HashMap<String, Arc<DecodingKey>>>,
     /// When a fetch was last attempted; held during a fetch so concurrent misses share it.
     last_attempt: Mutex<Option<Instant>>,
@@ -56,38 +53,20 @@ impl std::fmt::Debug for JwksCache {
 }
 
 impl JwksCache {
-    /// An empty cache for `settings`.
-    pub fn new(settings: &OAuthSettings) -> anyhow::Result<Self> {
-        let mut roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        if let Some(path) = &settings.ca_file {
-            for cert in CertificateDer::pem_file_iter(path)
-                .with_context(|| format!("cannot read oauth_ca_file {}", path.display()))?
-            {
-                let cert = cert
-                    .with_context(|| format!("invalid PEM in oauth_ca_file {}", path.display()))?;
-                roots.add(cert).with_context(|| {
-                    format!("unusable certificate in oauth_ca_file {}", path.display())
-                })?;
-            }
-        }
-        let tls = rustls::ClientConfig::builder_with_provider(crate::tls::provider())
-            .with_safe_default_protocol_versions()
-            .context("TLS client versions")?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        Ok(Self {
+    /// An empty cache for `settings`, fetching through `outbound` (which must trust
+    /// `settings.ca_file`).
+    pub fn new(settings: &OAuthSettings, outbound: Outbound) -> Self {
+        Self {
             issuer: settings.issuer.trim_end_matches('/').to_owned(),
             source: settings.jwks.clone(),
-            tls: Arc::new(tls),
+            outbound,
             keys: ArcSwap::from_pointee(HashMap::new()),
             last_attempt: Mutex::new(None),
             discovered: Mutex::new(None),
             refresh_interval: settings.refresh_interval,
             fetch_timeout: settings.fetch_timeout,
             fetches: AtomicU64::new(0),
-        })
+        }
     }
 
     /// Number of usable keys cached.
@@ -173,44 +152,8 @@ impl JwksCache {
         Ok(url)
     }
 
-    /// GETs an https URL and returns its body (at most 256 KiB).
+    /// GETs an https URL through the shared client and returns its body (at most 256 KiB).
     async fn get(&self, url: &str) -> anyhow::Result<Bytes> {
-        let uri: Uri = url.parse().with_context(|| format!("invalid URL {url}"))?;
-        anyhow::ensure!(uri.scheme_str() == Some("https"), "{url} is not https");
-        let host = uri
-            .host()
-            .context("URL without host")?
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
-        let port = uri.port_u16().unwrap_or(443);
-        let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
-            .await
-            .with_context(|| format!("cannot connect to {host}:{port}"))?;
-        let name = ServerName::try_from(host.clone()).context("invalid server name")?;
-        let tls = tokio_rustls::TlsConnector::from(self.tls.clone())
-            .connect(name, tcp)
-            .await
-            .context("TLS handshake")?;
-        let (mut sender, connection) =
-            hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
-        tokio::spawn(connection);
-        let path = uri.path_and_query().map_or("/", |p| p.as_str());
-        let authority = uri.authority().map_or(host.clone(), |a| a.to_string());
-        let request = Request::get(path)
-            .header("host", authority)
-            .header("accept", "application/json")
-            .body(Empty::<Bytes>::new())?;
-        let response = sender.send_request(request).await?;
-        anyhow::ensure!(
-            response.status().is_success(),
-            "{url} answered {}",
-            response.status()
-        );
-        let body = Limited::new(response.into_body(), MAX_DOCUMENT_BYTES)
-            .collect()
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(body.to_bytes())
+        self.outbound.get_json(url, MAX_DOCUMENT_BYTES).await
     }
 }

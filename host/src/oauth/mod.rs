@@ -123,8 +123,25 @@ pub struct OAuthVerifier {
 }
 
 impl OAuthVerifier {
-    /// A verifier; call [`OAuthVerifier::warm_up`] before serving.
+    /// A verifier with its own outbound client; call [`OAuthVerifier::warm_up`] before serving.
     pub fn new(settings: OAuthSettings) -> anyhow::Result<Self> {
+        let extra: Vec<_> = settings
+            .ca_file
+            .iter()
+            .map(|path| crate::outbound::ExtraCa {
+                key: "oauth_ca_file",
+                path: path.clone(),
+            })
+            .collect();
+        Ok(Self::with_client(
+            settings,
+            crate::outbound::Outbound::new(&extra)?,
+        ))
+    }
+
+    /// A verifier fetching keys through the process's shared `outbound` client (which must
+    /// trust `settings.ca_file`).
+    pub fn with_client(settings: OAuthSettings, outbound: crate::outbound::Outbound) -> Self {
         let mut validation = Validation::new(Algorithm::RS256);
         validation.algorithms = vec![Algorithm::RS256];
         validation.set_issuer(&[settings.issuer.as_str()]);
@@ -132,12 +149,12 @@ impl OAuthVerifier {
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         validation.validate_nbf = true;
         validation.leeway = settings.leeway.as_secs();
-        let jwks = JwksCache::new(&settings)?;
-        Ok(Self {
+        let jwks = JwksCache::new(&settings, outbound);
+        Self {
             settings,
             validation,
             jwks,
-        })
+        }
     }
 
     /// Fetches the keys once, so the first requests do not wait for it. A failure is logged;

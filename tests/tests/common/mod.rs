@@ -2,6 +2,8 @@
 //! server on 127.0.0.1:0 with a fresh self-signed certificate, and talks to it over real TLS.
 #![allow(dead_code)]
 
+pub mod okta_org;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};

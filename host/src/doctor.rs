@@ -1,0 +1,204 @@
+//! `importhook doctor`: checks the configuration end to end — certificate, secrets or OAuth
+//! keys, plugins, Okta credentials (one token fetch, one lookup) — and says what is wrong in
+//! plain words, one line per check. Prints no secret and no login.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::config::{Settings, TlsSource};
+use crate::directory::{Directory, Presence};
+use crate::outbound::{ExtraCa, Outbound};
+use crate::plugins::{PluginSet, Runtime};
+
+/// A login no org holds: the lookup probe expects `free` (a `taken` is fine too).
+const PROBE_LOGIN: &str = "importhook-doctor-probe@example.invalid";
+/// How long the Okta probe may take (a cold connection and a token fetch, not a hook call).
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The checks' results; `Ok` when every check passed.
+#[derive(Debug, Default)]
+struct Report {
+    failures: usize,
+}
+
+impl Report {
+    fn ok(&mut self, what: &str, detail: impl std::fmt::Display) {
+        println!("ok    {what}: {detail}");
+    }
+
+    fn fail(&mut self, what: &str, detail: impl std::fmt::Display) {
+        self.failures += 1;
+        println!("FAIL  {what}: {detail}");
+    }
+}
+
+/// Runs every check on `settings`; fails when any check failed.
+pub fn run(settings: &Settings) -> anyhow::Result<()> {
+    let mut report = Report::default();
+    match (&settings.tls, crate::tls::load(&settings.tls)) {
+        (TlsSource::SelfSigned, Ok(_)) => {
+            report.ok("certificate", "self-signed for localhost (--dev only)")
+        }
+        (_, Ok(tls)) => report.ok(
+            "certificate",
+            format!("loaded, SHA-256 {}", tls.fingerprint),
+        ),
+        (_, Err(e)) => report.fail("certificate", format!("{e:#}")),
+    }
+    if settings.oauth.is_none() {
+        report.ok(
+            "secrets",
+            format!(
+                "{} accepted in header {}",
+                settings.secrets.len(),
+                settings.secrets.header()
+            ),
+        );
+    }
+    check_plugins(&mut report, &settings.plugins_dir, &settings.cache_dir);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(check_network(&mut report, settings));
+    runtime.block_on(check_state(&mut report, &settings.state));
+    if report.failures == 0 {
+        println!("everything checked is fine");
+        Ok(())
+    } else {
+        anyhow::bail!("{} check(s) failed", report.failures)
+    }
+}
+
+/// Opens the state store the way `serve` would and asks it to answer. An embedded file held by
+/// a running server is fine (that server is using it); a missing one is created at first use.
+async fn check_state(report: &mut Report, config: &crate::state::StateConfig) {
+    use crate::state::StateConfig;
+    match config {
+        StateConfig::Embedded(path) if !path.exists() => report.ok(
+            "state",
+            format!(
+                "state file {} is created when a plugin granted state first loads",
+                path.display()
+            ),
+        ),
+        _ => match crate::state::open(config) {
+            Ok(store) => match tokio::time::timeout(Duration::from_secs(3), store.ping()).await {
+                Ok(true) => report.ok("state", format!("{} store answers", store.backend())),
+                _ => report.fail(
+                    "state",
+                    format!(
+                        "the {} store does not answer within 3 s (is it running and reachable?)",
+                        config.backend()
+                    ),
+                ),
+            },
+            Err(e) if format!("{e:#}").contains("another process has it open") => report.ok(
+                "state",
+                "state file is held by a running importhook (the service using it)".to_owned(),
+            ),
+            Err(e) => report.fail("state", format!("{e:#}")),
+        },
+    }
+}
+
+fn check_plugins(report: &mut Report, dir: &Path, cache: &Path) {
+    if !dir.exists() {
+        report.fail(
+            "plugins",
+            format!(
+                "folder {} does not exist (every request would answer 204)",
+                dir.display()
+            ),
+        );
+        return;
+    }
+    let checked = Runtime::new(Some(cache.to_path_buf()), false)
+        .and_then(|runtime| PluginSet::check(runtime, dir, &crate::plugins::Services::scratch()));
+    match checked {
+        Err(e) => report.fail("plugins", format!("{e:#}")),
+        Ok((_, problems)) if !problems.is_empty() => {
+            for problem in problems {
+                report.fail("plugins", problem);
+            }
+        }
+        Ok((set, _)) if set.plugins().is_empty() => report.fail(
+            "plugins",
+            format!(
+                "no plugin in {} (every request would answer 204)",
+                dir.display()
+            ),
+        ),
+        Ok((set, _)) => {
+            let names: Vec<_> = set.plugins().iter().map(|p| p.name().to_owned()).collect();
+            report.ok("plugins", names.join(", "));
+        }
+    }
+}
+
+async fn check_network(report: &mut Report, settings: &Settings) {
+    let mut extra = Vec::new();
+    if let Some(path) = settings.oauth.as_ref().and_then(|o| o.ca_file.clone()) {
+        extra.push(ExtraCa {
+            key: "oauth_ca_file",
+            path,
+        });
+    }
+    if let Some(path) = settings.directory.as_ref().and_then(|d| d.ca_file.clone()) {
+        extra.push(ExtraCa {
+            key: "okta_ca_file",
+            path,
+        });
+    }
+    let outbound = match Outbound::new(&extra) {
+        Ok(outbound) => outbound,
+        Err(e) => {
+            report.fail("outbound HTTPS", format!("{e:#}"));
+            return;
+        }
+    };
+    if let Some(oauth) = settings.oauth.clone() {
+        let issuer = oauth.issuer.clone();
+        let verifier = crate::oauth::OAuthVerifier::with_client(oauth, outbound.clone());
+        verifier.jwks().refresh_if_due().await;
+        match verifier.jwks().key_count() {
+            0 => report.fail(
+                "oauth",
+                format!("no usable RS256 signing key could be fetched for {issuer}"),
+            ),
+            n => report.ok("oauth", format!("{n} signing key(s) from {issuer}")),
+        }
+    }
+    let Some(config) = settings.directory.clone() else {
+        report.ok("okta", "no okta_org_url: directory lookups answer unknown");
+        return;
+    };
+    let org = config.org_url.clone();
+    let directory = match Directory::okta(config, outbound) {
+        Ok(directory) => directory,
+        Err(e) => {
+            report.fail("okta credentials", format!("{e:#}"));
+            return;
+        }
+    };
+    match tokio::time::timeout(PROBE_TIMEOUT, directory.check_credentials()).await {
+        Ok(Ok(kind)) => report.ok("okta credentials", kind),
+        Ok(Err(e)) => {
+            report.fail("okta credentials", format!("{e:#}"));
+            return;
+        }
+        Err(_) => {
+            report.fail(
+                "okta credentials",
+                format!("no token from {org} within 10 s"),
+            );
+            return;
+        }
+    }
+    match directory.probe(PROBE_LOGIN, PROBE_TIMEOUT).await {
+        Ok(Presence::Free | Presence::Taken) => {
+            report.ok("okta lookup", format!("{org} answered a login lookup"))
+        }
+        Ok(Presence::Unknown) => report.fail("okta lookup", "not answered"),
+        Err(why) => report.fail("okta lookup", format!("{org}: {why}")),
+    }
+}

@@ -1,0 +1,306 @@
+//! A fake Okta org for the directory tests: a real loopback HTTPS server (rcgen certificate,
+//! trusted by the host through its CA-file option) with the service-app token endpoint
+//! (private_key_jwt checked, DPoP nonce challenge first) and the users endpoint. Logins choose
+//! the answer: `slow-*` waits 3 s, `error-*` gets 503, `limited-*` gets 429 with rate-limit
+//! headers, `last-*` gets 404 with `X-Rate-Limit-Remaining: 0`; others are looked up in the
+//! users the test added. Every call is counted.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+
+use super::TempDir;
+
+/// The org's API token (SSWS).
+pub const API_TOKEN: &str = "00fakeApiTokenDoNotLog0123456789";
+/// The service app's client id.
+pub const CLIENT_ID: &str = "0oafakeserviceapp";
+const NONCE: &str = "fake-dpop-nonce-1";
+
+/// What the org saw.
+#[derive(Default)]
+pub struct OrgState {
+    users: Mutex<HashMap<String, (String, String, String)>>,
+    issued: Mutex<HashSet<String>>,
+    /// Calls to `/api/v1/users/…`.
+    pub user_calls: AtomicU64,
+    /// Calls to the token endpoint (challenged ones included).
+    pub token_calls: AtomicU64,
+    /// Token calls answered with the nonce challenge.
+    pub nonce_challenges: AtomicU64,
+    /// Seconds to add to "now" for the `X-Rate-Limit-Reset` of limited answers.
+    pub reset_in_s: AtomicU64,
+}
+
+/// The running org.
+pub struct FakeOrg {
+    /// `https://127.0.0.1:{port}`.
+    pub url: String,
+    /// Holds `ca.pem` (the org's certificate) and `app-key.pem` (the service app's key).
+    pub dir: TempDir,
+    pub state: Arc<OrgState>,
+}
+
+impl FakeOrg {
+    pub async fn start() -> Self {
+        let certified =
+            rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).expect("cert");
+        let dir = TempDir::new("okta-org");
+        std::fs::write(dir.path().join("ca.pem"), certified.cert.pem()).expect("ca");
+        let app_key = rcgen::KeyPair::generate().expect("app key");
+        std::fs::write(dir.path().join("app-key.pem"), app_key.serialize_pem()).expect("key");
+        let app_public = app_key.public_key_raw().to_vec();
+        let key = rustls::pki_types::PrivateKeyDer::try_from(certified.signing_key.serialize_der())
+            .expect("key");
+        let tls = importhook::tls::build(vec![certified.cert.der().clone()], key).expect("tls");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!(
+            "https://127.0.0.1:{}",
+            listener.local_addr().expect("addr").port()
+        );
+        let state = Arc::new(OrgState::default());
+        state.reset_in_s.store(2, Ordering::SeqCst);
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
+        let (task_state, task_url) = (state.clone(), url.clone());
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let (acceptor, state, url, public) = (
+                    acceptor.clone(),
+                    task_state.clone(),
+                    task_url.clone(),
+                    app_public.clone(),
+                );
+                tokio::spawn(async move {
+                    let Ok(stream) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let service = service_fn(move |request: Request<hyper::body::Incoming>| {
+                        let (state, url, public) = (state.clone(), url.clone(), public.clone());
+                        async move {
+                            Ok::<_, std::convert::Infallible>(
+                                answer(request, &state, &url, &public).await,
+                            )
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Self { url, dir, state }
+    }
+
+    /// Adds a user (any status; deactivated users hold their login too).
+    pub fn add_user(&self, login: &str, id: &str, status: &str) {
+        self.state.users.lock().expect("users").insert(
+            login.to_lowercase(),
+            (id.to_owned(), status.to_owned(), login.to_owned()),
+        );
+    }
+
+    pub fn ca_file(&self) -> std::path::PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    pub fn app_key_file(&self) -> std::path::PathBuf {
+        self.dir.path().join("app-key.pem")
+    }
+
+    pub fn user_calls(&self) -> u64 {
+        self.state.user_calls.load(Ordering::SeqCst)
+    }
+}
+
+fn reply(status: StatusCode, body: Value, headers: &[(&str, String)]) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = status;
+    for (name, value) in headers {
+        response.headers_mut().insert(
+            http::HeaderName::from_bytes(name.as_bytes()).expect("name"),
+            value.parse().expect("value"),
+        );
+    }
+    response
+}
+
+fn claims(jwt: &str) -> Option<Value> {
+    serde_json::from_slice(&B64.decode(jwt.split('.').nth(1)?).ok()?).ok()
+}
+
+/// Whether `jwt` is signed by the P-256 `public` key (uncompressed point).
+fn signed_by(jwt: &str, public: &[u8]) -> bool {
+    let Some((input, signature)) = jwt.rsplit_once('.') else {
+        return false;
+    };
+    let Ok(signature) = B64.decode(signature) else {
+        return false;
+    };
+    ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, public)
+        .verify(input.as_bytes(), &signature)
+        .is_ok()
+}
+
+/// A DPoP proof signed by the key in its own header, for `htm`.
+fn valid_proof(proof: &str, htm: &str) -> Option<Value> {
+    let header: Value = serde_json::from_slice(&B64.decode(proof.split('.').next()?).ok()?).ok()?;
+    let x = B64.decode(header["jwk"]["x"].as_str()?).ok()?;
+    let y = B64.decode(header["jwk"]["y"].as_str()?).ok()?;
+    let public = [&[4u8][..], &x, &y].concat();
+    let claims = claims(proof)?;
+    (header["typ"] == "dpop+jwt" && claims["htm"] == htm && signed_by(proof, &public))
+        .then_some(claims)
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+}
+
+async fn answer(
+    request: Request<hyper::body::Incoming>,
+    state: &OrgState,
+    url: &str,
+    app_public: &[u8],
+) -> Response<Full<Bytes>> {
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (authorization, dpop) = (header("authorization"), header("dpop"));
+    let path = request.uri().path().to_owned();
+    if path == "/oauth2/v1/token" {
+        state.token_calls.fetch_add(1, Ordering::SeqCst);
+        let body = request
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
+        let token_url = format!("{url}/oauth2/v1/token");
+        let assertion = form.get("client_assertion").cloned().unwrap_or_default();
+        let assertion_ok = claims(&assertion).is_some_and(|c| {
+            c["iss"] == CLIENT_ID && c["sub"] == CLIENT_ID && c["aud"] == token_url
+        }) && signed_by(&assertion, app_public)
+            && form.get("grant_type").map(String::as_str) == Some("client_credentials")
+            && form.get("scope").map(String::as_str) == Some("okta.users.read");
+        if !assertion_ok {
+            return reply(
+                StatusCode::UNAUTHORIZED,
+                json!({"error": "invalid_client", "error_description": "The client_assertion is invalid."}),
+                &[],
+            );
+        }
+        let Some(proof) = valid_proof(&dpop, "POST") else {
+            return reply(
+                StatusCode::BAD_REQUEST,
+                json!({"error": "invalid_dpop_proof"}),
+                &[],
+            );
+        };
+        if proof["nonce"] != NONCE {
+            state.nonce_challenges.fetch_add(1, Ordering::SeqCst);
+            return reply(
+                StatusCode::BAD_REQUEST,
+                json!({"error": "use_dpop_nonce", "error_description": "Authorization server requires nonce in DPoP proof."}),
+                &[("dpop-nonce", NONCE.to_owned())],
+            );
+        }
+        let token = format!(
+            "fake-access-token-{}",
+            state.token_calls.load(Ordering::SeqCst)
+        );
+        state.issued.lock().expect("issued").insert(token.clone());
+        return reply(
+            StatusCode::OK,
+            json!({"token_type": "DPoP", "expires_in": 3600, "access_token": token, "scope": "okta.users.read"}),
+            &[],
+        );
+    }
+    let Some(segment) = path.strip_prefix("/api/v1/users/") else {
+        return reply(StatusCode::NOT_FOUND, json!({}), &[]);
+    };
+    state.user_calls.fetch_add(1, Ordering::SeqCst);
+    let authorized = if let Some(token) = authorization.strip_prefix("DPoP ") {
+        let ath = B64.encode(ring::digest::digest(
+            &ring::digest::SHA256,
+            token.as_bytes(),
+        ));
+        state.issued.lock().expect("issued").contains(token)
+            && valid_proof(&dpop, "GET").is_some_and(|c| c["ath"] == ath)
+    } else {
+        authorization == format!("SSWS {API_TOKEN}")
+    };
+    if !authorized {
+        return reply(
+            StatusCode::UNAUTHORIZED,
+            json!({"errorCode": "E0000011", "errorSummary": "Invalid token provided"}),
+            &[],
+        );
+    }
+    let login = percent_encoding::percent_decode_str(segment)
+        .decode_utf8_lossy()
+        .into_owned();
+    let reset = (now() + state.reset_in_s.load(Ordering::SeqCst)).to_string();
+    if login.starts_with("slow-") {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    if login.starts_with("error-") {
+        return reply(StatusCode::SERVICE_UNAVAILABLE, json!({}), &[]);
+    }
+    if login.starts_with("limited-") {
+        return reply(
+            StatusCode::TOO_MANY_REQUESTS,
+            json!({"errorCode": "E0000047"}),
+            &[
+                ("x-rate-limit-remaining", "0".to_owned()),
+                ("x-rate-limit-reset", reset),
+            ],
+        );
+    }
+    let limits = if login.starts_with("last-") {
+        vec![
+            ("x-rate-limit-remaining", "0".to_owned()),
+            ("x-rate-limit-reset", reset),
+        ]
+    } else {
+        vec![("x-rate-limit-remaining", "99".to_owned())]
+    };
+    let user = state
+        .users
+        .lock()
+        .expect("users")
+        .get(&login.to_lowercase())
+        .cloned();
+    match user {
+        Some((id, status, login)) => reply(
+            StatusCode::OK,
+            json!({"id": id, "status": status, "profile": {"login": login}}),
+            &limits,
+        ),
+        None => reply(
+            StatusCode::NOT_FOUND,
+            json!({"errorCode": "E0000007", "errorSummary": "Not found: Resource not found"}),
+            &limits,
+        ),
+    }
+}

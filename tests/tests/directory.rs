@@ -1,0 +1,387 @@
+//! Okta directory lookups against a fake org over real loopback HTTPS: API token and service
+//! app (private_key_jwt + DPoP with the nonce round), 200/404/429/5xx/slow answers, the
+//! rate-limit pause, caching, coalescing, and logs that never carry the token or a login.
+
+mod common;
+
+use std::io::Write;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::okta_org::{API_TOKEN, CLIENT_ID, FakeOrg};
+use importhook::auth::Secret;
+use importhook::directory::{
+    Config, Credentials, Directory, Lookup, Presence, Unavailable, UserSummary,
+};
+use importhook::outbound::{ExtraCa, Outbound};
+
+fn outbound(org: &FakeOrg) -> Outbound {
+    Outbound::new(&[ExtraCa {
+        key: "okta_ca_file",
+        path: org.ca_file(),
+    }])
+    .expect("outbound client")
+}
+
+fn ssws(org: &FakeOrg) -> Directory {
+    let config = Config::new(&org.url, Credentials::ApiToken(Secret::new(API_TOKEN)));
+    Directory::okta(config, outbound(org)).expect("directory")
+}
+
+fn service_app(org: &FakeOrg) -> Directory {
+    let config = Config::new(
+        &org.url,
+        Credentials::ServiceApp {
+            client_id: CLIENT_ID.to_owned(),
+            key_file: org.app_key_file(),
+            key_id: Some("key-1".to_owned()),
+            scope: "okta.users.read".to_owned(),
+        },
+    );
+    Directory::okta(config, outbound(org)).expect("directory")
+}
+
+fn soon() -> Instant {
+    Instant::now() + Duration::from_secs(2)
+}
+
+#[tokio::test]
+async fn an_api_token_finds_taken_and_free_logins() {
+    let org = FakeOrg::start().await;
+    org.add_user("Ann.Lee@example.com", "00u1", "DEPROVISIONED");
+    let directory = ssws(&org);
+    assert_eq!(
+        directory.user_by_login("ann.lee@example.com", soon()).await,
+        Lookup::Found(UserSummary {
+            id: "00u1".into(),
+            status: "DEPROVISIONED".into()
+        }),
+        "a deactivated user holds the login, matched case-insensitively"
+    );
+    assert_eq!(
+        directory.login_exists("bo@example.com", soon()).await,
+        Presence::Free
+    );
+    // A `/` cannot travel in one path segment; an empty login would list users.
+    let calls = org.user_calls();
+    assert_eq!(
+        directory.user_by_login("a/b@example.com", soon()).await,
+        Lookup::Unavailable(Unavailable::UnsupportedLogin)
+    );
+    assert_eq!(directory.login_exists("", soon()).await, Presence::Unknown);
+    assert_eq!(org.user_calls(), calls, "neither reached Okta");
+}
+
+#[tokio::test]
+async fn a_wrong_api_token_answers_unknown() {
+    let org = FakeOrg::start().await;
+    let config = Config::new(&org.url, Credentials::ApiToken(Secret::new("wrong")));
+    let directory = Directory::okta(config, outbound(&org)).expect("directory");
+    assert_eq!(
+        directory.user_by_login("a@example.com", soon()).await,
+        Lookup::Unavailable(Unavailable::Failed)
+    );
+}
+
+#[tokio::test]
+async fn a_service_app_answers_the_nonce_challenge_and_reuses_its_token() {
+    let org = FakeOrg::start().await;
+    org.add_user("c@example.com", "00u3", "ACTIVE");
+    let directory = service_app(&org);
+    assert_eq!(
+        directory.login_exists("c@example.com", soon()).await,
+        Presence::Taken
+    );
+    assert_eq!(
+        directory.login_exists("d@example.com", soon()).await,
+        Presence::Free
+    );
+    assert_eq!(org.state.nonce_challenges.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        org.state.token_calls.load(Ordering::SeqCst),
+        2,
+        "one challenged request, one with the nonce, then the token is reused"
+    );
+    assert_eq!(
+        directory.check_credentials().await.expect("token"),
+        "service app (DPoP-bound token)"
+    );
+}
+
+#[tokio::test]
+async fn a_service_app_with_the_wrong_client_id_says_why() {
+    let org = FakeOrg::start().await;
+    let config = Config::new(
+        &org.url,
+        Credentials::ServiceApp {
+            client_id: "0oaother".to_owned(),
+            key_file: org.app_key_file(),
+            key_id: None,
+            scope: "okta.users.read".to_owned(),
+        },
+    );
+    let directory = Directory::okta(config, outbound(&org)).expect("directory");
+    let err = format!(
+        "{:#}",
+        directory.check_credentials().await.expect_err("refused")
+    );
+    assert!(err.contains("invalid_client"), "{err}");
+    assert_eq!(
+        directory.login_exists("c@example.com", soon()).await,
+        Presence::Unknown
+    );
+}
+
+#[tokio::test]
+async fn errors_and_slow_answers_are_unknown_within_the_deadline() {
+    let org = FakeOrg::start().await;
+    let directory = ssws(&org);
+    assert_eq!(
+        directory.user_by_login("error-1@example.com", soon()).await,
+        Lookup::Unavailable(Unavailable::Failed)
+    );
+    let started = Instant::now();
+    let deadline = started + Duration::from_millis(300);
+    assert_eq!(
+        directory
+            .user_by_login("slow-1@example.com", deadline)
+            .await,
+        Lookup::Unavailable(Unavailable::TimedOut)
+    );
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(450), "answered after {took:?}");
+    // The directory's own 500 ms cap applies even to a generous plugin deadline.
+    let started = Instant::now();
+    assert_eq!(
+        directory
+            .login_exists("slow-2@example.com", started + Duration::from_secs(10))
+            .await,
+        Presence::Unknown
+    );
+    assert!(started.elapsed() < Duration::from_millis(700));
+}
+
+#[tokio::test]
+async fn a_spent_rate_limit_stops_calls_until_its_reset() {
+    let org = FakeOrg::start().await;
+    let directory = ssws(&org);
+    assert_eq!(
+        directory
+            .user_by_login("limited-1@example.com", soon())
+            .await,
+        Lookup::Unavailable(Unavailable::RateLimited)
+    );
+    let calls = org.user_calls();
+    assert_eq!(
+        directory.user_by_login("other@example.com", soon()).await,
+        Lookup::Unavailable(Unavailable::RateLimited)
+    );
+    assert_eq!(org.user_calls(), calls, "no call until the reset");
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    assert_eq!(
+        directory.login_exists("other@example.com", soon()).await,
+        Presence::Free
+    );
+    assert_eq!(org.user_calls(), calls + 1);
+    // `X-Rate-Limit-Remaining: 0` on a good answer: that answer counts, the next waits.
+    assert_eq!(
+        directory.login_exists("last-1@example.com", soon()).await,
+        Presence::Free
+    );
+    assert_eq!(
+        directory.login_exists("x@example.com", soon()).await,
+        Presence::Unknown
+    );
+    assert_eq!(org.user_calls(), calls + 2);
+}
+
+#[tokio::test]
+async fn answers_are_cached_and_concurrent_lookups_share_one_call() {
+    let org = FakeOrg::start().await;
+    org.add_user("e@example.com", "00u5", "ACTIVE");
+    let directory = ssws(&org);
+    assert_eq!(
+        directory.login_exists("e@example.com", soon()).await,
+        Presence::Taken
+    );
+    assert_eq!(
+        directory.login_exists("E@Example.com", soon()).await,
+        Presence::Taken
+    );
+    assert_eq!(org.user_calls(), 1, "the second answer came from the cache");
+    let lookups = (0..16).map(|_| {
+        let directory = directory.clone();
+        tokio::spawn(async move { directory.login_exists("f@example.com", soon()).await })
+    });
+    for lookup in lookups.collect::<Vec<_>>() {
+        assert_eq!(lookup.await.expect("task"), Presence::Free);
+    }
+    assert_eq!(org.user_calls(), 2, "sixteen lookups, one call");
+    let stats = directory.stats();
+    assert_eq!(stats.calls, 2);
+    assert_eq!(stats.cache_hits + stats.coalesced, 16, "{stats:?}");
+}
+
+/// A writer the test reads back.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn logs_carry_neither_the_token_nor_a_login() {
+    let org = FakeOrg::start().await;
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let directory = ssws(&org);
+    let app = service_app(&org);
+    for login in [
+        "error-9@example.com",
+        "limited-9@example.com",
+        "g@example.com",
+    ] {
+        let _ = directory.login_exists(login, soon()).await;
+    }
+    let _ = app.login_exists("h@example.com", soon()).await;
+    let bad = Directory::okta(
+        Config::new(
+            &org.url,
+            Credentials::ApiToken(Secret::new("bad-token-xyz")),
+        ),
+        outbound(&org),
+    )
+    .expect("directory");
+    let _ = bad.login_exists("i@example.com", soon()).await;
+    let logs = String::from_utf8(captured.0.lock().expect("log").clone()).expect("utf-8");
+    assert!(logs.contains("Okta"), "the failures were logged: {logs}");
+    for secret in [
+        API_TOKEN,
+        "bad-token-xyz",
+        "fake-access-token",
+        "example.com",
+    ] {
+        assert!(!logs.contains(secret), "{secret} in logs: {logs}");
+    }
+}
+
+const BIN: &str = env!("CARGO_BIN_EXE_importhook-e2e-server");
+
+/// A certificate, a secret file and a config file for `doctor`, plus `extra` TOML lines.
+fn doctor_setup(org: &FakeOrg, extra: &str) -> (common::TempDir, common::TempDir) {
+    let dir = common::TempDir::new("doctor");
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("cert");
+    std::fs::write(dir.path().join("cert.pem"), certified.cert.pem()).expect("cert");
+    std::fs::write(
+        dir.path().join("key.pem"),
+        certified.signing_key.serialize_pem(),
+    )
+    .expect("key");
+    std::fs::write(dir.path().join("secrets"), "hook-secret-doctor\n").expect("secrets");
+    let plugins =
+        common::plugins_folder(&[("10-link", "link-single-match", "on_error = \"fail\"\n")]);
+    let config = format!(
+        "tls_cert = {:?}\ntls_key = {:?}\nsecret_file = {:?}\nplugins = {:?}\nokta_org_url = {:?}\nokta_ca_file = {:?}\n{extra}",
+        dir.path().join("cert.pem"),
+        dir.path().join("key.pem"),
+        dir.path().join("secrets"),
+        plugins.path(),
+        org.url,
+        org.ca_file(),
+    );
+    std::fs::write(dir.path().join("importhook.toml"), config).expect("config");
+    (dir, plugins)
+}
+
+fn doctor(dir: &common::TempDir, token: Option<&str>) -> (bool, String) {
+    let mut command = std::process::Command::new(BIN);
+    command
+        .arg("doctor")
+        .arg("--config")
+        .arg(dir.path().join("importhook.toml"))
+        .env_remove("IMPORTHOOK_SECRETS")
+        .env_remove("IMPORTHOOK_OKTA_API_TOKEN");
+    if let Some(token) = token {
+        command.env("IMPORTHOOK_OKTA_API_TOKEN", token);
+    }
+    let output = command.output().expect("run doctor");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_passes_a_good_configuration_and_names_what_is_wrong() {
+    let org = FakeOrg::start().await;
+    let (dir, _plugins) = doctor_setup(&org, "");
+    let (ok, text) = tokio::task::block_in_place(|| doctor(&dir, Some(API_TOKEN)));
+    assert!(ok, "{text}");
+    for line in [
+        "ok    certificate",
+        "ok    plugins: ",
+        "ok    okta credentials: API token",
+        "ok    okta lookup",
+    ] {
+        assert!(text.contains(line), "{line} missing: {text}");
+    }
+    assert_eq!(org.user_calls(), 1, "one lookup");
+
+    let (ok, text) = tokio::task::block_in_place(|| doctor(&dir, Some("wrong-token-123")));
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("FAIL  okta lookup") && text.contains("401"),
+        "{text}"
+    );
+    for secret in ["wrong-token-123", API_TOKEN, "hook-secret-doctor"] {
+        assert!(!text.contains(secret), "{secret} printed: {text}");
+    }
+
+    // A service app: one token fetch (with its nonce round) and one lookup.
+    let app = format!(
+        "okta_client_id = {CLIENT_ID:?}\nokta_private_key_file = {:?}\n",
+        org.app_key_file()
+    );
+    let (app_dir, _plugins) = doctor_setup(&org, &app);
+    let (ok, text) = tokio::task::block_in_place(|| doctor(&app_dir, None));
+    assert!(ok, "{text}");
+    assert!(text.contains("service app (DPoP-bound token)"), "{text}");
+    assert!(!text.contains("fake-access-token"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_fails_on_an_unreachable_org_and_a_missing_certificate() {
+    let org = FakeOrg::start().await;
+    let (dir, _plugins) = doctor_setup(&org, "");
+    // Nothing listens on port 9 of loopback.
+    let config = std::fs::read_to_string(dir.path().join("importhook.toml"))
+        .expect("config")
+        .replace(&org.url, "https://127.0.0.1:9");
+    std::fs::write(dir.path().join("importhook.toml"), &config).expect("config");
+    let (ok, text) = tokio::task::block_in_place(|| doctor(&dir, Some(API_TOKEN)));
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("FAIL  okta lookup") && text.contains("cannot reach"),
+        "{text}"
+    );
+
+    std::fs::remove_file(dir.path().join("cert.pem")).expect("remove");
+    let (ok, text) = tokio::task::block_in_place(|| doctor(&dir, Some(API_TOKEN)));
+    assert!(!ok, "{text}");
+    assert!(text.contains("FAIL  certificate"), "{text}");
+}
