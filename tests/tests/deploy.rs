@@ -172,3 +172,43 @@ fn every_env_var_and_flag_in_the_deploy_files_is_one_the_binary_reads() {
     }
     assert!(checked >= 8, "only {checked} settings found");
 }
+
+#[test]
+fn replicas_share_state_through_the_redis_the_manifests_run() {
+    let documents = kubernetes_documents();
+    let deployment = documents
+        .iter()
+        .find(|d| d["kind"].as_str() == Some("Deployment"))
+        .expect("deployment");
+    let replicas = deployment["spec"]["replicas"].as_i64().unwrap_or(1);
+    let url = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_vec()
+        .expect("env")
+        .iter()
+        .find(|e| e["name"].as_str() == Some("IMPORTHOOK_STATE_URL"))
+        .and_then(|e| e["value"].as_str())
+        .expect("replicas need a shared state store");
+    assert!(replicas > 1, "the point of Redis is several replicas");
+    let host = url
+        .strip_prefix("redis://")
+        .and_then(|rest| rest.split(':').next())
+        .expect("redis://host:port");
+    let service = documents.iter().find(|d| {
+        d["kind"].as_str() == Some("Service") && d["metadata"]["name"].as_str() == Some(host)
+    });
+    assert!(service.is_some(), "no Service named {host}");
+    let redis = documents
+        .iter()
+        .find(|d| d["kind"].as_str() == Some("StatefulSet"))
+        .expect("a Redis StatefulSet");
+    let args: Vec<&str> = redis["spec"]["template"]["spec"]["containers"][0]["args"]
+        .as_vec()
+        .expect("args")
+        .iter()
+        .filter_map(Yaml::as_str)
+        .collect();
+    assert!(
+        args.windows(2).any(|w| w == ["--appendonly", "yes"]),
+        "Redis persists what it hands out: {args:?}"
+    );
+}
