@@ -12,7 +12,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -74,6 +74,10 @@ struct State {
     phase: Phase,
     /// Bytes written and not flushed yet: the connection is not idle while they are.
     unflushed: bool,
+    /// The task of a read left pending with no deadline (while serving). A deadline is armed
+    /// only by polling the read, and hyper does not poll it again when the answer ends, so
+    /// the phase change that gives it a deadline wakes it.
+    read_waiter: Option<Waker>,
 }
 
 /// What the connection's task, its service and its I/O share.
@@ -94,6 +98,7 @@ impl Tracker {
                     first: true,
                 },
                 unflushed: false,
+                read_waiter: None,
             }),
             draining: AtomicBool::new(false),
             deadlines,
@@ -116,14 +121,24 @@ impl Tracker {
     }
 
     fn end_request(&self) {
-        let mut state = self.state();
-        state.phase = match state.phase {
-            Phase::Serving { n } if n > 1 => Phase::Serving { n: n - 1 },
-            _ => Phase::Waiting {
-                since: Instant::now(),
-                first: false,
-            },
+        let waiter = {
+            let mut state = self.state();
+            state.phase = match state.phase {
+                Phase::Serving { n } if n > 1 => Phase::Serving { n: n - 1 },
+                _ => Phase::Waiting {
+                    since: Instant::now(),
+                    first: false,
+                },
+            };
+            match state.phase {
+                Phase::Waiting { .. } => state.read_waiter.take(),
+                _ => None,
+            }
         };
+        // The idle deadline now applies to a read that may already be pending.
+        if let Some(waiter) = waiter {
+            waiter.wake();
+        }
     }
 
     fn bytes_read(&self) {
@@ -137,9 +152,32 @@ impl Tracker {
         }
     }
 
-    /// When the read that is pending must have brought bytes, and which deadline that is.
+    /// [`Self::due_in`] the current phase.
+    #[cfg(test)]
     fn read_due(&self) -> Option<(Instant, &'static str)> {
-        match self.state().phase {
+        self.due_in(self.state().phase)
+    }
+
+    /// When the read that just went pending in `waker`'s task must have brought bytes. With no
+    /// deadline yet, `waker` is kept and woken when one begins (the answer ends), so that the
+    /// read is polled again and arms its timer.
+    fn pending_read_due(&self, waker: &Waker) -> Option<(Instant, &'static str)> {
+        let mut state = self.state();
+        let due = self.due_in(state.phase);
+        if due.is_some() {
+            state.read_waiter = None;
+        } else if let Some(kept) = &mut state.read_waiter {
+            // No new clone when it is the same task's (the usual case).
+            kept.clone_from(waker);
+        } else {
+            state.read_waiter = Some(waker.clone());
+        }
+        due
+    }
+
+    /// When a read pending in `phase` must have brought bytes, and which deadline that is.
+    fn due_in(&self, phase: Phase) -> Option<(Instant, &'static str)> {
+        match phase {
             Phase::Waiting { since, first: true } => {
                 Some((since + self.deadlines.header, "header"))
             }
@@ -266,7 +304,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AsyncRead for DeadlineIo<T> {
             }
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
             Poll::Pending => {
-                if let Some((due, deadline)) = this.tracker.read_due()
+                if let Some((due, deadline)) = this.tracker.pending_read_due(cx.waker())
                     && passed(&mut this.read_timer, due, cx)
                 {
                     tracing::debug!(deadline, "read deadline passed; closing the connection");
@@ -458,6 +496,36 @@ mod tests {
             .expect_err("blocked write fails");
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
         assert_eq!(started.elapsed(), Duration::from_secs(5));
+        drop(client);
+    }
+
+    /// hyper reads while it serves (to notice a client that goes away), and that read has no
+    /// deadline. When the answer ends the request, the idle deadline must reach that same
+    /// pending read: hyper does not poll it again on its own, and a client whose bytes stopped
+    /// coming (a stalled TCP) would otherwise hold the connection with no timer at all.
+    #[tokio::test(start_paused = true)]
+    async fn a_read_pending_while_serving_gets_the_idle_deadline_when_the_answer_ends() {
+        let (client, server) = tokio::io::duplex(64);
+        let tracker = Tracker::new(deadlines());
+        let request = tracker.begin_request();
+        let mut io = DeadlineIo::new(server, tracker);
+        let read = tokio::spawn(async move {
+            use tokio::io::AsyncReadExt;
+            let mut byte = [0u8; 1];
+            io.read(&mut byte).await
+        });
+        // The read is polled once, while serving, and waits for the client.
+        tokio::task::yield_now().await;
+        assert!(!read.is_finished());
+        drop(request);
+        let answered = Instant::now();
+        let err = tokio::time::timeout(Duration::from_secs(60), read)
+            .await
+            .expect("the pending read meets the idle deadline")
+            .expect("read task")
+            .expect_err("the read fails at the idle deadline");
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert_eq!(answered.elapsed(), Duration::from_secs(30));
         drop(client);
     }
 }
