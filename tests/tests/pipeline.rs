@@ -230,3 +230,37 @@ async fn a_strategy_sees_which_attributes_earlier_strategies_changed() {
     assert_eq!(app_user["value"]["changedBefore"], json!(["login"]));
     server.stop().await;
 }
+
+/// A plugin built against an earlier patch of the contract (`importhook:plugin@0.2.0`, the
+/// login-middle-name example as the SDK of commit 3aac964 built it) runs unchanged on this host
+/// and answers what the current build answers: additions to 0.2 (state) break nobody.
+#[tokio::test]
+async fn a_plugin_built_against_an_earlier_0_2_patch_runs_unchanged() {
+    let old = common::TempDir::new("wit-0.2.0");
+    std::fs::copy(
+        common::workspace_root().join("tests/fixtures/login-middle-name-wit-0.2.0.wasm"),
+        old.path().join("30-middle.wasm"),
+    )
+    .expect("copy fixture");
+    let current = plugins_folder(&[("30-middle", "login-middle-name", "")]);
+    let mut request = okta_sample();
+    request["data"]["appUser"]["profile"]["middleName"] = json!("Elizabeth");
+    let mut answers = Vec::new();
+    for folder in [old.path(), current.path()] {
+        let server = start(ConfigLayer::default(), Some(folder)).await;
+        let version = server.app.plugins().plugins()[0].interface_version.clone();
+        answers.push((version, server.hook(&request).await));
+        server.stop().await;
+    }
+    assert_eq!(answers[0].0, "0.2.0");
+    assert_eq!(answers[1].0, importhook::plugins::INTERFACE_VERSION);
+    assert_eq!(answers[0].1.status, StatusCode::OK);
+    assert_eq!(
+        answers[0].1.json()["commands"],
+        answers[1].1.json()["commands"]
+    );
+    assert_eq!(
+        answers[0].1.json()["commands"][0]["value"]["login"],
+        "sally.elizabeth.admin@clouditude.net"
+    );
+}
