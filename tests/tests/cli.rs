@@ -21,6 +21,17 @@ fn importhook() -> Command {
     command
 }
 
+/// `importhook try` of the plugins in `plugins` on the Okta request in `request`.
+fn try_request(plugins: &std::path::Path, request: &std::path::Path) -> Command {
+    let mut command = importhook();
+    command
+        .args(["try", "--plugins"])
+        .arg(plugins)
+        .arg("--request")
+        .arg(request);
+    command
+}
+
 /// Kills the child if the test fails half-way, so no server outlives its test.
 struct KillOnDrop(std::process::Child);
 
@@ -188,13 +199,7 @@ fn try_prints_the_body_and_a_per_plugin_report() {
     request["data"]["appUser"]["profile"]["middleName"] = "Elizabeth".into();
     request["data"]["user"]["profile"]["login"] = " Sally.Admin@Clouditude.net".into();
     let file = write_request(&dir, &request);
-    let output = importhook()
-        .args(["try", "--plugins"])
-        .arg(plugins.path())
-        .arg("--request")
-        .arg(&file)
-        .output()
-        .expect("run");
+    let output = try_request(plugins.path(), &file).output().expect("run");
     assert!(
         output.status.success(),
         "{}",
@@ -234,13 +239,7 @@ fn try_prints_the_body_and_a_per_plugin_report() {
     request["data"]["context"]["conflicts"] = serde_json::json!([]);
     request["data"]["user"]["profile"]["login"] = "sally.admin@clouditude.net".into();
     let file = write_request(&dir, &request);
-    let output = importhook()
-        .args(["try", "--plugins"])
-        .arg(plugins.path())
-        .arg("--request")
-        .arg(&file)
-        .output()
-        .expect("run");
+    let output = try_request(plugins.path(), &file).output().expect("run");
     assert!(output.status.success());
     assert!(
         output.stdout.is_empty(),
@@ -357,11 +356,7 @@ fn plugin_logs_are_tagged_truncated_and_capped() {
     let plugins = plugins_folder(&[("10-fault", "fault-plugin", "[config]\nmode = \"log\"\n")]);
     let dir = TempDir::new("log");
     let file = write_request(&dir, &okta_sample());
-    let output = importhook()
-        .args(["try", "--plugins"])
-        .arg(plugins.path())
-        .arg("--request")
-        .arg(&file)
+    let output = try_request(plugins.path(), &file)
         .env("RUST_LOG", "warn")
         .output()
         .expect("run");
@@ -406,13 +401,7 @@ fn try_shows_why_a_plugin_failed_in_its_own_words() {
         let mut request = okta_sample();
         request["data"]["appUser"]["profile"]["fault"] = mode.into();
         let file = write_request(&dir, &request);
-        let output = importhook()
-            .args(["try", "--plugins"])
-            .arg(plugins.path())
-            .arg("--request")
-            .arg(&file)
-            .output()
-            .expect("run");
+        let output = try_request(plugins.path(), &file).output().expect("run");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "{mode}: {stderr}");
         for needle in needles {
@@ -796,11 +785,7 @@ fn a_crate_made_by_new_builds_tests_checks_and_resolves_its_sample() {
     assert!(ok, "{stdout}\n{stderr}");
     assert!(stdout.contains("ok  10-login-employee-number"), "{stdout}");
 
-    let output = importhook()
-        .args(["try", "--plugins"])
-        .arg(plugins.path())
-        .arg("--request")
-        .arg(crate_dir.join("okta-request.json"))
+    let output = try_request(plugins.path(), &crate_dir.join("okta-request.json"))
         .output()
         .expect("run");
     assert!(
