@@ -108,11 +108,18 @@ impl StateCap {
     }
 }
 
-/// A reply of the wrong kind: a backend bug, reported as the store being unusable rather
-/// than trapping the plugin.
-fn mismatch(reply: &Reply) -> Error {
-    tracing::error!(?reply, "state store answered with the wrong kind of reply");
-    Error::Unavailable
+/// The value `pick` finds in a reply. A reply of the wrong kind is a backend bug, reported as
+/// the store being unusable rather than trapping the plugin.
+fn expect<T>(
+    reply: Result<Reply, Error>,
+    pick: impl FnOnce(&Reply) -> Option<T>,
+) -> wasmtime::Result<Result<T, Error>> {
+    Ok(reply.and_then(|reply| {
+        pick(&reply).ok_or_else(|| {
+            tracing::error!(?reply, "state store answered with the wrong kind of reply");
+            Error::Unavailable
+        })
+    }))
 }
 
 impl state::Host for StateCap {
@@ -131,10 +138,9 @@ impl state::Host for StateCap {
         if reply.is_ok() {
             self.asked.insert(asked, nth + 1);
         }
-        Ok(match reply {
-            Ok(Reply::Number(n)) => Ok(n),
-            Ok(other) => Err(mismatch(&other)),
-            Err(e) => Err(e),
+        expect(reply, |r| match r {
+            Reply::Number(n) => Some(*n),
+            _ => None,
         })
     }
 
@@ -152,10 +158,9 @@ impl state::Host for StateCap {
                 ttl: ttl_seconds,
             })
             .await;
-        Ok(match reply {
-            Ok(Reply::Held(held)) => Ok(held),
-            Ok(other) => Err(mismatch(&other)),
-            Err(e) => Err(e),
+        expect(reply, |r| match r {
+            Reply::Held(held) => Some(*held),
+            _ => None,
         })
     }
 
@@ -173,10 +178,9 @@ impl state::Host for StateCap {
 
     async fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
         let reply = self.apply(|plugin| Op::Get { plugin, key }).await;
-        Ok(match reply {
-            Ok(Reply::Value(value)) => Ok(value),
-            Ok(other) => Err(mismatch(&other)),
-            Err(e) => Err(e),
+        expect(reply, |r| match r {
+            Reply::Value(value) => Some(value.clone()),
+            _ => None,
         })
     }
 
