@@ -39,7 +39,11 @@ mod bindings {
     wasmtime::component::bindgen!({
         path: "../plugin-sdk/wit",
         world: "granted-plugin",
-        imports: { "importhook:plugin/state": async | trappable, default: trappable },
+        imports: {
+            "importhook:plugin/state": async | trappable,
+            "importhook:plugin/directory": async | trappable,
+            default: trappable,
+        },
         exports: { default: async },
         with: {
             "importhook:plugin/types.request": super::capability::request::RequestView,
@@ -429,8 +433,19 @@ fn load_one(runtime: &Runtime, path: &Path, services: &Services) -> anyhow::Resu
     } else {
         None
     };
-    let blueprint = runtime.blueprint(&name, &component, config, state, manifest.memory_bytes)?;
-    // Checked on scratch services: loading (and reloading) never changes the state store.
+    let directory = manifest
+        .grants(Grant::Directory)
+        .then(|| services.directory_access());
+    let blueprint = runtime.blueprint(
+        &name,
+        &component,
+        config,
+        state,
+        directory,
+        manifest.memory_bytes,
+    )?;
+    // Checked on scratch services: loading (and reloading) never changes the state store nor
+    // asks the Okta org anything.
     let probe = blueprint.for_probe(&Services::scratch())?;
     if let Err(problem) = block_on(probe.validate_config(manifest.timeout))? {
         anyhow::bail!("its [config] is refused by the plugin: {problem}");
