@@ -162,10 +162,8 @@ fn serve(args: ServeArgs, natives: Option<NativeStrategies>) -> anyhow::Result<(
     )?;
     // One pooled client for the JWKS fetch and the Okta lookups.
     let outbound = crate::outbound::Outbound::for_settings(&settings)?;
-    let directory = crate::directory::Directory::configured(
-        settings.directory.clone(),
-        outbound.clone(),
-    )?;
+    let directory =
+        crate::directory::Directory::configured(settings.directory.clone(), outbound.clone())?;
     let services = Services::new(settings.state.clone()).with_directory(directory);
     let plugins = match natives {
         Some(natives) => PluginSet::native(natives()),

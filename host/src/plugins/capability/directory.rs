@@ -69,9 +69,7 @@ impl DirectoryCap {
             Lookup::NotFound => "free",
             Lookup::Unavailable(why) => why.as_str(),
         };
-        access
-            .metrics
-            .lookup(operation, outcome, started.elapsed());
+        access.metrics.lookup(operation, outcome, started.elapsed());
         lookup
     }
 }
