@@ -124,10 +124,10 @@ mod tests {
             granted.login_exists("a@x.io".into()).await.expect("host"),
             WitPresence::Unknown
         );
-        assert_eq!(
+        assert!(matches!(
             granted.user_by_login("a@x.io".into()).await.expect("host"),
             Err(LookupError::Unavailable)
-        );
+        ));
         let mut ungranted = DirectoryCap::new(None);
         ungranted.begin_call(Instant::now() + Duration::from_secs(1));
         assert_eq!(
