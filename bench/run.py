@@ -265,8 +265,10 @@ def plugin_folder(folder: Path, wasm_dir: Path, count: int, noop: bool = False,
             stem, wasm = f"noop-{i + 1}", NOOP_WASM
         name = f"{(i + 1) * 10}-{stem}.wasm" if count == 3 else f"{i + 1:02d}-{stem}.wasm"
         shutil.copyfile(wasm_dir / wasm, folder / name)
-        if manifest is not None:
-            (folder / name).with_suffix(".toml").write_text(manifest)
+        # The middle-name strategy checks its proposal in the directory (no org here: unknown).
+        grants = 'grants = ["directory"]\n' if not noop and stem == "login-middle-name" else ""
+        if manifest is not None or grants:
+            (folder / name).with_suffix(".toml").write_text(grants + (manifest or ""))
     return folder
 
 

@@ -104,7 +104,7 @@ def main() -> None:
             for mode in ("per-call", "warm"):
                 with tempfile.TemporaryDirectory(prefix="importhook-bench-") as folder:
                     shutil.copy(path, Path(folder, "30-login-middle-name.wasm"))
-                    Path(folder, "30-login-middle-name.toml").write_text(f'instance = "{mode}"\ntimeout_ms = 2000\n')
+                    Path(folder, "30-login-middle-name.toml").write_text(f'instance = "{mode}"\ntimeout_ms = 2000\ngrants = ["directory"]\n')
                     # A shared compile cache: the first start of a component compiles it.
                     os.environ["IMPORTHOOK_CACHE_DIR"] = str(cache)
                     child, addr, start = serve(args.importhook, Path(folder))

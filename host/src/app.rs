@@ -34,6 +34,7 @@ impl App {
         let in_flight = tokio::sync::Semaphore::new(settings.limits.max_in_flight);
         let mut metrics = Metrics::new();
         metrics.register_state(&services.state_metrics);
+        metrics.register_directory(&services.directory_metrics);
         Self {
             in_flight,
             metrics: Arc::new(metrics),

@@ -160,7 +160,11 @@ fn serve(args: ServeArgs, natives: Option<NativeStrategies>) -> anyhow::Result<(
         false,
         settings.limits.plugin_memory_budget,
     )?;
-    let services = Services::new(settings.state.clone());
+    // One pooled client for the JWKS fetch and the Okta lookups.
+    let outbound = crate::outbound::Outbound::for_settings(&settings)?;
+    let directory =
+        crate::directory::Directory::configured(settings.directory.clone(), outbound.clone())?;
+    let services = Services::new(settings.state.clone()).with_directory(directory);
     let plugins = match natives {
         Some(natives) => PluginSet::native(natives()),
         None => load_plugins(
@@ -199,7 +203,7 @@ fn serve(args: ServeArgs, natives: Option<NativeStrategies>) -> anyhow::Result<(
         );
         let oauth = match settings.oauth.clone() {
             Some(oauth) => {
-                let verifier = OAuthVerifier::new(oauth)?;
+                let verifier = OAuthVerifier::with_client(oauth, outbound);
                 verifier.warm_up().await;
                 Some(Arc::new(verifier))
             }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::config::{Settings, TlsSource};
 use crate::directory::{Directory, Presence};
-use crate::outbound::{ExtraCa, Outbound};
+use crate::outbound::Outbound;
 use crate::plugins::{PluginSet, Runtime};
 
 /// A login no org holds: the lookup probe expects `free` (a `taken` is fine too).
@@ -136,20 +136,7 @@ fn check_plugins(report: &mut Report, dir: &Path, cache: &Path) {
 }
 
 async fn check_network(report: &mut Report, settings: &Settings) {
-    let mut extra = Vec::new();
-    if let Some(path) = settings.oauth.as_ref().and_then(|o| o.ca_file.clone()) {
-        extra.push(ExtraCa {
-            key: "oauth_ca_file",
-            path,
-        });
-    }
-    if let Some(path) = settings.directory.as_ref().and_then(|d| d.ca_file.clone()) {
-        extra.push(ExtraCa {
-            key: "okta_ca_file",
-            path,
-        });
-    }
-    let outbound = match Outbound::new(&extra) {
+    let outbound = match Outbound::for_settings(settings) {
         Ok(outbound) => outbound,
         Err(e) => {
             report.fail("outbound HTTPS", format!("{e:#}"));

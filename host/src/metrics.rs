@@ -91,6 +91,40 @@ impl StateMetrics {
     }
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DirectoryLabels {
+    operation: &'static str,
+    outcome: &'static str,
+}
+
+/// Okta directory lookups (the `directory` capability), shared by the plugins' instances and
+/// registered with [`Metrics`]: clones record into the same series.
+#[derive(Debug, Clone)]
+pub struct DirectoryMetrics {
+    lookups: Family<DirectoryLabels, Counter>,
+    duration: Histogram,
+}
+
+impl Default for DirectoryMetrics {
+    fn default() -> Self {
+        Self {
+            lookups: Family::default(),
+            duration: latency_histogram(),
+        }
+    }
+}
+
+impl DirectoryMetrics {
+    /// Records one lookup: `outcome` is `taken`, `free`, or why it answered unknown
+    /// (`timed-out`, `rate-limited`, `failed`, `not-configured`, `unsupported-login`).
+    pub fn lookup(&self, operation: &'static str, outcome: &'static str, elapsed: Duration) {
+        self.lookups
+            .get_or_create(&DirectoryLabels { operation, outcome })
+            .inc();
+        self.duration.observe(elapsed.as_secs_f64());
+    }
+}
+
 fn latency_histogram() -> Histogram {
     // 100 µs … ~3.3 s: plugin calls are sub-millisecond, Okta gives up at 3 s.
     Histogram::new(exponential_buckets(0.0001, 2.0, 16))
@@ -275,6 +309,20 @@ impl Metrics {
         );
     }
 
+    /// Exports `directory`'s series (the plugins' Okta lookups) with the others.
+    pub fn register_directory(&mut self, directory: &DirectoryMetrics) {
+        self.registry.register(
+            "directory_lookups",
+            "Okta directory lookups by operation and outcome",
+            directory.lookups.clone(),
+        );
+        self.registry.register(
+            "directory_lookup_duration_seconds",
+            "Okta directory lookup latency, cache hits included",
+            directory.duration.clone(),
+        );
+    }
+
     /// The Prometheus text exposition.
     pub fn encode(&self) -> String {
         let mut out = String::new();
@@ -295,6 +343,9 @@ mod tests {
         let state = StateMetrics::default();
         metrics.register_state(&state);
         state.call("embedded", "next", "ok", Duration::from_micros(300));
+        let directory = DirectoryMetrics::default();
+        metrics.register_directory(&directory);
+        directory.lookup("login-exists", "taken", Duration::from_millis(2));
         metrics.request(204, "no_change", "header", Duration::from_millis(3));
         metrics.plugin_call(&"20-login".into(), "timeout", Duration::from_millis(200));
         metrics.reload("plugins", false);
@@ -310,6 +361,8 @@ mod tests {
             "importhook_reloads_total{part=\"plugins\",result=\"rejected\"} 1",
             "importhook_passed_through_total{reason=\"unknown_action\"} 1",
             "importhook_pipeline_wait_seconds_count 1",
+            "importhook_directory_lookups_total{operation=\"login-exists\",outcome=\"taken\"} 1",
+            "importhook_directory_lookup_duration_seconds_count 1",
             "importhook_open_connections 1",
             "importhook_in_flight_requests 0",
             "importhook_certificate_expiry_timestamp_seconds 0",

@@ -35,6 +35,7 @@ extern crate self as importhook_sdk;
 #[cfg(not(target_arch = "wasm32"))]
 mod builder;
 mod config;
+pub mod directory;
 mod error;
 #[cfg(target_arch = "wasm32")]
 mod guest;

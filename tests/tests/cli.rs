@@ -192,7 +192,11 @@ fn write_request(dir: &TempDir, request: &serde_json::Value) -> std::path::PathB
 fn try_prints_the_body_and_a_per_plugin_report() {
     let plugins = plugins_folder(&[
         ("10-normalize-login", "normalize-login", ""),
-        ("20-login-middle-name", "login-middle-name", ""),
+        (
+            "20-login-middle-name",
+            "login-middle-name",
+            "grants = [\"directory\"]\n",
+        ),
     ]);
     let dir = TempDir::new("try");
     let mut request = okta_sample();

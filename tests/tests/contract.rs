@@ -13,7 +13,11 @@ use importhook::config::ConfigLayer;
 
 const NORMALIZE: (&str, &str, &str) = ("10-normalize-login", "normalize-login", "");
 const LINK: (&str, &str, &str) = ("20-link-single-match", "link-single-match", "");
-const MIDDLE: (&str, &str, &str) = ("30-login-middle-name", "login-middle-name", "");
+const MIDDLE: (&str, &str, &str) = (
+    "30-login-middle-name",
+    "login-middle-name",
+    "grants = [\"directory\"]\n",
+);
 
 /// Every corpus file and Okta request sample, as `(name, bytes)`; Okta's samples count as
 /// `accept-`.

@@ -1,6 +1,7 @@
 //! Okta directory lookups against a fake org over real loopback HTTPS: API token and service
 //! app (private_key_jwt + DPoP with the nonce round), 200/404/429/5xx/slow answers, the
-//! rate-limit pause, caching, coalescing, and logs that never carry the token or a login.
+//! rate-limit pause, caching, coalescing, and logs that never carry the token or a login; and
+//! through the real server, the example strategies granted `directory` asking that org.
 
 mod common;
 
@@ -276,6 +277,152 @@ async fn logs_carry_neither_the_token_nor_a_login() {
     ] {
         assert!(!logs.contains(secret), "{secret} in logs: {logs}");
     }
+}
+
+/// A server layer asking `org` with its API token (from a file: the environment is the whole
+/// test binary's).
+fn served_by(org: &FakeOrg) -> importhook::config::ConfigLayer {
+    let token_file = org.dir.path().join("api-token");
+    std::fs::write(&token_file, format!("{API_TOKEN}\n")).expect("token file");
+    importhook::config::ConfigLayer {
+        okta_org_url: Some(org.url.clone()),
+        okta_ca_file: Some(org.ca_file()),
+        okta_api_token_file: Some(token_file),
+        ..Default::default()
+    }
+}
+
+/// A user Okta will create whose login is in conflict, with a middle name.
+fn conflict(event: &str, login: &str, middle: &str) -> serde_json::Value {
+    serde_json::json!({
+        "eventId": event,
+        "eventType": "com.okta.import.transform",
+        "data": {
+            "context": {"conflicts": ["login"]},
+            "action": {"result": "CREATE_USER"},
+            "appUser": {"profile": {"middleName": middle}},
+            "user": {"profile": {"login": login}}
+        }
+    })
+}
+
+/// The login the answer sets, if it sets one.
+fn new_login(reply: &common::Reply) -> Option<String> {
+    if reply.status == http::StatusCode::NO_CONTENT {
+        return None;
+    }
+    reply.json()["commands"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == "com.okta.user.profile.update")
+        .and_then(|c| c["value"]["login"].as_str())
+        .map(str::to_owned)
+}
+
+const MIDDLE_NAME: &str = "grants = [\"directory\"]\ntimeout_ms = 1500\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_middle_name_strategy_does_not_propose_a_login_taken_in_okta() {
+    let org = FakeOrg::start().await;
+    org.add_user(
+        "george.alexander.smith@example.com",
+        "00u7",
+        "DEPROVISIONED",
+    );
+    let strict = format!("{MIDDLE_NAME}on_error = \"fail\"\n[config]\nwhen_taken = \"error\"\n");
+    let plugins =
+        common::plugins_folder(&[("30-login-middle-name", "login-middle-name", MIDDLE_NAME)]);
+    let strict_plugins =
+        common::plugins_folder(&[("30-login-middle-name", "login-middle-name", &strict)]);
+    let server = common::start(served_by(&org), Some(plugins.path())).await;
+    let strict_server = common::start(served_by(&org), Some(strict_plugins.path())).await;
+    assert_eq!(org.user_calls(), 0, "loading asked Okta nothing");
+
+    // Taken (by a deactivated user): the login is left as it is, Okta reports the conflict.
+    let taken = conflict("e1", "george.smith@example.com", "Alexander");
+    let reply = server.hook(&taken).await;
+    assert_eq!(
+        reply.status,
+        http::StatusCode::NO_CONTENT,
+        "{:?}",
+        reply.body
+    );
+    // Free: proposed.
+    let reply = server
+        .hook(&conflict("e2", "george.smith@example.com", "Bo"))
+        .await;
+    assert_eq!(
+        new_login(&reply).as_deref(),
+        Some("george.bo.smith@example.com")
+    );
+    assert_eq!(org.user_calls(), 2);
+    let metrics = server.app.metrics().encode();
+    for outcome in ["taken", "free"] {
+        let series = format!(
+            "importhook_directory_lookups_total{{operation=\"login-exists\",outcome=\"{outcome}\"}} 1"
+        );
+        assert!(metrics.contains(&series), "{series}: {metrics}");
+    }
+
+    // when_taken = "error" with on_error = "fail": Okta is told the plugin failed.
+    let reply = strict_server.hook(&taken).await;
+    assert_eq!(reply.status, http::StatusCode::OK);
+    let summary = reply.json()["error"]["errorSummary"].clone();
+    assert_eq!(
+        summary,
+        "importhook plugin 30-login-middle-name failed: plugin_error"
+    );
+    // Unknown (Okta failing): proposed as without lookups.
+    let reply = strict_server
+        .hook(&conflict("e3", "error-1@example.com", "Cy"))
+        .await;
+    assert_eq!(new_login(&reply).as_deref(), Some("error-1.cy@example.com"));
+    server.stop().await;
+    strict_server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_counter_strategy_skips_a_candidate_taken_in_okta() {
+    let org = FakeOrg::start().await;
+    org.add_user("joe0001@example.com", "00u8", "ACTIVE");
+    let manifest = "timeout_ms = 2000\non_error = \"fail\"\ngrants = [\"state\", \"directory\"]\n";
+    let plugins = common::plugins_folder(&[("40-counter", "login-counter-suffix", manifest)]);
+    let server = common::start(served_by(&org), Some(plugins.path())).await;
+    assert_eq!(org.user_calls(), 0, "loading asked Okta nothing");
+    let mut logins = Vec::new();
+    for event in ["e1", "e2", "e1"] {
+        let reply = server.hook(&conflict(event, "Joe@example.com", "")).await;
+        logins.push(new_login(&reply).expect("a new login"));
+    }
+    assert_eq!(
+        logins,
+        [
+            "joe0002@example.com",
+            "joe0003@example.com",
+            // Okta's retry of e1 asks the same candidates and lands on the same login.
+            "joe0002@example.com",
+        ]
+    );
+    server.stop().await;
+}
+
+#[test]
+fn a_plugin_using_the_directory_without_the_grant_is_refused_naming_the_grant() {
+    let plugins = common::plugins_folder(&[("30-login-middle-name", "login-middle-name", "")]);
+    let (set, problems) = importhook::plugins::PluginSet::check(
+        common::runtime(),
+        plugins.path(),
+        &importhook::plugins::Services::scratch(),
+    )
+    .expect("folder readable");
+    assert!(set.plugins().is_empty());
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains("imports importhook:plugin/directory")
+            && problems[0].contains("grants = [\"directory\"]"),
+        "{}",
+        problems[0]
+    );
 }
 
 const BIN: &str = env!("CARGO_BIN_EXE_importhook-e2e-server");

@@ -68,7 +68,11 @@ async fn under_skip(build: &str, instance: &str) {
     let manifest = manifest("skip", 1_000, instance);
     let plugins = plugins_folder(&[
         ("10-fault", build, &manifest),
-        ("20-login-middle-name", "login-middle-name", ""),
+        (
+            "20-login-middle-name",
+            "login-middle-name",
+            "grants = [\"directory\"]\n",
+        ),
     ]);
     let server = start(ConfigLayer::default(), Some(plugins.path())).await;
     for (fault, kind) in faults(build) {
@@ -122,7 +126,11 @@ async fn under_fail(build: &str, instance: &str) {
     let manifest = manifest("fail", 1_000, instance);
     let plugins = plugins_folder(&[
         ("10-fault", build, &manifest),
-        ("20-login-middle-name", "login-middle-name", ""),
+        (
+            "20-login-middle-name",
+            "login-middle-name",
+            "grants = [\"directory\"]\n",
+        ),
     ]);
     let server = start(ConfigLayer::default(), Some(plugins.path())).await;
     for (fault, kind) in faults(build) {

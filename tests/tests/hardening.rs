@@ -78,7 +78,11 @@ async fn canary_values_reach_no_log_metric_error_or_debug_context() {
         "timeout_ms = 100\nmemory_mib = 16\non_error = \"fail\"\n[config]\nmode = \"when-asked\"\n";
     let plugins = plugins_folder(&[
         ("10-normalize-login", "normalize-login", ""),
-        ("20-login-middle-name", "login-middle-name", ""),
+        (
+            "20-login-middle-name",
+            "login-middle-name",
+            "grants = [\"directory\"]\n",
+        ),
         ("30-fault", "fault-plugin", fault),
     ]);
     let layer = ConfigLayer {

@@ -47,7 +47,11 @@ async fn a_memory_storm_is_held_to_the_budget_and_given_back() {
     let plugins = plugins_folder(&[
         ("10-fault", "fault-plugin", manifest),
         // An innocent plugin waits for budget to start in, up to its own deadline.
-        ("20-login-middle-name", "login-middle-name", ""),
+        (
+            "20-login-middle-name",
+            "login-middle-name",
+            "grants = [\"directory\"]\n",
+        ),
     ]);
     // 64 calls filling memory on two workers of a debug build take their time: the request
     // deadline is not what this test is about.

@@ -11,7 +11,11 @@ use serde_json::json;
 const NORMALIZE: (&str, &str, &str) = ("10-normalize-login", "normalize-login", "");
 // The shipped order (plugins.d): normalize, link, rename.
 const LINK: (&str, &str, &str) = ("20-link-single-match", "link-single-match", "");
-const MIDDLE: (&str, &str, &str) = ("30-login-middle-name", "login-middle-name", "");
+const MIDDLE: (&str, &str, &str) = (
+    "30-login-middle-name",
+    "login-middle-name",
+    "grants = [\"directory\"]\n",
+);
 
 fn commands(reply: &common::Reply) -> serde_json::Value {
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
@@ -85,7 +89,11 @@ async fn later_plugins_see_earlier_changes_and_only_the_net_diff_is_sent() {
     // Reversed order: middle-name runs on the raw login, then normalize folds the result.
     // Later values win, and the answer is the same.
     let reversed = plugins_folder(&[
-        ("10-login-middle-name", "login-middle-name", ""),
+        (
+            "10-login-middle-name",
+            "login-middle-name",
+            "grants = [\"directory\"]\n",
+        ),
         ("20-normalize-login", "normalize-login", ""),
     ]);
     let server = start(ConfigLayer::default(), Some(reversed.path())).await;
@@ -125,7 +133,7 @@ async fn a_single_match_links_with_both_commands_and_several_matches_do_not() {
 
 #[tokio::test]
 async fn plugin_configuration_comes_from_the_manifest() {
-    let manifest = "[config]\nmiddle_name_attribute = \"nickName\"\n";
+    let manifest = "grants = [\"directory\"]\n[config]\nmiddle_name_attribute = \"nickName\"\n";
     let plugins = plugins_folder(&[("20-login-middle-name", "login-middle-name", manifest)]);
     let server = start(ConfigLayer::default(), Some(plugins.path())).await;
     let mut request = okta_sample();

@@ -81,6 +81,12 @@ async fn plugin_reloads_under_load_lose_no_request_and_broken_sets_are_refused()
     );
 
     // A good new plugin: new behaviour.
+    // It checks its proposals in the directory: its manifest grants it.
+    std::fs::write(
+        folder.path().join("20-login-middle-name.toml"),
+        "grants = [\"directory\"]\n",
+    )
+    .expect("manifest");
     std::fs::copy(
         common::wasm_dir().join("login_middle_name.wasm"),
         folder.path().join("20-login-middle-name.wasm"),
@@ -290,6 +296,12 @@ async fn a_plugin_dropped_into_the_watched_folder_is_picked_up() {
     let (server, _watcher) = start_watching(&folder).await;
     assert_eq!(server.hook(&request()).await.status, StatusCode::NO_CONTENT);
 
+    // It checks its proposals in the directory: its manifest grants it.
+    std::fs::write(
+        folder.path().join("20-login-middle-name.toml"),
+        "grants = [\"directory\"]\n",
+    )
+    .expect("manifest");
     std::fs::copy(
         common::wasm_dir().join("login_middle_name.wasm"),
         folder.path().join("20-login-middle-name.wasm"),
@@ -316,7 +328,11 @@ async fn a_plugin_dropped_into_the_watched_folder_is_picked_up() {
 
 #[tokio::test]
 async fn reading_watched_files_never_triggers_a_reload() {
-    let folder = plugins_folder(&[("20-login-middle-name", "login-middle-name", "")]);
+    let folder = plugins_folder(&[(
+        "20-login-middle-name",
+        "login-middle-name",
+        "grants = [\"directory\"]\n",
+    )]);
     let (server, _watcher) = start_watching(&folder).await;
     let plugin = folder.path().join("20-login-middle-name.wasm");
     // A backup or monitoring agent reading the files (as the reload itself does).

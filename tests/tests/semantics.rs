@@ -15,7 +15,11 @@ use serde_json::{Value, json};
 const SHIPPED: [(&str, &str, &str); 3] = [
     ("10-normalize-login", "normalize-login", ""),
     ("20-link-single-match", "link-single-match", ""),
-    ("30-login-middle-name", "login-middle-name", ""),
+    (
+        "30-login-middle-name",
+        "login-middle-name",
+        "grants = [\"directory\"]\n",
+    ),
 ];
 
 /// What Okta gets for `request`: `None` for a `204`, else the `commands`.

@@ -25,7 +25,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_importhook-e2e-server");
 /// sees it), with a deadline that a debug build on a loaded machine keeps.
 fn counter_manifest(timeout_ms: u64) -> String {
     format!(
-        "timeout_ms = {timeout_ms}\non_error = \"fail\"\ngrants = [\"state\"]\n[config]\nwidth = 4\n"
+        "timeout_ms = {timeout_ms}\non_error = \"fail\"\ngrants = [\"state\", \"directory\"]\n[config]\nwidth = 4\n"
     )
 }
 

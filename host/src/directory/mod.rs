@@ -173,6 +173,14 @@ impl Directory {
         })
     }
 
+    /// The directory `config` describes, or without one the directory answering `unknown`.
+    pub fn configured(config: Option<Config>, outbound: Outbound) -> anyhow::Result<Self> {
+        match config {
+            Some(config) => Self::okta(config, outbound),
+            None => Ok(Self::scratch()),
+        }
+    }
+
     /// Whether an org is configured.
     pub fn is_configured(&self) -> bool {
         self.okta.is_some()

@@ -126,6 +126,8 @@ pub struct Blueprint {
     pub config: ConfigState,
     /// Its state namespace, when its manifest grants `state`.
     pub state: Option<super::capability::state::StateAccess>,
+    /// Its Okta lookups, when its manifest grants `directory`.
+    pub directory: Option<super::capability::directory::DirectoryAccess>,
     /// Memory cap.
     pub memory_bytes: usize,
     /// The memory budget every instance shares.
@@ -139,6 +141,7 @@ impl Blueprint {
         let state = CallState::new(
             self.config.clone(),
             self.state.clone(),
+            self.directory.clone(),
             self.memory_bytes,
             self.budget.clone(),
             log_lines,
@@ -186,7 +189,8 @@ impl Blueprint {
 
 impl Blueprint {
     /// The same plugin with its granted services replaced by scratch ones: for its load-time
-    /// checks, which must not use up a number or a claim of the real store.
+    /// checks, which must not use up a number or a claim of the real store, nor spend a call
+    /// of the Okta org's rate limit.
     pub fn for_probe(&self, services: &super::Services) -> anyhow::Result<Self> {
         let state = match &self.state {
             None => None,
@@ -196,11 +200,13 @@ impl Blueprint {
                 services.state_metrics.clone(),
             )),
         };
+        let directory = self.directory.as_ref().map(|_| services.directory_access());
         Ok(Self {
             engine: self.engine.clone(),
             pre: self.pre.clone(),
             config: self.config.clone(),
             state,
+            directory,
             memory_bytes: self.memory_bytes,
             budget: self.budget.clone(),
             metered: self.metered,

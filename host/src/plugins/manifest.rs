@@ -7,7 +7,7 @@
 //! on_error = "skip"     # or "fail"
 //! instance = "per-call" # or "warm": keep the instance between calls (see README)
 //! max_calls = 1000      # warm only: calls an instance serves before it is replaced
-//! grants = ["state"]    # capabilities beyond log and config (see [`Grant`])
+//! grants = ["state", "directory"]  # capabilities beyond log and config (see [`Grant`])
 //! [config]              # handed to the plugin as-is
 //! middle_name_attribute = "middleName"
 //! ```
@@ -75,16 +75,19 @@ impl InstanceMode {
 pub enum Grant {
     /// `importhook:plugin/state`: counters, claims and small records in the state store.
     State,
+    /// `importhook:plugin/directory`: read-only login lookups in the configured Okta org.
+    Directory,
 }
 
 impl Grant {
     /// Every grant, in manifest spelling order.
-    pub const ALL: [Grant; 1] = [Grant::State];
+    pub const ALL: [Grant; 2] = [Grant::Directory, Grant::State];
 
     /// Manifest spelling.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::State => "state",
+            Self::Directory => "directory",
         }
     }
 
@@ -92,6 +95,7 @@ impl Grant {
     pub fn interface(self) -> &'static str {
         match self {
             Self::State => "importhook:plugin/state",
+            Self::Directory => "importhook:plugin/directory",
         }
     }
 }
@@ -227,6 +231,9 @@ mod tests {
         assert_eq!(granted.grants, vec![Grant::State]);
         assert!(granted.grants(Grant::State));
         assert!(!Manifest::default().grants(Grant::State));
+        let both = Manifest::parse("grants = [\"state\", \"directory\"]").expect("grants");
+        assert_eq!(both.grants, vec![Grant::Directory, Grant::State]);
+        assert!(both.grants(Grant::Directory));
     }
 
     #[test]

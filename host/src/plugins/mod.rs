@@ -39,7 +39,11 @@ mod bindings {
     wasmtime::component::bindgen!({
         path: "../plugin-sdk/wit",
         world: "granted-plugin",
-        imports: { "importhook:plugin/state": async | trappable, default: trappable },
+        imports: {
+            "importhook:plugin/state": async | trappable,
+            "importhook:plugin/directory": async | trappable,
+            default: trappable,
+        },
         exports: { default: async },
         with: {
             "importhook:plugin/types.request": super::capability::request::RequestView,
@@ -429,8 +433,19 @@ fn load_one(runtime: &Runtime, path: &Path, services: &Services) -> anyhow::Resu
     } else {
         None
     };
-    let blueprint = runtime.blueprint(&name, &component, config, state, manifest.memory_bytes)?;
-    // Checked on scratch services: loading (and reloading) never changes the state store.
+    let directory = manifest
+        .grants(Grant::Directory)
+        .then(|| services.directory_access());
+    let blueprint = runtime.blueprint(
+        &name,
+        &component,
+        config,
+        state,
+        directory,
+        manifest.memory_bytes,
+    )?;
+    // Checked on scratch services: loading (and reloading) never changes the state store nor
+    // asks the Okta org anything.
     let probe = blueprint.for_probe(&Services::scratch())?;
     if let Err(problem) = block_on(probe.validate_config(manifest.timeout))? {
         anyhow::bail!("its [config] is refused by the plugin: {problem}");
@@ -451,22 +466,31 @@ fn load_one(runtime: &Runtime, path: &Path, services: &Services) -> anyhow::Resu
 }
 
 /// Refuses a plugin that imports a capability its manifest does not grant, naming the grant
-/// to add: a capability is never given to a plugin nobody chose to trust with it.
+/// to add (every missing one, so one fix is enough): a capability is never given to a plugin
+/// nobody chose to trust with it.
 fn check_grants(imports: &[String], manifest: &Manifest) -> anyhow::Result<()> {
-    for grant in manifest::Grant::ALL {
-        let imported = imports.iter().any(|name| {
-            name.strip_prefix(grant.interface())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('@'))
-        });
-        if imported && !manifest.grants(grant) {
-            anyhow::bail!(
+    let missing: Vec<String> = manifest::Grant::ALL
+        .into_iter()
+        .filter(|grant| {
+            let imported = imports.iter().any(|name| {
+                name.strip_prefix(grant.interface())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('@'))
+            });
+            imported && !manifest.grants(*grant)
+        })
+        .map(|grant| {
+            format!(
                 "it imports {} but its manifest does not grant it: add `grants = [\"{}\"]` to its .toml",
                 grant.interface(),
                 grant.as_str()
-            );
-        }
+            )
+        })
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!("{}", missing.join("; "))
     }
-    Ok(())
 }
 
 /// Runs a plugin once on a minimal request (logs muted), so a plugin that cannot start, or
@@ -675,6 +699,28 @@ mod tests {
             fuzzing::validate_outcome_bytes(&data);
         }
         fuzzing::validate_outcome_bytes(&[]);
+    }
+
+    #[test]
+    fn every_ungranted_import_is_named_with_its_grant() {
+        let imports = vec![
+            "importhook:plugin/log@0.2.1".to_owned(),
+            "importhook:plugin/state@0.2.1".to_owned(),
+            "importhook:plugin/directory@0.2.1".to_owned(),
+        ];
+        let err = check_grants(&imports, &Manifest::default())
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            err.contains("importhook:plugin/directory")
+                && err.contains("grants = [\"directory\"]")
+                && err.contains("grants = [\"state\"]"),
+            "{err}"
+        );
+        let granted = Manifest::parse("grants = [\"state\", \"directory\"]").expect("manifest");
+        assert!(check_grants(&imports, &granted).is_ok());
+        // A grant the plugin does not use costs nothing.
+        assert!(check_grants(&imports[..1], &granted).is_ok());
     }
 
     #[test]

@@ -222,13 +222,14 @@ impl Runtime {
         component: &Component,
         config: Vec<Attribute>,
         state: Option<super::capability::state::StateAccess>,
+        directory: Option<super::capability::directory::DirectoryAccess>,
         memory_bytes: usize,
     ) -> anyhow::Result<Blueprint> {
         let instance_pre = self
             .linker
             .instantiate_pre(component)
             .anyhow()
-            .context("it needs an import the host does not provide (plugins get importhook:plugin/log, importhook:plugin/config, importhook:plugin/state when granted, and an empty WASI)")?;
+            .context("it needs an import the host does not provide (plugins get importhook:plugin/log, importhook:plugin/config, importhook:plugin/state and importhook:plugin/directory when granted, and an empty WASI)")?;
         let pre = PluginPre::new(instance_pre)
             .anyhow()
             .context("it does not export the importhook:plugin/strategy interface")?;
@@ -237,6 +238,7 @@ impl Runtime {
             pre,
             config: ConfigState::new(name.clone(), Arc::new(config)),
             state,
+            directory,
             memory_bytes,
             budget: self.memory_budget.clone(),
             metered: self.metered,

@@ -1,10 +1,13 @@
-//! The host-wide services that granted capabilities draw on (the state store; next, the Okta
+//! The host-wide services that granted capabilities draw on (the state store, the Okta
 //! directory): made once per service, shared by every plugin set across reloads, and handed
 //! to a plugin's instances only as its manifest grants.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::metrics::StateMetrics;
+use super::capability::directory::DirectoryAccess;
+use crate::directory::Directory;
+use crate::metrics::{DirectoryMetrics, StateMetrics};
 use crate::state::{StateConfig, StateStore};
 
 /// The services plugins may be granted.
@@ -13,6 +16,11 @@ pub struct Services {
     state: Arc<LazyState>,
     /// State calls by backend, operation and outcome.
     pub state_metrics: StateMetrics,
+    directory: Directory,
+    /// Whether "no org configured" was logged (once per service, not per plugin or reload).
+    told_unconfigured: Arc<AtomicBool>,
+    /// Directory lookups by operation and outcome.
+    pub directory_metrics: DirectoryMetrics,
 }
 
 /// The state store, opened when the first plugin granted `state` loads: a service none of
@@ -30,7 +38,8 @@ impl Services {
     }
 
     /// Services that change nothing anyone reads afterwards: an in-memory state store per
-    /// `Services`. For a plugin's load-time probe, `importhook try` and `importhook check`.
+    /// `Services`, and a directory answering `unknown` without any network. For a plugin's
+    /// load-time probe, `importhook try` and `importhook check`.
     pub fn scratch() -> Self {
         Self::with(None)
     }
@@ -42,7 +51,36 @@ impl Services {
                 store: Mutex::new(None),
             }),
             state_metrics: StateMetrics::default(),
+            directory: Directory::scratch(),
+            told_unconfigured: Arc::new(AtomicBool::new(false)),
+            directory_metrics: DirectoryMetrics::default(),
         }
+    }
+
+    /// These services with `directory` for the lookups of plugins granted `directory` (by
+    /// default one answering `unknown` to everything).
+    pub fn with_directory(mut self, directory: Directory) -> Self {
+        self.directory = directory;
+        self
+    }
+
+    /// The directory plugins granted `directory` ask.
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    /// What a plugin granted `directory` gets. A serving service without an org says once
+    /// that lookups answer `unknown`: the plugin loads and runs as if Okta never answered.
+    pub(super) fn directory_access(&self) -> DirectoryAccess {
+        if !self.is_scratch()
+            && !self.directory.is_configured()
+            && !self.told_unconfigured.swap(true, Ordering::Relaxed)
+        {
+            tracing::info!(
+                "a plugin is granted directory but no okta_org_url is configured: its lookups answer unknown"
+            );
+        }
+        DirectoryAccess::new(self.directory.clone(), self.directory_metrics.clone())
     }
 
     /// Whether state calls go to a scratch store.

@@ -8,14 +8,24 @@
 //! Retry-safe: Okta's retry of a call that timed out gets the same number. A login an earlier
 //! strategy already rewrote is left alone, and so is a user Okta will link.
 //!
+//! Each candidate is checked against the Okta org ([`directory::login_exists`]; the manifest
+//! grants it too: `grants = ["state", "directory"]`): a login an Okta user already holds (made
+//! by hand, say) is skipped for the counter's next number, at most [`MAX_CANDIDATES`] of them;
+//! past that the login is left as it is, with a note. An `unknown` answer takes the candidate.
+//!
 //! Configuration (`[config]` of the manifest):
 //! - `width` (default 4, 1–12): digits, zero-padded (`0001`); larger numbers keep all digits;
 //! - `separator` (default `""`): between the local part and the number (`joe.smith-0001@`);
 //! - `login_attribute` (default `"login"`): the conflicting Okta user attribute to rewrite.
 
+use importhook_sdk::directory::{self, Presence};
 use importhook_sdk::{
     Action, Config, Error, Outcome, Request, Strategy, export_strategy, login, state,
 };
+
+/// Candidates asked in one call before giving up: each may cost an Okta call, and a long run
+/// of taken numbers means the counter is behind logins made elsewhere, for a human to look at.
+pub const MAX_CANDIDATES: u32 = 5;
 
 /// The strategy.
 pub struct LoginCounterSuffix;
@@ -42,16 +52,24 @@ impl Strategy for LoginCounterSuffix {
             return Ok(Outcome::new().note("no login to rewrite"));
         };
         let folded = login::fold(&current);
-        // `?`: with the store unavailable the call fails and the manifest's `on_error` decides
-        // (skip: Okta reports the conflict; fail: Okta retries later).
-        let number = state::next(&folded)?;
         let width = config.integer("width").unwrap_or(4) as usize;
         let separator = config.text("separator").unwrap_or("");
         let (local, domain) = login::split(&folded);
-        let new_login = login::join(&format!("{local}{separator}{number:0width$}"), domain);
-        Ok(Outcome::new()
-            .set_user(login_attribute, new_login)
-            .note("counter suffix appended"))
+        for _ in 0..MAX_CANDIDATES {
+            // `?`: with the store unavailable the call fails and the manifest's `on_error`
+            // decides (skip: Okta reports the conflict; fail: Okta retries later).
+            let number = state::next(&folded)?;
+            let candidate = login::join(&format!("{local}{separator}{number:0width$}"), domain);
+            match directory::login_exists(&candidate) {
+                Presence::Taken => continue,
+                Presence::Free | Presence::Unknown => {
+                    return Ok(Outcome::new()
+                        .set_user(login_attribute, candidate)
+                        .note("counter suffix appended"));
+                }
+            }
+        }
+        Ok(Outcome::new().note("every counter candidate is taken in Okta; login left unchanged"))
     }
 
     fn validate_config(config: &Config) -> Result<(), Error> {
@@ -162,6 +180,61 @@ mod tests {
             LoginCounterSuffix::transform(&conflict("joe@example.com").build(), &Config::new())
                 .expect_err("fails");
         assert_eq!(err.message(), StateError::Unavailable.to_string());
+    }
+
+    #[test]
+    fn a_candidate_taken_in_okta_is_skipped() {
+        testing::reset();
+        directory::testing::reset();
+        directory::testing::add_user("joe0001@example.com", "00u1", "ACTIVE");
+        let joe = conflict("joe@example.com");
+        assert_eq!(
+            new_login(&joe, &Config::new()).as_deref(),
+            Some("joe0002@example.com")
+        );
+        assert_eq!(directory::testing::lookups(), 2);
+        // The next Joe goes on from there: 0001 is not asked again.
+        assert_eq!(
+            new_login(&joe, &Config::new()).as_deref(),
+            Some("joe0003@example.com")
+        );
+    }
+
+    #[test]
+    fn a_free_or_unknown_candidate_is_taken_at_once() {
+        testing::reset();
+        directory::testing::reset();
+        let joe = conflict("joe@example.com");
+        assert_eq!(
+            new_login(&joe, &Config::new()).as_deref(),
+            Some("joe0001@example.com")
+        );
+        directory::testing::add_user("joe0002@example.com", "00u2", "ACTIVE");
+        directory::testing::set_unavailable(true);
+        assert_eq!(
+            new_login(&joe, &Config::new()).as_deref(),
+            Some("joe0002@example.com"),
+            "unknown: taken as without lookups"
+        );
+        assert_eq!(testing::counter("joe@example.com"), 2);
+    }
+
+    #[test]
+    fn a_run_of_taken_candidates_leaves_the_login() {
+        testing::reset();
+        directory::testing::reset();
+        for n in 1..=MAX_CANDIDATES {
+            directory::testing::add_user(&format!("joe{n:04}@example.com"), "00u", "ACTIVE");
+        }
+        let outcome =
+            LoginCounterSuffix::transform(&conflict("joe@example.com").build(), &Config::new())
+                .expect("ok");
+        assert_eq!(outcome.user_update("login"), None);
+        assert!(outcome.note_text().is_some_and(|n| n.contains("taken")));
+        assert_eq!(
+            testing::counter("joe@example.com"),
+            u64::from(MAX_CANDIDATES)
+        );
     }
 
     #[test]

@@ -6,13 +6,28 @@
 //! joined by dots ([`importhook_sdk::login::slug`]). A user Okta will link keeps its login (a
 //! link target must not be renamed), and no empty login is ever proposed.
 //!
+//! The proposal is checked against the Okta org ([`directory::login_exists`]; the manifest
+//! must grant it: `grants = ["directory"]`): a login another Okta user holds is not proposed.
+//! An `unknown` answer (no org configured, Okta slow or rate-limited) proposes it as before:
+//! Okta itself still refuses a duplicate.
+//!
 //! Configuration (`[config]` of the manifest):
 //! - `middle_name_attribute` (default `"middleName"`): app user attribute holding the middle name;
 //! - `login_attribute` (default `"login"`): the conflicting Okta user attribute to rewrite;
 //! - `when_missing` (default `"leave"`): without a middle name, `"leave"` the login as it is
-//!   (Okta then reports the conflict) or `"error"` (the host applies the plugin's `on_error`).
+//!   (Okta then reports the conflict) or `"error"` (the host applies the plugin's `on_error`);
+//! - `when_taken` (default `"leave"`): when an Okta user already holds the proposed login,
+//!   `"leave"` the login as it is (with a note) or `"error"`.
 
+use importhook_sdk::directory::{self, Presence};
 use importhook_sdk::{Action, Config, Error, Outcome, Request, Strategy, export_strategy, login};
+
+const KEYS: [&str; 4] = [
+    "middle_name_attribute",
+    "login_attribute",
+    "when_missing",
+    "when_taken",
+];
 
 /// The strategy.
 pub struct LoginMiddleName;
@@ -47,33 +62,43 @@ impl Strategy for LoginMiddleName {
                 _ => Ok(Outcome::new().note("no middle name; login left unchanged")),
             };
         }
-        match infix(&login, &middle) {
-            Some(new_login) => Ok(Outcome::new()
+        let Some(new_login) = infix(&login, &middle) else {
+            return Ok(Outcome::new().note("login already holds the middle name"));
+        };
+        match directory::login_exists(&new_login) {
+            Presence::Taken => match config.text("when_taken").unwrap_or("leave") {
+                "error" => Err("the middle-name login is taken in Okta too".into()),
+                _ => Ok(Outcome::new().note("middle-name login taken; login left unchanged")),
+            },
+            // Unknown: propose it as without lookups; Okta refuses a duplicate anyway.
+            Presence::Free | Presence::Unknown => Ok(Outcome::new()
                 .set_user(login_attribute, new_login)
                 .note("middle name infixed")),
-            None => Ok(Outcome::new().note("login already holds the middle name")),
         }
     }
 
     fn validate_config(config: &Config) -> Result<(), Error> {
-        for key in ["middle_name_attribute", "login_attribute", "when_missing"] {
+        for key in KEYS {
             if config.get(key).is_some_and(|v| v.as_text().is_none()) {
                 return Err(format!("{key} must be a string").into());
             }
         }
         for (key, _) in config.iter() {
-            if !["middle_name_attribute", "login_attribute", "when_missing"].contains(&key) {
-                return Err(format!(
-                    "unknown key {key:?} (known: middle_name_attribute, login_attribute, when_missing)"
-                ).into());
+            if !KEYS.contains(&key) {
+                return Err(format!("unknown key {key:?} (known: {})", KEYS.join(", ")).into());
             }
         }
-        match config.text("when_missing") {
-            None | Some("leave" | "error") => Ok(()),
-            Some(other) => {
-                Err(format!("when_missing must be \"leave\" or \"error\", not {other:?}").into())
+        for key in ["when_missing", "when_taken"] {
+            match config.text(key) {
+                None | Some("leave" | "error") => {}
+                Some(other) => {
+                    return Err(
+                        format!("{key} must be \"leave\" or \"error\", not {other:?}").into(),
+                    );
+                }
             }
         }
+        Ok(())
     }
 }
 
@@ -233,8 +258,65 @@ mod tests {
         assert!(outcome.expect("ok").is_empty());
     }
 
+    fn resolve(config: &Config) -> Result<Outcome, Error> {
+        LoginMiddleName::transform(
+            &import("Alexander", "george.smith@example.com")
+                .conflict("login")
+                .build(),
+            config,
+        )
+    }
+
+    #[test]
+    fn a_free_login_is_proposed() {
+        directory::testing::reset();
+        directory::testing::add_user("george.smith@example.com", "00u1", "ACTIVE");
+        let outcome = resolve(&Config::new()).expect("ok");
+        assert_eq!(
+            login_update(&outcome),
+            Some("george.alexander.smith@example.com")
+        );
+        assert_eq!(directory::testing::lookups(), 1, "the proposal was asked");
+    }
+
+    #[test]
+    fn a_taken_login_is_not_proposed() {
+        directory::testing::reset();
+        directory::testing::add_user(
+            "George.Alexander.Smith@example.com",
+            "00u2",
+            "DEPROVISIONED",
+        );
+        let left = resolve(&Config::new()).expect("left by default");
+        assert_eq!(login_update(&left), None);
+        assert_eq!(
+            left.note_text(),
+            Some("middle-name login taken; login left unchanged")
+        );
+        let strict = Config::new().with("when_taken", "error");
+        assert!(resolve(&strict).is_err());
+    }
+
+    #[test]
+    fn an_unknown_answer_proposes_the_login_as_before() {
+        directory::testing::reset();
+        directory::testing::add_user("george.alexander.smith@example.com", "00u2", "ACTIVE");
+        directory::testing::set_unavailable(true);
+        let outcome = resolve(&Config::new().with("when_taken", "error")).expect("ok");
+        assert_eq!(
+            login_update(&outcome),
+            Some("george.alexander.smith@example.com")
+        );
+    }
+
     #[test]
     fn a_wrong_or_misspelled_config_is_refused() {
+        assert!(
+            LoginMiddleName::validate_config(&Config::new().with("when_taken", "error")).is_ok()
+        );
+        assert!(
+            LoginMiddleName::validate_config(&Config::new().with("when_taken", "retry")).is_err()
+        );
         assert!(LoginMiddleName::validate_config(&Config::new()).is_ok());
         assert!(
             LoginMiddleName::validate_config(&Config::new().with("when_missing", "skip")).is_err()

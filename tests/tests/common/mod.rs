@@ -240,7 +240,12 @@ pub async fn start_with(
     });
     let settings = Settings::resolve(&layer, None, Some(SECRET), true).expect("settings");
     let tls = importhook::tls::load(&settings.tls).expect("tls");
-    let services = Services::new(settings.state.clone());
+    // As `serve` does: one outbound client for the JWKS fetch and the Okta lookups.
+    let outbound = importhook::outbound::Outbound::for_settings(&settings).expect("outbound");
+    let directory =
+        importhook::directory::Directory::configured(settings.directory.clone(), outbound.clone())
+            .expect("directory");
+    let services = Services::new(settings.state.clone()).with_directory(directory);
     let set = match plugins {
         Some(dir) => PluginSet::load(runtime, dir, &services)
             .expect("plugins load")
@@ -259,7 +264,7 @@ pub async fn start_with(
     );
     let oauth = match settings.oauth.clone() {
         Some(oauth) => {
-            let verifier = importhook::oauth::OAuthVerifier::new(oauth).expect("oauth verifier");
+            let verifier = importhook::oauth::OAuthVerifier::with_client(oauth, outbound);
             verifier.warm_up().await;
             Some(Arc::new(verifier))
         }

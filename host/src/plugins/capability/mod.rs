@@ -5,6 +5,7 @@
 
 pub mod budget;
 pub mod config;
+pub mod directory;
 pub mod log;
 pub mod request;
 pub mod state;
@@ -26,6 +27,8 @@ pub struct CallState {
     pub config: config::ConfigState,
     /// Its namespace in the state store, when granted.
     pub state: state::StateCap,
+    /// Okta directory lookups, when granted.
+    pub directory: directory::DirectoryCap,
     /// The empty WASI, built only if a component asks for it.
     pub wasi: wasi::WasiState,
     /// Memory cap and peak.
@@ -40,6 +43,7 @@ impl CallState {
     pub fn new(
         config: config::ConfigState,
         state: Option<state::StateAccess>,
+        directory: Option<directory::DirectoryAccess>,
         memory_bytes: usize,
         budget: Arc<budget::MemoryBudget>,
         log_lines: u32,
@@ -49,6 +53,7 @@ impl CallState {
             log: log::LogState::new(config.plugin().clone(), log_lines),
             config,
             state: state::StateCap::new(state),
+            directory: directory::DirectoryCap::new(directory),
             wasi: wasi::WasiState::default(),
             limiter: MemoryLimiter {
                 max_bytes: memory_bytes,
@@ -67,6 +72,7 @@ impl CallState {
     pub fn begin_call(&mut self, event: &str, deadline: Instant, log_lines: u32) {
         self.deadline = deadline;
         self.state.begin_call(event, deadline);
+        self.directory.begin_call(deadline);
         self.limiter.deadline = deadline;
         self.log.begin_call(log_lines);
         self.request.begin_call();
@@ -83,6 +89,7 @@ pub fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
     log::add_to_linker(linker)?;
     config::add_to_linker(linker)?;
     state::add_to_linker(linker)?;
+    directory::add_to_linker(linker)?;
     wasi::add_to_linker(linker)
 }
 
