@@ -36,7 +36,10 @@ UNIQUE_EVENTS = bench.BENCH / "wrk" / "unique-events.lua"
 COUNTER = ("login-counter-suffix", "login_counter_suffix.wasm")
 MIDDLE = ("login-middle-name", "login_middle_name.wasm")
 PLUGIN = "40-login-counter-suffix"
-COUNTER_MANIFEST = 'timeout_ms = 1000\non_error = "fail"\ngrants = ["state"]\n'
+# Both examples check their proposal with a directory lookup: with no Okta org configured it
+# answers `unknown` at once, the same for both sides.
+COUNTER_MANIFEST = 'timeout_ms = 1000\non_error = "fail"\ngrants = ["state", "directory"]\n'
+MIDDLE_MANIFEST = 'timeout_ms = 1000\non_error = "fail"\ngrants = ["directory"]\n'
 TARGETS = ["counter-embedded", "counter-redis", "no-state"]
 
 
@@ -75,6 +78,7 @@ def server(setup: bench.Setup, name: str, state_args: list[str]) -> bench.Server
     plugins.mkdir(parents=True)
     if name == "no-state":
         shutil.copyfile(setup.paths["wasm"] / MIDDLE[1], plugins / "30-login-middle-name.wasm")
+        (plugins / "30-login-middle-name.toml").write_text(MIDDLE_MANIFEST)
     else:
         shutil.copyfile(setup.paths["wasm"] / COUNTER[1], plugins / f"{PLUGIN}.wasm")
         (plugins / f"{PLUGIN}.toml").write_text(COUNTER_MANIFEST)
