@@ -250,7 +250,12 @@ async fn a_plugin_built_against_an_earlier_0_2_patch_runs_unchanged() {
         old.path().join("30-middle.wasm"),
     )
     .expect("copy fixture");
-    let current = plugins_folder(&[("30-middle", "login-middle-name", "")]);
+    // Today's build also asks the directory (no org here: `unknown`), which it must be granted.
+    let current = plugins_folder(&[(
+        "30-middle",
+        "login-middle-name",
+        "grants = [\"directory\"]\n",
+    )]);
     let mut request = okta_sample();
     request["data"]["appUser"]["profile"]["middleName"] = json!("Elizabeth");
     let mut answers = Vec::new();

@@ -36,9 +36,9 @@ impl<T> IntoAnyhow<T> for wasmtime::Result<T> {
 /// How often the epoch advances; deadlines are whole ticks.
 pub const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(1);
 /// Memory kept resident per pooled slot between calls. A slot keeps what its last call touched
-/// of it, up to this: after a burst, the pool holds at most (slots used at once) x 2 MiB, which
-/// wasmtime 48 gives no way to return short of not keeping any (every call then faults its
-/// pages back in).
+/// of it, up to this: after a burst, the pool holds at most (the most instances alive at once)
+/// x 2 MiB (see `max_unused_warm_slots` below), which wasmtime 48 gives no way to return short
+/// of not keeping any (every call then faults its pages back in).
 const KEEP_RESIDENT_BYTES: usize = 2 << 20;
 /// Default linear memory all plugin instances together may hold (`plugin_memory_budget_mib`).
 pub const DEFAULT_MEMORY_BUDGET_MIB: u64 = 128;
@@ -110,6 +110,11 @@ impl Runtime {
             // Reset a freed slot's first pages by zeroing in place rather than madvise, so the
             // next call does not page-fault them back in (plugins use ~1 MiB per call).
             .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+            // Reuse a slot another plugin used before taking a never-used one: the slots ever
+            // used (each keeping up to KEEP_RESIDENT_BYTES) are then the most instances alive
+            // at once, not that plus wasmtime's default of 100 spare warm slots, so the
+            // resident memory after a burst has the bound the README's arithmetic states.
+            .max_unused_warm_slots(0)
             .table_keep_resident(64 * 1024)
             // Linux >= 6.7: reset only the pages a call dirtied (falls back when unsupported).
             .pagemap_scan(wasmtime::Enabled::Auto);
