@@ -350,7 +350,7 @@ async fn reading_watched_files_never_triggers_a_reload() {
     // The watcher is alive: a real change is picked up, once, and does not loop.
     std::fs::write(
         folder.path().join("20-login-middle-name.toml"),
-        "timeout_ms = 500\n",
+        "timeout_ms = 500\ngrants = [\"directory\"]\n",
     )
     .expect("write");
     tokio::time::sleep(importhook::watch::QUIET_PERIOD * 4).await;
