@@ -58,6 +58,10 @@ impl StateCap {
     /// Starts a call for Okta event `event`, to end by `deadline`.
     pub(super) fn begin_call(&mut self, event: &str, deadline: Instant) {
         self.deadline = deadline;
+        // Every plugin call passes here: one not granted state keeps no event (no copy of it).
+        if self.access.is_none() {
+            return;
+        }
         self.asked.clear();
         self.event = if event.is_empty() {
             // Without an event id no retry can be recognised: a call of its own.
@@ -112,10 +116,10 @@ impl StateCap {
 /// the store being unusable rather than trapping the plugin.
 fn expect<T>(
     reply: Result<Reply, Error>,
-    pick: impl FnOnce(&Reply) -> Option<T>,
+    pick: impl FnOnce(Reply) -> Result<T, Reply>,
 ) -> wasmtime::Result<Result<T, Error>> {
     Ok(reply.and_then(|reply| {
-        pick(&reply).ok_or_else(|| {
+        pick(reply).map_err(|reply| {
             tracing::error!(?reply, "state store answered with the wrong kind of reply");
             Error::Unavailable
         })
@@ -139,8 +143,8 @@ impl state::Host for StateCap {
             self.asked.insert(asked, nth + 1);
         }
         expect(reply, |r| match r {
-            Reply::Number(n) => Some(*n),
-            _ => None,
+            Reply::Number(n) => Ok(n),
+            other => Err(other),
         })
     }
 
@@ -159,8 +163,8 @@ impl state::Host for StateCap {
             })
             .await;
         expect(reply, |r| match r {
-            Reply::Held(held) => Some(*held),
-            _ => None,
+            Reply::Held(held) => Ok(held),
+            other => Err(other),
         })
     }
 
@@ -179,8 +183,8 @@ impl state::Host for StateCap {
     async fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
         let reply = self.apply(|plugin| Op::Get { plugin, key }).await;
         expect(reply, |r| match r {
-            Reply::Value(value) => Some(value.clone()),
-            _ => None,
+            Reply::Value(value) => Ok(value),
+            other => Err(other),
         })
     }
 
