@@ -45,13 +45,7 @@ impl Drop for KillOnDrop {
 #[tokio::test]
 async fn sigterm_lets_an_in_flight_request_finish() {
     let dir = TempDir::new("sigterm");
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("cert");
-    std::fs::write(dir.path().join("cert.pem"), certified.cert.pem()).expect("cert");
-    std::fs::write(
-        dir.path().join("key.pem"),
-        certified.signing_key.serialize_pem(),
-    )
-    .expect("key");
+    let cert = common::write_localhost_certificate(dir.path());
     // `serve` with the test certificate and the plugins folder `plugins`, logs on a pipe.
     let serve = |plugins: &str| {
         importhook()
@@ -99,10 +93,7 @@ async fn sigterm_lets_an_in_flight_request_finish() {
         }
     };
 
-    let config = common::client_config(
-        &CertificateDer::from(certified.cert.der().to_vec()),
-        &[&rustls::version::TLS13],
-    );
+    let config = common::client_config(&cert, &[&rustls::version::TLS13]);
     let tcp = tokio::net::TcpStream::connect(&addr)
         .await
         .expect("connect");
@@ -432,14 +423,7 @@ impl Served {
     /// Starts `serve` on `plugins` with the extra `args`, and waits until it listens.
     fn start(plugins: &std::path::Path, args: &[&str]) -> Self {
         let dir = TempDir::new("served");
-        let certified =
-            rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("cert");
-        std::fs::write(dir.path().join("cert.pem"), certified.cert.pem()).expect("cert");
-        std::fs::write(
-            dir.path().join("key.pem"),
-            certified.signing_key.serialize_pem(),
-        )
-        .expect("key");
+        let cert = common::write_localhost_certificate(dir.path());
         let mut child = importhook()
             .args([
                 "serve",
@@ -481,7 +465,7 @@ impl Served {
             lines,
             startup,
             addr,
-            cert: CertificateDer::from(certified.cert.der().to_vec()),
+            cert,
             _dir: dir,
         }
     }

@@ -430,13 +430,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_importhook-e2e-server");
 /// A certificate, a secret file and a config file for `doctor`, plus `extra` TOML lines.
 fn doctor_setup(org: &FakeOrg, extra: &str) -> (common::TempDir, common::TempDir) {
     let dir = common::TempDir::new("doctor");
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("cert");
-    std::fs::write(dir.path().join("cert.pem"), certified.cert.pem()).expect("cert");
-    std::fs::write(
-        dir.path().join("key.pem"),
-        certified.signing_key.serialize_pem(),
-    )
-    .expect("key");
+    common::write_localhost_certificate(dir.path());
     std::fs::write(dir.path().join("secrets"), "hook-secret-doctor\n").expect("secrets");
     let plugins =
         common::plugins_folder(&[("10-link", "link-single-match", "on_error = \"fail\"\n")]);

@@ -9,24 +9,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use common::{okta_sample, plugins_folder, start_with};
+use common::{okta_sample, plugins_folder, rss, start_with};
 use http::StatusCode;
 use importhook::config::ConfigLayer;
 use importhook::plugins::Runtime;
 
 const MIB: u64 = 1 << 20;
 const BUDGET_MIB: u64 = 96;
-
-/// This process's resident memory (VmRSS), in bytes.
-fn rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|kib| kib.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .expect("VmRSS")
-        * 1024
-}
 
 fn request(fault: &str) -> serde_json::Value {
     let mut request = okta_sample();

@@ -8,23 +8,12 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{okta_sample, plugins_folder, start_with};
+use common::{okta_sample, plugins_folder, rss, start_with};
 use http::StatusCode;
 use importhook::config::ConfigLayer;
 use importhook::plugins::Runtime;
 
 const MIB: u64 = 1 << 20;
-
-/// This process's resident memory (VmRSS), in bytes.
-fn rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|kib| kib.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .expect("VmRSS")
-        * 1024
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bursts_through_several_plugins_reuse_the_same_pool_slots() {

@@ -16,7 +16,6 @@ use common::{TempDir, hook_at, plugins_folder, start};
 use http::StatusCode;
 use importhook::config::ConfigLayer;
 use importhook::plugins::{PluginSet, Services};
-use rustls::pki_types::CertificateDer;
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_importhook-e2e-server");
@@ -187,14 +186,6 @@ struct Process {
     addr: SocketAddr,
 }
 
-/// A certificate for `localhost`, written into `dir`.
-fn certificate(dir: &Path) -> CertificateDer<'static> {
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("cert");
-    std::fs::write(dir.join("cert.pem"), certified.cert.pem()).expect("cert");
-    std::fs::write(dir.join("key.pem"), certified.signing_key.serialize_pem()).expect("key");
-    CertificateDer::from(certified.cert.der().to_vec())
-}
-
 impl Process {
     /// Serves the plugins of `plugins` with the certificate in `dir`, state as `state_args`.
     fn serve(dir: &Path, plugins: &Path, state_args: &[&str]) -> Self {
@@ -267,7 +258,7 @@ impl Drop for Process {
 async fn two_processes_on_one_redis_hand_out_distinct_logins() {
     let redis = Redis::start();
     let dir = TempDir::new("state-replicas");
-    let cert = certificate(dir.path());
+    let cert = common::write_localhost_certificate(dir.path());
     let plugins = plugins_folder(&[(
         "40-counter",
         "login-counter-suffix",
@@ -430,7 +421,7 @@ async fn with_redis_down_calls_fail_within_their_deadline_and_recover_when_it_is
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_process_never_hands_out_an_acknowledged_number_again() {
     let dir = TempDir::new("state-crash");
-    let cert = certificate(dir.path());
+    let cert = common::write_localhost_certificate(dir.path());
     let plugins = plugins_folder(&[(
         "40-counter",
         "login-counter-suffix",

@@ -130,6 +130,26 @@ impl Drop for TempDir {
     }
 }
 
+/// A fresh self-signed certificate for `localhost`, written to `dir` as `cert.pem` and
+/// `key.pem` (for a child `importhook serve` or `doctor`).
+pub fn write_localhost_certificate(dir: &Path) -> CertificateDer<'static> {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("cert");
+    std::fs::write(dir.join("cert.pem"), certified.cert.pem()).expect("cert");
+    std::fs::write(dir.join("key.pem"), certified.signing_key.serialize_pem()).expect("key");
+    CertificateDer::from(certified.cert.der().to_vec())
+}
+
+/// This process's resident memory (VmRSS), in bytes.
+pub fn rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|kib| kib.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .expect("VmRSS")
+        * 1024
+}
+
 /// A plugins folder: `(file stem, crate name, manifest text)`.
 pub fn plugins_folder(plugins: &[(&str, &str, &str)]) -> TempDir {
     let dir = TempDir::new("plugins");
