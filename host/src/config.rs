@@ -925,6 +925,7 @@ mod tests {
         std::fs::write(&path, "lisen = 1").expect("write");
         let err = format!("{:#}", read_file(&path).unwrap_err());
         assert!(err.contains("bad.toml") && err.contains("lisen"), "{err}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
@@ -1024,6 +1025,7 @@ mod tests {
         assert!(settings.generated_secret.is_none());
         let debug = format!("{settings:?}");
         assert!(!debug.contains("canary"), "{debug}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

@@ -235,5 +235,6 @@ mod tests {
             .unwrap_err()
         );
         assert!(err.contains("cert.pem"), "{err}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 }
