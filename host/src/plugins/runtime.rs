@@ -36,10 +36,17 @@ impl<T> IntoAnyhow<T> for wasmtime::Result<T> {
 /// How often the epoch advances; deadlines are whole ticks.
 pub const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(1);
 /// Memory kept resident per pooled slot between calls. A slot keeps what its last call touched
-/// of it, up to this: after a burst, the pool holds at most (the most instances alive at once)
-/// x 2 MiB (see `max_unused_warm_slots` below), which wasmtime 48 gives no way to return short
+/// of it, up to this: after a burst, the pool holds at most (the most instances alive at once
+/// + SPARE_WARM_SLOTS) x 2 MiB (see `max_unused_warm_slots` below), which wasmtime 48 gives no way to return short
 /// of not keeping any (every call then faults its pages back in).
 const KEEP_RESIDENT_BYTES: usize = 2 << 20;
+
+/// Idle pool slots that keep their plugin's memory image mapped for its next instance. Without
+/// them, a pipeline of several plugins hands each call a slot another plugin used, and every
+/// instantiation maps its image again (the three examples: ~280 µs a pipeline against ~100 µs
+/// with them, criterion). Each may keep KEEP_RESIDENT_BYTES resident.
+pub const SPARE_WARM_SLOTS: u32 = 16;
+
 /// Default linear memory all plugin instances together may hold (`plugin_memory_budget_mib`).
 pub const DEFAULT_MEMORY_BUDGET_MIB: u64 = 128;
 /// Pipelines that may run at once, whatever plugin set they run (one instance each at a time).
@@ -95,6 +102,14 @@ impl Runtime {
         // Plugins make no component-model-async (WASIp3) calls: without the machinery for
         // them, each call into a component is cheaper.
         config.concurrency_support(false);
+        // Bounds checks in the compiled code instead of guard pages and signal handlers: a
+        // memory's accessible size then only ever grows within its slot, so neither a new
+        // instance (shrinking what the last one grew) nor a `memory.grow` costs an `mprotect`
+        // and the TLB shoot-down that comes with it in a multi-threaded process. Measured: two
+        // `mprotect` calls fewer per call; see BENCHMARKS.md (issue #11, engine settings).
+        config.signals_based_traps(false);
+        config.memory_guard_size(0);
+        config.guard_before_linear_memory(false);
         let instances = MAX_CONCURRENT_CALLS * 2 + MAX_WARM_INSTANCES as u32;
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(instances)
@@ -110,11 +125,12 @@ impl Runtime {
             // Reset a freed slot's first pages by zeroing in place rather than madvise, so the
             // next call does not page-fault them back in (plugins use ~1 MiB per call).
             .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
-            // Reuse a slot another plugin used before taking a never-used one: the slots ever
-            // used (each keeping up to KEEP_RESIDENT_BYTES) are then the most instances alive
-            // at once, not that plus wasmtime's default of 100 spare warm slots, so the
-            // resident memory after a burst has the bound the README's arithmetic states.
-            .max_unused_warm_slots(0)
+            // A freed slot keeps its plugin's image mapped for that plugin's next instance; past
+            // SPARE_WARM_SLOTS idle ones, a new instance takes a slot another plugin used before
+            // a never-used one. So the slots ever used (each keeping up to KEEP_RESIDENT_BYTES)
+            // are at most the instances alive at once plus SPARE_WARM_SLOTS, the bound the
+            // README's arithmetic states (wasmtime's default keeps 100 spare).
+            .max_unused_warm_slots(SPARE_WARM_SLOTS)
             .table_keep_resident(64 * 1024)
             // Linux >= 6.7: reset only the pages a call dirtied (falls back when unsupported).
             .pagemap_scan(wasmtime::Enabled::Auto);
