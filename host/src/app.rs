@@ -92,7 +92,7 @@ impl App {
         // The pipeline keeps the deadline itself (the wait for room in the instance pool and
         // every plugin call), so the calls that did run always reach the metrics.
         let plugins = self.plugins();
-        let run = plugins.transform(&request, deadline).await;
+        let run = plugins.transform(&Arc::new(request), deadline).await;
         let log_messages = self.settings.log_plugin_messages;
         for report in &run.reports {
             self.metrics

@@ -43,7 +43,7 @@ pub fn run_try(plugins_dir: &Path, request_file: &Path) -> anyhow::Result<()> {
     // Scratch state (in memory, fresh each run): trying a request never uses up a number or
     // a claim of the service's store.
     let set = PluginSet::load(runtime, plugins_dir, &crate::plugins::Services::scratch())?;
-    let run = crate::plugins::block_on(set.run(&request, None))?;
+    let run = crate::plugins::block_on(set.run(&std::sync::Arc::new(request), None))?;
 
     let mut err = std::io::stderr().lock();
     writeln!(

@@ -244,8 +244,8 @@ async fn plugin_sets_share_the_instance_pool_bound_and_wait_for_it_no_longer_tha
         PluginSet::load(runtime.clone(), plugins.path(), &Services::scratch()).expect("old set");
     let new =
         PluginSet::load(runtime.clone(), plugins.path(), &Services::scratch()).expect("new set");
-    let parse = |fault: &str| -> importhook::okta::ImportRequest {
-        serde_json::from_value(request(fault)).expect("request")
+    let parse = |fault: &str| -> std::sync::Arc<importhook::okta::ImportRequest> {
+        std::sync::Arc::new(serde_json::from_value(request(fault)).expect("request"))
     };
     let (slow, fast) = (parse("loop"), parse("ok"));
 

@@ -69,8 +69,8 @@ impl Source for HostState<'_> {
     fn get(&self, profile: ProfileKind, name: &str) -> Option<Value> {
         let working = &self.0.working;
         let profile = match profile {
-            ProfileKind::AppUser => &working.app_user,
-            ProfileKind::User => &working.user,
+            ProfileKind::AppUser => working.app_user(),
+            ProfileKind::User => working.user(),
         };
         profile.get(name).map(value_from_json)
     }
@@ -78,8 +78,8 @@ impl Source for HostState<'_> {
     fn names(&self, profile: ProfileKind) -> Vec<String> {
         let working = &self.0.working;
         match profile {
-            ProfileKind::AppUser => working.app_user.keys().cloned().collect(),
-            ProfileKind::User => working.user.keys().cloned().collect(),
+            ProfileKind::AppUser => working.app_user().names().cloned().collect(),
+            ProfileKind::User => working.user().names().cloned().collect(),
         }
     }
 

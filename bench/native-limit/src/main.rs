@@ -48,8 +48,10 @@ mod tests {
     }
 
     fn answer(request: &ImportRequest) -> Value {
-        let run = importhook::plugins::block_on(PluginSet::native(strategies()).run(request, None))
-            .expect("run");
+        let request = std::sync::Arc::new(request.clone());
+        let run =
+            importhook::plugins::block_on(PluginSet::native(strategies()).run(&request, None))
+                .expect("run");
         serde_json::to_value(&run.response).expect("response")
     }
 

@@ -23,7 +23,7 @@ pub use bindings::importhook::plugin::types::Profile;
 pub use capability::request::RequestState;
 pub use isolation::{CallStats, Failure, FailureKind};
 pub use manifest::{Grant, InstanceMode, Manifest, OnError};
-pub use merge::{Contribution, InvalidContribution, Working};
+pub use merge::{Contribution, InvalidContribution, ProfileView, Working};
 pub use native::NativeStrategy;
 pub use runtime::{DEFAULT_MEMORY_BUDGET_MIB, MAX_CONCURRENT_CALLS, Runtime, block_on};
 pub use services::Services;
@@ -291,7 +291,7 @@ impl PluginSet {
     /// Runs the pipeline on `request` (see [`PluginSet::run`]) once the instance pool has
     /// room, waiting no longer than `deadline`. No plugin call outlives `deadline` either:
     /// each call's own deadline is cut to the time left.
-    pub async fn transform(&self, request: &ImportRequest, deadline: Instant) -> PipelineRun {
+    pub async fn transform(&self, request: &Arc<ImportRequest>, deadline: Instant) -> PipelineRun {
         let Some(runtime) = self.runtime.as_ref().filter(|_| !self.plugins.is_empty()) else {
             return self.run(request, Some(deadline)).await;
         };
@@ -314,7 +314,11 @@ impl PluginSet {
     /// `deadline` if one is given. Plugins run on the calling task (see [`isolation`]): it
     /// needs a tokio runtime with its timer. The one pipeline loop, whatever isolation each
     /// plugin runs in.
-    pub async fn run(&self, request: &ImportRequest, deadline: Option<Instant>) -> PipelineRun {
+    pub async fn run(
+        &self,
+        request: &Arc<ImportRequest>,
+        deadline: Option<Instant>,
+    ) -> PipelineRun {
         let mut state = Arc::new(RequestState::new(request));
         let mut reports = Vec::with_capacity(self.plugins.len());
         for plugin in &self.plugins {
@@ -370,18 +374,13 @@ impl PluginSet {
                 }
             }
         }
-        self.finish(request, &state.working, reports)
+        self.finish(&state.working, reports)
     }
 
     /// The answer once every plugin has run: the net change, with the per-plugin outcomes in
     /// `debugContext` unless nothing changed (a `204` has no body to carry them).
-    fn finish(
-        &self,
-        request: &ImportRequest,
-        working: &Working,
-        reports: Vec<PluginReport>,
-    ) -> PipelineRun {
-        let mut response = working.response(request);
+    fn finish(&self, working: &Working, reports: Vec<PluginReport>) -> PipelineRun {
+        let mut response = working.response();
         if !response.is_no_change() {
             response.debug_context = Some(debug_context(&reports, self.debug_timings));
         }
@@ -674,11 +673,11 @@ pub mod fuzzing {
             "data": {"action": {"result": "CREATE_USER"}}
         }))
         .expect("request");
-        let state = RequestState::new(&request);
+        let state = RequestState::new(&Arc::new(request));
         let mut working = state.working.clone();
         if let Ok(contribution) = convert::contribution(outcome, &state) {
             working.apply(contribution);
-            match working.response(&request).to_checked_json() {
+            match working.response().to_checked_json() {
                 Ok(_) | Err(crate::okta::ResponseError::TooLarge(_)) => {}
                 Err(e) => panic!("validated output produced an invalid response: {e}"),
             }

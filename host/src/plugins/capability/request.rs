@@ -10,32 +10,24 @@ use super::CallState;
 use crate::okta::{ActionResult, ImportContext, ImportRequest};
 use crate::plugins::bindings::importhook::plugin::types::{self, Application, Job, Value};
 use crate::plugins::convert;
-use crate::plugins::merge::{Contribution, InvalidContribution, Working};
+use crate::plugins::merge::{Contribution, InvalidContribution, ProfileView, Working};
 
 /// One request as every plugin of the pipeline sees it, shared (not copied) by their calls.
 /// The pipeline changes `working` between calls, when no call holds it.
 #[derive(Debug, Clone)]
 pub struct RequestState {
-    event_id: String,
-    matched_user_id: Option<String>,
-    context: ImportContext,
-    /// The `login` Okta sent, for the guard against renaming a user Okta will link.
-    original_login: Option<serde_json::Value>,
     /// Attributes the strategies so far changed, per profile, in first-change order.
     changed_app_user: Vec<String>,
     changed_user: Vec<String>,
-    /// The profiles, action and link target as the plugins so far left them.
+    /// What Okta sent, and the profiles, action and link target as the plugins so far left
+    /// them.
     pub working: Working,
 }
 
 impl RequestState {
-    /// The state Okta sent.
-    pub fn new(request: &ImportRequest) -> Self {
+    /// The state Okta sent (shared, not copied).
+    pub fn new(request: &Arc<ImportRequest>) -> Self {
         Self {
-            event_id: request.event_id.clone(),
-            matched_user_id: request.data.user.id.clone(),
-            context: request.data.context.clone(),
-            original_login: request.data.user.profile.get("login").cloned(),
             changed_app_user: Vec::new(),
             changed_user: Vec::new(),
             working: Working::from_request(request),
@@ -44,42 +36,31 @@ impl RequestState {
 
     /// The request a plugin's load check runs on: no attributes, no conflict, no match.
     pub fn minimal() -> Self {
-        Self {
+        Self::new(&Arc::new(ImportRequest {
             event_id: "importhook-load-check".to_owned(),
-            matched_user_id: None,
-            context: ImportContext::default(),
-            original_login: None,
-            changed_app_user: Vec::new(),
-            changed_user: Vec::new(),
-            working: Working {
-                app_user: Default::default(),
-                user: Default::default(),
-                action: ActionResult::CreateUser,
-                link_target: None,
-            },
-        }
+            ..ImportRequest::default()
+        }))
     }
 
     /// Okta's id of this hook call.
     pub fn event_id(&self) -> &str {
-        &self.event_id
+        &self.working.original().event_id
     }
 
     /// `data.user.id`.
     pub fn matched_user_id(&self) -> Option<&str> {
-        self.matched_user_id.as_deref()
+        self.working.original().data.user.id.as_deref()
     }
 
     /// `data.context`.
     pub fn context(&self) -> &ImportContext {
-        &self.context
+        &self.working.original().data.context
     }
 
     /// Refuses a contribution that would leave a state no plugin may leave (see
     /// [`Working::check`]).
     pub fn check(&self, contribution: &Contribution) -> Result<(), InvalidContribution> {
-        self.working
-            .check(self.original_login.as_ref(), contribution)
+        self.working.check(contribution)
     }
 
     /// Applies an accepted contribution (see [`Working::apply`]), noting which attributes it
@@ -87,12 +68,12 @@ impl RequestState {
     pub fn apply(&mut self, contribution: Contribution) {
         note_changes(
             &mut self.changed_app_user,
-            &self.working.app_user,
+            self.working.app_user(),
             &contribution.app_user,
         );
         note_changes(
             &mut self.changed_user,
-            &self.working.user,
+            self.working.user(),
             &contribution.user,
         );
         self.working.apply(contribution);
@@ -106,17 +87,18 @@ impl RequestState {
         }
     }
 
-    fn profile(&self, profile: types::Profile) -> &crate::okta::Profile {
+    /// `profile` as the strategies so far left it.
+    pub fn profile(&self, profile: types::Profile) -> ProfileView<'_> {
         match profile {
-            types::Profile::AppUser => &self.working.app_user,
-            types::Profile::User => &self.working.user,
+            types::Profile::AppUser => self.working.app_user(),
+            types::Profile::User => self.working.user(),
         }
     }
 }
 
 fn note_changes(
     changed: &mut Vec<String>,
-    before: &crate::okta::Profile,
+    before: ProfileView<'_>,
     updates: &[(String, serde_json::Value)],
 ) {
     for (name, value) in updates {
@@ -172,7 +154,8 @@ impl types::Host for RequestTable {}
 impl types::HostRequest for RequestTable {
     fn event_id(&mut self, handle: Resource<RequestView>) -> wasmtime::Result<String> {
         let state = self.state(&handle)?;
-        Ok(self.read(state.event_id.clone(), state.event_id.len()))
+        let id = state.event_id();
+        Ok(self.read(id.to_owned(), id.len()))
     }
 
     fn get(
@@ -193,7 +176,7 @@ impl types::HostRequest for RequestTable {
         profile: types::Profile,
     ) -> wasmtime::Result<Vec<String>> {
         let state = self.state(&handle)?;
-        let names: Vec<String> = state.profile(profile).keys().cloned().collect();
+        let names: Vec<String> = state.profile(profile).names().cloned().collect();
         let size = strings_size(&names);
         Ok(self.read(names, size))
     }
@@ -212,7 +195,7 @@ impl types::HostRequest for RequestTable {
         &mut self,
         handle: Resource<RequestView>,
     ) -> wasmtime::Result<Option<String>> {
-        let id = self.state(&handle)?.matched_user_id.clone();
+        let id = self.state(&handle)?.matched_user_id().map(str::to_owned);
         let size = id.as_ref().map_or(0, String::len);
         Ok(self.read(id, size))
     }
@@ -231,20 +214,25 @@ impl types::HostRequest for RequestTable {
     }
 
     fn conflicts(&mut self, handle: Resource<RequestView>) -> wasmtime::Result<Vec<String>> {
-        let conflicts = self.state(&handle)?.context.conflicts.clone();
+        let conflicts = self.state(&handle)?.context().conflicts.clone();
         let size = strings_size(&conflicts);
         Ok(self.read(conflicts, size))
     }
 
     fn matches(&mut self, handle: Resource<RequestView>) -> wasmtime::Result<Vec<Value>> {
         let state = self.state(&handle)?;
-        let matches: Vec<Value> = state.context.matches.iter().map(convert::to_wit).collect();
+        let matches: Vec<Value> = state
+            .context()
+            .matches
+            .iter()
+            .map(convert::to_wit)
+            .collect();
         let size = matches.iter().map(convert::value_size).sum();
         Ok(self.read(matches, size))
     }
 
     fn policy(&mut self, handle: Resource<RequestView>) -> wasmtime::Result<Vec<String>> {
-        let policy = self.state(&handle)?.context.policy.clone();
+        let policy = self.state(&handle)?.context().policy.clone();
         let size = strings_size(&policy);
         Ok(self.read(policy, size))
     }
@@ -254,7 +242,7 @@ impl types::HostRequest for RequestTable {
         handle: Resource<RequestView>,
     ) -> wasmtime::Result<Option<Application>> {
         let state = self.state(&handle)?;
-        let app = state.context.application.as_ref().map(|a| Application {
+        let app = state.context().application.as_ref().map(|a| Application {
             id: a.id.clone(),
             name: a.name.clone(),
             label: a.label.clone(),
@@ -268,7 +256,7 @@ impl types::HostRequest for RequestTable {
 
     fn job(&mut self, handle: Resource<RequestView>) -> wasmtime::Result<Option<Job>> {
         let state = self.state(&handle)?;
-        let job = state.context.job.as_ref().map(|j| Job {
+        let job = state.context().job.as_ref().map(|j| Job {
             id: j.id.clone(),
             kind: j.kind.clone(),
         });
