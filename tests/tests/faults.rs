@@ -20,11 +20,14 @@ const VARIANTS: [(&str, &str); 4] = [
     ("fault-plugin@wasip2", "warm"),
 ];
 
-const FAULTS: [(&str, &str); 12] = [
+const FAULTS: [(&str, &str); 14] = [
     ("loop", "timeout"),
     ("sleep", "timeout"),
     ("memory", "memory_exceeded"),
     ("trap", "trap"),
+    // Bounds and stack checks are in the compiled code (no guard pages): both still trap.
+    ("out-of-bounds", "trap"),
+    ("stack-overflow", "trap"),
     ("panic", "panic"),
     ("error", "plugin_error"),
     ("empty-link", "invalid_output"),

@@ -36,9 +36,10 @@ impl<T> IntoAnyhow<T> for wasmtime::Result<T> {
 /// How often the epoch advances; deadlines are whole ticks.
 pub const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(1);
 /// Memory kept resident per pooled slot between calls. A slot keeps what its last call touched
-/// of it, up to this: after a burst, the pool holds at most (the most instances alive at once
-/// + SPARE_WARM_SLOTS) x 2 MiB (see `max_unused_warm_slots` below), which wasmtime 48 gives no way to return short
-/// of not keeping any (every call then faults its pages back in).
+/// of it, up to this: after a burst, the pool holds at most 2 MiB for each of the most
+/// instances alive at once and of the SPARE_WARM_SLOTS (see `max_unused_warm_slots` below),
+/// which wasmtime 48 gives no way to return short of not keeping any (every call then faults
+/// its pages back in).
 const KEEP_RESIDENT_BYTES: usize = 2 << 20;
 
 /// Idle pool slots that keep their plugin's memory image mapped for its next instance. Without

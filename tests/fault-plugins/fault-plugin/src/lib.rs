@@ -66,7 +66,7 @@ pub fn echo(request: &Request<'_>) -> String {
 }
 
 /// The modes `[config] mode` accepts.
-const MODES: [&str; 18] = [
+const MODES: [&str; 20] = [
     "ok",
     "when-asked",
     "changed",
@@ -75,6 +75,8 @@ const MODES: [&str; 18] = [
     "memory",
     "sleep",
     "trap",
+    "out-of-bounds",
+    "stack-overflow",
     "panic",
     "error",
     "empty-link",
@@ -86,6 +88,12 @@ const MODES: [&str; 18] = [
     "null-login",
     "rename-and-link",
 ];
+
+/// Recursion without end (each frame's result is used, so it cannot become a loop).
+#[allow(unconditional_recursion)]
+fn deep(n: u64) -> u64 {
+    std::hint::black_box(deep(std::hint::black_box(n + 1))) + 1
+}
 
 fn misbehave(mode: &str) -> Result<Outcome, Error> {
     match mode {
@@ -107,6 +115,16 @@ fn misbehave(mode: &str) -> Result<Outcome, Error> {
             Ok(Outcome::new())
         }
         "trap" => std::process::abort(),
+        // A load far past the end of linear memory: caught by the compiled code's bounds check
+        // (the host uses no guard pages).
+        "out-of-bounds" => {
+            let far = std::hint::black_box(usize::MAX - 7) as *const u64;
+            // SAFETY: none: this is the fault under test; wasm turns it into a trap.
+            #[allow(unsafe_code)]
+            let value = unsafe { std::ptr::read_volatile(far) };
+            Ok(Outcome::new().set_app_user("read", value.to_string()))
+        }
+        "stack-overflow" => Ok(Outcome::new().set_app_user("depth", deep(0).to_string())),
         "panic" => panic!("fault plugin panicked on purpose"),
         "error" => Err("fault plugin refused on purpose".into()),
         "empty-link" => Ok(Outcome::new().link_user("")),
