@@ -11,7 +11,7 @@ use std::sync::Arc;
 use common::{okta_sample, plugins_folder, rss, start_with};
 use http::StatusCode;
 use importhook::config::ConfigLayer;
-use importhook::plugins::Runtime;
+use importhook::plugins::{MAX_CONCURRENT_CALLS, Runtime, SPARE_WARM_SLOTS};
 
 const MIB: u64 = 1 << 20;
 
@@ -63,7 +63,7 @@ async fn bursts_through_several_plugins_reuse_the_same_pool_slots() {
     // no spare slots; without reuse across plugins (wasmtime's default of 100 spare warm
     // slots) the same bursts kept +305 MiB.
     assert!(
-        kept < ((64 + 16) * 2 + 96) * MIB,
+        kept < (u64::from(MAX_CONCURRENT_CALLS + SPARE_WARM_SLOTS) * 2 + 96) * MIB,
         "{} MiB stayed resident after bursts through 3 plugins",
         kept / MIB
     );

@@ -34,8 +34,9 @@ mod tests {
     use importhook::okta::ImportRequest;
     use importhook::plugins::PluginSet;
     use serde_json::{Value, json};
+    use std::sync::Arc;
 
-    fn reference(middle_name: &str, matches: Value) -> ImportRequest {
+    fn reference(middle_name: &str, matches: Value) -> Arc<ImportRequest> {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../host/tests/okta-samples/request-reference-docs.json"
@@ -44,14 +45,12 @@ mod tests {
             serde_json::from_str(&std::fs::read_to_string(path).expect("sample")).expect("json");
         json["data"]["appUser"]["profile"]["middleName"] = middle_name.into();
         json["data"]["context"]["matches"] = matches;
-        serde_json::from_value(json).expect("request")
+        Arc::new(serde_json::from_value(json).expect("request"))
     }
 
-    fn answer(request: &ImportRequest) -> Value {
-        let request = std::sync::Arc::new(request.clone());
-        let run =
-            importhook::plugins::block_on(PluginSet::native(strategies()).run(&request, None))
-                .expect("run");
+    fn answer(request: &Arc<ImportRequest>) -> Value {
+        let run = importhook::plugins::block_on(PluginSet::native(strategies()).run(request, None))
+            .expect("run");
         serde_json::to_value(&run.response).expect("response")
     }
 

@@ -25,7 +25,9 @@ pub use isolation::{CallStats, Failure, FailureKind};
 pub use manifest::{Grant, InstanceMode, Manifest, OnError};
 pub use merge::{Contribution, InvalidContribution, ProfileView, Working};
 pub use native::NativeStrategy;
-pub use runtime::{DEFAULT_MEMORY_BUDGET_MIB, MAX_CONCURRENT_CALLS, Runtime, block_on};
+pub use runtime::{
+    DEFAULT_MEMORY_BUDGET_MIB, MAX_CONCURRENT_CALLS, Runtime, SPARE_WARM_SLOTS, block_on,
+};
 pub use services::Services;
 
 use crate::okta::{ErrorCause, HookResponse, ImportRequest};
