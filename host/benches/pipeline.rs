@@ -114,6 +114,33 @@ fn benches(c: &mut Criterion) {
     c.bench_function("floor: one call of a no-op plugin (warm instance)", |b| {
         b.iter(|| tokio.block_on(noop_warm.run(&request, None)))
     });
+    // wasmtime's own share of a fresh instance: the same component, engine and pool, a new
+    // store instantiated and dropped, with no call and none of importhook's per-call state.
+    for (label, file) in [
+        ("no-op", "importhook_noop_plugin.wasm"),
+        ("login-middle-name", "login_middle_name.wasm"),
+    ] {
+        let bytes = std::fs::read(wasm_dir().join(file)).expect("plugin");
+        let component = runtime.compile(&bytes).expect("compile");
+        let mut linker = wasmtime::component::Linker::<()>::new(runtime.engine());
+        linker
+            .define_unknown_imports_as_traps(&component)
+            .expect("linker");
+        let pre = linker.instantiate_pre(&component).expect("pre");
+        c.bench_function(
+            &format!("wasmtime alone: instantiate and drop a store ({label}, no call)"),
+            |b| {
+                b.iter(|| {
+                    let mut store = wasmtime::Store::new(runtime.engine(), ());
+                    store.set_epoch_deadline(u64::MAX / 2);
+                    tokio
+                        .block_on(pre.instantiate_async(&mut store))
+                        .expect("instantiate");
+                    drop(store);
+                })
+            },
+        );
+    }
     c.bench_function("pipeline bookkeeping alone (no plugin)", |b| {
         let none = PluginSet::empty();
         b.iter(|| tokio.block_on(none.run(&request, None)))

@@ -360,8 +360,7 @@ async fn run(
     metered: bool,
 ) -> (CallResult, usize) {
     instance.begin_call(request.event_id(), deadline, log_lines, metered);
-    let timeout = deadline.saturating_duration_since(Instant::now());
-    match tokio::time::timeout(timeout, instance.transform(request)).await {
+    match tokio::time::timeout_at(deadline.into(), instance.transform(request)).await {
         Ok(Ok(outcome)) => accept_outcome(outcome, request),
         Ok(Err(e)) => (
             Err(classify(&e, instance.store.data(), FailureKind::Trap)),
@@ -426,7 +425,7 @@ impl Blueprint {
     ) -> Result<Instance, (CallResult, CallStats)> {
         let deadline = started + timeout;
         let instantiated =
-            tokio::time::timeout(timeout, self.instantiate(deadline, log_lines)).await;
+            tokio::time::timeout_at(deadline.into(), self.instantiate(deadline, log_lines)).await;
         let (failure, peak_memory_bytes) = match instantiated {
             Ok(Ok(instance)) => return Ok(instance),
             Ok(Err((store, e))) => (

@@ -575,17 +575,24 @@ fn failure_response(plugin: &str, kind: FailureKind) -> HookResponse {
 
 /// Per-plugin outcome and time, for Okta's System Log. Never a profile value.
 fn debug_context(reports: &[PluginReport], timings: bool) -> Map<String, Json> {
+    // Built field by field into maps of the right size: this runs on every answer that
+    // changes something, and `json!` grows each map from empty.
     let plugins: Vec<Json> = reports
         .iter()
         .map(|r| {
-            let mut entry = json!({"name": &*r.name, "outcome": r.outcome});
+            let mut entry = Map::with_capacity(if timings { 3 } else { 2 });
+            entry.insert("name".to_owned(), Json::String(r.name.to_string()));
+            entry.insert("outcome".to_owned(), Json::String(r.outcome.to_owned()));
             if timings {
-                entry["micros"] = json!(duration_micros(r.stats.elapsed));
+                entry.insert(
+                    "micros".to_owned(),
+                    Json::from(duration_micros(r.stats.elapsed)),
+                );
             }
-            entry
+            Json::Object(entry)
         })
         .collect();
-    let mut map = Map::new();
+    let mut map = Map::with_capacity(1);
     map.insert("plugins".to_owned(), Json::Array(plugins));
     map
 }
