@@ -153,7 +153,8 @@ fn settings_from(args: &ServeArgs) -> anyhow::Result<Settings> {
 fn serve(args: ServeArgs, natives: Option<NativeStrategies>) -> anyhow::Result<()> {
     // Everything that can be wrong with the configuration fails here, before anything binds.
     let settings = settings_from(&args)?;
-    crate::logging::init(settings.log_format);
+    // Dropped when serving ends (or start-up fails): what is still queued is written first.
+    let _log_writer = crate::logging::init_serving(settings.log_format);
     let tls = crate::tls::load(&settings.tls)?;
     let wasm = Runtime::with_memory_budget(
         Some(settings.cache_dir.clone()),

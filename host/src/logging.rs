@@ -1,8 +1,10 @@
 //! Log set-up: `tracing` to stderr, as text or JSON, filtered by `RUST_LOG`. Without it, only
 //! importhook's own lines (the service's, and its plugins' under `importhook::plugin`) from
-//! `info`, and other crates' warnings.
+//! `info`, and other crates' warnings. While serving, a thread of its own writes the lines.
 
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
 
 use crate::config::LogFormat;
 
@@ -45,15 +47,43 @@ pub fn filter(rust_log: Option<&str>) -> EnvFilter {
     EnvFilter::try_new(directives(rust_log)).unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER))
 }
 
-/// Installs the global subscriber; a second call (tests) is a no-op.
+/// Lines queued for the log thread before a request that logs waits for room: a few seconds
+/// of a busy import (one line per request) while whatever reads stderr is slow, ~5 MB at most.
+const QUEUED_LINES: usize = 16 * 1024;
+
+/// Installs the global subscriber, writing to stderr from the calling thread (the one-shot
+/// commands); a second call (tests) is a no-op.
 pub fn init(format: LogFormat) {
+    install(format, std::io::stderr);
+}
+
+/// Installs the global subscriber for `serve`: request threads only queue their lines and a
+/// thread of its own writes them, in batches. A write to stderr is a system call, and stderr
+/// is often a pipe to a log collector: written from the request threads it cost ~4 % of the
+/// service's CPU under load (BENCHMARKS.md), and a collector that stops reading would stall
+/// every request at once. Nothing is dropped: once [`QUEUED_LINES`] wait, logging waits too.
+/// The queue is written out when the returned guard drops: keep it until serving ends.
+pub fn init_serving(format: LogFormat) -> WorkerGuard {
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(false)
+        .buffered_lines_limit(QUEUED_LINES)
+        .thread_name("importhook-log")
+        .finish(std::io::BufWriter::new(std::io::stderr()));
+    install(format, writer);
+    guard
+}
+
+fn install<W>(format: LogFormat, writer: W)
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
     let rust_log = std::env::var(EnvFilter::DEFAULT_ENV).ok();
     let filter = filter(rust_log.as_deref());
     // Colour codes only on a terminal: log collectors (and tests) read plain `key=value`.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(ansi);
     let _ = match format {
         LogFormat::Text => builder.try_init(),

@@ -546,6 +546,58 @@ async fn serve_logs_a_plugins_own_words_only_when_the_operator_opts_in() {
 }
 
 /// `importhook check` on `folder`: (success, stdout, stderr).
+#[tokio::test]
+async fn a_log_reader_that_stops_reading_does_not_stall_requests() {
+    let dir = TempDir::new("stalled-log");
+    let cert = common::write_localhost_certificate(dir.path());
+    std::fs::create_dir_all(dir.path().join("plugins")).expect("plugins dir");
+    let child = importhook()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--plugins",
+        ])
+        .arg(dir.path().join("plugins"))
+        .arg("--tls-cert")
+        .arg(dir.path().join("cert.pem"))
+        .arg("--tls-key")
+        .arg(dir.path().join("key.pem"))
+        .env("IMPORTHOOK_SECRETS", SECRET)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn importhook");
+    let mut child = KillOnDrop(child);
+    // Read up to the address, then never again: the pipe (64 KiB on Linux) fills after a few
+    // hundred request lines, as when a log collector stops reading.
+    let mut log = BufReader::new(child.0.stderr.take().expect("stderr"));
+    let addr: std::net::SocketAddr = loop {
+        let mut line = String::new();
+        assert!(log.read_line(&mut line).expect("log") > 0, "server starts");
+        if let Some(rest) = line.split("listen=").nth(1) {
+            break rest
+                .split_whitespace()
+                .next()
+                .expect("addr")
+                .parse()
+                .expect("addr");
+        }
+    };
+    let body = okta_sample();
+    // Each request logs one line of ~200 bytes or more: 1,000 of them overfill the pipe.
+    for n in 0..1000 {
+        let reply =
+            tokio::time::timeout(Duration::from_secs(10), common::hook_at(addr, &cert, &body))
+                .await
+                .unwrap_or_else(|_| panic!("request {n} stalled behind the unread log"))
+                .expect("request");
+        assert_eq!(reply.status, 204, "request {n}");
+    }
+    drop(log);
+}
+
 fn run_check(folder: &std::path::Path) -> (bool, String, String) {
     let output = importhook()
         .args(["check", "--plugins"])
