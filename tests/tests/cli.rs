@@ -545,7 +545,8 @@ async fn serve_logs_a_plugins_own_words_only_when_the_operator_opts_in() {
     }
 }
 
-/// `importhook check` on `folder`: (success, stdout, stderr).
+/// A log collector that stops reading stderr must not stop the import: `serve` writes its
+/// lines from a thread of its own, so requests go on while the pipe stays full.
 #[tokio::test]
 async fn a_log_reader_that_stops_reading_does_not_stall_requests() {
     let dir = TempDir::new("stalled-log");
@@ -598,6 +599,7 @@ async fn a_log_reader_that_stops_reading_does_not_stall_requests() {
     drop(log);
 }
 
+/// `importhook check` on `folder`: (success, stdout, stderr).
 fn run_check(folder: &std::path::Path) -> (bool, String, String) {
     let output = importhook()
         .args(["check", "--plugins"])
