@@ -21,6 +21,34 @@ fn importhook() -> Command {
     command
 }
 
+/// `importhook serve` on port 0 (admin too) with the plugins of `plugins` and the test
+/// certificate written into `cert_dir`, its logs on a pipe.
+fn serve(plugins: &std::path::Path, cert_dir: &std::path::Path) -> Command {
+    let mut command = importhook();
+    command
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--plugins",
+        ])
+        .arg(plugins)
+        .arg("--tls-cert")
+        .arg(cert_dir.join("cert.pem"))
+        .arg("--tls-key")
+        .arg(cert_dir.join("key.pem"))
+        .env("IMPORTHOOK_SECRETS", SECRET)
+        .stderr(Stdio::piped());
+    command
+}
+
+/// The hook's address in `serve`'s start-up log line, if `line` is that one.
+fn listen_addr(line: &str) -> Option<&str> {
+    line.split("listen=").nth(1)?.split_whitespace().next()
+}
+
 /// `importhook try` of the plugins in `plugins` on the Okta request in `request`.
 fn try_request(plugins: &std::path::Path, request: &std::path::Path) -> Command {
     let mut command = importhook();
@@ -46,36 +74,20 @@ impl Drop for KillOnDrop {
 async fn sigterm_lets_an_in_flight_request_finish() {
     let dir = TempDir::new("sigterm");
     let cert = common::write_localhost_certificate(dir.path());
-    // `serve` with the test certificate and the plugins folder `plugins`, logs on a pipe.
-    let serve = |plugins: &str| {
-        importhook()
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--admin-listen",
-                "127.0.0.1:0",
-                "--plugins",
-            ])
-            .arg(dir.path().join(plugins))
-            .arg("--tls-cert")
-            .arg(dir.path().join("cert.pem"))
-            .arg("--tls-key")
-            .arg(dir.path().join("key.pem"))
-            .env("IMPORTHOOK_SECRETS", SECRET)
-            .stderr(Stdio::piped())
+    let start = |plugins: &str| {
+        serve(&dir.path().join(plugins), dir.path())
             .spawn()
             .expect("spawn importhook")
     };
     // A configured plugins folder that does not exist fails start-up.
-    let status = serve("no-plugins-here").wait().expect("exits");
+    let status = start("no-plugins-here").wait().expect("exits");
     assert!(
         !status.success(),
         "a configured plugins folder that does not exist must fail start-up"
     );
 
     std::fs::create_dir_all(dir.path().join("plugins")).expect("plugins dir");
-    let mut child = serve("plugins");
+    let mut child = start("plugins");
     let stderr = child.stderr.take().expect("stderr");
     let mut child = KillOnDrop(child);
     let (tx, rx) = std::sync::mpsc::channel();
@@ -88,8 +100,8 @@ async fn sigterm_lets_an_in_flight_request_finish() {
         let line = rx
             .recv_timeout(Duration::from_secs(60))
             .expect("server starts");
-        if let Some(rest) = line.split("listen=").nth(1) {
-            break rest.split_whitespace().next().expect("addr").to_owned();
+        if let Some(addr) = listen_addr(&line) {
+            break addr.to_owned();
         }
     };
 
@@ -424,23 +436,8 @@ impl Served {
     fn start(plugins: &std::path::Path, args: &[&str]) -> Self {
         let dir = TempDir::new("served");
         let cert = common::write_localhost_certificate(dir.path());
-        let mut child = importhook()
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--admin-listen",
-                "127.0.0.1:0",
-                "--plugins",
-            ])
-            .arg(plugins)
-            .arg("--tls-cert")
-            .arg(dir.path().join("cert.pem"))
-            .arg("--tls-key")
-            .arg(dir.path().join("key.pem"))
+        let mut child = serve(plugins, dir.path())
             .args(args)
-            .env("IMPORTHOOK_SECRETS", SECRET)
-            .stderr(Stdio::piped())
             .spawn()
             .expect("spawn importhook");
         let stderr = child.stderr.take().expect("stderr");
@@ -455,8 +452,8 @@ impl Served {
             let line = lines
                 .recv_timeout(Duration::from_secs(60))
                 .expect("server starts");
-            if let Some(rest) = line.split("listen=").nth(1) {
-                break rest.split_whitespace().next().expect("addr").to_owned();
+            if let Some(addr) = listen_addr(&line) {
+                break addr.to_owned();
             }
             startup.push(line);
         };
@@ -552,22 +549,7 @@ async fn a_log_reader_that_stops_reading_does_not_stall_requests() {
     let dir = TempDir::new("stalled-log");
     let cert = common::write_localhost_certificate(dir.path());
     std::fs::create_dir_all(dir.path().join("plugins")).expect("plugins dir");
-    let child = importhook()
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--admin-listen",
-            "127.0.0.1:0",
-            "--plugins",
-        ])
-        .arg(dir.path().join("plugins"))
-        .arg("--tls-cert")
-        .arg(dir.path().join("cert.pem"))
-        .arg("--tls-key")
-        .arg(dir.path().join("key.pem"))
-        .env("IMPORTHOOK_SECRETS", SECRET)
-        .stderr(Stdio::piped())
+    let child = serve(&dir.path().join("plugins"), dir.path())
         .spawn()
         .expect("spawn importhook");
     let mut child = KillOnDrop(child);
@@ -577,13 +559,8 @@ async fn a_log_reader_that_stops_reading_does_not_stall_requests() {
     let addr: std::net::SocketAddr = loop {
         let mut line = String::new();
         assert!(log.read_line(&mut line).expect("log") > 0, "server starts");
-        if let Some(rest) = line.split("listen=").nth(1) {
-            break rest
-                .split_whitespace()
-                .next()
-                .expect("addr")
-                .parse()
-                .expect("addr");
+        if let Some(addr) = listen_addr(&line) {
+            break addr.parse().expect("addr");
         }
     };
     let body = okta_sample();
