@@ -88,7 +88,7 @@ impl RequestState {
     }
 
     /// `profile` as the strategies so far left it.
-    pub fn profile(&self, profile: types::Profile) -> ProfileView<'_> {
+    fn profile(&self, profile: types::Profile) -> ProfileView<'_> {
         match profile {
             types::Profile::AppUser => self.working.app_user(),
             types::Profile::User => self.working.user(),
