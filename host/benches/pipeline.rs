@@ -13,10 +13,6 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use importhook::okta::ImportRequest;
 use importhook::plugins::{PluginSet, Runtime};
 
-/// The allocator of the `importhook` binary, so that these numbers are the server's.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn wasm_dir() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()

@@ -10,11 +10,6 @@ use std::process::ExitCode;
 use adapter::Native;
 use importhook::plugins::NativeStrategy;
 
-/// The allocator importhook's own binary uses (see there): a limit measured with another one
-/// would not be the limit of the same service.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn strategies() -> Vec<Box<dyn NativeStrategy>> {
     vec![
         Box::new(Native::<normalize_login::NormalizeLogin>::new(
