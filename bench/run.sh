@@ -2,7 +2,7 @@
 # The HTTP benchmark in one command (issue #6): builds the release host, the native limit and
 # the example wasm plugins, then runs every scenario against 127.0.0.1 and writes
 # bench/results/<UTC timestamp>/{results.json,summary.md}. Flags: bench/run.sh --help.
-#   bench/run.sh            # full run (about 10 minutes on 2 cores)
+#   bench/run.sh            # full run (about 15 minutes on 2 cores; 10 with --rounds 2 --duration 8)
 #   bench/run.sh --quick    # smoke run
 set -euo pipefail
 cd "$(dirname "$0")/.."
