@@ -4,14 +4,12 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use common::{PATH, SECRET, TempDir, okta_sample, plugins_folder};
+use common::{BIN, PATH, SECRET, TempDir, listen_addr, okta_sample, plugins_folder, serve_command};
 use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-const BIN: &str = env!("CARGO_BIN_EXE_importhook-e2e-server");
 
 fn importhook() -> Command {
     let mut command = Command::new(BIN);
@@ -19,34 +17,6 @@ fn importhook() -> Command {
         .env_remove("IMPORTHOOK_SECRETS")
         .env("RUST_LOG", "info");
     command
-}
-
-/// `importhook serve` on port 0 (admin too) with the plugins of `plugins` and the test
-/// certificate written into `cert_dir`, its logs on a pipe.
-fn serve(plugins: &std::path::Path, cert_dir: &std::path::Path) -> Command {
-    let mut command = importhook();
-    command
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--admin-listen",
-            "127.0.0.1:0",
-            "--plugins",
-        ])
-        .arg(plugins)
-        .arg("--tls-cert")
-        .arg(cert_dir.join("cert.pem"))
-        .arg("--tls-key")
-        .arg(cert_dir.join("key.pem"))
-        .env("IMPORTHOOK_SECRETS", SECRET)
-        .stderr(Stdio::piped());
-    command
-}
-
-/// The hook's address in `serve`'s start-up log line, if `line` is that one.
-fn listen_addr(line: &str) -> Option<&str> {
-    line.split("listen=").nth(1)?.split_whitespace().next()
 }
 
 /// `importhook try` of the plugins in `plugins` on the Okta request in `request`.
@@ -75,7 +45,7 @@ async fn sigterm_lets_an_in_flight_request_finish() {
     let dir = TempDir::new("sigterm");
     let cert = common::write_localhost_certificate(dir.path());
     let start = |plugins: &str| {
-        serve(&dir.path().join(plugins), dir.path())
+        serve_command(&dir.path().join(plugins), dir.path())
             .spawn()
             .expect("spawn importhook")
     };
@@ -101,7 +71,7 @@ async fn sigterm_lets_an_in_flight_request_finish() {
             .recv_timeout(Duration::from_secs(60))
             .expect("server starts");
         if let Some(addr) = listen_addr(&line) {
-            break addr.to_owned();
+            break addr;
         }
     };
 
@@ -426,7 +396,7 @@ struct Served {
     lines: std::sync::mpsc::Receiver<String>,
     /// What it logged before it listened.
     startup: Vec<String>,
-    addr: String,
+    addr: std::net::SocketAddr,
     cert: CertificateDer<'static>,
     _dir: TempDir,
 }
@@ -436,7 +406,7 @@ impl Served {
     fn start(plugins: &std::path::Path, args: &[&str]) -> Self {
         let dir = TempDir::new("served");
         let cert = common::write_localhost_certificate(dir.path());
-        let mut child = serve(plugins, dir.path())
+        let mut child = serve_command(plugins, dir.path())
             .args(args)
             .spawn()
             .expect("spawn importhook");
@@ -453,7 +423,7 @@ impl Served {
                 .recv_timeout(Duration::from_secs(60))
                 .expect("server starts");
             if let Some(addr) = listen_addr(&line) {
-                break addr.to_owned();
+                break addr;
             }
             startup.push(line);
         };
@@ -549,7 +519,7 @@ async fn a_log_reader_that_stops_reading_does_not_stall_requests() {
     let dir = TempDir::new("stalled-log");
     let cert = common::write_localhost_certificate(dir.path());
     std::fs::create_dir_all(dir.path().join("plugins")).expect("plugins dir");
-    let child = serve(&dir.path().join("plugins"), dir.path())
+    let child = serve_command(&dir.path().join("plugins"), dir.path())
         .spawn()
         .expect("spawn importhook");
     let mut child = KillOnDrop(child);
@@ -560,7 +530,7 @@ async fn a_log_reader_that_stops_reading_does_not_stall_requests() {
         let mut line = String::new();
         assert!(log.read_line(&mut line).expect("log") > 0, "server starts");
         if let Some(addr) = listen_addr(&line) {
-            break addr.parse().expect("addr");
+            break addr;
         }
     };
     let body = okta_sample();

@@ -10,6 +10,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::BIN;
 use common::okta_org::{API_TOKEN, CLIENT_ID, FakeOrg};
 use importhook::auth::Secret;
 use importhook::directory::{
@@ -425,9 +426,6 @@ fn a_plugin_using_the_directory_without_the_grant_is_refused_naming_the_grant() 
     );
 }
 
-const BIN: &str = env!("CARGO_BIN_EXE_importhook-e2e-server");
-
-/// A certificate, a secret file and a config file for `doctor`, plus `extra` TOML lines.
 fn doctor_setup(org: &FakeOrg, extra: &str) -> (common::TempDir, common::TempDir) {
     let dir = common::TempDir::new("doctor");
     common::write_localhost_certificate(dir.path());

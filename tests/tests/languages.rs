@@ -9,10 +9,11 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Language, TempDir, language_example, okta_sample, plugin_file, plugins_folder_of};
+use common::{
+    BIN, Language, TempDir, language_example, okta_sample, plugin_file, plugins_folder_of,
+};
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_importhook-e2e-server");
 const STEM: &str = "30-login-middle-name";
 
 /// The component of each implementation of the strategy.

@@ -12,13 +12,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{TempDir, hook_at, plugins_folder, start};
+use common::{BIN, TempDir, hook_at, plugins_folder, start};
 use http::StatusCode;
 use importhook::config::ConfigLayer;
 use importhook::plugins::{PluginSet, Services};
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_importhook-e2e-server");
 
 /// The counter example's manifest, failing the request when a state call fails (so a test
 /// sees it), with a deadline that a debug build on a loaded machine keeps.
@@ -189,27 +187,11 @@ struct Process {
 impl Process {
     /// Serves the plugins of `plugins` with the certificate in `dir`, state as `state_args`.
     fn serve(dir: &Path, plugins: &Path, state_args: &[&str]) -> Self {
-        let child = Command::new(BIN)
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--admin-listen",
-                "127.0.0.1:0",
-            ])
-            .arg("--plugins")
-            .arg(plugins)
-            .arg("--tls-cert")
-            .arg(dir.join("cert.pem"))
-            .arg("--tls-key")
-            .arg(dir.join("key.pem"))
+        let child = common::serve_command(plugins, dir)
             .args(state_args)
             // A debug build on a loaded machine: let requests use nearly all of Okta's 3 s
             // rather than pass through unchanged at the default 2 s.
             .args(["--request-timeout-ms", "2900"])
-            .env("IMPORTHOOK_SECRETS", common::SECRET)
-            .env("RUST_LOG", "info")
-            .stderr(Stdio::piped())
             .spawn()
             .expect("spawn importhook");
         // Owned (killed on drop) before anything here can fail.
@@ -225,17 +207,11 @@ impl Process {
                 let _ = tx.send(line);
             }
         });
-        let field = |line: &str, name: &str| {
-            line.split(name)
-                .nth(1)
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|addr| addr.parse::<SocketAddr>().ok())
-        };
         loop {
             let line = rx
                 .recv_timeout(Duration::from_secs(60))
                 .expect("the server starts and logs its address");
-            if let Some(addr) = field(&line, "listen=") {
+            if let Some(addr) = common::listen_addr(&line) {
                 process.addr = addr;
                 return process;
             }

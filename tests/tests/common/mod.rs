@@ -25,6 +25,44 @@ use tokio::sync::oneshot;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
+/// The `importhook` binary (the test build of the server, with its fake Okta org hooks).
+pub const BIN: &str = env!("CARGO_BIN_EXE_importhook-e2e-server");
+
+/// `importhook serve` on port 0 (admin too) with the plugins of `plugins`, the test
+/// certificate in `cert_dir` (`cert.pem`, `key.pem`) and [`SECRET`], logging at `info` to a
+/// pipe. Read the address from its log with [`listen_addr`].
+pub fn serve_command(plugins: &Path, cert_dir: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(BIN);
+    command
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+        ])
+        .arg("--plugins")
+        .arg(plugins)
+        .arg("--tls-cert")
+        .arg(cert_dir.join("cert.pem"))
+        .arg("--tls-key")
+        .arg(cert_dir.join("key.pem"))
+        .env("IMPORTHOOK_SECRETS", SECRET)
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped());
+    command
+}
+
+/// The hook's address in `serve`'s start-up log line, if `line` is that one.
+pub fn listen_addr(line: &str) -> Option<SocketAddr> {
+    line.split("listen=")
+        .nth(1)?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// The hook secret every test server accepts.
 pub const SECRET: &str = "e2e-secret-Basic dGVzdDp0ZXN0";
 /// The hook path.
