@@ -426,6 +426,7 @@ fn a_plugin_using_the_directory_without_the_grant_is_refused_naming_the_grant() 
     );
 }
 
+/// A certificate, a secret file and a config file for `doctor`, plus `extra` TOML lines.
 fn doctor_setup(org: &FakeOrg, extra: &str) -> (common::TempDir, common::TempDir) {
     let dir = common::TempDir::new("doctor");
     common::write_localhost_certificate(dir.path());
