@@ -34,7 +34,7 @@ enum Command {
     Check(CheckArgs),
     /// Check the configuration end to end (certificate, secrets or OAuth keys, plugins, Okta
     /// credentials with one token fetch and one lookup); exit non-zero saying what is wrong.
-    Doctor(Box<ServeArgs>),
+    Doctor(Box<DoctorArgs>),
     /// Create a strategy crate ready to build: a working strategy with native tests, its
     /// manifest, a sample Okta request, and a README with the build, `check` and `try` lines.
     New(NewArgs),
@@ -97,6 +97,17 @@ struct ServeArgs {
     layer: ConfigLayer,
 }
 
+#[derive(Debug, clap::Args)]
+struct DoctorArgs {
+    #[command(flatten)]
+    serve: ServeArgs,
+    /// A login an Okta user holds: the lookup check expects `taken`, which tells "free" from
+    /// "not visible to these credentials" (an admin role scoped to a group answers 404 for
+    /// users outside it)
+    #[arg(long, value_name = "LOGIN")]
+    probe_login: Option<String>,
+}
+
 /// Builds the strategies the native-limit benchmark compiles in.
 #[doc(hidden)]
 pub type NativeStrategies = fn() -> Vec<Box<dyn NativeStrategy>>;
@@ -129,7 +140,9 @@ fn main_with(natives: Option<NativeStrategies>) -> ExitCode {
         Command::State { store, command } => crate::state::operator::run(store, command),
         Command::Doctor(args) => {
             crate::logging::init(LogFormat::Text);
-            settings_from(&args).and_then(|settings| crate::doctor::run(&settings))
+            settings_from(&args.serve).and_then(|settings| {
+                crate::doctor::run(&settings, args.probe_login.as_deref())
+            })
         }
     };
     match result {
@@ -182,6 +195,7 @@ fn serve(args: ServeArgs, natives: Option<NativeStrategies>) -> anyhow::Result<(
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
+        crate::state::check_at_start(&settings.state).await?;
         let listener = tokio::net::TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;

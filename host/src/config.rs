@@ -153,6 +153,18 @@ pub struct ConfigLayer {
     /// Okta: seconds a `free` answer is reused [default: 10]
     #[arg(long, env = "IMPORTHOOK_OKTA_CACHE_FREE_S", value_name = "S")]
     pub okta_cache_free_s: Option<u64>,
+    /// Okta: most lookups in flight to the org at once (Okta's concurrency limit is per org,
+    /// shared with every other client) [default: 8]
+    #[arg(long, env = "IMPORTHOOK_OKTA_MAX_CONCURRENT", value_name = "N")]
+    pub okta_max_concurrent: Option<u32>,
+    /// Okta: percent of an endpoint's rate limit left to the org's other clients: lookups stop
+    /// once `X-Rate-Limit-Remaining` is at or below it, until the reset [default: 20]
+    #[arg(long, env = "IMPORTHOOK_OKTA_RATE_HEADROOM_PERCENT", value_name = "PERCENT")]
+    pub okta_rate_headroom_percent: Option<u8>,
+    /// Okta: DPoP for the service app's tokens: auto (without first, with DPoP once Okta asks
+    /// for it), on, off [default: auto]
+    #[arg(long, env = "IMPORTHOOK_OKTA_DPOP", value_name = "MODE")]
+    pub okta_dpop: Option<String>,
     /// On shutdown, how long in-flight requests may take to finish [default: 10000]
     #[arg(long, env = "IMPORTHOOK_DRAIN_TIMEOUT_MS", value_name = "MS")]
     pub drain_timeout_ms: Option<u64>,
@@ -169,6 +181,10 @@ pub struct ConfigLayer {
         hide_env_values = true
     )]
     pub state_url: Option<String>,
+    /// Redis: replicas that must acknowledge each counter number and claim (`WAIT N`, bounded
+    /// by the plugin call's deadline) before the plugin gets it [default: 0, no wait]
+    #[arg(long, env = "IMPORTHOOK_STATE_REDIS_WAIT", value_name = "N")]
+    pub state_redis_wait: Option<u32>,
 }
 
 /// Output format of the logs.
@@ -624,7 +640,24 @@ fn resolve_state(
             // first plugin call (a Redis that is down then fails calls, not the start).
             crate::state::RedisStore::new(&url)
                 .with_context(|| origin.name(from_cli, "state_url"))?;
-            Ok(StateConfig::Redis(url))
+            let wait_replicas = match pick(&cli.state_redis_wait, &file.state_redis_wait) {
+                Some((n, from_cli)) if n > 16 => bail!(
+                    "{}: {n} replicas is more than any Redis deployment importhook expects (at most 16)",
+                    origin.name(from_cli, "state_redis_wait")
+                ),
+                Some((n, _)) => n,
+                None => 0,
+            };
+            Ok(StateConfig::Redis { url, wait_replicas })
+        }
+        None if pick(&cli.state_redis_wait, &file.state_redis_wait).is_some_and(|(n, _)| n > 0) => {
+            bail!(
+                "{}: state_redis_wait needs state_url (a Redis store)",
+                origin.name(
+                    cli.state_redis_wait.is_some(),
+                    "state_redis_wait"
+                )
+            )
         }
         None => Ok(StateConfig::Embedded(path.map_or_else(
             || PathBuf::from("importhook-state.redb"),
@@ -786,6 +819,38 @@ fn resolve_directory(
     }
     if let Some((s, _)) = pick(&cli.okta_cache_free_s, &file.okta_cache_free_s) {
         config.cache_free = Duration::from_secs(s);
+    }
+    if let Some((n, from_cli)) = pick(&cli.okta_max_concurrent, &file.okta_max_concurrent) {
+        if n == 0 || n > 75 {
+            bail!(
+                "{}: {n} must be between 1 and 75 (Okta's largest concurrency limit per org)",
+                origin.name(from_cli, "okta_max_concurrent")
+            );
+        }
+        config.max_concurrent = n as usize;
+    }
+    if let Some((p, from_cli)) = pick(
+        &cli.okta_rate_headroom_percent,
+        &file.okta_rate_headroom_percent,
+    ) {
+        if p > 90 {
+            bail!(
+                "{}: {p} must be between 0 and 90 (percent of the rate limit left to others)",
+                origin.name(from_cli, "okta_rate_headroom_percent")
+            );
+        }
+        config.rate_headroom_percent = p;
+    }
+    if let Some((mode, from_cli)) = pick(&cli.okta_dpop, &file.okta_dpop) {
+        config.dpop = match mode.as_str() {
+            "auto" => crate::directory::DpopMode::Auto,
+            "on" => crate::directory::DpopMode::On,
+            "off" => crate::directory::DpopMode::Off,
+            other => bail!(
+                "{}: {other:?} must be \"auto\", \"on\" or \"off\"",
+                origin.name(from_cli, "okta_dpop")
+            ),
+        };
     }
     Ok(Some(config))
 }
@@ -1074,5 +1139,40 @@ mod tests {
         .expect_err("too long")
         .to_string();
         assert!(err.contains("okta_timeout_ms"), "{err}");
+    }
+
+    #[test]
+    fn okta_outbound_limits_and_dpop_have_defaults_and_bounds() {
+        let origin = Origin {
+            file: Some(Path::new("/etc/importhook.toml")),
+        };
+        let none = ConfigLayer::default();
+        let resolve = |text: &str| {
+            let file = file_layer(&format!("okta_org_url = \"https://x.okta.com\"\n{text}"))
+                .expect("toml");
+            resolve_directory(&none, &file, &origin, Some("t"))
+        };
+        let default = resolve("").expect("valid").expect("configured");
+        assert_eq!(default.max_concurrent, 8);
+        assert_eq!(default.rate_headroom_percent, 20);
+        assert_eq!(default.dpop, crate::directory::DpopMode::Auto);
+        let set = resolve("okta_max_concurrent = 3\nokta_rate_headroom_percent = 0\nokta_dpop = \"on\"")
+            .expect("valid")
+            .expect("configured");
+        assert_eq!(set.max_concurrent, 3);
+        assert_eq!(set.rate_headroom_percent, 0);
+        assert_eq!(set.dpop, crate::directory::DpopMode::On);
+        for (text, field) in [
+            ("okta_max_concurrent = 0", "okta_max_concurrent"),
+            ("okta_max_concurrent = 76", "okta_max_concurrent"),
+            ("okta_rate_headroom_percent = 95", "okta_rate_headroom_percent"),
+            ("okta_dpop = \"maybe\"", "okta_dpop"),
+        ] {
+            let err = resolve(text).expect_err(text).to_string();
+            assert!(
+                err.contains("/etc/importhook.toml") && err.contains(field),
+                "{text}: {err}"
+            );
+        }
     }
 }

@@ -10,7 +10,8 @@ use crate::directory::{Directory, Presence};
 use crate::outbound::Outbound;
 use crate::plugins::{PluginSet, Runtime};
 
-/// A login no org holds: the lookup probe expects `free` (a `taken` is fine too).
+/// A login no org holds: without `--probe-login` the lookup probe expects `free` (a `taken`
+/// is fine too), which shows the org answers but cannot tell "free" from "not visible".
 const PROBE_LOGIN: &str = "importhook-doctor-probe@example.invalid";
 /// How long the Okta probe may take (a cold connection and a token fetch, not a hook call).
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -33,7 +34,8 @@ impl Report {
 }
 
 /// Runs every check on `settings`; fails when any check failed.
-pub fn run(settings: &Settings) -> anyhow::Result<()> {
+/// `probe_login`, when given, is a login an Okta user holds: the lookup check expects `taken`.
+pub fn run(settings: &Settings, probe_login: Option<&str>) -> anyhow::Result<()> {
     let mut report = Report::default();
     match (&settings.tls, crate::tls::load(&settings.tls)) {
         (TlsSource::SelfSigned, Ok(_)) => {
@@ -59,7 +61,7 @@ pub fn run(settings: &Settings) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(check_network(&mut report, settings));
+    runtime.block_on(check_network(&mut report, settings, probe_login));
     runtime.block_on(check_state(&mut report, &settings.state));
     if report.failures == 0 {
         println!("everything checked is fine");
@@ -81,6 +83,32 @@ async fn check_state(report: &mut Report, config: &crate::state::StateConfig) {
                 path.display()
             ),
         ),
+        StateConfig::Redis { url, .. } => {
+            let memory = match crate::state::RedisStore::new(url) {
+                Ok(store) => tokio::time::timeout(Duration::from_secs(3), store.memory()).await,
+                Err(e) => return report.fail("state", format!("{e:#}")),
+            };
+            match memory {
+                Ok(Ok(memory)) => match memory.check() {
+                    Ok(()) => report.ok(
+                        "state",
+                        format!(
+                            "redis store answers; maxmemory-policy noeviction; {}",
+                            memory.usage()
+                        ),
+                    ),
+                    Err(why) => report.fail("state", format!("{why}; {}", memory.usage())),
+                },
+                Ok(Err(e)) => report.fail(
+                    "state",
+                    format!("the redis store does not answer INFO memory ({e:#}): is it running and reachable?"),
+                ),
+                Err(_) => report.fail(
+                    "state",
+                    "the redis store does not answer within 3 s (is it running and reachable?)",
+                ),
+            }
+        }
         _ => match crate::state::open(config) {
             Ok(store) => match tokio::time::timeout(Duration::from_secs(3), store.ping()).await {
                 Ok(true) => report.ok("state", format!("{} store answers", store.backend())),
@@ -135,7 +163,7 @@ fn check_plugins(report: &mut Report, dir: &Path, cache: &Path) {
     }
 }
 
-async fn check_network(report: &mut Report, settings: &Settings) {
+async fn check_network(report: &mut Report, settings: &Settings, probe_login: Option<&str>) {
     let outbound = match Outbound::for_settings(settings) {
         Ok(outbound) => outbound,
         Err(e) => {
@@ -181,10 +209,32 @@ async fn check_network(report: &mut Report, settings: &Settings) {
             return;
         }
     }
-    match directory.probe(PROBE_LOGIN, PROBE_TIMEOUT).await {
-        Ok(Presence::Free | Presence::Taken) => {
-            report.ok("okta lookup", format!("{org} answered a login lookup"))
+    let Some(login) = probe_login else {
+        match directory.probe(PROBE_LOGIN, PROBE_TIMEOUT).await {
+            Ok(Presence::Free | Presence::Taken) => report.ok(
+                "okta lookup",
+                format!(
+                    "{org} answered a login lookup (name a login an Okta user holds with --probe-login to check these credentials see users)"
+                ),
+            ),
+            Ok(Presence::Unknown) => report.fail("okta lookup", "not answered"),
+            Err(why) => report.fail("okta lookup", format!("{org}: {why}")),
         }
+        return;
+    };
+    // The login is the admin's own input; still, it is not printed (logs and outputs carry no
+    // login anywhere).
+    match directory.probe(login, PROBE_TIMEOUT).await {
+        Ok(Presence::Taken) => report.ok(
+            "okta lookup",
+            format!("{org} found the user holding the --probe-login login"),
+        ),
+        Ok(Presence::Free) => report.fail(
+            "okta lookup",
+            format!(
+                "{org} answered 404 for the --probe-login login: either no user holds it, or these credentials cannot see that user (an admin role scoped to a group answers 404 for users outside it; give the API token's admin or the service app a role over all users, e.g. Read-only Administrator)"
+            ),
+        ),
         Ok(Presence::Unknown) => report.fail("okta lookup", "not answered"),
         Err(why) => report.fail("okta lookup", format!("{org}: {why}")),
     }

@@ -211,4 +211,9 @@ fn replicas_share_state_through_the_redis_the_manifests_run() {
         args.windows(2).any(|w| w == ["--appendonly", "yes"]),
         "Redis persists what it hands out: {args:?}"
     );
+    assert!(
+        args.windows(2)
+            .any(|w| w == ["--maxmemory-policy", "noeviction"]),
+        "Redis never evicts a counter: {args:?}"
+    );
 }

@@ -14,7 +14,7 @@ use common::BIN;
 use common::okta_org::{API_TOKEN, CLIENT_ID, FakeOrg};
 use importhook::auth::Secret;
 use importhook::directory::{
-    Config, Credentials, Directory, Lookup, Presence, Unavailable, UserSummary,
+    Config, Credentials, Directory, DpopMode, Lookup, Presence, Unavailable, UserSummary,
 };
 use importhook::outbound::{ExtraCa, Outbound};
 
@@ -32,7 +32,11 @@ fn ssws(org: &FakeOrg) -> Directory {
 }
 
 fn service_app(org: &FakeOrg) -> Directory {
-    let config = Config::new(
+    service_app_with(org, |_| {})
+}
+
+fn service_app_with(org: &FakeOrg, change: impl FnOnce(&mut Config)) -> Directory {
+    let mut config = Config::new(
         &org.url,
         Credentials::ServiceApp {
             client_id: CLIENT_ID.to_owned(),
@@ -41,6 +45,13 @@ fn service_app(org: &FakeOrg) -> Directory {
             scope: "okta.users.read".to_owned(),
         },
     );
+    change(&mut config);
+    Directory::okta(config, outbound(org)).expect("directory")
+}
+
+fn ssws_with(org: &FakeOrg, change: impl FnOnce(&mut Config)) -> Directory {
+    let mut config = Config::new(&org.url, Credentials::ApiToken(Secret::new(API_TOKEN)));
+    change(&mut config);
     Directory::okta(config, outbound(org)).expect("directory")
 }
 
@@ -102,8 +113,9 @@ async fn a_service_app_answers_the_nonce_challenge_and_reuses_its_token() {
     assert_eq!(org.state.nonce_challenges.load(Ordering::SeqCst), 1);
     assert_eq!(
         org.state.token_calls.load(Ordering::SeqCst),
-        2,
-        "one challenged request, one with the nonce, then the token is reused"
+        3,
+        "okta_dpop = auto: one request without DPoP (refused: the app requires it), one \
+         challenged for a nonce, one with the nonce, then the token is reused"
     );
     assert_eq!(
         directory.check_credentials().await.expect("token"),
@@ -223,6 +235,218 @@ async fn answers_are_cached_and_concurrent_lookups_share_one_call() {
     let stats = directory.stats();
     assert_eq!(stats.calls, 2);
     assert_eq!(stats.cache_hits + stats.coalesced, 16, "{stats:?}");
+}
+
+#[tokio::test]
+async fn lookups_in_flight_are_capped_and_a_wait_for_a_place_ends_at_the_deadline() {
+    let org = FakeOrg::start().await;
+    let directory = ssws_with(&org, |c| {
+        c.max_concurrent = 2;
+        c.timeout = Duration::from_secs(2);
+    });
+    let lookups = (0..6).map(|n| {
+        let directory = directory.clone();
+        tokio::spawn(async move {
+            directory
+                .login_exists(&format!("held-{n}@example.com"), soon())
+                .await
+        })
+    });
+    for lookup in lookups.collect::<Vec<_>>() {
+        assert_eq!(lookup.await.expect("task"), Presence::Free);
+    }
+    assert_eq!(org.user_calls(), 6);
+    assert_eq!(
+        org.state.peak_in_flight.load(Ordering::SeqCst),
+        2,
+        "never more than okta_max_concurrent calls at the org"
+    );
+
+    let single = ssws_with(&org, |c| c.max_concurrent = 1);
+    let started = Instant::now();
+    let deadline = started + Duration::from_millis(300);
+    let (first, second) = tokio::join!(
+        single.login_exists("held-a@example.com", deadline),
+        single.user_by_login("held-b@example.com", deadline),
+    );
+    assert_eq!(first, Presence::Free);
+    assert_eq!(second, Lookup::Unavailable(Unavailable::TimedOut));
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(450), "waited {took:?}");
+}
+
+#[tokio::test]
+async fn a_concurrency_429_pauses_about_a_second_not_until_its_reset() {
+    let org = FakeOrg::start().await;
+    // The reset of a concurrency 429 is only an estimate: here 30 s away.
+    org.state.reset_in_s.store(30, Ordering::SeqCst);
+    let directory = ssws(&org);
+    assert_eq!(
+        directory.user_by_login("busy-1@example.com", soon()).await,
+        Lookup::Unavailable(Unavailable::RateLimited)
+    );
+    let calls = org.user_calls();
+    assert_eq!(
+        directory.login_exists("g@example.com", soon()).await,
+        Presence::Unknown,
+        "paused"
+    );
+    assert_eq!(org.user_calls(), calls);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(
+        directory.login_exists("g@example.com", soon()).await,
+        Presence::Free,
+        "the pause ended after about a second, not at the 30 s reset"
+    );
+    assert_eq!(org.user_calls(), calls + 1);
+}
+
+#[tokio::test]
+async fn the_rate_limit_headroom_is_left_to_the_orgs_other_clients() {
+    let org = FakeOrg::start().await;
+    // 20 of 100 left: what the default 20 % headroom keeps for others.
+    org.state.remaining.store(20, Ordering::SeqCst);
+    let directory = ssws(&org);
+    assert_eq!(
+        directory.login_exists("h@example.com", soon()).await,
+        Presence::Free,
+        "the answer that reports the headroom reached still counts"
+    );
+    assert_eq!(
+        directory.user_by_login("i@example.com", soon()).await,
+        Lookup::Unavailable(Unavailable::RateLimited)
+    );
+    assert_eq!(org.user_calls(), 1, "no call into the headroom");
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    org.state.remaining.store(50, Ordering::SeqCst);
+    assert_eq!(
+        directory.login_exists("i@example.com", soon()).await,
+        Presence::Free
+    );
+
+    // With no headroom asked, 20 left is still fine.
+    let org = FakeOrg::start().await;
+    org.state.remaining.store(20, Ordering::SeqCst);
+    let greedy = ssws_with(&org, |c| c.rate_headroom_percent = 0);
+    for login in ["j@example.com", "k@example.com"] {
+        assert_eq!(greedy.login_exists(login, soon()).await, Presence::Free);
+    }
+    assert_eq!(org.user_calls(), 2);
+}
+
+#[tokio::test]
+async fn the_token_is_fetched_in_the_background_and_a_lookup_never_waits_past_its_deadline() {
+    let org = FakeOrg::start().await;
+    org.add_user("l@example.com", "00u7", "ACTIVE");
+    org.state.token_delay_ms.store(800, Ordering::SeqCst);
+    let directory = service_app_with(&org, |c| c.dpop = DpopMode::On);
+    let started = Instant::now();
+    assert_eq!(
+        directory
+            .user_by_login("l@example.com", started + Duration::from_millis(300))
+            .await,
+        Lookup::Unavailable(Unavailable::TimedOut)
+    );
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(450), "waited {took:?}");
+    // The fetch the lookup started was not cut with it: the token arrives meanwhile.
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    let calls = org.token_calls();
+    assert_eq!(calls, 2, "challenged, then with the nonce");
+    let started = Instant::now();
+    assert_eq!(
+        directory
+            .login_exists("l@example.com", started + Duration::from_millis(300))
+            .await,
+        Presence::Taken
+    );
+    assert_eq!(org.token_calls(), calls, "the token kept by the task");
+}
+
+#[tokio::test]
+async fn the_token_is_refreshed_before_it_expires() {
+    let org = FakeOrg::start().await;
+    // A 61 s token is refreshed 60 s before its expiry: after one second.
+    org.state.token_lifetime_s.store(61, Ordering::SeqCst);
+    let directory = service_app_with(&org, |c| c.dpop = DpopMode::On);
+    assert_eq!(
+        directory.login_exists("m@example.com", soon()).await,
+        Presence::Free
+    );
+    let fetched = org.token_calls();
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    assert!(
+        org.token_calls() > fetched,
+        "refreshed without a lookup asking"
+    );
+    assert_eq!(
+        directory.login_exists("n@example.com", soon()).await,
+        Presence::Free
+    );
+}
+
+#[tokio::test]
+async fn a_429_from_the_token_endpoint_is_waited_out_not_hammered() {
+    let org = FakeOrg::start().await;
+    org.state.token_limited.store(1, Ordering::SeqCst);
+    let directory = service_app_with(&org, |c| c.dpop = DpopMode::On);
+    for n in 0..5 {
+        let started = Instant::now();
+        assert_eq!(
+            directory
+                .user_by_login(&format!("o{n}@example.com"), soon())
+                .await,
+            Lookup::Unavailable(Unavailable::Failed)
+        );
+        assert!(
+            started.elapsed() < Duration::from_millis(300),
+            "a known token failure answers at once"
+        );
+    }
+    assert_eq!(org.token_calls(), 1, "no fetch before the 429's reset");
+    assert_eq!(org.user_calls(), 0);
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    assert_eq!(
+        directory.login_exists("p@example.com", soon()).await,
+        Presence::Free
+    );
+}
+
+#[tokio::test]
+async fn dpop_is_used_when_the_app_requires_it_and_only_then() {
+    // An app without "Require DPoP": auto asks once, without a proof, and gets a bearer token.
+    let org = FakeOrg::start().await;
+    org.state.dpop_required.store(false, Ordering::SeqCst);
+    org.add_user("q@example.com", "00u8", "ACTIVE");
+    let auto = service_app(&org);
+    assert_eq!(
+        auto.login_exists("q@example.com", soon()).await,
+        Presence::Taken
+    );
+    assert_eq!(org.token_calls(), 1);
+    assert_eq!(org.state.nonce_challenges.load(Ordering::SeqCst), 0);
+    assert_eq!(
+        auto.check_credentials().await.expect("token"),
+        "service app (bearer token)"
+    );
+    let off = service_app_with(&org, |c| c.dpop = DpopMode::Off);
+    assert_eq!(
+        off.login_exists("q@example.com", soon()).await,
+        Presence::Taken
+    );
+
+    // An app requiring DPoP: off says why; on goes straight to the nonce round.
+    let org = FakeOrg::start().await;
+    let off = service_app_with(&org, |c| c.dpop = DpopMode::Off);
+    let err = format!("{:#}", off.check_credentials().await.expect_err("refused"));
+    assert!(err.contains("invalid_dpop_proof"), "{err}");
+    let on = service_app_with(&org, |c| c.dpop = DpopMode::On);
+    let before = org.token_calls();
+    assert_eq!(
+        on.check_credentials().await.expect("token"),
+        "service app (DPoP-bound token)"
+    );
+    assert_eq!(org.token_calls(), before + 2, "challenged, then with the nonce");
 }
 
 /// A writer the test reads back.
@@ -447,9 +671,14 @@ fn doctor_setup(org: &FakeOrg, extra: &str) -> (common::TempDir, common::TempDir
 }
 
 fn doctor(dir: &common::TempDir, token: Option<&str>) -> (bool, String) {
+    doctor_with(dir, token, &[])
+}
+
+fn doctor_with(dir: &common::TempDir, token: Option<&str>, args: &[&str]) -> (bool, String) {
     let mut command = std::process::Command::new(BIN);
     command
         .arg("doctor")
+        .args(args)
         .arg("--config")
         .arg(dir.path().join("importhook.toml"))
         .env_remove("IMPORTHOOK_SECRETS")
@@ -502,6 +731,38 @@ async fn doctor_passes_a_good_configuration_and_names_what_is_wrong() {
     assert!(ok, "{text}");
     assert!(text.contains("service app (DPoP-bound token)"), "{text}");
     assert!(!text.contains("fake-access-token"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_looks_up_the_login_the_admin_names_and_expects_it_taken() {
+    let org = FakeOrg::start().await;
+    org.add_user("Admin.Known@example.com", "00u9", "ACTIVE");
+    let (dir, _plugins) = doctor_setup(&org, "");
+    let (ok, text) = tokio::task::block_in_place(|| {
+        doctor_with(
+            &dir,
+            Some(API_TOKEN),
+            &["--probe-login", "admin.known@example.com"],
+        )
+    });
+    assert!(ok, "{text}");
+    assert!(text.contains("ok    okta lookup") && text.contains("found the user"), "{text}");
+    // A login the org answers 404 for: free, or invisible to a role scoped to a group.
+    let (ok, text) = tokio::task::block_in_place(|| {
+        doctor_with(
+            &dir,
+            Some(API_TOKEN),
+            &["--probe-login", "outside-the-group@example.com"],
+        )
+    });
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("FAIL  okta lookup") && text.contains("cannot see that user"),
+        "{text}"
+    );
+    for login in ["admin.known@example.com", "outside-the-group@example.com"] {
+        assert!(!text.to_lowercase().contains(login), "login printed: {text}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -109,16 +109,39 @@ fn a_plugin_using_state_without_the_grant_is_refused_naming_the_grant() {
 struct Redis {
     child: Option<Child>,
     dir: TempDir,
+    /// Further `redis-server` arguments (memory settings, a TCP port, `--replicaof`).
+    extra: Vec<String>,
 }
 
 impl Redis {
     fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    fn start_with(extra: &[&str]) -> Self {
         let mut redis = Self {
             child: None,
             dir: TempDir::new("redis"),
+            extra: extra.iter().map(|a| (*a).to_owned()).collect(),
         };
         redis.restart();
         redis
+    }
+
+    /// Sends one command over the socket and returns the start of the raw answer.
+    fn command(&self, args: &[&str]) -> String {
+        let mut stream = std::os::unix::net::UnixStream::connect(self.socket()).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        let mut request = format!("*{}\r\n", args.len()).into_bytes();
+        for arg in args {
+            request.extend_from_slice(format!("${}\r\n{arg}\r\n", arg.len()).as_bytes());
+        }
+        stream.write_all(&request).expect("send");
+        let mut answer = vec![0u8; 64 * 1024];
+        let n = stream.read(&mut answer).expect("answer");
+        String::from_utf8_lossy(&answer[..n]).into_owned()
     }
 
     fn socket(&self) -> PathBuf {
@@ -132,10 +155,16 @@ impl Redis {
     /// Starts it (again) and waits until it answers PING.
     fn restart(&mut self) {
         let _ = std::fs::remove_file(self.socket());
-        let child = Command::new("redis-server")
-            .args(["--port", "0", "--unixsocket"])
+        let tcp = self.extra.iter().any(|a| a == "--port");
+        let mut command = Command::new("redis-server");
+        if !tcp {
+            command.args(["--port", "0"]);
+        }
+        let child = command
+            .arg("--unixsocket")
             .arg(self.socket())
             .args(["--unixsocketperm", "700", "--save", "", "--appendonly", "no"])
+            .args(&self.extra)
             .stdout(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| {
@@ -507,4 +536,155 @@ fn doctor_says_whether_the_state_store_answers() {
         report.contains("FAIL  state: the redis store does not answer"),
         "{report}"
     );
+}
+
+/// Runs `importhook doctor` against the Redis at `url`; (passed, report).
+fn doctor_on(url: &str, plugins: &Path) -> (bool, String) {
+    let output = Command::new(BIN)
+        .args(["doctor", "--dev", "--state-url", url, "--plugins"])
+        .arg(plugins)
+        .env("IMPORTHOOK_SECRETS", common::SECRET)
+        .output()
+        .expect("run doctor");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn an_evicting_redis_is_refused_by_doctor_and_at_start_up_with_the_line_to_fix_it() {
+    let plugins = plugins_folder(&[("40-counter", "login-counter-suffix", &counter_manifest(500))]);
+    let evicting = Redis::start_with(&["--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"]);
+    let (ok, report) = doctor_on(&evicting.url(), plugins.path());
+    assert!(!ok, "{report}");
+    assert!(
+        report.contains("FAIL  state: Redis maxmemory-policy is allkeys-lru")
+            && report.contains("maxmemory-policy noeviction")
+            && report.contains("of maxmemory 64.0 MiB"),
+        "{report}"
+    );
+    let dir = TempDir::new("state-evicting");
+    common::write_localhost_certificate(dir.path());
+    let output = common::serve_command(plugins.path(), dir.path())
+        .arg("--state-url")
+        .arg(evicting.url())
+        .output()
+        .expect("run serve");
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{log}");
+    assert!(
+        log.contains("state_url: Redis maxmemory-policy is allkeys-lru")
+            && log.contains("maxmemory-policy noeviction"),
+        "{log}"
+    );
+
+    let keeping = Redis::start_with(&["--maxmemory", "64mb", "--maxmemory-policy", "noeviction"]);
+    let (ok, report) = doctor_on(&keeping.url(), plugins.path());
+    assert!(ok, "{report}");
+    assert!(
+        report.contains("ok    state: redis store answers; maxmemory-policy noeviction; ")
+            && report.contains("MiB used of maxmemory 64.0 MiB"),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn a_full_redis_is_named_full_not_unavailable() {
+    let redis = Redis::start_with(&["--maxmemory", "4mb", "--maxmemory-policy", "noeviction"]);
+    let plugins = plugins_folder(&[("40-counter", "login-counter-suffix", &counter_manifest(1000))]);
+    let layer = ConfigLayer {
+        state_url: Some(redis.url()),
+        ..ConfigLayer::default()
+    };
+    let server = start(layer, Some(plugins.path())).await;
+    let first = server.hook(&conflict("f1", "ann@example.com")).await;
+    assert_eq!(new_login(&first.json()).as_deref(), Some("ann0001@example.com"));
+    // Fill it until Redis refuses a write with OOM.
+    let filler = "x".repeat(512 * 1024);
+    let full = (0..40).any(|n| {
+        redis
+            .command(&["SET", &format!("filler-{n}"), &filler])
+            .starts_with("-OOM")
+    });
+    assert!(full, "Redis refuses writes once full");
+    let refused = server.hook(&conflict("f2", "ann@example.com")).await;
+    assert!(refused.json()["error"].is_object(), "{:?}", refused.json());
+    let metrics = server.app.metrics().encode();
+    assert!(
+        metrics.contains(
+            "importhook_state_calls_total{backend=\"redis\",operation=\"next\",outcome=\"full\"} 1"
+        ),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("outcome=\"unavailable\""), "{metrics}");
+    server.stop().await;
+}
+
+/// A TCP port free a moment ago (Redis replication needs TCP).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_redis_wait_holds_each_number_until_a_replica_has_it() {
+    // No replica: WAIT 1 gets no acknowledgement, and the number is not handed out.
+    let alone = Redis::start();
+    let plugins = plugins_folder(&[("40-counter", "login-counter-suffix", &counter_manifest(600))]);
+    let layer = ConfigLayer {
+        state_url: Some(alone.url()),
+        state_redis_wait: Some(1),
+        ..ConfigLayer::default()
+    };
+    let server = start(layer, Some(plugins.path())).await;
+    let started = Instant::now();
+    let refused = server.hook(&conflict("w1", "ann@example.com")).await;
+    assert!(refused.json()["error"].is_object(), "{:?}", refused.json());
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "WAIT ended within the call's deadline: {:?}",
+        started.elapsed()
+    );
+    let metrics = server.app.metrics().encode();
+    assert!(
+        metrics.contains(
+            "importhook_state_calls_total{backend=\"redis\",operation=\"next\",outcome=\"unreplicated\"} 1"
+        ),
+        "{metrics}"
+    );
+    server.stop().await;
+
+    // A primary on TCP and one replica of it: the same call succeeds.
+    let port = free_port();
+    let primary = Redis::start_with(&["--port", &port.to_string(), "--bind", "127.0.0.1"]);
+    let replica = Redis::start_with(&["--replicaof", "127.0.0.1", &port.to_string()]);
+    let started = Instant::now();
+    while !replica
+        .command(&["INFO", "replication"])
+        .contains("master_link_status:up")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the replica never caught up"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let layer = ConfigLayer {
+        state_url: Some(primary.url()),
+        state_redis_wait: Some(1),
+        ..ConfigLayer::default()
+    };
+    let server = start(layer, Some(plugins.path())).await;
+    let answer = server.hook(&conflict("w2", "ann@example.com")).await;
+    assert_eq!(new_login(&answer.json()).as_deref(), Some("ann0001@example.com"));
+    let keys = replica.command(&["KEYS", "*"]);
+    assert!(
+        keys.contains(":c:ann@example.com}"),
+        "the replica holds the counter: {keys}"
+    );
+    server.stop().await;
 }

@@ -1,5 +1,6 @@
 //! What keeps lookups cheap and bounded: answers cached (`taken` long, `free` briefly),
-//! concurrent lookups of one login sharing one call, a pause while Okta's rate limit is spent,
+//! concurrent lookups of one login sharing one call, at most `max_concurrent` calls in flight
+//! to the org, a pause while Okta's rate limit (less the headroom left to others) is spent,
 //! and every wait cut at the calling plugin's deadline.
 
 use std::collections::HashMap;
@@ -7,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 
 use super::okta::OktaClient;
 use super::{Config, Lookup, Unavailable};
@@ -35,6 +36,8 @@ pub struct CachedOkta {
     answers: Mutex<HashMap<String, (Lookup, Instant)>>,
     in_flight: Arc<Mutex<HashMap<String, InFlight>>>,
     paused_until: Arc<Mutex<Option<Instant>>>,
+    /// Places for calls in flight (Okta's concurrency limit is per org and shared).
+    places: Arc<Semaphore>,
     timeout: Duration,
     cache_taken: Duration,
     cache_free: Duration,
@@ -55,6 +58,7 @@ impl CachedOkta {
             answers: Mutex::new(HashMap::new()),
             in_flight: Arc::new(Mutex::new(HashMap::new())),
             paused_until: Arc::new(Mutex::new(None)),
+            places: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
             timeout: config.timeout,
             cache_taken: config.cache_taken,
             cache_free: config.cache_free,
@@ -137,22 +141,33 @@ impl CachedOkta {
         let (sender, receiver) = watch::channel(None);
         in_flight.insert(key.to_owned(), receiver.clone());
         drop(in_flight);
-        let (client, calls, paused, in_flight) = (
+        let (client, calls, paused, in_flight, places) = (
             self.client.clone(),
             self.calls.clone(),
             self.paused_until.clone(),
             self.in_flight.clone(),
+            self.places.clone(),
         );
         let (key, login) = (key.to_owned(), login.to_owned());
         tokio::spawn(async move {
-            calls.fetch_add(1, Ordering::Relaxed);
-            let fetched = tokio::time::timeout_at(deadline.into(), client.get_user(&login)).await;
+            // Waiting for a place counts against the deadline like the call itself.
+            let fetched = tokio::time::timeout_at(deadline.into(), async {
+                let _place = places.acquire().await.ok();
+                // A pause may have begun while this call waited for its place.
+                if lock(&paused).is_some_and(|until| Instant::now() < until) {
+                    return None;
+                }
+                calls.fetch_add(1, Ordering::Relaxed);
+                Some(client.get_user(&login).await)
+            })
+            .await;
             let lookup = match fetched {
-                Ok(fetched) => {
+                Ok(None) => Lookup::Unavailable(Unavailable::RateLimited),
+                Ok(Some(fetched)) => {
                     if let Some(pause) = fetched.pause {
                         tracing::warn!(
                             pause_ms = pause.as_millis() as u64,
-                            "Okta rate limit spent: lookups answer unknown until its reset"
+                            "Okta rate limit (less the headroom left to other clients) spent or the org at its concurrency limit: lookups answer unknown until the pause ends"
                         );
                         *lock(&paused) = Some(Instant::now() + pause);
                     }

@@ -44,7 +44,8 @@ pub enum Unavailable {
     NotConfigured,
     /// The login cannot be looked up by path (empty, or contains `/`).
     UnsupportedLogin,
-    /// Okta's rate limit is exhausted until its reset.
+    /// Okta's rate limit (or what it leaves to this service) is spent until its reset, or the
+    /// org is at its concurrency limit.
     RateLimited,
     /// No answer within the call's deadline.
     TimedOut,
@@ -135,6 +136,25 @@ pub struct Config {
     pub cache_taken: Duration,
     /// How long a `free` answer is reused (another import may take it any moment).
     pub cache_free: Duration,
+    /// Most calls in flight to the org at once; a lookup waits for a place until its deadline.
+    pub max_concurrent: usize,
+    /// Percent of a rate limit left to the org's other clients: calls stop once
+    /// `X-Rate-Limit-Remaining` is at or below it, until `X-Rate-Limit-Reset`.
+    pub rate_headroom_percent: u8,
+    /// Whether the service app's token requests carry a DPoP proof.
+    pub dpop: DpopMode,
+}
+
+/// When the service app proves possession of its key (DPoP) to the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DpopMode {
+    /// Without first; with DPoP from the moment Okta answers `invalid_dpop_proof` or
+    /// `use_dpop_nonce` (an app with "Require DPoP" on), for the life of the process.
+    Auto,
+    /// Always (the app requires DPoP).
+    On,
+    /// Never (the app does not require DPoP).
+    Off,
 }
 
 impl Config {
@@ -147,6 +167,9 @@ impl Config {
             timeout: Duration::from_millis(500),
             cache_taken: Duration::from_secs(3600),
             cache_free: Duration::from_secs(10),
+            max_concurrent: 8,
+            rate_headroom_percent: 20,
+            dpop: DpopMode::Auto,
         }
     }
 }

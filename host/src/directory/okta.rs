@@ -9,7 +9,7 @@ use http::{HeaderMap, Request, StatusCode};
 use http_body_util::Full;
 use serde::Deserialize;
 
-use super::token::ServiceApp;
+use super::token::{AccessToken, ServiceApp};
 use super::{Config, Credentials, Lookup, Unavailable, UserSummary, path_segment};
 use crate::auth::Secret;
 use crate::outbound::Outbound;
@@ -20,6 +20,8 @@ const MAX_USER_ANSWER: usize = 256 * 1024;
 const MAX_PAUSE: Duration = Duration::from_secs(60);
 /// Pause after a 429 that says nothing about its reset.
 const DEFAULT_PAUSE: Duration = Duration::from_secs(5);
+/// Pause after a concurrency-limit 429: it clears when any of the org's requests finishes.
+const CONCURRENCY_PAUSE: Duration = Duration::from_secs(1);
 
 enum Auth {
     Ssws(Secret),
@@ -31,6 +33,7 @@ pub struct OktaClient {
     org_url: String,
     auth: Auth,
     outbound: Outbound,
+    headroom_percent: u8,
 }
 
 impl std::fmt::Debug for OktaClient {
@@ -77,22 +80,25 @@ impl OktaClient {
                 key_file,
                 key_id.as_deref(),
                 scope,
+                config.dpop,
+                outbound.clone(),
             )?)),
         };
         Ok(Self {
             org_url: config.org_url.clone(),
             auth,
             outbound,
+            headroom_percent: config.rate_headroom_percent,
         })
     }
 
-    /// Fetches one token (service app) or calls nothing (API token): for `doctor`.
+    /// Waits for the service app's token (the caller bounds the wait) or calls nothing (API
+    /// token): for `doctor`.
     pub async fn check_credentials(&self) -> anyhow::Result<&'static str> {
         match &self.auth {
             Auth::Ssws(_) => Ok("API token"),
             Auth::App(app) => {
-                app.forget().await;
-                let token = app.token(&self.outbound).await?;
+                let token = app.token().await?;
                 Ok(if token.dpop {
                     "service app (DPoP-bound token)"
                 } else {
@@ -107,7 +113,7 @@ impl OktaClient {
         let url = format!("{}/api/v1/users/{}", self.org_url, path_segment(login));
         let mut nonce_retry = true;
         loop {
-            let request = match self.request(&url).await {
+            let (request, token) = match self.request(&url).await {
                 Ok(request) => request,
                 Err(e) => {
                     let detail = format!("{e:#}");
@@ -123,7 +129,7 @@ impl OktaClient {
                 }
             };
             let status = response.status();
-            let pause = pause(status, response.headers());
+            let pause = pause(status, response.headers(), self.headroom_percent);
             if let Auth::App(app) = &self.auth
                 && status == StatusCode::UNAUTHORIZED
             {
@@ -137,8 +143,10 @@ impl OktaClient {
                     nonce_retry = false;
                     continue;
                 }
-                // Expired or revoked: the next lookup fetches a new token.
-                app.forget().await;
+                // Expired or revoked: the token task fetches a new one.
+                if let Some(token) = &token {
+                    app.forget(token);
+                }
             }
             let detail = (status != StatusCode::OK && status != StatusCode::NOT_FOUND)
                 .then(|| match status {
@@ -182,25 +190,30 @@ impl OktaClient {
         }
     }
 
-    async fn request(&self, url: &str) -> anyhow::Result<Request<Full<Bytes>>> {
+    async fn request(
+        &self,
+        url: &str,
+    ) -> anyhow::Result<(Request<Full<Bytes>>, Option<AccessToken>)> {
         let builder = Request::get(url).header(http::header::ACCEPT, "application/json");
-        let builder = match &self.auth {
-            Auth::Ssws(token) => builder.header(AUTHORIZATION, format!("SSWS {}", token.expose())),
+        let (builder, used) = match &self.auth {
+            Auth::Ssws(token) => (
+                builder.header(AUTHORIZATION, format!("SSWS {}", token.expose())),
+                None,
+            ),
             Auth::App(app) => {
-                let token = app.token(&self.outbound).await?;
-                if token.dpop {
-                    let proof =
-                        app.dpop
-                            .proof("GET", url, Some(&token.value), app.nonce().as_deref())?;
+                let token = app.token().await?;
+                let builder = if token.dpop {
+                    let proof = app.proof("GET", url, &token.value)?;
                     builder
                         .header(AUTHORIZATION, format!("DPoP {}", token.value))
                         .header("DPoP", proof)
                 } else {
                     builder.header(AUTHORIZATION, format!("Bearer {}", token.value))
-                }
+                };
+                (builder, Some(token))
             }
         };
-        Ok(builder.body(Full::new(Bytes::new()))?)
+        Ok((builder.body(Full::new(Bytes::new()))?, used))
     }
 }
 
@@ -212,17 +225,29 @@ fn unanswered(reason: Unavailable, detail: String) -> Fetched {
     }
 }
 
-/// How long to stop calling: until `X-Rate-Limit-Reset` once `X-Rate-Limit-Remaining` is 0
-/// or Okta answered 429.
-fn pause(status: StatusCode, headers: &HeaderMap) -> Option<Duration> {
+/// How long to stop calling, from an answer's rate-limit headers (Okta's "Monitor and
+/// troubleshoot rate limits", `docs/reference/rl2-monitor`):
+/// - a 429 with `X-Rate-Limit-Limit: 0` is the org's concurrency limit, whose reset is "only a
+///   suggested value" and which clears as soon as another request finishes: a short pause;
+/// - any other 429, or `X-Rate-Limit-Remaining` at or below `headroom_percent` of
+///   `X-Rate-Limit-Limit` (what is left to the org's other clients), lasts until
+///   `X-Rate-Limit-Reset`.
+fn pause(status: StatusCode, headers: &HeaderMap, headroom_percent: u8) -> Option<Duration> {
     let number = |name: &str| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
     };
+    let limit = number("x-rate-limit-limit");
+    if status == StatusCode::TOO_MANY_REQUESTS && limit == Some(0) {
+        return Some(CONCURRENCY_PAUSE);
+    }
+    let remaining = number("x-rate-limit-remaining");
+    // The reserve, rounded up: 20 % of a limit of 1 still keeps that one call for others.
+    let reserve = limit.map_or(0, |limit| (limit * u64::from(headroom_percent)).div_ceil(100));
     let spent = status == StatusCode::TOO_MANY_REQUESTS
-        || number("x-rate-limit-remaining").is_some_and(|left| left == 0);
+        || remaining.is_some_and(|left| left == 0 || (limit.is_some() && left <= reserve));
     if !spent {
         return None;
     }
@@ -262,24 +287,54 @@ mod tests {
             ("x-rate-limit-remaining", "3".into()),
             ("x-rate-limit-reset", reset.clone()),
         ]);
-        assert_eq!(pause(StatusCode::OK, &left), None);
+        assert_eq!(pause(StatusCode::OK, &left, 0), None);
         let spent = headers(&[
             ("x-rate-limit-remaining", "0".into()),
             ("x-rate-limit-reset", reset.clone()),
         ]);
-        let p = pause(StatusCode::OK, &spent).expect("paused");
+        let p = pause(StatusCode::OK, &spent, 0).expect("paused");
         assert!(
             p >= Duration::from_secs(18) && p <= Duration::from_secs(20),
             "{p:?}"
         );
-        let limited = pause(StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new());
+        let limited = pause(StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new(), 20);
         assert_eq!(limited, Some(DEFAULT_PAUSE));
         let far = headers(&[("x-rate-limit-reset", (now() + 3600).to_string())]);
-        assert_eq!(pause(StatusCode::TOO_MANY_REQUESTS, &far), Some(MAX_PAUSE));
+        assert_eq!(pause(StatusCode::TOO_MANY_REQUESTS, &far, 20), Some(MAX_PAUSE));
         let past = headers(&[("x-rate-limit-reset", "5".into())]);
         assert_eq!(
-            pause(StatusCode::TOO_MANY_REQUESTS, &past),
+            pause(StatusCode::TOO_MANY_REQUESTS, &past, 20),
             Some(Duration::from_secs(1))
+        );
+    }
+
+    #[test]
+    fn the_headroom_is_left_to_the_orgs_other_clients() {
+        let reset = (now() + 20).to_string();
+        let at = |remaining: &str| {
+            headers(&[
+                ("x-rate-limit-limit", "100".into()),
+                ("x-rate-limit-remaining", remaining.to_owned()),
+                ("x-rate-limit-reset", reset.clone()),
+            ])
+        };
+        assert_eq!(pause(StatusCode::OK, &at("21"), 20), None);
+        let p = pause(StatusCode::NOT_FOUND, &at("20"), 20).expect("paused at the reserve");
+        assert!(p >= Duration::from_secs(18), "{p:?}");
+        assert_eq!(pause(StatusCode::OK, &at("20"), 0), None, "no headroom asked");
+        assert!(pause(StatusCode::OK, &at("0"), 0).is_some());
+    }
+
+    #[test]
+    fn a_concurrency_429_pauses_one_second_whatever_its_reset_says() {
+        let busy = headers(&[
+            ("x-rate-limit-limit", "0".into()),
+            ("x-rate-limit-remaining", "0".into()),
+            ("x-rate-limit-reset", (now() + 45).to_string()),
+        ]);
+        assert_eq!(
+            pause(StatusCode::TOO_MANY_REQUESTS, &busy, 20),
+            Some(CONCURRENCY_PAUSE)
         );
     }
 }

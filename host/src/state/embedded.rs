@@ -427,7 +427,7 @@ mod tests {
         let replies = commit(&store.db, &jobs(claim("e2")), 2_000, false).expect("claim");
         assert_eq!(replies, vec![Reply::Held(true)]);
         commit(&store.db, &jobs(next("p", "e", 0)), 1_000, false).expect("next");
-        // Swept a day and more later: the event's memory and the claim are gone.
+        // Swept past the event memory: the event's memory and the claim are gone.
         let later = 2_000 + super::super::EVENT_MEMORY.as_secs() + 1;
         commit(&store.db, &[], later, true).expect("sweep");
         let txn = store.db.begin_read().expect("read");

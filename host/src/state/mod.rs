@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::Context as _;
 
 pub use embedded::Embedded;
-pub use redis::RedisStore;
+pub use redis::{MemoryReport, RedisStore};
 
 /// Longest key (counter name, claimed value, record key) in bytes.
 pub const MAX_KEY_BYTES: usize = 512;
@@ -25,9 +25,12 @@ pub const MAX_VALUE_BYTES: usize = 64 << 10;
 /// Longest TTL a claim or record may ask for (30 days).
 pub const MAX_TTL_SECONDS: u32 = 30 * 24 * 3600;
 /// How long the number handed to an event is remembered, so that Okta's retry of a call that
-/// timed out gets it again. Okta retries within seconds; a day leaves room for a job that is
-/// paused and resumed.
-pub const EVENT_MEMORY: Duration = Duration::from_secs(24 * 3600);
+/// timed out gets it again. Okta waits 3 s for an answer and retries at most once, on a
+/// timeout or a 5xx (Okta's "Inline hooks" concepts page, "Time out and retry"): the retry
+/// comes seconds after the first call. Okta does not document the delay before it (nor how
+/// long a support-raised timeout may be), so 15 minutes: hundreds of times the window, and a
+/// day's import keeps ~1/100 of the event keys a day-long memory did.
+pub const EVENT_MEMORY: Duration = Duration::from_secs(15 * 60);
 
 /// Where the state lives, from `state_path` / `state_url`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +38,12 @@ pub enum StateConfig {
     /// A redb file, written by this process only.
     Embedded(PathBuf),
     /// A Redis server (`redis://`, `rediss://`, `redis+unix://`), shared by replicas.
-    Redis(String),
+    Redis {
+        /// Its URL (may carry a password: never logged).
+        url: String,
+        /// Replicas that must acknowledge each `next` and `claim` (`WAIT`); 0 for none.
+        wait_replicas: u32,
+    },
 }
 
 impl StateConfig {
@@ -43,7 +51,7 @@ impl StateConfig {
     pub fn backend(&self) -> &'static str {
         match self {
             Self::Embedded(_) => "embedded",
-            Self::Redis(_) => "redis",
+            Self::Redis { .. } => "redis",
         }
     }
 }
@@ -54,6 +62,12 @@ pub enum StateError {
     /// The store is down or did not answer in time.
     #[error("state store unavailable")]
     Unavailable,
+    /// The store is out of memory (Redis at `maxmemory` under `noeviction`): it refuses writes.
+    #[error("state store full")]
+    Full,
+    /// Fewer replicas than `state_redis_wait` acknowledged the write within the deadline.
+    #[error("state store write not acknowledged by its replicas")]
+    Unreplicated,
     /// The arguments are refused.
     #[error("invalid: {0}")]
     Invalid(String),
@@ -240,6 +254,12 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
     fn backend(&self) -> &'static str;
     /// Runs one operation (already validated).
     async fn apply(&self, op: Op) -> Result<Reply, StateError>;
+    /// Runs one operation for a plugin call that must be answered by `deadline` (the caller
+    /// also cuts it there); a backend that waits for replicas bounds that wait by it.
+    async fn apply_by(&self, op: Op, deadline: std::time::Instant) -> Result<Reply, StateError> {
+        let _ = deadline;
+        self.apply(op).await
+    }
     /// Every live entry of `plugin`, by kind and name.
     async fn list(&self, plugin: &str) -> anyhow::Result<Vec<Entry>>;
     /// Whether the backend answers (for `/readyz`).
@@ -255,8 +275,35 @@ pub fn open(config: &StateConfig) -> anyhow::Result<Arc<dyn StateStore>> {
             Embedded::open(path)
                 .with_context(|| format!("cannot open the state file {}", path.display()))?,
         ),
-        StateConfig::Redis(url) => Arc::new(RedisStore::new(url)?),
+        StateConfig::Redis { url, wait_replicas } => {
+            Arc::new(RedisStore::new(url)?.with_wait(*wait_replicas))
+        }
     })
+}
+
+/// Start-up's check of a Redis store: refuses an evicting `maxmemory-policy` (with the line to
+/// fix it); a Redis that does not answer within 3 s is only logged (calls fail until it does,
+/// as documented), and so is one whose `INFO` is refused (some managed services rename it).
+pub async fn check_at_start(config: &StateConfig) -> anyhow::Result<()> {
+    let StateConfig::Redis { url, .. } = config else {
+        return Ok(());
+    };
+    let store = RedisStore::new(url)?;
+    match tokio::time::timeout(Duration::from_secs(3), store.memory()).await {
+        Ok(Ok(report)) => {
+            report.check().map_err(|why| anyhow::anyhow!("state_url: {why}"))?;
+            tracing::info!(memory = %report.usage(), "state store: Redis keeps every key (maxmemory-policy noeviction)");
+            Ok(())
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %format!("{e:#}"), "state store: cannot read Redis's maxmemory-policy at start-up; run importhook doctor once it answers");
+            Ok(())
+        }
+        Err(_) => {
+            tracing::warn!("state store: Redis does not answer at start-up; state calls fail until it does");
+            Ok(())
+        }
+    }
 }
 
 /// A store in memory that nothing reads after: what a plugin's load-time probe and

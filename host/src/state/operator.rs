@@ -75,7 +75,7 @@ pub fn run(args: StoreArgs, command: StateCommand) -> anyhow::Result<()> {
                 "state file {} (a running importhook holds it: stop it first, or use Redis to share state)",
                 path.display()
             ),
-            StateConfig::Redis(_) => "state_url".to_owned(),
+            StateConfig::Redis { .. } => "state_url".to_owned(),
         })?;
         execute(store, command).await
     })
@@ -94,7 +94,10 @@ fn resolve(args: StoreArgs) -> anyhow::Result<StateConfig> {
         .or_else(|| file.as_ref().and_then(|f| f.state_path.clone()));
     Ok(match (url, path) {
         (Some(_), Some(_)) => anyhow::bail!("set either state_url or state_path, not both"),
-        (Some(url), None) => StateConfig::Redis(url),
+        (Some(url), None) => StateConfig::Redis {
+            url,
+            wait_replicas: 0,
+        },
         (None, path) => {
             let path = path.unwrap_or_else(|| PathBuf::from("importhook-state.redb"));
             // Opening creates a missing file: an operator's typo must not look like an empty

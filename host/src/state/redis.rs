@@ -1,7 +1,9 @@
 //! The Redis state store, for replicas that share state. Counters are retry-safe through a
 //! Lua script (the number an event got is remembered next to the counter), claims are a
 //! compare-and-set script; every key carries a hash tag so that the keys one script touches
-//! live in one slot of a Redis Cluster.
+//! live in one slot of a Redis Cluster. Optionally each number and claim waits for replicas
+//! (`WAIT`); a Redis out of memory is named as such; and the memory settings that decide
+//! whether numbers can be lost (`maxmemory-policy`) are read for `doctor` and start-up.
 
 use std::time::Duration;
 
@@ -42,6 +44,70 @@ pub struct RedisStore {
     next: Script,
     claim: Script,
     release: Script,
+    /// Replicas that must acknowledge each `next` and `claim`; 0 for none.
+    wait_replicas: u32,
+}
+
+/// What `INFO memory` says about eviction and room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryReport {
+    /// `maxmemory-policy`: only `noeviction` keeps every counter and claim.
+    pub policy: String,
+    /// Bytes in use.
+    pub used: u64,
+    /// The limit in bytes; 0 for none.
+    pub max: u64,
+}
+
+impl MemoryReport {
+    /// `Err` with the line to fix it unless the policy keeps every key.
+    pub fn check(&self) -> Result<(), String> {
+        if self.policy == "noeviction" {
+            return Ok(());
+        }
+        Err(format!(
+            "Redis maxmemory-policy is {}: when it fills, Redis evicts keys, and an evicted counter hands its numbers out again; set `maxmemory-policy noeviction` in redis.conf (or `CONFIG SET maxmemory-policy noeviction` and `CONFIG REWRITE`)",
+            self.policy
+        ))
+    }
+
+    /// `used_memory` against `maxmemory`, in MiB.
+    pub fn usage(&self) -> String {
+        let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
+        if self.max == 0 {
+            format!(
+                "{:.1} MiB used, no maxmemory (Redis may take all the machine's memory)",
+                mib(self.used)
+            )
+        } else {
+            format!(
+                "{:.1} MiB used of maxmemory {:.1} MiB ({:.0} %)",
+                mib(self.used),
+                mib(self.max),
+                self.used as f64 * 100.0 / self.max as f64
+            )
+        }
+    }
+}
+
+/// Reads `maxmemory_policy`, `used_memory` and `maxmemory` from `INFO memory`'s text.
+fn parse_memory(info: &str) -> Option<MemoryReport> {
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|line| line.trim_end().strip_prefix(name)?.strip_prefix(':'))
+            .map(str::to_owned)
+    };
+    Some(MemoryReport {
+        policy: field("maxmemory_policy")?,
+        used: field("used_memory")?.parse().ok()?,
+        max: field("maxmemory")?.parse().ok()?,
+    })
+}
+
+/// Whether Redis refused the write because it is out of memory (`OOM command not allowed…`,
+/// also when a script's write meets it).
+fn is_oom(error: &redis::RedisError) -> bool {
+    error.code() == Some("OOM") || error.to_string().contains("OOM command not allowed")
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -63,7 +129,28 @@ impl RedisStore {
             next: Script::new(NEXT),
             claim: Script::new(CLAIM),
             release: Script::new(RELEASE),
+            wait_replicas: 0,
         })
+    }
+
+    /// Each `next` and `claim` waits until `replicas` replicas acknowledged it.
+    pub fn with_wait(mut self, replicas: u32) -> Self {
+        self.wait_replicas = replicas;
+        self
+    }
+
+    /// `maxmemory-policy`, `used_memory` and `maxmemory`, from `INFO memory`.
+    pub async fn memory(&self) -> anyhow::Result<MemoryReport> {
+        let mut con = self
+            .connection()
+            .await
+            .map_err(|_| anyhow::anyhow!("cannot connect to Redis"))?;
+        let info: String = redis::cmd("INFO")
+            .arg("memory")
+            .query_async(&mut con)
+            .await
+            .map_err(|e| anyhow::anyhow!("INFO memory failed: {}", e.kind_label()))?;
+        parse_memory(&info).context("INFO memory lacks maxmemory_policy, used_memory or maxmemory")
     }
 
     /// The shared connection, made on first use. While Redis is down each call tries again
@@ -187,9 +274,51 @@ impl StateStore for RedisStore {
                 .map(|n| Reply::Deleted(n > 0)),
         };
         result.map_err(|e| {
+            if is_oom(&e) {
+                tracing::error!(
+                    operation = op.label(),
+                    "state store: Redis is full (used_memory reached maxmemory; noeviction refuses writes): raise maxmemory or delete entries (importhook state)"
+                );
+                return StateError::Full;
+            }
             tracing::warn!(error = %e.kind_label(), operation = op.label(), "state store: Redis call failed");
             StateError::Unavailable
         })
+    }
+
+    async fn apply_by(&self, op: Op, deadline: std::time::Instant) -> Result<Reply, StateError> {
+        let replicated = matches!(op, Op::Next { .. } | Op::Claim { .. });
+        let label = op.label();
+        let reply = self.apply(op).await?;
+        if self.wait_replicas == 0 || !replicated {
+            return Ok(reply);
+        }
+        // Four fifths of the time left, so that a missing acknowledgement is answered as such
+        // before the caller cuts the call at its deadline; never 0 (WAIT 0 blocks forever).
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let timeout_ms = (left.as_millis() as u64 * 4 / 5).max(1);
+        let mut con = self.connection().await?;
+        let acknowledged: redis::RedisResult<u32> = redis::cmd("WAIT")
+            .arg(self.wait_replicas)
+            .arg(timeout_ms)
+            .query_async(&mut con)
+            .await;
+        match acknowledged {
+            Ok(n) if n >= self.wait_replicas => Ok(reply),
+            Ok(n) => {
+                tracing::warn!(
+                    operation = label,
+                    acknowledged = n,
+                    wanted = self.wait_replicas,
+                    "state store: Redis replicas did not acknowledge the write in time; the call fails"
+                );
+                Err(StateError::Unreplicated)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e.kind_label(), operation = label, "state store: Redis WAIT failed");
+                Err(StateError::Unavailable)
+            }
+        }
     }
 
     async fn list(&self, plugin: &str) -> anyhow::Result<Vec<Entry>> {
@@ -284,5 +413,25 @@ mod tests {
         // "p:c" + "x" and "p" + "c:x" differ by the length prefix.
         assert_ne!(key("p:c", "c", "x"), key("p", "c", "c:x"));
         assert_eq!(glob_escape("a*b[c]"), "a\\*b\\[c\\]");
+    }
+
+    #[test]
+    fn info_memory_is_read_and_only_noeviction_passes() {
+        let info = "# Memory\r\nused_memory:1048576\r\nused_memory_human:1.00M\r\nmaxmemory:4194304\r\nmaxmemory_human:4.00M\r\nmaxmemory_policy:allkeys-lru\r\n";
+        let report = parse_memory(info).expect("parsed");
+        assert_eq!(report.used, 1_048_576);
+        assert_eq!(report.max, 4_194_304);
+        assert_eq!(report.usage(), "1.0 MiB used of maxmemory 4.0 MiB (25 %)");
+        let why = report.check().expect_err("evicting");
+        assert!(
+            why.contains("allkeys-lru") && why.contains("maxmemory-policy noeviction"),
+            "{why}"
+        );
+        let keeping = MemoryReport {
+            policy: "noeviction".into(),
+            ..report
+        };
+        assert!(keeping.check().is_ok());
+        assert!(parse_memory("used_memory:1\r\n").is_none());
     }
 }

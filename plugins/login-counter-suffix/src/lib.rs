@@ -11,9 +11,13 @@
 //! Each candidate is checked against the Okta org ([`directory::login_exists`]; the manifest
 //! grants it too: `grants = ["state", "directory"]`): a login an Okta user already holds (made
 //! by hand, say) is skipped for the counter's next number, at most [`MAX_CANDIDATES`] of them;
-//! past that the login is left as it is, with a note. An `unknown` answer takes the candidate.
+//! past that the login is left as it is, with a note. An `unknown` answer (rate limit spent,
+//! Okta slow, no org configured) is what `when_unverified` says.
 //!
 //! Configuration (`[config]` of the manifest):
+//! - `when_unverified` (default `"propose"`): a candidate Okta could not be asked about is
+//!   proposed unchecked (`"propose"`: Okta itself refuses it if someone holds it) or the login
+//!   is left as it is with a note (`"leave"`: Okta reports the conflict; the number is spent);
 //! - `width` (default 4, 1–12): digits, zero-padded (`0001`); larger numbers keep all digits;
 //! - `separator` (default `""`): between the local part and the number (`joe.smith-0001@`);
 //! - `login_attribute` (default `"login"`): the conflicting Okta user attribute to rewrite.
@@ -32,7 +36,7 @@ pub struct LoginCounterSuffix;
 
 export_strategy!(LoginCounterSuffix);
 
-const KEYS: [&str; 3] = ["width", "separator", "login_attribute"];
+const KEYS: [&str; 4] = ["width", "separator", "login_attribute", "when_unverified"];
 
 impl Strategy for LoginCounterSuffix {
     fn transform(request: &Request<'_>, config: &Config) -> Result<Outcome, Error> {
@@ -57,11 +61,17 @@ impl Strategy for LoginCounterSuffix {
         let (local, domain) = login::split(&folded);
         for _ in 0..MAX_CANDIDATES {
             // `?`: with the store unavailable the call fails and the manifest's `on_error`
-            // decides (skip: Okta reports the conflict; fail: Okta retries later).
+            // decides (skip: the login stays and Okta reports the conflict; fail: Okta gets a
+            // 200 with an error object, which it never retries: only a timeout or a 5xx is).
             let number = state::next(&folded)?;
             let candidate = login::join(&format!("{local}{separator}{number:0width$}"), domain);
             match directory::login_exists(&candidate) {
                 Presence::Taken => continue,
+                Presence::Unknown if config.text("when_unverified") == Some("leave") => {
+                    return Ok(Outcome::new().note(
+                        "Okta could not be asked whether the counter candidate is free; login left unchanged",
+                    ));
+                }
                 Presence::Free | Presence::Unknown => {
                     return Ok(Outcome::new()
                         .set_user(login_attribute, candidate)
@@ -88,6 +98,14 @@ impl Strategy for LoginCounterSuffix {
             if config.get(key).is_some_and(|v| v.as_text().is_none()) {
                 return Err(format!("{key} must be a string").into());
             }
+        }
+        if config.get("when_unverified").is_some()
+            && !matches!(
+                config.text("when_unverified"),
+                Some("propose" | "leave")
+            )
+        {
+            return Err("when_unverified must be \"propose\" or \"leave\"".into());
         }
         if config.text("separator").is_some_and(|s| s.contains('@')) {
             return Err("separator must not contain '@'".into());
@@ -220,6 +238,29 @@ mod tests {
     }
 
     #[test]
+    fn an_unverified_candidate_is_left_when_the_config_says_so() {
+        testing::reset();
+        directory::testing::reset();
+        directory::testing::set_unavailable(true);
+        let leave = Config::new().with("when_unverified", "leave");
+        let outcome = LoginCounterSuffix::transform(&conflict("joe@example.com").build(), &leave)
+            .expect("ok");
+        assert_eq!(outcome.user_update("login"), None);
+        assert!(
+            outcome
+                .note_text()
+                .is_some_and(|n| n.contains("could not be asked")),
+            "{:?}",
+            outcome.note_text()
+        );
+        let propose = Config::new().with("when_unverified", "propose");
+        assert_eq!(
+            new_login(&conflict("joe@example.com"), &propose).as_deref(),
+            Some("joe0002@example.com")
+        );
+    }
+
+    #[test]
     fn a_run_of_taken_candidates_leaves_the_login() {
         testing::reset();
         directory::testing::reset();
@@ -245,6 +286,8 @@ mod tests {
             Config::new().with("width", "4"),
             Config::new().with("separator", "@"),
             Config::new().with("login_attribut", "login"),
+            Config::new().with("when_unverified", "guess"),
+            Config::new().with("when_unverified", 1),
         ] {
             assert!(
                 LoginCounterSuffix::validate_config(&config).is_err(),

@@ -1,12 +1,15 @@
 //! A fake Okta org for the directory tests: a real loopback HTTPS server (rcgen certificate,
 //! trusted by the host through its CA-file option) with the service-app token endpoint
-//! (private_key_jwt checked, DPoP nonce challenge first) and the users endpoint. Logins choose
-//! the answer: `slow-*` waits 3 s, `error-*` gets 503, `limited-*` gets 429 with rate-limit
-//! headers, `last-*` gets 404 with `X-Rate-Limit-Remaining: 0`; others are looked up in the
-//! users the test added. Every call is counted.
+//! (private_key_jwt checked; for an app requiring DPoP, a request without a proof refused and
+//! the DPoP nonce challenge first; 429 when the test says so) and the users endpoint, whose
+//! answers carry Okta's rate-limit headers and which answers past its concurrency limit as
+//! Okta does. Logins choose the answer: `slow-*` waits 3 s, `held-*` 200 ms, `error-*` gets
+//! 503, `limited-*` a rate-limit 429, `busy-*` a concurrency-limit 429, `last-*` 404 with
+//! `X-Rate-Limit-Remaining: 0`; others are looked up in the users the test added. Every call
+//! is counted. Each behaviour cites the Okta page it follows.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -31,7 +34,8 @@ const NONCE: &str = "fake-dpop-nonce-1";
 #[derive(Default)]
 pub struct OrgState {
     users: Mutex<HashMap<String, (String, String, String)>>,
-    issued: Mutex<HashSet<String>>,
+    /// Issued tokens and whether each is DPoP-bound.
+    issued: Mutex<HashMap<String, bool>>,
     /// Calls to `/api/v1/users/…`.
     pub user_calls: AtomicU64,
     /// Calls to the token endpoint (challenged ones included).
@@ -40,6 +44,23 @@ pub struct OrgState {
     pub nonce_challenges: AtomicU64,
     /// Seconds to add to "now" for the `X-Rate-Limit-Reset` of limited answers.
     pub reset_in_s: AtomicU64,
+    /// Whether the service app has "Require DPoP" on (Okta's default for new API Services
+    /// apps); off, it gets plain bearer tokens.
+    pub dpop_required: AtomicBool,
+    /// Token requests still to answer 429 (the token endpoint's rate limit spent).
+    pub token_limited: AtomicU64,
+    /// Milliseconds the token endpoint takes to answer.
+    pub token_delay_ms: AtomicU64,
+    /// `expires_in` of the tokens issued.
+    pub token_lifetime_s: AtomicU64,
+    /// `X-Rate-Limit-Limit` and `X-Rate-Limit-Remaining` of the users endpoint's answers.
+    pub limit: AtomicU64,
+    pub remaining: AtomicU64,
+    /// The org's concurrency limit for the users endpoint (0: none).
+    pub max_concurrent: AtomicU64,
+    in_flight: AtomicU64,
+    /// Most users-endpoint requests that were in flight at once.
+    pub peak_in_flight: AtomicU64,
 }
 
 /// The running org.
@@ -72,6 +93,10 @@ impl FakeOrg {
         );
         let state = Arc::new(OrgState::default());
         state.reset_in_s.store(2, Ordering::SeqCst);
+        state.dpop_required.store(true, Ordering::SeqCst);
+        state.token_lifetime_s.store(3600, Ordering::SeqCst);
+        state.limit.store(100, Ordering::SeqCst);
+        state.remaining.store(99, Ordering::SeqCst);
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
         let (task_state, task_url) = (state.clone(), url.clone());
         tokio::spawn(async move {
@@ -121,6 +146,27 @@ impl FakeOrg {
 
     pub fn user_calls(&self) -> u64 {
         self.state.user_calls.load(Ordering::SeqCst)
+    }
+
+    pub fn token_calls(&self) -> u64 {
+        self.state.token_calls.load(Ordering::SeqCst)
+    }
+}
+
+/// Counts a users-endpoint request in flight until dropped.
+struct InFlight<'a>(&'a OrgState);
+
+impl<'a> InFlight<'a> {
+    fn enter(state: &'a OrgState) -> (Self, u64) {
+        let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        state.peak_in_flight.fetch_max(now, Ordering::SeqCst);
+        (Self(state), now)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -189,6 +235,29 @@ async fn answer(
     let path = request.uri().path().to_owned();
     if path == "/oauth2/v1/token" {
         state.token_calls.fetch_add(1, Ordering::SeqCst);
+        let delay = state.token_delay_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
+        // `/oauth2/v1/token` has rate limits like every endpoint; past one Okta answers 429
+        // with the X-Rate-Limit-* headers, the reset in UTC epoch seconds ("Rate limits",
+        // docs/reference/rate-limits; headers: "Monitor and troubleshoot rate limits",
+        // docs/reference/rl2-monitor; the endpoint's own limits: docs/reference/rl2-limits).
+        if state
+            .token_limited
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return reply(
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"errorCode": "E0000047", "errorSummary": "API call exceeded rate limit due to too many requests."}),
+                &[
+                    ("x-rate-limit-limit", "600".to_owned()),
+                    ("x-rate-limit-remaining", "0".to_owned()),
+                    ("x-rate-limit-reset", (now() + 1).to_string()),
+                ],
+            );
+        }
         let body = request
             .into_body()
             .collect()
@@ -198,6 +267,8 @@ async fn answer(
         let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
         let token_url = format!("{url}/oauth2/v1/token");
         let assertion = form.get("client_assertion").cloned().unwrap_or_default();
+        // private_key_jwt: iss = sub = client id, aud = the token endpoint
+        // (guides/implement-oauth-for-okta-serviceapp).
         let assertion_ok = claims(&assertion).is_some_and(|c| {
             c["iss"] == CLIENT_ID && c["sub"] == CLIENT_ID && c["aud"] == token_url
         }) && signed_by(&assertion, app_public)
@@ -210,6 +281,49 @@ async fn answer(
                 &[],
             );
         }
+        let issue = |dpop: bool| {
+            let token = format!(
+                "fake-access-token-{}",
+                state.token_calls.load(Ordering::SeqCst)
+            );
+            state
+                .issued
+                .lock()
+                .expect("issued")
+                .insert(token.clone(), dpop);
+            let lifetime = state.token_lifetime_s.load(Ordering::SeqCst);
+            let kind = if dpop { "DPoP" } else { "Bearer" };
+            reply(
+                StatusCode::OK,
+                json!({"token_type": kind, "expires_in": lifetime, "access_token": token, "scope": "okta.users.read"}),
+                &[],
+            )
+        };
+        let required = state.dpop_required.load(Ordering::SeqCst);
+        if dpop.is_empty() {
+            if !required {
+                return issue(false);
+            }
+            // An app with "Require DPoP" on refuses a token request without a proof. Okta's
+            // DPoP guide (guides/dpop) does not show this answer; Okta's own Go SDK
+            // (okta/okta-sdk-golang, okta/client.go) asks without DPoP first and switches on
+            // `invalid_dpop_proof`, RFC 9449's error for a missing or bad proof: that is what
+            // this fake answers (the README says the docs are silent here).
+            return reply(
+                StatusCode::BAD_REQUEST,
+                json!({"error": "invalid_dpop_proof", "error_description": "The DPoP proof JWT header is missing."}),
+                &[],
+            );
+        }
+        if !required {
+            // How /v1/token answers an unsolicited proof from an app without DPoP is not in
+            // Okta's docs: the fake does not guess, and no test relies on it.
+            return reply(
+                StatusCode::NOT_IMPLEMENTED,
+                json!({"error": "not_modelled", "error_description": "Okta's docs do not say how an unsolicited DPoP proof is answered."}),
+                &[],
+            );
+        }
         let Some(proof) = valid_proof(&dpop, "POST") else {
             return reply(
                 StatusCode::BAD_REQUEST,
@@ -217,6 +331,8 @@ async fn answer(
                 &[],
             );
         };
+        // The first proof without Okta's nonce gets 400 `use_dpop_nonce` and a `dpop-nonce`
+        // header (guides/dpop/main, "Authorization server requires nonce in DPoP proof").
         if proof["nonce"] != NONCE {
             state.nonce_challenges.fetch_add(1, Ordering::SeqCst);
             return reply(
@@ -225,66 +341,80 @@ async fn answer(
                 &[("dpop-nonce", NONCE.to_owned())],
             );
         }
-        let token = format!(
-            "fake-access-token-{}",
-            state.token_calls.load(Ordering::SeqCst)
-        );
-        state.issued.lock().expect("issued").insert(token.clone());
-        return reply(
-            StatusCode::OK,
-            json!({"token_type": "DPoP", "expires_in": 3600, "access_token": token, "scope": "okta.users.read"}),
-            &[],
-        );
+        return issue(true);
     }
     let Some(segment) = path.strip_prefix("/api/v1/users/") else {
         return reply(StatusCode::NOT_FOUND, json!({}), &[]);
     };
     state.user_calls.fetch_add(1, Ordering::SeqCst);
+    let (_in_flight, in_flight) = InFlight::enter(state);
+    let issued = |token: &str| state.issued.lock().expect("issued").get(token).copied();
     let authorized = if let Some(token) = authorization.strip_prefix("DPoP ") {
         let ath = B64.encode(ring::digest::digest(
             &ring::digest::SHA256,
             token.as_bytes(),
         ));
-        state.issued.lock().expect("issued").contains(token)
-            && valid_proof(&dpop, "GET").is_some_and(|c| c["ath"] == ath)
+        issued(token) == Some(true) && valid_proof(&dpop, "GET").is_some_and(|c| c["ath"] == ath)
+    } else if let Some(token) = authorization.strip_prefix("Bearer ") {
+        issued(token) == Some(false)
     } else {
         authorization == format!("SSWS {API_TOKEN}")
     };
-    if !authorized {
-        return reply(
-            StatusCode::UNAUTHORIZED,
-            json!({"errorCode": "E0000011", "errorSummary": "Invalid token provided"}),
-            &[],
-        );
-    }
     let login = percent_encoding::percent_decode_str(segment)
         .decode_utf8_lossy()
         .into_owned();
     let reset = (now() + state.reset_in_s.load(Ordering::SeqCst)).to_string();
-    if login.starts_with("slow-") {
-        tokio::time::sleep(Duration::from_secs(3)).await;
-    }
-    if login.starts_with("error-") {
-        return reply(StatusCode::SERVICE_UNAVAILABLE, json!({}), &[]);
-    }
-    if login.starts_with("limited-") {
+    let max = state.max_concurrent.load(Ordering::SeqCst);
+    if login.starts_with("busy-") || (max > 0 && in_flight > max) {
+        // Past the org's concurrency limit: 429 whose `X-Rate-Limit-Limit` and `-Remaining`
+        // are always 0 and whose reset is "only a suggested value"; it clears when another
+        // request finishes ("Monitor and troubleshoot rate limits", docs/reference/rl2-monitor,
+        // "Example rate limit header with concurrent rate limit exceeded"; the limit itself:
+        // docs/reference/rl2-concurrency).
         return reply(
             StatusCode::TOO_MANY_REQUESTS,
-            json!({"errorCode": "E0000047"}),
+            json!({"errorCode": "E0000047", "errorSummary": "API call exceeded rate limit due to too many requests."}),
             &[
+                ("x-rate-limit-limit", "0".to_owned()),
                 ("x-rate-limit-remaining", "0".to_owned()),
                 ("x-rate-limit-reset", reset),
             ],
         );
     }
-    let limits = if login.starts_with("last-") {
-        vec![
-            ("x-rate-limit-remaining", "0".to_owned()),
-            ("x-rate-limit-reset", reset),
-        ]
+    if login.starts_with("slow-") {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    if login.starts_with("held-") {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    if login.starts_with("error-") {
+        return reply(StatusCode::SERVICE_UNAVAILABLE, json!({}), &[]);
+    }
+    let limit = state.limit.load(Ordering::SeqCst).to_string();
+    // Every answer reports the endpoint's bucket: its limit, what is left of it in this window
+    // and the window's reset (UTC epoch seconds); past the limit, 429 until the reset
+    // (docs/reference/rate-limits; headers: docs/reference/rl2-monitor).
+    if login.starts_with("limited-") {
+        return reply(
+            StatusCode::TOO_MANY_REQUESTS,
+            json!({"errorCode": "E0000047", "errorSummary": "API call exceeded rate limit due to too many requests."}),
+            &[
+                ("x-rate-limit-limit", limit),
+                ("x-rate-limit-remaining", "0".to_owned()),
+                ("x-rate-limit-reset", reset),
+            ],
+        );
+    }
+    let remaining = if login.starts_with("last-") {
+        0
     } else {
-        vec![("x-rate-limit-remaining", "99".to_owned())]
+        state.remaining.load(Ordering::SeqCst)
     };
+    let limits = vec![
+        ("x-rate-limit-limit", limit),
+        ("x-rate-limit-remaining", remaining.to_string()),
+        ("x-rate-limit-reset", reset),
+    ];
     let user = state
         .users
         .lock()

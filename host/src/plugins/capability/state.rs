@@ -92,7 +92,7 @@ impl StateCap {
             Err(e) => Err(e),
             Ok(()) => {
                 let deadline = tokio::time::Instant::from_std(self.deadline);
-                tokio::time::timeout_at(deadline, access.store.apply(op))
+                tokio::time::timeout_at(deadline, access.store.apply_by(op, self.deadline))
                     .await
                     .unwrap_or(Err(StateError::Unavailable))
             }
@@ -100,13 +100,19 @@ impl StateCap {
         let outcome = match &result {
             Ok(_) => "ok",
             Err(StateError::Unavailable) => "unavailable",
+            Err(StateError::Full) => "full",
+            Err(StateError::Unreplicated) => "unreplicated",
             Err(StateError::Invalid(_)) => "invalid",
         };
         access
             .metrics
             .call(access.store.backend(), label, outcome, started.elapsed());
         result.map_err(|e| match e {
-            StateError::Unavailable => Error::Unavailable,
+            // The plugin cannot do anything different about these: the log and the metric
+            // name them for the operator.
+            StateError::Unavailable | StateError::Full | StateError::Unreplicated => {
+                Error::Unavailable
+            }
             StateError::Invalid(why) => Error::Invalid(why),
         })
     }
