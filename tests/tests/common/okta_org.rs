@@ -360,6 +360,13 @@ async fn answer(
     } else {
         authorization == format!("SSWS {API_TOKEN}")
     };
+    if !authorized {
+        return reply(
+            StatusCode::UNAUTHORIZED,
+            json!({"errorCode": "E0000011", "errorSummary": "Invalid token provided"}),
+            &[],
+        );
+    }
     let login = percent_encoding::percent_decode_str(segment)
         .decode_utf8_lossy()
         .into_owned();
