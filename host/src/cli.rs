@@ -140,9 +140,8 @@ fn main_with(natives: Option<NativeStrategies>) -> ExitCode {
         Command::State { store, command } => crate::state::operator::run(store, command),
         Command::Doctor(args) => {
             crate::logging::init(LogFormat::Text);
-            settings_from(&args.serve).and_then(|settings| {
-                crate::doctor::run(&settings, args.probe_login.as_deref())
-            })
+            settings_from(&args.serve)
+                .and_then(|settings| crate::doctor::run(&settings, args.probe_login.as_deref()))
         }
     };
     match result {

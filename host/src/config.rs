@@ -159,7 +159,11 @@ pub struct ConfigLayer {
     pub okta_max_concurrent: Option<u32>,
     /// Okta: percent of an endpoint's rate limit left to the org's other clients: lookups stop
     /// once `X-Rate-Limit-Remaining` is at or below it, until the reset [default: 20]
-    #[arg(long, env = "IMPORTHOOK_OKTA_RATE_HEADROOM_PERCENT", value_name = "PERCENT")]
+    #[arg(
+        long,
+        env = "IMPORTHOOK_OKTA_RATE_HEADROOM_PERCENT",
+        value_name = "PERCENT"
+    )]
     pub okta_rate_headroom_percent: Option<u8>,
     /// Okta: DPoP for the service app's tokens: auto (without first, with DPoP once Okta asks
     /// for it), on, off [default: auto]
@@ -653,10 +657,7 @@ fn resolve_state(
         None if pick(&cli.state_redis_wait, &file.state_redis_wait).is_some_and(|(n, _)| n > 0) => {
             bail!(
                 "{}: state_redis_wait needs state_url (a Redis store)",
-                origin.name(
-                    cli.state_redis_wait.is_some(),
-                    "state_redis_wait"
-                )
+                origin.name(cli.state_redis_wait.is_some(), "state_redis_wait")
             )
         }
         None => Ok(StateConfig::Embedded(path.map_or_else(
@@ -1156,16 +1157,20 @@ mod tests {
         assert_eq!(default.max_concurrent, 8);
         assert_eq!(default.rate_headroom_percent, 20);
         assert_eq!(default.dpop, crate::directory::DpopMode::Auto);
-        let set = resolve("okta_max_concurrent = 3\nokta_rate_headroom_percent = 0\nokta_dpop = \"on\"")
-            .expect("valid")
-            .expect("configured");
+        let set =
+            resolve("okta_max_concurrent = 3\nokta_rate_headroom_percent = 0\nokta_dpop = \"on\"")
+                .expect("valid")
+                .expect("configured");
         assert_eq!(set.max_concurrent, 3);
         assert_eq!(set.rate_headroom_percent, 0);
         assert_eq!(set.dpop, crate::directory::DpopMode::On);
         for (text, field) in [
             ("okta_max_concurrent = 0", "okta_max_concurrent"),
             ("okta_max_concurrent = 76", "okta_max_concurrent"),
-            ("okta_rate_headroom_percent = 95", "okta_rate_headroom_percent"),
+            (
+                "okta_rate_headroom_percent = 95",
+                "okta_rate_headroom_percent",
+            ),
             ("okta_dpop = \"maybe\"", "okta_dpop"),
         ] {
             let err = resolve(text).expect_err(text).to_string();

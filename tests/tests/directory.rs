@@ -446,7 +446,11 @@ async fn dpop_is_used_when_the_app_requires_it_and_only_then() {
         on.check_credentials().await.expect("token"),
         "service app (DPoP-bound token)"
     );
-    assert_eq!(org.token_calls(), before + 2, "challenged, then with the nonce");
+    assert_eq!(
+        org.token_calls(),
+        before + 2,
+        "challenged, then with the nonce"
+    );
 }
 
 /// A writer the test reads back.
@@ -746,7 +750,10 @@ async fn doctor_looks_up_the_login_the_admin_names_and_expects_it_taken() {
         )
     });
     assert!(ok, "{text}");
-    assert!(text.contains("ok    okta lookup") && text.contains("found the user"), "{text}");
+    assert!(
+        text.contains("ok    okta lookup") && text.contains("found the user"),
+        "{text}"
+    );
     // A login the org answers 404 for: free, or invisible to a role scoped to a group.
     let (ok, text) = tokio::task::block_in_place(|| {
         doctor_with(
@@ -761,7 +768,10 @@ async fn doctor_looks_up_the_login_the_admin_names_and_expects_it_taken() {
         "{text}"
     );
     for login in ["admin.known@example.com", "outside-the-group@example.com"] {
-        assert!(!text.to_lowercase().contains(login), "login printed: {text}");
+        assert!(
+            !text.to_lowercase().contains(login),
+            "login printed: {text}"
+        );
     }
 }
 

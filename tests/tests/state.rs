@@ -592,14 +592,21 @@ fn an_evicting_redis_is_refused_by_doctor_and_at_start_up_with_the_line_to_fix_i
 #[tokio::test]
 async fn a_full_redis_is_named_full_not_unavailable() {
     let redis = Redis::start_with(&["--maxmemory-policy", "noeviction"]);
-    let plugins = plugins_folder(&[("40-counter", "login-counter-suffix", &counter_manifest(1000))]);
+    let plugins = plugins_folder(&[(
+        "40-counter",
+        "login-counter-suffix",
+        &counter_manifest(1000),
+    )]);
     let layer = ConfigLayer {
         state_url: Some(redis.url()),
         ..ConfigLayer::default()
     };
     let server = start(layer, Some(plugins.path())).await;
     let first = server.hook(&conflict("f1", "ann@example.com")).await;
-    assert_eq!(new_login(&first.json()).as_deref(), Some("ann0001@example.com"));
+    assert_eq!(
+        new_login(&first.json()).as_deref(),
+        Some("ann0001@example.com")
+    );
     // Fill it, then lower maxmemory under what it holds: noeviction refuses every write.
     let filler = "x".repeat(512 * 1024);
     for n in 0..4 {
@@ -609,7 +616,10 @@ async fn a_full_redis_is_named_full_not_unavailable() {
     let answer = redis.command(&["CONFIG", "SET", "maxmemory", "1mb"]);
     assert!(answer.starts_with("+OK"), "{answer}");
     let answer = redis.command(&["SET", "probe", "1"]);
-    assert!(answer.starts_with("-OOM"), "Redis refuses writes once full: {answer}");
+    assert!(
+        answer.starts_with("-OOM"),
+        "Redis refuses writes once full: {answer}"
+    );
     let refused = server.hook(&conflict("f2", "ann@example.com")).await;
     assert!(refused.json()["error"].is_object(), "{:?}", refused.json());
     let metrics = server.app.metrics().encode();
@@ -682,7 +692,10 @@ async fn state_redis_wait_holds_each_number_until_a_replica_has_it() {
     };
     let server = start(layer, Some(plugins.path())).await;
     let answer = server.hook(&conflict("w2", "ann@example.com")).await;
-    assert_eq!(new_login(&answer.json()).as_deref(), Some("ann0001@example.com"));
+    assert_eq!(
+        new_login(&answer.json()).as_deref(),
+        Some("ann0001@example.com")
+    );
     let keys = replica.command(&["KEYS", "*"]);
     assert!(
         keys.contains(":c:ann@example.com}"),

@@ -245,7 +245,9 @@ fn pause(status: StatusCode, headers: &HeaderMap, headroom_percent: u8) -> Optio
     }
     let remaining = number("x-rate-limit-remaining");
     // The reserve, rounded up: 20 % of a limit of 1 still keeps that one call for others.
-    let reserve = limit.map_or(0, |limit| (limit * u64::from(headroom_percent)).div_ceil(100));
+    let reserve = limit.map_or(0, |limit| {
+        (limit * u64::from(headroom_percent)).div_ceil(100)
+    });
     let spent = status == StatusCode::TOO_MANY_REQUESTS
         || remaining.is_some_and(|left| left == 0 || (limit.is_some() && left <= reserve));
     if !spent {
@@ -300,7 +302,10 @@ mod tests {
         let limited = pause(StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new(), 20);
         assert_eq!(limited, Some(DEFAULT_PAUSE));
         let far = headers(&[("x-rate-limit-reset", (now() + 3600).to_string())]);
-        assert_eq!(pause(StatusCode::TOO_MANY_REQUESTS, &far, 20), Some(MAX_PAUSE));
+        assert_eq!(
+            pause(StatusCode::TOO_MANY_REQUESTS, &far, 20),
+            Some(MAX_PAUSE)
+        );
         let past = headers(&[("x-rate-limit-reset", "5".into())]);
         assert_eq!(
             pause(StatusCode::TOO_MANY_REQUESTS, &past, 20),
@@ -321,7 +326,11 @@ mod tests {
         assert_eq!(pause(StatusCode::OK, &at("21"), 20), None);
         let p = pause(StatusCode::NOT_FOUND, &at("20"), 20).expect("paused at the reserve");
         assert!(p >= Duration::from_secs(18), "{p:?}");
-        assert_eq!(pause(StatusCode::OK, &at("20"), 0), None, "no headroom asked");
+        assert_eq!(
+            pause(StatusCode::OK, &at("20"), 0),
+            None,
+            "no headroom asked"
+        );
         assert!(pause(StatusCode::OK, &at("0"), 0).is_some());
     }
 

@@ -233,7 +233,10 @@ async fn run(shared: Arc<Shared>, outbound: Outbound) {
                     c.error = None;
                     c.fetching = false;
                 });
-                (lifetime.saturating_sub(EXPIRY_MARGIN).max(MIN_INTERVAL), true)
+                (
+                    lifetime.saturating_sub(EXPIRY_MARGIN).max(MIN_INTERVAL),
+                    true,
+                )
             }
             Err(e) => {
                 let wait = e.retry_after.unwrap_or(backoff);

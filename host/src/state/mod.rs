@@ -291,7 +291,9 @@ pub async fn check_at_start(config: &StateConfig) -> anyhow::Result<()> {
     let store = RedisStore::new(url)?;
     match tokio::time::timeout(Duration::from_secs(3), store.memory()).await {
         Ok(Ok(report)) => {
-            report.check().map_err(|why| anyhow::anyhow!("state_url: {why}"))?;
+            report
+                .check()
+                .map_err(|why| anyhow::anyhow!("state_url: {why}"))?;
             tracing::info!(memory = %report.usage(), "state store: Redis keeps every key (maxmemory-policy noeviction)");
             Ok(())
         }
@@ -300,7 +302,9 @@ pub async fn check_at_start(config: &StateConfig) -> anyhow::Result<()> {
             Ok(())
         }
         Err(_) => {
-            tracing::warn!("state store: Redis does not answer at start-up; state calls fail until it does");
+            tracing::warn!(
+                "state store: Redis does not answer at start-up; state calls fail until it does"
+            );
             Ok(())
         }
     }

@@ -100,10 +100,7 @@ impl Strategy for LoginCounterSuffix {
             }
         }
         if config.get("when_unverified").is_some()
-            && !matches!(
-                config.text("when_unverified"),
-                Some("propose" | "leave")
-            )
+            && !matches!(config.text("when_unverified"), Some("propose" | "leave"))
         {
             return Err("when_unverified must be \"propose\" or \"leave\"".into());
         }
