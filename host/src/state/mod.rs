@@ -28,8 +28,8 @@ pub const MAX_TTL_SECONDS: u32 = 30 * 24 * 3600;
 /// timed out gets it again. Okta waits 3 s for an answer and retries at most once, on a
 /// timeout or a 5xx (Okta's "Inline hooks" concepts page, "Time out and retry"): the retry
 /// comes seconds after the first call. Okta does not document the delay before it (nor how
-/// long a support-raised timeout may be), so 15 minutes: hundreds of times the window, and a
-/// day's import keeps ~1/100 of the event keys a day-long memory did.
+/// long a support-raised timeout may be), so 15 minutes: hundreds of times the window, while
+/// a store holds only the last 15 minutes of an import's event keys.
 pub const EVENT_MEMORY: Duration = Duration::from_secs(15 * 60);
 
 /// Where the state lives, from `state_path` / `state_url`.
