@@ -389,9 +389,12 @@ async fn the_token_is_refreshed_before_it_expires() {
 async fn a_429_from_the_token_endpoint_is_waited_out_not_hammered() {
     let org = FakeOrg::start().await;
     org.state.token_limited.store(1, Ordering::SeqCst);
+    // Its reset 3 s away: longer than the 1 s backoff after an ordinary failure.
+    org.state.reset_in_s.store(3, Ordering::SeqCst);
     let directory = service_app_with(&org, |c| c.dpop = DpopMode::On);
+    let started = Instant::now();
     for n in 0..5 {
-        let started = Instant::now();
+        let asked = Instant::now();
         assert_eq!(
             directory
                 .user_by_login(&format!("o{n}@example.com"), soon())
@@ -399,13 +402,14 @@ async fn a_429_from_the_token_endpoint_is_waited_out_not_hammered() {
             Lookup::Unavailable(Unavailable::Failed)
         );
         assert!(
-            started.elapsed() < Duration::from_millis(300),
+            asked.elapsed() < Duration::from_millis(300),
             "a known token failure answers at once"
         );
     }
+    tokio::time::sleep_until((started + Duration::from_millis(1600)).into()).await;
     assert_eq!(org.token_calls(), 1, "no fetch before the 429's reset");
     assert_eq!(org.user_calls(), 0);
-    tokio::time::sleep(Duration::from_millis(2200)).await;
+    tokio::time::sleep_until((started + Duration::from_millis(4200)).into()).await;
     assert_eq!(
         directory.login_exists("p@example.com", soon()).await,
         Presence::Free

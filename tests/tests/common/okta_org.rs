@@ -254,7 +254,10 @@ async fn answer(
                 &[
                     ("x-rate-limit-limit", "600".to_owned()),
                     ("x-rate-limit-remaining", "0".to_owned()),
-                    ("x-rate-limit-reset", (now() + 1).to_string()),
+                    (
+                        "x-rate-limit-reset",
+                        (now() + state.reset_in_s.load(Ordering::SeqCst)).to_string(),
+                    ),
                 ],
             );
         }
