@@ -164,6 +164,10 @@ impl Redis {
             .arg("--unixsocket")
             .arg(self.socket())
             .args(["--unixsocketperm", "700", "--save", "", "--appendonly", "no"])
+            // A primary writes an RDB file for a replica's full sync: into the temporary
+            // folder, not the working directory.
+            .arg("--dir")
+            .arg(self.dir.path())
             .args(&self.extra)
             .stdout(Stdio::null())
             .spawn()
