@@ -54,8 +54,10 @@ fn is_change(kind: &EventKind) -> bool {
 
 fn interests(settings: &Settings) -> Vec<Interest> {
     let mut interests = Vec::new();
-    if let Ok(dir) = settings.plugins_dir.canonicalize() {
-        interests.push(Interest { dir, file: None });
+    for dir in crate::plugins::folders(&settings.plugins_dir) {
+        if let Ok(dir) = dir.canonicalize() {
+            interests.push(Interest { dir, file: None });
+        }
     }
     let mut files: Vec<&Path> = Vec::new();
     if let TlsSource::Files { cert, key } = &settings.tls {
