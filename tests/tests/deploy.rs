@@ -589,3 +589,109 @@ fn the_readme_says_how_to_build_and_push_the_image_the_manifests_name() {
         assert!(readme.contains(&needle), "README lacks `{needle}`");
     }
 }
+
+/// The pod as the manifests and the image lay it out, its folders rebuilt from the files
+/// themselves: the Dockerfile's `cp` lines fill the image's folder, the ConfigMap's data the
+/// ConfigMap's, the init container's folder stays empty (nothing to pull as shipped). It loads
+/// the image's four strategies and answers with their changes, not a bare 204.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pod_as_applied_loads_the_images_strategies_and_answers_with_their_changes() {
+    let root = common::workspace_root();
+    let documents = kubernetes_documents();
+    let deployment = find(&documents, "Deployment", "importhook");
+    let pod = &deployment["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+
+    let image = common::TempDir::new("image");
+    let dockerfile = deploy_file("Dockerfile");
+    let build = dockerfile.split("FROM gcr.io").next().expect("build stage");
+    for line in build.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let Some(at) = words.iter().position(|w| *w == "cp") else {
+            continue;
+        };
+        let (source, target) = (words[at + 1], words[at + 2]);
+        let Some(name) = target.strip_prefix("/out/plugins.d/") else {
+            continue;
+        };
+        if let Some(wasm) = source.strip_prefix("target/wasm32-unknown-unknown/release/") {
+            std::fs::copy(common::wasm_dir().join(wasm), image.path().join(name)).expect("wasm");
+        } else if source == "plugins.d/*.toml" {
+            for entry in std::fs::read_dir(root.join("plugins.d")).expect("plugins.d") {
+                let path = entry.expect("entry").path();
+                if path.extension().is_some_and(|e| e == "toml") {
+                    let file = path.file_name().expect("name");
+                    std::fs::copy(&path, image.path().join(file)).expect("manifest");
+                }
+            }
+        } else {
+            std::fs::copy(root.join(source), image.path().join(name)).expect(source);
+        }
+    }
+    let config_map = common::TempDir::new("configmap");
+    for (name, text) in find(&documents, "ConfigMap", "importhook-plugins")["data"]
+        .as_hash()
+        .expect("data")
+    {
+        std::fs::write(
+            config_map.path().join(name.as_str().expect("name")),
+            text.as_str().expect("text"),
+        )
+        .expect("write");
+    }
+    let pulled = common::TempDir::new("pulled");
+    let folders: Vec<PathBuf> = env(container, "IMPORTHOOK_PLUGINS")["value"]
+        .as_str()
+        .expect("IMPORTHOOK_PLUGINS")
+        .split(':')
+        .map(|folder| {
+            if folder == "/usr/share/importhook/plugins.d" {
+                return image.path().to_path_buf();
+            }
+            let volume = volume_at(pod, container, folder);
+            if !volume["configMap"].is_badvalue() {
+                config_map.path().to_path_buf()
+            } else {
+                assert!(!volume["emptyDir"].is_badvalue(), "{folder}");
+                pulled.path().to_path_buf()
+            }
+        })
+        .collect();
+    let spec = std::env::join_paths(&folders).expect("join");
+
+    let server = common::start(
+        importhook::config::ConfigLayer::default(),
+        Some(std::path::Path::new(&spec)),
+    )
+    .await;
+    let set = server.app.plugins();
+    let names: Vec<&str> = set.plugins().iter().map(|p| p.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "10-normalize-login",
+            "20-link-single-match",
+            "30-login-middle-name",
+            "40-login-counter-suffix"
+        ]
+    );
+    let mut request = common::okta_sample();
+    request["data"]["user"]["profile"]["login"] = " Sally.Admin@Clouditude.NET ".into();
+    let reply = server.hook(&request).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    let body = reply.json();
+    let login = body["commands"]
+        .as_array()
+        .and_then(|c| {
+            c.iter()
+                .find(|c| c["type"] == "com.okta.user.profile.update")
+        })
+        .and_then(|c| c["value"]["login"].as_str())
+        .unwrap_or_else(|| panic!("no login change: {body}"))
+        .to_owned();
+    assert!(
+        login.starts_with("sally.admin") && login.ends_with("@clouditude.net"),
+        "{login}"
+    );
+    server.stop().await;
+}
