@@ -1,9 +1,10 @@
 //! `importhook pull` against a real OCI registry (Debian's `docker-registry`, the CNCF
 //! distribution server) this test starts on loopback: an artifact pushed with the distribution
 //! API is pulled by digest, served from the folder it landed in (laid between an "image" and a
-//! "ConfigMap" folder, as deploy/kubernetes runs it), and every way of getting it wrong is
-//! refused: another digest, a tag, plain HTTP not asked for, a file over the limit, a blob the
-//! registry's storage altered.
+//! "ConfigMap" folder, as deploy/kubernetes runs it), pulled again over HTTPS from a second
+//! registry process on the same storage (trusted through --ca-file only), and every way of
+//! getting it wrong is refused: another digest, a tag, plain HTTP not asked for, an unknown
+//! certificate issuer, a file over the limit, a blob or manifest the registry's storage altered.
 
 mod common;
 
@@ -24,6 +25,51 @@ struct Registry {
     child: Child,
     addr: SocketAddr,
     storage: TempDir,
+}
+
+/// A second registry process serving the same storage over HTTPS, killed on drop.
+struct HttpsRegistry {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for HttpsRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Serves `registry`'s storage over HTTPS with the localhost certificate in `cert_dir`.
+fn start_https_registry(registry: &Registry, cert_dir: &Path) -> HttpsRegistry {
+    let port = free_port();
+    let config = cert_dir.join("config.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "version: 0.1\nlog: {{level: error, accesslog: {{disabled: true}}}}\nstorage: {{filesystem: {{rootdirectory: {}}}}}\nhttp: {{addr: \"127.0.0.1:{port}\", secret: e2e, tls: {{certificate: {}, key: {}}}}}\n",
+            registry.storage.path().join("data").display(),
+            cert_dir.join("cert.pem").display(),
+            cert_dir.join("key.pem").display(),
+        ),
+    )
+    .expect("config");
+    let child = Command::new("docker-registry")
+        .arg("serve")
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("docker-registry");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the HTTPS registry did not listen"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    HttpsRegistry { child, port }
 }
 
 impl Drop for Registry {
@@ -331,6 +377,35 @@ async fn a_digest_pinned_artifact_is_pulled_checked_and_served() {
     ]);
     assert!(ok, "{stderr}");
     assert!(stderr.contains(&format!("{base}@{digest}")), "{stderr}");
+
+    // Over HTTPS (the pooled client's trust store: the public roots plus --ca-file), the same
+    // artifact from the same storage; without the CA the certificate is refused, and plain
+    // HTTP is not spoken to it.
+    let certs = TempDir::new("registry-tls");
+    common::write_localhost_certificate(certs.path());
+    let https = start_https_registry(&registry, certs.path());
+    let secure = format!("oci://localhost:{}/{REPO}@{digest}", https.port);
+    let over_https = TempDir::new("https");
+    let into_https = over_https.path().to_str().expect("utf-8");
+    let ca = certs.path().join("cert.pem");
+    let (ok, _, stderr) = pull(&[&secure, "--into", into_https]);
+    assert!(!ok, "an unknown issuer was trusted");
+    assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
+    let (ok, _, _) = pull(&[&secure, "--into", into_https, "--insecure-http"]);
+    assert!(!ok, "plain HTTP to an HTTPS registry");
+    let (ok, _, stderr) = pull(&[
+        &secure,
+        "--into",
+        into_https,
+        "--ca-file",
+        ca.to_str().expect("utf-8"),
+    ]);
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        files_in(over_https.path()),
+        ["30-login-middle-name.toml", "30-login-middle-name.wasm"]
+    );
+    drop(https);
 
     // Plain HTTP is spoken only when asked for.
     let (ok, _, stderr) = pull(&[
