@@ -2,9 +2,10 @@
 //! distribution server) this test starts on loopback: an artifact pushed with the distribution
 //! API is pulled by digest, served from the folder it landed in (laid between an "image" and a
 //! "ConfigMap" folder, as deploy/kubernetes runs it), pulled again over HTTPS from a second
-//! registry process on the same storage (trusted through --ca-file only), and every way of
-//! getting it wrong is refused: another digest, a tag, plain HTTP not asked for, an unknown
-//! certificate issuer, a file over the limit, a blob or manifest the registry's storage altered.
+//! registry process on the same storage (trusted through --ca-file only, behind HTTP Basic
+//! authentication), and every way of getting it wrong is refused: another digest, a tag, plain
+//! HTTP not asked for, an unknown certificate issuer, missing or wrong credentials, a file over
+//! the limit, a blob or manifest the registry's storage altered.
 
 mod common;
 
@@ -40,17 +41,25 @@ impl Drop for HttpsRegistry {
     }
 }
 
-/// Serves `registry`'s storage over HTTPS with the localhost certificate in `cert_dir`.
+/// The user and password of tests/fixtures/registry.htpasswd (bcrypt, as the registry wants).
+const REGISTRY_USER: &str = "e2e";
+const REGISTRY_PASSWORD: &str = "s3cret";
+
+/// Serves `registry`'s storage over HTTPS with the localhost certificate in `cert_dir`, to
+/// the users of tests/fixtures/registry.htpasswd only (HTTP Basic authentication).
 fn start_https_registry(registry: &Registry, cert_dir: &Path) -> HttpsRegistry {
     let port = free_port();
     let config = cert_dir.join("config.yml");
     std::fs::write(
         &config,
         format!(
-            "version: 0.1\nlog: {{level: error, accesslog: {{disabled: true}}}}\nstorage: {{filesystem: {{rootdirectory: {}}}}}\nhttp: {{addr: \"127.0.0.1:{port}\", secret: e2e, tls: {{certificate: {}, key: {}}}}}\n",
+            "version: 0.1\nlog: {{level: error, accesslog: {{disabled: true}}}}\nstorage: {{filesystem: {{rootdirectory: {}}}}}\nhttp: {{addr: \"127.0.0.1:{port}\", secret: e2e, tls: {{certificate: {}, key: {}}}}}\nauth: {{htpasswd: {{realm: e2e, path: {}}}}}\n",
             registry.storage.path().join("data").display(),
             cert_dir.join("cert.pem").display(),
             cert_dir.join("key.pem").display(),
+            common::workspace_root()
+                .join("tests/fixtures/registry.htpasswd")
+                .display(),
         ),
     )
     .expect("config");
@@ -243,10 +252,18 @@ fn push_artifact(registry: &Registry, tag: &str, files: &[(&str, Vec<u8>)]) -> S
 
 /// Runs `importhook pull ARGS`: success, stdout, stderr.
 fn pull(args: &[&str]) -> (bool, String, String) {
+    pull_with(&[], args)
+}
+
+/// [`pull`] with `env` set.
+fn pull_with(env: &[(&str, &str)], args: &[&str]) -> (bool, String, String) {
     let output = Command::new(common::BIN)
         .arg("pull")
         .args(args)
         .env_remove("IMPORTHOOK_PULL")
+        .env_remove("IMPORTHOOK_REGISTRY_USERNAME")
+        .env_remove("IMPORTHOOK_REGISTRY_PASSWORD")
+        .envs(env.iter().copied())
         .output()
         .expect("run importhook pull");
     (
@@ -393,14 +410,34 @@ async fn a_digest_pinned_artifact_is_pulled_checked_and_served() {
     assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
     let (ok, _, _) = pull(&[&secure, "--into", into_https, "--insecure-http"]);
     assert!(!ok, "plain HTTP to an HTTPS registry");
-    let (ok, _, stderr) = pull(&[
-        &secure,
+    let with_ca = [
+        secure.as_str(),
         "--into",
         into_https,
         "--ca-file",
         ca.to_str().expect("utf-8"),
-    ]);
+    ];
+    // A private repository: the registry's Basic challenge needs the credentials.
+    let (ok, _, stderr) = pull(&with_ca);
+    assert!(!ok, "a private repository without credentials");
+    assert!(stderr.contains("IMPORTHOOK_REGISTRY_USERNAME"), "{stderr}");
+    let (ok, _, stderr) = pull_with(
+        &[
+            ("IMPORTHOOK_REGISTRY_USERNAME", REGISTRY_USER),
+            ("IMPORTHOOK_REGISTRY_PASSWORD", "wrong"),
+        ],
+        &with_ca,
+    );
+    assert!(!ok && stderr.contains("401"), "{stderr}");
+    let (ok, _, stderr) = pull_with(
+        &[
+            ("IMPORTHOOK_REGISTRY_USERNAME", REGISTRY_USER),
+            ("IMPORTHOOK_REGISTRY_PASSWORD", REGISTRY_PASSWORD),
+        ],
+        &with_ca,
+    );
     assert!(ok, "{stderr}");
+    assert!(!stderr.contains(REGISTRY_PASSWORD) && !stderr.contains("czNjcmV0"));
     assert_eq!(
         files_in(over_https.path()),
         ["30-login-middle-name.toml", "30-login-middle-name.wasm"]
