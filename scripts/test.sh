@@ -9,14 +9,18 @@ cd "$(dirname "$0")/.."
 rustup target add wasm32-wasip2 wasm32-unknown-unknown >/dev/null 2>&1 || true
 # The JavaScript and Python toolchains the SDKs' tests and the end-to-end suite build with,
 # pinned (package-lock.json, requirements.txt), installed once from the registries. Needs
-# Node.js >= 20 (npm) and Python >= 3.11; redis-server is the one system package left to
-# install (.ci/run does it on Debian).
+# Node.js >= 20 (npm) and Python >= 3.11; redis-server and docker-registry are the system
+# packages left to install (.ci/run does it on Debian).
 if [ ! -x examples/js/login-middle-name/node_modules/.bin/importhook-build-js ]; then
     (cd examples/js/login-middle-name && npm ci --no-audit --no-fund)
 fi
 if [ ! -x .venv/bin/componentize-py ] || [ ! -x .venv/bin/pytest ]; then
     python3 -m venv .venv
     .venv/bin/pip install --quiet --disable-pip-version-check -r sdk-python/requirements.txt
+fi
+# The offline Kubernetes schema validator tests/tests/deploy.rs runs on deploy/kubernetes.
+if [ ! -x .venv/bin/kubernetes-validate ]; then
+    .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/kubernetes/requirements.txt
 fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -1,4 +1,4 @@
-//! The command line: `serve`, `try`, `check`, `doctor` and `new`.
+//! The command line: `serve`, `try`, `check`, `doctor`, `new`, `pull` and `state`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,6 +38,9 @@ enum Command {
     /// Create a strategy crate ready to build: a working strategy with native tests, its
     /// manifest, a sample Okta request, and a README with the build, `check` and `try` lines.
     New(NewArgs),
+    /// Fetch plugins published as an OCI artifact into a plugins folder, checking the pinned
+    /// manifest digest and every file's digest and size before writing anything
+    Pull(crate::pull::PullArgs),
     /// Read or delete what plugins keep in the state store (counters, claims, records)
     State {
         #[command(flatten)]
@@ -62,7 +65,7 @@ struct NewArgs {
 
 #[derive(Debug, clap::Args)]
 struct TryArgs {
-    /// Folder of plugins
+    /// Folder of plugins, or several separated by `:` (a later one's file replaces an earlier one's)
     #[arg(
         long,
         env = "IMPORTHOOK_PLUGINS",
@@ -80,7 +83,7 @@ struct CheckArgs {
     /// TOML configuration file (its `plugins` and `cache_dir` keys are used)
     #[arg(long, env = "IMPORTHOOK_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Folder of plugins [default: plugins.d]
+    /// Folder of plugins, or several separated by `:` [default: plugins.d]
     #[arg(long, env = "IMPORTHOOK_PLUGINS", value_name = "DIR")]
     plugins: Option<PathBuf>,
 }
@@ -137,6 +140,7 @@ fn main_with(natives: Option<NativeStrategies>) -> ExitCode {
             check(args)
         }
         Command::New(args) => new(args),
+        Command::Pull(args) => crate::pull::run(args),
         Command::State { store, command } => crate::state::operator::run(store, command),
         Command::Doctor(args) => {
             crate::logging::init(LogFormat::Text);
@@ -252,7 +256,7 @@ fn load_plugins(
     configured: bool,
     services: &Services,
 ) -> anyhow::Result<PluginSet> {
-    if !dir.exists() && !configured {
+    if !crate::plugins::folders(dir).iter().any(|d| d.exists()) && !configured {
         tracing::warn!(dir = %dir.display(), "plugins folder not found; serving without plugins (every request answers 204)");
         return Ok(PluginSet::empty());
     }
@@ -282,7 +286,9 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
         .plugins
         .or(file.plugins)
         .unwrap_or_else(|| PathBuf::from("plugins.d"));
-    let cache = file.cache_dir.unwrap_or_else(|| dir.join(".cache"));
+    let cache = file
+        .cache_dir
+        .unwrap_or_else(|| crate::plugins::default_cache_dir(&dir));
     let runtime = Runtime::new(Some(cache), false)?;
     // Scratch state: checking a plugin never uses up a number or a claim.
     let (set, problems) = PluginSet::check(runtime, &dir, &Services::scratch())?;

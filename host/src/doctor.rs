@@ -130,12 +130,12 @@ async fn check_state(report: &mut Report, config: &crate::state::StateConfig) {
 }
 
 fn check_plugins(report: &mut Report, dir: &Path, cache: &Path) {
-    if !dir.exists() {
+    if let Some(missing) = crate::plugins::folders(dir).iter().find(|d| !d.exists()) {
         report.fail(
             "plugins",
             format!(
                 "folder {} does not exist (every request would answer 204)",
-                dir.display()
+                missing.display()
             ),
         );
         return;

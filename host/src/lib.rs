@@ -16,6 +16,7 @@ pub mod oauth;
 pub mod okta;
 pub mod outbound;
 pub mod plugins;
+pub mod pull;
 pub mod reload;
 pub mod scaffold;
 pub mod server;

@@ -1,5 +1,5 @@
 //! The one pooled outbound HTTPS client of the process: the JWKS fetch and the Okta directory
-//! lookups share its connections (kept alive, so a lookup does not pay a TLS handshake), its
+//! lookups (and `importhook pull`'s registry requests) share its connections (kept alive, so a lookup does not pay a TLS handshake), its
 //! trust store (public web roots plus the configured CA files) and its body-size cap.
 
 use std::path::PathBuf;
@@ -27,7 +27,7 @@ const POOL_PER_HOST: usize = 16;
 /// (for the error message).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExtraCa {
-    /// The configuration key (`oauth_ca_file`, `okta_ca_file`).
+    /// The configuration key or flag (`oauth_ca_file`, `okta_ca_file`, `pull --ca-file`).
     pub key: &'static str,
     /// The PEM file.
     pub path: PathBuf,

@@ -52,7 +52,7 @@ impl Reloader {
         let mut report = ReloadReport::default();
 
         let dir = &settings.plugins_dir;
-        if dir.exists() {
+        if crate::plugins::folders(dir).iter().any(|d| d.exists()) {
             report.plugins = Some(
                 match PluginSet::load(self.runtime.clone(), dir, self.app.services()) {
                     Ok(set) => {

@@ -39,7 +39,7 @@ pub fn run_try(plugins_dir: &Path, request_file: &Path) -> anyhow::Result<()> {
     // Metered: fuel counting reports the instructions each plugin executed. Compiled plugins
     // are cached where `check` and `serve` keep them (the metered engine has entries of its
     // own): a JS or Python component takes seconds to compile, a cached one milliseconds.
-    let runtime = Runtime::new(Some(plugins_dir.join(".cache")), true)?;
+    let runtime = Runtime::new(Some(crate::plugins::default_cache_dir(plugins_dir)), true)?;
     // Scratch state (in memory, fresh each run): trying a request never uses up a number or
     // a claim of the service's store.
     let set = PluginSet::load(runtime, plugins_dir, &crate::plugins::Services::scratch())?;

@@ -13,6 +13,10 @@ use notify::{RecursiveMode, Watcher};
 use crate::config::{Settings, TlsSource};
 use crate::reload::Reloader;
 
+/// Kubernetes updates a mounted ConfigMap or Secret by pointing this symlink of the volume at a
+/// new folder (its atomic writer); the files' own names, symlinks through it, see no event.
+const KUBERNETES_DATA: &str = "..data";
+
 /// How long the files must stay untouched before a reload starts.
 pub const QUIET_PERIOD: Duration = Duration::from_millis(500);
 
@@ -27,6 +31,9 @@ impl Interest {
     fn matches(&self, path: &Path) -> bool {
         if path.parent() != Some(self.dir.as_path()) {
             return false;
+        }
+        if path.file_name().is_some_and(|name| name == KUBERNETES_DATA) {
+            return true;
         }
         match &self.file {
             Some(name) => path.file_name() == Some(name.as_os_str()),
@@ -54,8 +61,10 @@ fn is_change(kind: &EventKind) -> bool {
 
 fn interests(settings: &Settings) -> Vec<Interest> {
     let mut interests = Vec::new();
-    if let Ok(dir) = settings.plugins_dir.canonicalize() {
-        interests.push(Interest { dir, file: None });
+    for dir in crate::plugins::folders(&settings.plugins_dir) {
+        if let Ok(dir) = dir.canonicalize() {
+            interests.push(Interest { dir, file: None });
+        }
     }
     let mut files: Vec<&Path> = Vec::new();
     if let TlsSource::Files { cert, key } = &settings.tls {
@@ -66,12 +75,30 @@ fn interests(settings: &Settings) -> Vec<Interest> {
         files.push(secret_file);
     }
     for file in files {
-        let absolute = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
-        if let (Some(dir), Some(name)) = (absolute.parent(), absolute.file_name()) {
-            interests.push(Interest {
-                dir: dir.to_path_buf(),
-                file: Some(name.to_owned()),
-            });
+        // The folder the path names (a symlink replaced there, as by certbot or Kubernetes,
+        // is a change) and the one its target is in (a target rewritten in place is too).
+        let parent = file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let named = parent
+            .canonicalize()
+            .unwrap_or_else(|_| parent.to_path_buf())
+            .join(file.file_name().unwrap_or_default());
+        let target = file.canonicalize().unwrap_or_else(|_| named.clone());
+        for absolute in [named, target] {
+            if let (Some(dir), Some(name)) = (absolute.parent(), absolute.file_name()) {
+                let interest = Interest {
+                    dir: dir.to_path_buf(),
+                    file: Some(name.to_owned()),
+                };
+                if !interests
+                    .iter()
+                    .any(|i| i.dir == interest.dir && i.file == interest.file)
+                {
+                    interests.push(interest);
+                }
+            }
         }
     }
     interests
@@ -127,6 +154,26 @@ pub fn spawn(
 mod tests {
     use super::*;
     use notify::event::{CreateKind, DataChange, MetadataKind, RemoveKind, RenameMode};
+
+    #[test]
+    fn a_kubernetes_volume_update_is_a_change_of_every_file_in_it() {
+        let plugins = Interest {
+            dir: PathBuf::from("/etc/importhook/plugins.d"),
+            file: None,
+        };
+        let cert = Interest {
+            dir: PathBuf::from("/etc/importhook/tls"),
+            file: Some("tls.crt".into()),
+        };
+        assert!(plugins.matches(Path::new("/etc/importhook/plugins.d/..data")));
+        assert!(plugins.matches(Path::new("/etc/importhook/plugins.d/30-x.toml")));
+        assert!(!plugins.matches(Path::new("/etc/importhook/plugins.d/..data_tmp")));
+        assert!(!plugins.matches(Path::new("/etc/importhook/plugins.d/.cache")));
+        assert!(cert.matches(Path::new("/etc/importhook/tls/..data")));
+        assert!(cert.matches(Path::new("/etc/importhook/tls/tls.crt")));
+        assert!(!cert.matches(Path::new("/etc/importhook/tls/tls.key")));
+        assert!(!cert.matches(Path::new("/etc/importhook/other/..data")));
+    }
 
     #[test]
     fn reads_are_not_changes_and_writes_renames_and_removals_are() {

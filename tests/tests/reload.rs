@@ -361,3 +361,75 @@ async fn reading_watched_files_never_triggers_a_reload() {
     );
     server.stop().await;
 }
+
+/// Kubernetes mounts a ConfigMap as symlinks through `..data` and updates it by pointing
+/// `..data` at a new folder (its atomic writer): the files' own names see no event. Here the
+/// ConfigMap folder is laid over an "image" folder holding the plugin, as deploy/kubernetes
+/// does, and only carries the plugin's manifest: swapping it takes effect.
+#[tokio::test]
+async fn a_configmap_swapped_through_its_data_symlink_is_picked_up() {
+    let image = plugins_folder(&[(
+        "30-login-middle-name",
+        "login-middle-name",
+        "grants = [\"directory\"]\n",
+    )]);
+    let config_map = TempDir::new("configmap");
+    let version = |n: u32, attribute: &str| {
+        let dir = config_map.path().join(format!("..2026_{n}"));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(
+            dir.join("30-login-middle-name.toml"),
+            format!(
+                "grants = [\"directory\"]\n[config]\nmiddle_name_attribute = \"{attribute}\"\n"
+            ),
+        )
+        .expect("manifest");
+        dir
+    };
+    let first = version(1, "middleName");
+    std::os::unix::fs::symlink(
+        first.file_name().expect("name"),
+        config_map.path().join("..data"),
+    )
+    .expect("..data");
+    std::os::unix::fs::symlink(
+        "..data/30-login-middle-name.toml",
+        config_map.path().join("30-login-middle-name.toml"),
+    )
+    .expect("file link");
+    let folders = std::env::join_paths([image.path(), config_map.path()]).expect("join");
+    let folders = std::path::Path::new(&folders);
+    let layer = ConfigLayer {
+        plugins: Some(folders.to_path_buf()),
+        ..ConfigLayer::default()
+    };
+    let server = start(layer, Some(folders)).await;
+    let _watcher =
+        importhook::watch::spawn(reloader(&server), server.app.settings()).expect("watch");
+    let mut request = request();
+    request["data"]["appUser"]["profile"]["nickName"] = "Nick".into();
+    let login = |reply: &common::Reply| reply.json()["commands"][0]["value"]["login"].clone();
+    assert_eq!(
+        login(&server.hook(&request).await),
+        "sally.elizabeth.admin@clouditude.net"
+    );
+
+    // The kubelet's update: a new folder, a temporary link to it renamed over ..data.
+    let second = version(2, "nickName");
+    let tmp = config_map.path().join("..data_tmp");
+    std::os::unix::fs::symlink(second.file_name().expect("name"), &tmp).expect("tmp link");
+    std::fs::rename(&tmp, config_map.path().join("..data")).expect("swap");
+    std::fs::remove_dir_all(&first).expect("old version");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if login(&server.hook(&request).await) == "sally.nick.admin@clouditude.net" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the swapped ConfigMap was not picked up within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    server.stop().await;
+}

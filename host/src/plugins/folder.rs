@@ -1,48 +1,108 @@
-//! What the plugins folder holds: plugins (`<stem>.wasm`), their manifests (`<stem>.toml`), and
+//! What the plugins folders hold: plugins (`<stem>.wasm`), their manifests (`<stem>.toml`), and
 //! anything else, which is a mistake worth naming (a native library dropped in, a build
 //! artefact under the wrong name, a manifest whose plugin was never copied). Hidden entries
 //! (`.cache`, editors' and Kubernetes' `..data`) are not looked at.
+//!
+//! The `plugins` setting names one folder or several separated by `:` (like `PATH`). Several
+//! are laid over each other file by file, a later folder's file replacing an earlier one's of
+//! the same name: an image's plugins stay visible under a folder of the operator's own, which
+//! can add plugins or replace one plugin's manifest without rebuilding the image.
 
+use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-/// The entries of a plugins folder, each list in file-name order.
+/// The folders `spec` (the `plugins` setting) names, in overlay order.
+pub fn folders(spec: &Path) -> Vec<PathBuf> {
+    std::env::split_paths(spec.as_os_str())
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .collect()
+}
+
+/// Where compiled plugins are cached unless `cache_dir` says otherwise: in the first folder.
+pub fn default_cache_dir(spec: &Path) -> PathBuf {
+    folders(spec)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| PathBuf::from("plugins.d"))
+        .join(".cache")
+}
+
+/// One plugin and the manifest that goes with it (which need not exist: defaults apply).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The `<stem>.wasm` file.
+    pub wasm: PathBuf,
+    /// The `<stem>.toml` of the last folder that has one, else the path beside the plugin.
+    pub manifest: PathBuf,
+}
+
+/// The entries of the plugins folders, each list in file-name order.
 #[derive(Debug, Default)]
 pub struct Folder {
     /// `*.wasm` files: the plugins, in running order.
-    pub plugins: Vec<PathBuf>,
+    pub plugins: Vec<Entry>,
     /// Entries that are neither a plugin nor a manifest, with what they are.
     pub strays: Vec<(PathBuf, String)>,
-    /// `<stem>.toml` files without a `<stem>.wasm`.
+    /// `<stem>.toml` files without a `<stem>.wasm` in any folder.
     pub orphan_manifests: Vec<PathBuf>,
+    /// A later folder's file that replaced an earlier one's: (used, replaced).
+    pub overrides: Vec<(PathBuf, PathBuf)>,
 }
 
 impl Folder {
-    /// Reads `dir` (not recursively).
-    pub fn scan(dir: &Path) -> anyhow::Result<Self> {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-            .with_context(|| format!("cannot read plugins folder {}", dir.display()))?
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .filter(|path| {
-                !path
-                    .file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-            })
-            .collect();
-        paths.sort();
+    /// Reads the folders `spec` names (not recursively) and lays them over each other.
+    pub fn scan(spec: &Path) -> anyhow::Result<Self> {
+        let dirs = folders(spec);
+        anyhow::ensure!(!dirs.is_empty(), "no plugins folder named");
         let mut folder = Self::default();
-        for path in &paths {
+        let mut merged: BTreeMap<OsString, PathBuf> = BTreeMap::new();
+        for dir in &dirs {
+            let entries = std::fs::read_dir(dir)
+                .with_context(|| format!("cannot read plugins folder {}", dir.display()))?;
+            let mut paths: Vec<PathBuf> = entries
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|path| {
+                    !path
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                })
+                .collect();
+            paths.sort();
+            for path in paths {
+                let Some(name) = path.file_name().map(ToOwned::to_owned) else {
+                    continue;
+                };
+                if let Some(replaced) = merged.insert(name, path.clone()) {
+                    folder.overrides.push((path, replaced));
+                }
+            }
+        }
+        let has = |name: String| merged.contains_key(&OsString::from(name));
+        for (name, path) in &merged {
             let ext = path.extension().and_then(|e| e.to_str());
+            let stem = Path::new(name)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
             if path.is_dir() {
                 folder.strays.push((
                     path.clone(),
                     "a folder: plugins are files directly in the plugins folder".to_owned(),
                 ));
             } else if ext == Some("wasm") {
-                folder.plugins.push(path.clone());
+                let manifest = merged
+                    .get(&OsString::from(format!("{stem}.toml")))
+                    .cloned()
+                    .unwrap_or_else(|| path.with_extension("toml"));
+                folder.plugins.push(Entry {
+                    wasm: path.clone(),
+                    manifest,
+                });
             } else if ext == Some("toml") {
-                if !path.with_extension("wasm").is_file() {
+                if !has(format!("{stem}.wasm")) {
                     folder.orphan_manifests.push(path.clone());
                 }
             } else {
@@ -94,7 +154,9 @@ mod tests {
                 .map(|p| p.file_name().expect("name").to_string_lossy().into_owned())
                 .collect()
         };
-        assert_eq!(names(&folder.plugins), ["10-a.wasm", "20-b.wasm"]);
+        let wasm: Vec<PathBuf> = folder.plugins.iter().map(|e| e.wasm.clone()).collect();
+        assert_eq!(names(&wasm), ["10-a.wasm", "20-b.wasm"]);
+        assert_eq!(folder.plugins[0].manifest, dir.join("10-a.toml"));
         assert_eq!(names(&folder.orphan_manifests), ["30-c.toml"]);
         let strays: Vec<(String, String)> = folder
             .strays
@@ -107,5 +169,59 @@ mod tests {
         assert!(strays[2].0 == "plugin.wasm.bak" && strays[2].1.contains("named *.wasm"));
         assert!(strays[3].0 == "sub" && strays[3].1.contains("a folder"));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn several_folders_are_laid_over_each_other_file_by_file() {
+        let root = std::env::temp_dir().join(format!("importhook-overlay-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let (image, user) = (root.join("image"), root.join("user"));
+        std::fs::create_dir_all(&image).expect("dir");
+        std::fs::create_dir_all(&user).expect("dir");
+        let component = [0, b'a', b's', b'm', 0x0d, 0, 1, 0];
+        for (dir, name, bytes) in [
+            (&image, "10-a.wasm", &component[..]),
+            (&image, "10-a.toml", b"timeout_ms = 50"),
+            (&image, "30-c.wasm", &component[..]),
+            (&user, "10-a.toml", b"timeout_ms = 70"),
+            (&user, "20-b.wasm", &component[..]),
+            (&user, "30-c.toml", b"timeout_ms = 90"),
+            (&user, "40-d.toml", b"timeout_ms = 90"),
+        ] {
+            std::fs::write(dir.join(name), bytes).expect("write");
+        }
+        let spec = std::env::join_paths([&image, &user]).expect("join");
+        assert_eq!(folders(Path::new(&spec)), [image.clone(), user.clone()]);
+        assert_eq!(default_cache_dir(Path::new(&spec)), image.join(".cache"));
+        let folder = Folder::scan(Path::new(&spec)).expect("scan");
+        // File-name order across folders; the user folder's manifest replaces the image's,
+        // and a manifest there may belong to a plugin of the image.
+        assert_eq!(
+            folder.plugins,
+            [
+                Entry {
+                    wasm: image.join("10-a.wasm"),
+                    manifest: user.join("10-a.toml")
+                },
+                Entry {
+                    wasm: user.join("20-b.wasm"),
+                    manifest: user.join("20-b.toml")
+                },
+                Entry {
+                    wasm: image.join("30-c.wasm"),
+                    manifest: user.join("30-c.toml")
+                },
+            ]
+        );
+        assert_eq!(folder.orphan_manifests, [user.join("40-d.toml")]);
+        assert_eq!(
+            folder.overrides,
+            [(user.join("10-a.toml"), image.join("10-a.toml"))]
+        );
+        // A folder that cannot be read is named, not skipped.
+        let missing = std::env::join_paths([&image, &root.join("nope")]).expect("join");
+        let err = Folder::scan(Path::new(&missing)).expect_err("missing folder");
+        assert!(format!("{err:#}").contains("nope"), "{err:#}");
+        let _ = std::fs::remove_dir_all(&root);
     }
 }

@@ -21,6 +21,7 @@ use serde_json::{Map, Value as Json, json};
 
 pub use bindings::importhook::plugin::types::Profile;
 pub use capability::request::RequestState;
+pub use folder::{default_cache_dir, folders};
 pub use isolation::{CallStats, Failure, FailureKind};
 pub use manifest::{Grant, InstanceMode, Manifest, OnError};
 pub use merge::{Contribution, InvalidContribution, ProfileView, Working};
@@ -206,7 +207,8 @@ impl PluginSet {
         }
     }
 
-    /// Loads every `*.wasm` of `dir`, in file-name order, with its optional `<stem>.toml`.
+    /// Loads every `*.wasm` of `dir` (one folder, or several separated by `:` laid over each
+    /// other: see [`folders`]), in file-name order, with its optional `<stem>.toml`.
     /// Any broken plugin fails the whole load, naming the file: a service never serves half of
     /// the strategies it was given. Anything else in the folder (a file that is not a plugin,
     /// a manifest without its plugin) runs nothing, so it only gets a warning here;
@@ -219,9 +221,12 @@ impl PluginSet {
         for path in &folder.orphan_manifests {
             tracing::warn!(file = %path.display(), "plugin manifest without its .wasm; ignored");
         }
+        for (used, replaced) in &folder.overrides {
+            tracing::info!(file = %used.display(), replaces = %replaced.display(), "a later plugins folder's file replaces an earlier one's");
+        }
         let mut plugins = Vec::with_capacity(folder.plugins.len());
-        for path in &folder.plugins {
-            plugins.push(load_named(&runtime, path, services)?);
+        for entry in &folder.plugins {
+            plugins.push(load_named(&runtime, entry, services)?);
         }
         Ok(Self {
             runtime: Some(runtime),
@@ -242,8 +247,8 @@ impl PluginSet {
         let folder = folder::Folder::scan(dir)?;
         let mut problems = Vec::new();
         let mut plugins = Vec::with_capacity(folder.plugins.len());
-        for path in &folder.plugins {
-            match load_named(&runtime, path, services) {
+        for entry in &folder.plugins {
+            match load_named(&runtime, entry, services) {
                 Ok(plugin) => plugins.push(plugin),
                 Err(e) => problems.push(format!("{e:#}")),
             }
@@ -395,17 +400,27 @@ impl PluginSet {
     }
 }
 
-fn load_named(runtime: &Runtime, path: &Path, services: &Services) -> anyhow::Result<LoadedPlugin> {
-    load_one(runtime, path, services).with_context(|| format!("plugin {} rejected", path.display()))
+fn load_named(
+    runtime: &Runtime,
+    entry: &folder::Entry,
+    services: &Services,
+) -> anyhow::Result<LoadedPlugin> {
+    load_one(runtime, &entry.wasm, &entry.manifest, services)
+        .with_context(|| format!("plugin {} rejected", entry.wasm.display()))
 }
 
-fn load_one(runtime: &Runtime, path: &Path, services: &Services) -> anyhow::Result<LoadedPlugin> {
+fn load_one(
+    runtime: &Runtime,
+    path: &Path,
+    manifest: &Path,
+    services: &Services,
+) -> anyhow::Result<LoadedPlugin> {
     let name: Arc<str> = path
         .file_stem()
         .and_then(|s| s.to_str())
         .context("plugin file name is not UTF-8")?
         .into();
-    let manifest = Manifest::load(&path.with_extension("toml"))?;
+    let manifest = Manifest::load(manifest)?;
     let bytes = std::fs::read(path).context("cannot read the file")?;
     let component = runtime.compile(&bytes)?;
     let interface_version = check_interface(runtime, &component)?;
