@@ -21,6 +21,7 @@ use serde_json::{Map, Value as Json, json};
 
 pub use bindings::importhook::plugin::types::Profile;
 pub use capability::request::RequestState;
+pub use folder::DEFAULT_MAX_PLUGIN_BYTES;
 pub use isolation::{CallStats, Failure, FailureKind};
 pub use manifest::{Grant, InstanceMode, Manifest, OnError};
 pub use merge::{Contribution, InvalidContribution, ProfileView, Working};
@@ -406,7 +407,7 @@ fn load_one(runtime: &Runtime, path: &Path, services: &Services) -> anyhow::Resu
         .context("plugin file name is not UTF-8")?
         .into();
     let manifest = Manifest::load(&path.with_extension("toml"))?;
-    let bytes = std::fs::read(path).context("cannot read the file")?;
+    let bytes = folder::read_bounded(path, runtime.max_plugin_bytes())?;
     let component = runtime.compile(&bytes)?;
     let interface_version = check_interface(runtime, &component)?;
     let imports: Vec<String> = component
