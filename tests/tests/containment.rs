@@ -123,7 +123,7 @@ async fn load(
         let reply = server
             .hook(&conflict(&format!("{tag}-{n}"), "joe@example.com"))
             .await;
-        assert_eq!(reply.status, StatusCode::OK);
+        assert!(reply.status.is_success(), "{}", reply.status);
         match number(&reply.json()) {
             Some(number) => numbers.push(number),
             None => {
@@ -160,7 +160,7 @@ async fn the_embedded_store_reopens_after_a_full_disk_and_never_hands_out_a_numb
 
     fill(&disk.0.path().join("filler"));
     let started = Instant::now();
-    let (during, failed) = load(&server, "full", |_, failed| {
+    let (during, _) = load(&server, "full", |_, failed| {
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "no state call failed on a full disk"
@@ -314,21 +314,6 @@ fn mkfifo(path: &Path) {
     run("mkfifo", &[path.to_str().expect("utf-8")]);
 }
 
-fn admin_get(admin: SocketAddr, path: &str) -> Option<(u16, String)> {
-    use std::io::Read;
-    let mut stream = std::net::TcpStream::connect_timeout(&admin, Duration::from_secs(2)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut text = String::new();
-    stream.read_to_string(&mut text).ok()?;
-    let status = text.get(9..12)?.parse().ok()?;
-    Some((status, text))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn odd_entries_in_the_plugins_folder_never_block_nor_fill_memory_and_sigterm_exits() {
     let dir = TempDir::new("odd-folder");
@@ -373,7 +358,7 @@ async fn odd_entries_in_the_plugins_folder_never_block_nor_fill_memory_and_sigte
     let reply = common::hook_at(serve.addr, &cert, &common::okta_sample())
         .await
         .expect("served");
-    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.status.is_success(), "{}", reply.status);
 
     // A 200 MB plugin (sparse: no disk, but 200 MB of memory if read whole) is refused.
     let huge = std::fs::File::create(folder.join("w.wasm")).expect("huge");
@@ -401,7 +386,7 @@ async fn odd_entries_in_the_plugins_folder_never_block_nor_fill_memory_and_sigte
     let reply = common::hook_at(serve.addr, &cert, &common::okta_sample())
         .await
         .expect("served");
-    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.status.is_success(), "{}", reply.status);
 
     let took = serve.terminate();
     assert!(
@@ -451,9 +436,12 @@ async fn readiness_fails_only_for_what_this_replica_can_fix() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(text.contains("TLS"), "{text}");
     // The current certificate still serves meanwhile.
-    assert_eq!(
-        server.hook(&common::okta_sample()).await.status,
-        StatusCode::OK
+    assert!(
+        server
+            .hook(&common::okta_sample())
+            .await
+            .status
+            .is_success()
     );
     std::fs::rename(dir.path().join("key.away"), dir.path().join("key.pem")).expect("mv");
     tokio::task::spawn_blocking(move || reloader.reload())
@@ -501,7 +489,7 @@ async fn a_flood_of_admin_connections_leaves_the_hook_its_file_descriptors() {
         .await
         .expect("the hook answers within 5 s during the admin flood")
         .expect("hook connection");
-        assert_eq!(reply.status, StatusCode::OK);
+        assert!(reply.status.is_success(), "{}", reply.status);
     }
     drop(held);
 }

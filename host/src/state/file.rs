@@ -12,6 +12,12 @@ use redb::{Database, ReadableDatabase, TableDefinition, TableHandle as _};
 
 /// Marks a state file as importhook's: `format` → its version.
 pub(super) const META: TableDefinition<&str, u64> = TableDefinition::new("importhook_meta");
+/// Scratch space a reopened file must take and give back before it serves again.
+const PROBE: TableDefinition<&str, &[u8]> = TableDefinition::new("importhook_probe");
+/// How much [`check_headroom`] writes: a burst of calls' worth, so that a disk with room for a
+/// few pages only (which the last commits' freed pages can give) does not pass for a usable
+/// one and fail again at the next burst.
+const HEADROOM_BYTES: usize = 256 << 10;
 /// The version of the layout in this file.
 const FORMAT: u64 = 1;
 /// Table every state file has had, from before [`META`] existed.
@@ -69,6 +75,19 @@ pub(super) fn open_existing(path: &Path) -> anyhow::Result<Database> {
         );
     }
     Ok(db)
+}
+
+/// Commits [`HEADROOM_BYTES`] of scratch data and then its removal, each durably.
+pub(super) fn check_headroom(db: &Database) -> anyhow::Result<()> {
+    let scratch = vec![0x5a_u8; HEADROOM_BYTES];
+    let txn = db.begin_write()?;
+    txn.open_table(PROBE)?
+        .insert("headroom", scratch.as_slice())?;
+    txn.commit()?;
+    let txn = db.begin_write()?;
+    txn.open_table(PROBE)?.remove("headroom")?;
+    txn.commit()?;
+    Ok(())
 }
 
 /// Creates the store under a temporary name and renames it into place once its tables and
