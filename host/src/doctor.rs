@@ -239,3 +239,40 @@ async fn check_network(report: &mut Report, settings: &Settings) {
         Err(why) => report.fail("okta lookup", format!("{org}: {why}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// An admin listener answering one request with `metrics`.
+    fn admin_answering(metrics: &'static str) -> std::net::SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().expect("accept");
+            let mut head = [0u8; 1024];
+            let _ = stream.read(&mut head);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{metrics}",
+                metrics.len()
+            );
+        });
+        addr
+    }
+
+    #[test]
+    fn a_running_servers_store_health_is_read_from_its_metrics() {
+        let failing = admin_answering("# x\nimporthook_state_store_up{backend=\"embedded\"} 0\n");
+        assert_eq!(running_store_up(failing), Some(false));
+        let fine = admin_answering("importhook_state_store_up{backend=\"embedded\"} 1\n");
+        assert_eq!(running_store_up(fine), Some(true));
+        let silent = admin_answering("importhook_requests_total 3\n");
+        assert_eq!(running_store_up(silent), None);
+        let nobody = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("addr");
+        assert_eq!(running_store_up(nobody), None);
+    }
+}

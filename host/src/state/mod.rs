@@ -9,6 +9,7 @@ mod embedded;
 mod file;
 pub mod operator;
 mod redis;
+mod writer;
 
 use std::path::PathBuf;
 use std::sync::Arc;
