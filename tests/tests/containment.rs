@@ -310,6 +310,75 @@ impl Drop for Serve {
     }
 }
 
+/// Sends conflicts to a child server until `stop`; returns the numbers and the failures.
+async fn load_child(
+    serve: &Serve,
+    cert: &rustls::pki_types::CertificateDer<'static>,
+    tag: &str,
+    mut stop: impl FnMut(usize, usize) -> bool,
+) -> (Vec<u64>, usize) {
+    let (mut numbers, mut failed) = (Vec::new(), 0);
+    for n in 0.. {
+        if stop(numbers.len(), failed) {
+            break;
+        }
+        let body = conflict(&format!("{tag}-{n}"), "joe@example.com");
+        let reply = common::hook_at(serve.addr, cert, &body)
+            .await
+            .expect("answer");
+        match number(&reply.json()) {
+            Some(number) => numbers.push(number),
+            None => failed += 1,
+        }
+    }
+    (numbers, failed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_failure_is_logged_once_per_episode_naming_its_cause() {
+    let dir = TempDir::new("episode");
+    let cert = common::write_localhost_certificate(dir.path());
+    let plugins = plugins_folder(&[("40-counter", "login-counter-suffix", &counter_manifest())]);
+    let file = dir.path().join("state.redb");
+    let mut command = common::serve_command(plugins.path(), dir.path());
+    command.arg("--state-path").arg(&file);
+    let serve = Serve::start(command);
+    let (mut numbers, _) = load_child(&serve, &cert, "before", |ok, _| ok == 5).await;
+    let path = file.to_str().expect("utf-8").to_owned();
+    run("chattr", &["+i", &path]);
+    let (during, _) = load_child(&serve, &cert, "frozen", |_, failed| failed == 20).await;
+    numbers.extend(during);
+    run("chattr", &["-i", &path]);
+    let started = Instant::now();
+    let (after, _) = load_child(&serve, &cert, "thawed", |ok, _| {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "never recovered"
+        );
+        ok == 5
+    })
+    .await;
+    numbers.extend(after);
+    assert_distinct(&numbers);
+    std::thread::sleep(Duration::from_millis(300));
+    let lines: Vec<String> = serve.lines.try_iter().collect();
+    let failed: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("state file failed"))
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert!(
+        failed[0].contains(&path) && failed[0].contains("error="),
+        "{}",
+        failed[0]
+    );
+    let reopened = lines
+        .iter()
+        .filter(|l| l.contains("state file reopened"))
+        .count();
+    assert_eq!(reopened, 1, "{lines:#?}");
+}
+
 fn mkfifo(path: &Path) {
     run("mkfifo", &[path.to_str().expect("utf-8")]);
 }
