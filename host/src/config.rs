@@ -921,6 +921,7 @@ mod tests {
                 "field `plugin_memory_budget_mib`",
             ),
             ("write_timeout_ms = 0", "field `write_timeout_ms`"),
+            ("max_plugin_bytes = 0", "field `max_plugin_bytes`"),
             ("idle_timeout_ms = 0", "field `idle_timeout_ms`"),
             ("max_connection_age_ms = 0", "field `max_connection_age_ms`"),
             ("tls_cert = \"c.pem\"", "field `tls_key`"),
@@ -939,6 +940,7 @@ mod tests {
     fn unknown_or_mistyped_file_keys_are_rejected() {
         assert!(file_layer("lisen = \"x\"").is_err());
         assert!(file_layer("max_connections = \"many\"").is_err());
+        assert!(file_layer("allow_no_plugins = \"yes\"").is_err());
         let dir = std::env::temp_dir().join(format!("importhook-cfg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let path = dir.join("bad.toml");
