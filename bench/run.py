@@ -523,6 +523,9 @@ def rust_server(setup: Setup, name: str, binary: Path, plugins: int, home: str |
         "--cache-dir", str(files["cache"]),
         "--log-format", setup.args.log_format,
     ]
+    if plugins == 0:
+        # Ready (`/readyz`) with an empty plugin set only when told so.
+        argv += ["--allow-no-plugins", "true"]
     # Only the settings above: no stray IMPORTHOOK_* or RUST_LOG from the caller's shell.
     env = {k: v for k, v in os.environ.items() if not k.startswith("IMPORTHOOK_") and k != "RUST_LOG"}
     env["IMPORTHOOK_SECRETS"] = setup.secret

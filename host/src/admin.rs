@@ -1,4 +1,6 @@
 //! The admin listener (plain HTTP, loopback by default): `/livez`, `/readyz`, `/metrics`.
+//! It holds at most [`MAX_ADMIN_CONNECTIONS`] connections: probes and scrapes need a few, and
+//! a flood of admin connections must not use up the file descriptors the hook listener needs.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -12,6 +14,11 @@ use tokio::net::TcpListener;
 
 use crate::app::App;
 
+/// Most admin connections open at once; past it a new one is closed at once.
+pub const MAX_ADMIN_CONNECTIONS: usize = 32;
+/// Longest an admin connection may stay open.
+const ADMIN_CONNECTION_LIFETIME: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Serves the admin endpoints until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
@@ -19,6 +26,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     tokio::pin!(shutdown);
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_ADMIN_CONNECTIONS));
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -31,25 +39,35 @@ pub async fn serve(
             },
             () = &mut shutdown => return Ok(()),
         };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            // Closed at once: its descriptor is given back now, not after a timeout.
+            drop(stream);
+            continue;
+        };
         let app = app.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             let service = service_fn(move |request| {
                 let app = app.clone();
                 async move {
-                    // Readiness asks the state store, so it is the one async answer.
-                    let unready = if request.uri().path() == "/readyz" {
-                        app.unready_reason().await
-                    } else {
-                        None
+                    // Readiness and the state gauge ask the state store (cached, at most one
+                    // probe a second): the async answers.
+                    let unready = match request.uri().path() {
+                        "/readyz" => app.unready_reason().await,
+                        "/metrics" => {
+                            let _ = app.state_up().await;
+                            None
+                        }
+                        _ => None,
                     };
                     Ok::<_, std::convert::Infallible>(answer(&app, &request, unready))
                 }
             });
-            let _ = hyper::server::conn::http1::Builder::new()
+            let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(std::time::Duration::from_secs(5))
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+                .serve_connection(TokioIo::new(stream), service);
+            let _ = tokio::time::timeout(ADMIN_CONNECTION_LIFETIME, connection).await;
         });
     }
 }

@@ -1,8 +1,9 @@
 //! The state shared by every request: validated settings, the accepted secrets and the current
 //! plugin set. Secrets and plugins sit behind atomic swaps so a reload never blocks a request.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 
@@ -24,7 +25,16 @@ pub struct App {
     metrics: Arc<Metrics>,
     services: Services,
     ready: AtomicBool,
+    /// The certificate or key file could not be read at the last reload.
+    tls_unreadable: AtomicBool,
+    /// The last state store probe: when, and whether it answered.
+    state_probe: Mutex<Option<(Instant, bool)>>,
+    /// Held while a probe runs, so probes never overlap.
+    probing: tokio::sync::Mutex<()>,
 }
+
+/// Least time between two probes of the state store, whatever asks how it is.
+pub const STATE_PROBE_EVERY: Duration = Duration::from_secs(1);
 
 impl App {
     /// State for `settings`, serving `plugins` loaded with `services` (which reloads use
@@ -44,6 +54,9 @@ impl App {
             plugins: ArcSwap::new(plugins),
             oauth: None,
             ready: AtomicBool::new(false),
+            tls_unreadable: AtomicBool::new(false),
+            state_probe: Mutex::new(None),
+            probing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -142,14 +155,64 @@ impl App {
         &self.services
     }
 
-    /// Why the service cannot serve as configured right now, if it cannot: the state store
-    /// its plugins use does not answer (`/readyz`).
+    /// Records whether the certificate or key file could be read at the last reload.
+    pub fn set_tls_unreadable(&self, unreadable: bool) {
+        self.tls_unreadable.store(unreadable, Ordering::Release);
+    }
+
+    /// Why this replica cannot serve right now, if it cannot (`/readyz`): only what a
+    /// replica can fix on its own. A dependency every replica shares (Redis, Okta) being down
+    /// would take every replica out of the load balancer at once, so it is left to the
+    /// metrics, the logs and the plugins' `on_error`.
     pub async fn unready_reason(&self) -> Option<&'static str> {
         if !self.is_ready() {
             return Some("not ready");
         }
+        if self.plugins().plugins().is_empty() && !self.settings.allow_no_plugins {
+            return Some("no plugin loaded (allow_no_plugins = true serves without)");
+        }
+        if self.tls_unreadable.load(Ordering::Acquire) {
+            return Some("TLS certificate or key unreadable");
+        }
+        let embedded = self
+            .services
+            .opened_state()
+            .is_some_and(|store| store.backend() == "embedded");
+        if embedded && matches!(self.state_up().await, Some((_, false))) {
+            return Some("state store unavailable");
+        }
+        None
+    }
+
+    /// Whether the state store plugins use answers (`None` when none is open), probed at most
+    /// once per [`STATE_PROBE_EVERY`] however often this is asked; also exported as
+    /// `importhook_state_store_up`.
+    pub async fn state_up(&self) -> Option<(&'static str, bool)> {
         let store = self.services.opened_state()?;
-        let answered = tokio::time::timeout(std::time::Duration::from_secs(1), store.ping()).await;
-        (!matches!(answered, Ok(true))).then_some("state store unavailable")
+        let backend = store.backend();
+        let fresh = |probe: &Mutex<Option<(Instant, bool)>>| {
+            probe
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .filter(|(at, _)| at.elapsed() < STATE_PROBE_EVERY)
+                .map(|(_, up)| up)
+        };
+        if let Some(up) = fresh(&self.state_probe) {
+            return Some((backend, up));
+        }
+        let _one_at_a_time = self.probing.lock().await;
+        if let Some(up) = fresh(&self.state_probe) {
+            return Some((backend, up));
+        }
+        let up = matches!(
+            tokio::time::timeout(STATE_PROBE_EVERY, store.ping()).await,
+            Ok(true)
+        );
+        *self
+            .state_probe
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((Instant::now(), up));
+        self.services.state_metrics.set_up(backend, up);
+        Some((backend, up))
     }
 }

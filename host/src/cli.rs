@@ -80,12 +80,15 @@ struct TryArgs {
 
 #[derive(Debug, clap::Args)]
 struct CheckArgs {
-    /// TOML configuration file (its `plugins` and `cache_dir` keys are used)
+    /// TOML configuration file (its `plugins`, `cache_dir` and `max_plugin_bytes` keys are used)
     #[arg(long, env = "IMPORTHOOK_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     /// Folder of plugins, or several separated by `:` [default: plugins.d]
     #[arg(long, env = "IMPORTHOOK_PLUGINS", value_name = "DIR")]
     plugins: Option<PathBuf>,
+    /// Largest plugin file read [default: 67108864]
+    #[arg(long, env = "IMPORTHOOK_MAX_PLUGIN_BYTES", value_name = "BYTES")]
+    max_plugin_bytes: Option<u64>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -171,12 +174,14 @@ fn serve(args: ServeArgs, natives: Option<NativeStrategies>) -> anyhow::Result<(
     let settings = settings_from(&args)?;
     // Dropped when serving ends (or start-up fails): what is still queued is written first.
     let _log_writer = crate::logging::init_serving(settings.log_format);
+    crate::fdlimit::raise_open_files();
     let tls = crate::tls::load(&settings.tls)?;
     let wasm = Runtime::with_memory_budget(
         Some(settings.cache_dir.clone()),
         false,
         settings.limits.plugin_memory_budget,
     )?;
+    wasm.set_max_plugin_bytes(settings.limits.max_plugin_bytes);
     // One pooled client for the JWKS fetch and the Okta lookups.
     let outbound = crate::outbound::Outbound::for_settings(&settings)?;
     let directory =
@@ -197,7 +202,7 @@ fn serve(args: ServeArgs, natives: Option<NativeStrategies>) -> anyhow::Result<(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         crate::state::check_at_start(&settings.state).await?;
         let listener = tokio::net::TcpListener::bind(settings.listen)
             .await
@@ -245,7 +250,11 @@ fn serve(args: ServeArgs, natives: Option<NativeStrategies>) -> anyhow::Result<(
             None
         };
         crate::service::run(app, tls, listener, admin, shutdown_signal()).await
-    })
+    });
+    // Serving has ended (drained within drain_timeout_ms): a reload still compiling a plugin
+    // on a blocking thread must not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    served
 }
 
 /// Loads the plugin set. A missing folder is an error when it was configured, and an empty
@@ -290,6 +299,9 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
         .cache_dir
         .unwrap_or_else(|| crate::plugins::default_cache_dir(&dir));
     let runtime = Runtime::new(Some(cache), false)?;
+    if let Some(max) = args.max_plugin_bytes.or(file.max_plugin_bytes) {
+        runtime.set_max_plugin_bytes(max);
+    }
     // Scratch state: checking a plugin never uses up a number or a claim.
     let (set, problems) = PluginSet::check(runtime, &dir, &Services::scratch())?;
     for plugin in set.plugins() {

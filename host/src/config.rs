@@ -91,6 +91,12 @@ pub struct ConfigLayer {
     /// Linear memory all plugin instances together may hold; past it a call fails as `overloaded` [default: 128]
     #[arg(long, env = "IMPORTHOOK_PLUGIN_MEMORY_BUDGET_MIB", value_name = "MIB")]
     pub plugin_memory_budget_mib: Option<u64>,
+    /// Largest plugin file read; a larger one is refused [default: 67108864]
+    #[arg(long, env = "IMPORTHOOK_MAX_PLUGIN_BYTES", value_name = "BYTES")]
+    pub max_plugin_bytes: Option<u64>,
+    /// Report ready (`/readyz`) with no plugin loaded: every request then answers 204 [default: false]
+    #[arg(long, env = "IMPORTHOOK_ALLOW_NO_PLUGINS", value_name = "BOOL")]
+    pub allow_no_plugins: Option<bool>,
     /// Put each plugin call's time in `debugContext` (answers then differ run to run) [default: false]
     #[arg(long, env = "IMPORTHOOK_DEBUG_TIMINGS", value_name = "BOOL")]
     pub debug_timings: Option<bool>,
@@ -244,6 +250,8 @@ pub struct Limits {
     pub max_in_flight: usize,
     /// Linear memory all plugin instances together may hold, in bytes.
     pub plugin_memory_budget: usize,
+    /// Largest plugin file read.
+    pub max_plugin_bytes: u64,
 }
 
 /// What a request that reaches its deadline answers.
@@ -271,6 +279,7 @@ impl Default for Limits {
             on_timeout: OnTimeout::Pass,
             max_in_flight: 256,
             plugin_memory_budget: (crate::plugins::DEFAULT_MEMORY_BUDGET_MIB << 20) as usize,
+            max_plugin_bytes: crate::plugins::DEFAULT_MAX_PLUGIN_BYTES,
         }
     }
 }
@@ -306,6 +315,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Whether `debugContext` carries plugin call times.
     pub debug_timings: bool,
+    /// Whether `/readyz` may answer ready with no plugin loaded.
+    pub allow_no_plugins: bool,
     /// Whether a failed plugin call's log line carries the plugin's own words (its `err` text
     /// or panic message). Off by default: a plugin may quote the profile it read.
     pub log_plugin_messages: bool,
@@ -590,6 +601,12 @@ impl Settings {
                 "plugin_memory_budget_mib",
                 (defaults.plugin_memory_budget >> 20) as u64,
             )? << 20) as usize,
+            max_plugin_bytes: positive(
+                &cli.max_plugin_bytes,
+                &file.max_plugin_bytes,
+                "max_plugin_bytes",
+                defaults.max_plugin_bytes,
+            )?,
         };
         if limits.request_timeout >= Duration::from_secs(3) {
             tracing::warn!(
@@ -621,6 +638,8 @@ impl Settings {
             log_format,
             debug_timings: pick(&cli.debug_timings, &file.debug_timings).is_some_and(|(on, _)| on),
             log_plugin_messages: pick(&cli.log_plugin_messages, &file.log_plugin_messages)
+                .is_some_and(|(on, _)| on),
+            allow_no_plugins: pick(&cli.allow_no_plugins, &file.allow_no_plugins)
                 .is_some_and(|(on, _)| on),
             state: resolve_state(cli, &file, &origin)?,
             limits,
@@ -861,8 +880,9 @@ fn resolve_directory(
 
 /// Reads a secret file: one secret per line, blank lines ignored; at least one.
 pub fn read_secret_file(path: &Path) -> anyhow::Result<Vec<Secret>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = crate::regular_file::read(path, crate::regular_file::MAX_SMALL_FILE_BYTES, "1 MiB")
+        .and_then(|bytes| String::from_utf8(bytes).context("not UTF-8"))
+        .with_context(|| format!("cannot read {}", path.display()))?;
     let secrets: Vec<Secret> = text
         .lines()
         .map(Secret::new)
@@ -970,6 +990,7 @@ mod tests {
                 "field `plugin_memory_budget_mib`",
             ),
             ("write_timeout_ms = 0", "field `write_timeout_ms`"),
+            ("max_plugin_bytes = 0", "field `max_plugin_bytes`"),
             ("idle_timeout_ms = 0", "field `idle_timeout_ms`"),
             ("max_connection_age_ms = 0", "field `max_connection_age_ms`"),
             ("tls_cert = \"c.pem\"", "field `tls_key`"),
@@ -988,6 +1009,7 @@ mod tests {
     fn unknown_or_mistyped_file_keys_are_rejected() {
         assert!(file_layer("lisen = \"x\"").is_err());
         assert!(file_layer("max_connections = \"many\"").is_err());
+        assert!(file_layer("allow_no_plugins = \"yes\"").is_err());
         let dir = std::env::temp_dir().join(format!("importhook-cfg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let path = dir.join("bad.toml");

@@ -57,12 +57,21 @@ pub fn run(settings: &Settings, probe_login: Option<&str>) -> anyhow::Result<()>
             ),
         );
     }
-    check_plugins(&mut report, &settings.plugins_dir, &settings.cache_dir);
+    check_plugins(
+        &mut report,
+        &settings.plugins_dir,
+        &settings.cache_dir,
+        settings.limits.max_plugin_bytes,
+    );
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(check_network(&mut report, settings, probe_login));
-    runtime.block_on(check_state(&mut report, &settings.state));
+    runtime.block_on(check_state(
+        &mut report,
+        &settings.state,
+        settings.admin_listen,
+    ));
     if report.failures == 0 {
         println!("everything checked is fine");
         Ok(())
@@ -73,7 +82,11 @@ pub fn run(settings: &Settings, probe_login: Option<&str>) -> anyhow::Result<()>
 
 /// Opens the state store the way `serve` would and asks it to answer. An embedded file held by
 /// a running server is fine (that server is using it); a missing one is created at first use.
-async fn check_state(report: &mut Report, config: &crate::state::StateConfig) {
+async fn check_state(
+    report: &mut Report,
+    config: &crate::state::StateConfig,
+    admin: std::net::SocketAddr,
+) {
     use crate::state::StateConfig;
     match config {
         StateConfig::Embedded(path) if !path.exists() => report.ok(
@@ -120,16 +133,51 @@ async fn check_state(report: &mut Report, config: &crate::state::StateConfig) {
                     ),
                 ),
             },
-            Err(e) if format!("{e:#}").contains("another process has it open") => report.ok(
-                "state",
-                "state file is held by a running importhook (the service using it)".to_owned(),
-            ),
+            Err(e) if format!("{e:#}").contains("another process has it open") => {
+                match running_store_up(admin) {
+                    Some(true) => report.ok(
+                        "state",
+                        "state file is held by a running importhook, which writes it fine",
+                    ),
+                    Some(false) => report.fail(
+                        "state",
+                        "state file is held by a running importhook whose writes to it fail (disk full, read-only or I/O errors: see its log); it reopens the file by itself once writes go through",
+                    ),
+                    None => report.ok(
+                        "state",
+                        "state file is held by a running importhook (the service using it; its admin listener did not say how the file is)",
+                    ),
+                }
+            }
             Err(e) => report.fail("state", format!("{e:#}")),
         },
     }
 }
 
-fn check_plugins(report: &mut Report, dir: &Path, cache: &Path) {
+/// What the server listening on `admin` says of its embedded store
+/// (`importhook_state_store_up`), if it answers within a second.
+fn running_store_up(admin: std::net::SocketAddr) -> Option<bool> {
+    use std::io::{Read, Write};
+    let mut addr = admin;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let timeout = Duration::from_secs(1);
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout).ok()?;
+    stream.set_read_timeout(Some(timeout)).ok()?;
+    stream.set_write_timeout(Some(timeout)).ok()?;
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: importhook\r\nConnection: close\r\n\r\n")
+        .ok()?;
+    let mut text = String::new();
+    stream.take(4 << 20).read_to_string(&mut text).ok()?;
+    text.lines()
+        .find(|l| l.starts_with("importhook_state_store_up{backend=\"embedded\"}"))
+        .and_then(|l| l.rsplit(' ').next())
+        .map(|v| v.trim() == "1")
+}
+
+fn check_plugins(report: &mut Report, dir: &Path, cache: &Path, max_plugin_bytes: u64) {
     if let Some(missing) = crate::plugins::folders(dir).iter().find(|d| !d.exists()) {
         report.fail(
             "plugins",
@@ -140,8 +188,10 @@ fn check_plugins(report: &mut Report, dir: &Path, cache: &Path) {
         );
         return;
     }
-    let checked = Runtime::new(Some(cache.to_path_buf()), false)
-        .and_then(|runtime| PluginSet::check(runtime, dir, &crate::plugins::Services::scratch()));
+    let checked = Runtime::new(Some(cache.to_path_buf()), false).and_then(|runtime| {
+        runtime.set_max_plugin_bytes(max_plugin_bytes);
+        PluginSet::check(runtime, dir, &crate::plugins::Services::scratch())
+    });
     match checked {
         Err(e) => report.fail("plugins", format!("{e:#}")),
         Ok((_, problems)) if !problems.is_empty() => {
@@ -237,5 +287,42 @@ async fn check_network(report: &mut Report, settings: &Settings, probe_login: Op
         ),
         Ok(Presence::Unknown) => report.fail("okta lookup", "not answered"),
         Err(why) => report.fail("okta lookup", format!("{org}: {why}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// An admin listener answering one request with `metrics`.
+    fn admin_answering(metrics: &'static str) -> std::net::SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().expect("accept");
+            let mut head = [0u8; 1024];
+            let _ = stream.read(&mut head);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{metrics}",
+                metrics.len()
+            );
+        });
+        addr
+    }
+
+    #[test]
+    fn a_running_servers_store_health_is_read_from_its_metrics() {
+        let failing = admin_answering("# x\nimporthook_state_store_up{backend=\"embedded\"} 0\n");
+        assert_eq!(running_store_up(failing), Some(false));
+        let fine = admin_answering("importhook_state_store_up{backend=\"embedded\"} 1\n");
+        assert_eq!(running_store_up(fine), Some(true));
+        let silent = admin_answering("importhook_requests_total 3\n");
+        assert_eq!(running_store_up(silent), None);
+        let nobody = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("addr");
+        assert_eq!(running_store_up(nobody), None);
     }
 }

@@ -116,7 +116,10 @@ impl Answer {
     }
 
     fn with_event(mut self, event_id: String) -> Self {
-        self.event_id = Some(event_id);
+        // Logged: bounded like a state key (a long id becomes its hash).
+        let hashed = (event_id.len() > crate::state::MAX_EVENT_ID_BYTES)
+            .then(|| crate::state::bounded_event_id(&event_id).into_owned());
+        self.event_id = Some(hashed.unwrap_or(event_id));
         self
     }
 }
@@ -226,7 +229,15 @@ where
         Ok(body) => body,
         Err(answer) => return answer,
     };
-    let hook_request: ImportRequest = match serde_json::from_slice(&body) {
+    // A lone surrogate escape refuses the strict parse; read it marked instead, so that only a
+    // plugin reading that value is refused (see `importhook_okta::mark_lone_surrogates`).
+    let parsed = serde_json::from_slice::<ImportRequest>(&body).or_else(|e| {
+        importhook_okta::mark_lone_surrogates(&body)
+            .ok_or(())
+            .and_then(|marked| serde_json::from_slice(&marked).map_err(|_| ()))
+            .map_err(|()| e)
+    });
+    let hook_request: ImportRequest = match parsed {
         Ok(parsed) => parsed,
         // serde's message can quote input; say only where parsing failed.
         Err(e) => {

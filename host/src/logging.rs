@@ -11,11 +11,14 @@ use crate::config::LogFormat;
 /// The filter when `RUST_LOG` is unset or invalid.
 pub const DEFAULT_FILTER: &str = "warn,importhook=info";
 
-/// Crates of the wasm compiler and component tooling: at `debug` they print thousands of
-/// lines for every plugin compiled (about 15,000 for one small plugin), which drowns the
-/// service's own lines. Held at `warn` unless `RUST_LOG` names them itself. Targets match by
-/// prefix: `cranelift` covers `cranelift_codegen`, `wasmtime` every `wasmtime_*` crate.
-const COMPILER_TARGETS: [&str; 7] = [
+/// Crates held at `warn` unless `RUST_LOG` names them itself. The wasm compiler and component
+/// tooling: at `debug` they print thousands of lines for every plugin compiled (about 15,000
+/// for one small plugin), which drowns the service's own lines. The file watcher and its
+/// event loop: at `trace` they log every file event, and when the log is written to a file
+/// in a watched folder (beside the certificate) each line they write is another event, so the
+/// log would feed itself. Targets match by prefix: `cranelift` covers `cranelift_codegen`,
+/// `wasmtime` every `wasmtime_*` crate.
+const COMPILER_TARGETS: [&str; 10] = [
     "cranelift",
     "regalloc2",
     "wasmtime",
@@ -23,6 +26,9 @@ const COMPILER_TARGETS: [&str; 7] = [
     "wasm_encoder",
     "wit_parser",
     "wit_component",
+    "notify",
+    "inotify",
+    "mio",
 ];
 
 /// The directives for `rust_log` (the value of `RUST_LOG`, if set): the operator's own, plus
@@ -131,6 +137,8 @@ mod tests {
             tracing::debug!(target: "wit_parser::resolve", "wit_parser:debug");
             tracing::info!(target: "hyper::proto", "hyper:info");
             tracing::warn!(target: "rustls::conn", "rustls:warn");
+            tracing::trace!(target: "notify::inotify", "notify:trace");
+            tracing::trace!(target: "mio::poll", "mio:trace");
         });
         let text = String::from_utf8(sink.0.lock().expect("sink").clone()).expect("utf-8");
         text.lines()
@@ -163,6 +171,16 @@ mod tests {
             ["cranelift:debug", "rustls:warn"]
         );
         assert_eq!(passed(Some("error")), Vec::<String>::new());
+        // The watcher's own trace lines would feed a log kept in a watched folder.
+        assert!(
+            !passed(Some("trace"))
+                .iter()
+                .any(|l| l.starts_with("notify") || l.starts_with("mio"))
+        );
+        assert_eq!(
+            passed(Some("warn,notify=trace")),
+            ["rustls:warn", "notify:trace"]
+        );
         // Not a filter: the default applies rather than no logs at all.
         assert_eq!(
             passed(Some("importhook=loud")),

@@ -58,6 +58,7 @@ struct BackendLabel {
 pub struct StateMetrics {
     calls: Family<StateLabels, Counter>,
     duration: Family<BackendLabel, Histogram, fn() -> Histogram>,
+    up: Family<BackendLabel, Gauge>,
 }
 
 impl Default for StateMetrics {
@@ -65,11 +66,19 @@ impl Default for StateMetrics {
         Self {
             calls: Family::default(),
             duration: Family::new_with_constructor(latency_histogram),
+            up: Family::default(),
         }
     }
 }
 
 impl StateMetrics {
+    /// Records the last probe of the store: 1 when it answers (embedded: its file takes writes).
+    pub fn set_up(&self, backend: &'static str, up: bool) {
+        self.up
+            .get_or_create(&BackendLabel { backend })
+            .set(i64::from(up));
+    }
+
     /// Records one state call: `outcome` is `ok`, `unavailable` or `invalid`.
     pub fn call(
         &self,
@@ -306,6 +315,11 @@ impl Metrics {
             "state_call_duration_seconds",
             "State store call latency by backend",
             state.duration.clone(),
+        );
+        self.registry.register(
+            "state_store_up",
+            "Whether the state store answered its last probe (at most one a second)",
+            state.up.clone(),
         );
     }
 

@@ -71,7 +71,12 @@ impl Reloader {
             );
         }
 
-        if let TlsSource::Files { .. } = &settings.tls {
+        if let TlsSource::Files { cert, key } = &settings.tls {
+            // Unreadable files (permissions, a volume gone) are this replica's to fix: it is
+            // not ready (`/readyz`) until they read again, though the current certificate
+            // keeps serving meanwhile.
+            let unreadable = [cert, key].iter().any(|path| !readable(path));
+            self.app.set_tls_unreadable(unreadable);
             report.tls = Some(match crate::tls::load(&settings.tls) {
                 Ok(loaded) => {
                     self.tls.store(loaded.config);
@@ -135,4 +140,15 @@ impl Reloader {
             }
         }
     }
+}
+
+/// Whether `path` opens for reading, without ever blocking (a FIFO in its place opens at
+/// once, non-blocking).
+fn readable(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::File::options()
+        .read(true)
+        .custom_flags(crate::regular_file::NONBLOCK)
+        .open(path)
+        .is_ok()
 }

@@ -44,8 +44,12 @@ pub fn read_pem_files(
     cert: &Path,
     key: &Path,
 ) -> anyhow::Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
-    let chain = CertificateDer::pem_file_iter(cert)
-        .with_context(|| format!("cannot read TLS certificate {}", cert.display()))?
+    let small = crate::regular_file::MAX_SMALL_FILE_BYTES;
+    let cert_pem = crate::regular_file::read(cert, small, "1 MiB")
+        .with_context(|| format!("cannot read TLS certificate {}", cert.display()))?;
+    let key_pem = crate::regular_file::read(key, small, "1 MiB")
+        .with_context(|| format!("cannot read a private key from {}", key.display()))?;
+    let chain = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<Vec<_>, _>>()
         .with_context(|| format!("invalid PEM in TLS certificate {}", cert.display()))?;
     if chain.is_empty() {
@@ -54,7 +58,7 @@ pub fn read_pem_files(
             cert.display()
         );
     }
-    let key = PrivateKeyDer::from_pem_file(key)
+    let key = PrivateKeyDer::from_pem_slice(&key_pem)
         .with_context(|| format!("cannot read a private key from {}", key.display()))?;
     Ok((chain, key))
 }

@@ -16,7 +16,10 @@
 //!   in `conflicts`) is read as absent and its path recorded in [`ImportRequest::irregular`];
 //! - profile values and `matches` are kept as JSON, numbers losslessly (`1e400`, `-0`, `1.0`,
 //!   `1.50` and integers past 64 bits keep every digit; an exponent is written `e+400`),
-//!   strings exactly as sent (no Unicode normalization).
+//!   strings exactly as sent (no Unicode normalization);
+//! - a lone UTF-16 surrogate escape, which a strict parser refuses with the whole body, can be
+//!   read as [`INVALID_STRING_MARK`] first ([`mark_lone_surrogates`]), so that only what reads
+//!   that value is refused ([`holds_invalid_string`]).
 //!
 //! Whether to act on what was read is the caller's decision: [`ImportRequest::is_for_this_hook`]
 //! and [`ImportRequest::unhandled`] say what the host needs (it answers another `eventType` with
@@ -43,6 +46,7 @@
 mod number;
 mod request;
 mod response;
+mod surrogates;
 
 pub use number::{NumberForm, number_form};
 pub use request::{
@@ -53,6 +57,7 @@ pub use response::{
     ActionResult, ActionValue, Command, Decision, ErrorCause, HookError, HookResponse,
     LocationType, ResponseError, UserRef,
 };
+pub use surrogates::{INVALID_STRING_MARK, holds_invalid_string, mark_lone_surrogates};
 
 /// The only event type this hook handles.
 pub const EVENT_TYPE: &str = "com.okta.import.transform";

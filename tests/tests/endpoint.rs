@@ -320,7 +320,12 @@ async fn silent_clients_are_closed_at_the_handshake_and_header_timeouts() {
 
 #[tokio::test]
 async fn admin_reports_liveness_and_readiness() {
-    let server = start(ConfigLayer::default(), None).await;
+    // No plugin on purpose: ready only because it is allowed.
+    let layer = ConfigLayer {
+        allow_no_plugins: Some(true),
+        ..ConfigLayer::default()
+    };
+    let server = start(layer, None).await;
     assert_eq!(server.admin_get("/livez").await.0, StatusCode::OK);
     assert_eq!(server.admin_get("/readyz").await.0, StatusCode::OK);
     assert_eq!(server.admin_get("/nope").await.0, StatusCode::NOT_FOUND);

@@ -7,12 +7,25 @@
 //! are laid over each other file by file, a later folder's file replacing an earlier one's of
 //! the same name: an image's plugins stay visible under a folder of the operator's own, which
 //! can add plugins or replace one plugin's manifest without rebuilding the image.
+//!
+//! Only regular files are ever opened (a symlink counts as what it points to), non-blocking and
+//! read up to a size cap: a FIFO, a socket, a device (`/dev/zero`) or a huge file in the folder
+//! is named and refused, and never blocks nor fills the process that reads the folder.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
+use std::fs::File;
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+
+/// Largest plugin file read by default: the largest shipped component (the Python example,
+/// 18.6 MB: CPython itself) with more than three times that to spare.
+pub const DEFAULT_MAX_PLUGIN_BYTES: u64 = 64 << 20;
+/// Largest manifest read.
+pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 
 /// The folders `spec` (the `plugins` setting) names, in overlay order.
 pub fn folders(spec: &Path) -> Vec<PathBuf> {
@@ -42,7 +55,7 @@ pub struct Entry {
 /// The entries of the plugins folders, each list in file-name order.
 #[derive(Debug, Default)]
 pub struct Folder {
-    /// `*.wasm` files: the plugins, in running order.
+    /// `*.wasm` regular files: the plugins, in running order.
     pub plugins: Vec<Entry>,
     /// Entries that are neither a plugin nor a manifest, with what they are.
     pub strays: Vec<(PathBuf, String)>,
@@ -53,7 +66,8 @@ pub struct Folder {
 }
 
 impl Folder {
-    /// Reads the folders `spec` names (not recursively) and lays them over each other.
+    /// Reads the folders `spec` names (not recursively) and lays them over each other. Looks
+    /// at each entry's type without opening it.
     pub fn scan(spec: &Path) -> anyhow::Result<Self> {
         let dirs = folders(spec);
         anyhow::ensure!(!dirs.is_empty(), "no plugins folder named");
@@ -87,40 +101,62 @@ impl Folder {
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            if path.is_dir() {
-                folder.strays.push((
-                    path.clone(),
-                    "a folder: plugins are files directly in the plugins folder".to_owned(),
-                ));
-            } else if ext == Some("wasm") {
-                let manifest = merged
-                    .get(&OsString::from(format!("{stem}.toml")))
-                    .cloned()
-                    .unwrap_or_else(|| path.with_extension("toml"));
-                folder.plugins.push(Entry {
-                    wasm: path.clone(),
-                    manifest,
-                });
-            } else if ext == Some("toml") {
-                if !has(format!("{stem}.wasm")) {
-                    folder.orphan_manifests.push(path.clone());
+            // Follows a symlink: what counts is what it points to.
+            let kind = match std::fs::metadata(path) {
+                Ok(meta) => special_kind(&meta.file_type()),
+                Err(e) => Some(format!("unreadable ({e})")),
+            };
+            match kind {
+                Some(what) => folder.strays.push((path.clone(), what)),
+                None if ext == Some("wasm") => {
+                    let manifest = merged
+                        .get(&OsString::from(format!("{stem}.toml")))
+                        .cloned()
+                        .unwrap_or_else(|| path.with_extension("toml"));
+                    folder.plugins.push(Entry {
+                        wasm: path.clone(),
+                        manifest,
+                    });
                 }
-            } else {
-                folder.strays.push((path.clone(), what_it_is(path)));
+                None if ext == Some("toml") => {
+                    if !has(format!("{stem}.wasm")) {
+                        folder.orphan_manifests.push(path.clone());
+                    }
+                }
+                None => folder.strays.push((path.clone(), what_it_is(path))),
             }
         }
         Ok(folder)
     }
 }
 
-/// What a file that is not named `*.wasm` is, from its first bytes.
+/// What an entry that is not a regular file is, or `None` for a regular file.
+fn special_kind(kind: &std::fs::FileType) -> Option<String> {
+    if kind.is_dir() {
+        return Some("a folder: plugins are files directly in the plugins folder".to_owned());
+    }
+    crate::regular_file::special_kind(kind).map(str::to_owned)
+}
+
+/// Reads the plugin or manifest at `path`: a regular file (or a symlink to one), at most
+/// `max_bytes` (see [`crate::regular_file::read`]).
+pub fn read_bounded(path: &Path, max_bytes: u64) -> anyhow::Result<Vec<u8>> {
+    crate::regular_file::read(path, max_bytes, "max_plugin_bytes")
+}
+
+/// What a regular file that is not named `*.wasm` is, from its first bytes.
 fn what_it_is(path: &Path) -> String {
-    use std::io::Read;
-    let mut head = Vec::with_capacity(8);
-    let read = std::fs::File::open(path).and_then(|file| file.take(8).read_to_end(&mut head));
+    let read = File::options()
+        .read(true)
+        .custom_flags(crate::regular_file::NONBLOCK)
+        .open(path)
+        .and_then(|file| {
+            let mut head = Vec::with_capacity(8);
+            file.take(8).read_to_end(&mut head).map(|_| head)
+        });
     match read {
         Err(e) => format!("unreadable ({e})"),
-        Ok(_) => super::componentize::describe(&head),
+        Ok(head) => super::componentize::describe(&head),
     }
 }
 
@@ -223,5 +259,69 @@ mod tests {
         let err = Folder::scan(Path::new(&missing)).expect_err("missing folder");
         assert!(format!("{err:#}").contains("nope"), "{err:#}");
         let _ = std::fs::remove_dir_all(&root);
+    }
+
+    fn mkfifo(path: &Path) {
+        let status = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .expect("mkfifo");
+        assert!(status.success());
+    }
+
+    #[test]
+    fn fifos_devices_folders_and_huge_files_are_named_and_never_block_nor_fill_memory() {
+        let dir = std::env::temp_dir().join(format!("importhook-odd-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("x.wasm")).expect("dir");
+        mkfifo(&dir.join("z.wasm"));
+        mkfifo(&dir.join("notes"));
+        std::os::unix::fs::symlink("/dev/zero", dir.join("y.wasm")).expect("symlink");
+        std::os::unix::fs::symlink("/nowhere", dir.join("dangling.wasm")).expect("symlink");
+        // 200 MB, sparse: costs no disk, and reading it whole would cost 200 MB of memory.
+        let huge = std::fs::File::create(dir.join("w.wasm")).expect("huge");
+        huge.set_len(200_000_000).expect("set_len");
+        // A symlink to a regular file is that file.
+        std::fs::write(dir.join("real.bin"), [0, b'a', b's', b'm', 0x0d, 0, 1, 0]).expect("w");
+        std::os::unix::fs::symlink(dir.join("real.bin"), dir.join("v.wasm")).expect("symlink");
+
+        let started = std::time::Instant::now();
+        let folder = Folder::scan(&dir).expect("scan");
+        let name = |p: &Path| p.file_name().expect("name").to_string_lossy().into_owned();
+        let plugins: Vec<String> = folder.plugins.iter().map(|p| name(&p.wasm)).collect();
+        assert_eq!(plugins, ["v.wasm", "w.wasm"]);
+        let strays: std::collections::HashMap<String, String> = folder
+            .strays
+            .iter()
+            .map(|(p, what)| (name(p), what.clone()))
+            .collect();
+        assert!(strays["z.wasm"].contains("FIFO"), "{strays:?}");
+        assert!(strays["notes"].contains("FIFO"), "{strays:?}");
+        assert!(strays["y.wasm"].contains("device"), "{strays:?}");
+        assert!(strays["x.wasm"].contains("folder"), "{strays:?}");
+        assert!(strays["dangling.wasm"].contains("unreadable"), "{strays:?}");
+
+        let cap = DEFAULT_MAX_PLUGIN_BYTES;
+        let refused = read_bounded(&dir.join("w.wasm"), cap).expect_err("huge");
+        assert!(
+            format!("{refused:#}").contains("max_plugin_bytes"),
+            "{refused:#}"
+        );
+        // Read directly (a swap after the scan): refused on the open file, without blocking.
+        for (file, what) in [("z.wasm", "FIFO"), ("y.wasm", "device"), ("x.wasm", "")] {
+            let refused = read_bounded(&dir.join(file), cap).expect_err(file);
+            assert!(format!("{refused:#}").contains(what), "{file}: {refused:#}");
+        }
+        assert_eq!(
+            read_bounded(&dir.join("v.wasm"), cap).expect("link").len(),
+            8
+        );
+        assert!(read_bounded(&dir.join("v.wasm"), 7).is_err());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

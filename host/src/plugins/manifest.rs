@@ -154,7 +154,8 @@ impl Manifest {
         if !path.exists() {
             return Ok(Self::default());
         }
-        let text = std::fs::read_to_string(path)
+        let text = crate::regular_file::read(path, super::folder::MAX_MANIFEST_BYTES, "1 MiB")
+            .and_then(|bytes| String::from_utf8(bytes).context("not UTF-8"))
             .with_context(|| format!("cannot read plugin manifest {}", path.display()))?;
         Self::parse(&text).with_context(|| format!("invalid plugin manifest {}", path.display()))
     }

@@ -22,6 +22,7 @@ use serde_json::{Map, Value as Json, json};
 pub use bindings::importhook::plugin::types::Profile;
 pub use capability::request::RequestState;
 pub use folder::{default_cache_dir, folders};
+pub use folder::DEFAULT_MAX_PLUGIN_BYTES;
 pub use isolation::{CallStats, Failure, FailureKind};
 pub use manifest::{Grant, InstanceMode, Manifest, OnError};
 pub use merge::{Contribution, InvalidContribution, ProfileView, Working};
@@ -421,7 +422,7 @@ fn load_one(
         .context("plugin file name is not UTF-8")?
         .into();
     let manifest = Manifest::load(manifest)?;
-    let bytes = std::fs::read(path).context("cannot read the file")?;
+    let bytes = folder::read_bounded(path, runtime.max_plugin_bytes())?;
     let component = runtime.compile(&bytes)?;
     let interface_version = check_interface(runtime, &component)?;
     let imports: Vec<String> = component

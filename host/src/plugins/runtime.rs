@@ -7,7 +7,7 @@ use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use anyhow::Context;
 use ring::digest::{SHA256, digest};
@@ -68,6 +68,8 @@ pub struct Runtime {
     warm_instances: Arc<AtomicUsize>,
     /// Linear memory all instances together may hold, across plugin sets.
     memory_budget: Arc<MemoryBudget>,
+    /// Largest plugin file read (`max_plugin_bytes`).
+    max_plugin_bytes: AtomicU64,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -153,7 +155,18 @@ impl Runtime {
             pipelines: Semaphore::new(MAX_CONCURRENT_CALLS as usize),
             warm_instances: Arc::new(AtomicUsize::new(0)),
             memory_budget: Arc::new(MemoryBudget::new(budget_bytes)),
+            max_plugin_bytes: AtomicU64::new(super::folder::DEFAULT_MAX_PLUGIN_BYTES),
         }))
+    }
+
+    /// Largest plugin file this engine reads (loads and reloads).
+    pub fn max_plugin_bytes(&self) -> u64 {
+        self.max_plugin_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Sets [`Runtime::max_plugin_bytes`] (`max_plugin_bytes`).
+    pub fn set_max_plugin_bytes(&self, bytes: u64) {
+        self.max_plugin_bytes.store(bytes, Ordering::Relaxed);
     }
 
     /// Waits for room in the instance pool to run one pipeline; the room is given back when

@@ -1,18 +1,21 @@
 //! The embedded state store: one redb file, written by one thread that commits every
 //! operation waiting for it in one durable transaction (group commit). A plugin call waits for
 //! its operation's commit, so an answer Okta receives never rests on a number that a crash
-//! could hand out again; under load one fsync covers many calls.
+//! could hand out again; under load one fsync covers many calls. After an I/O error (disk
+//! full, file made read-only) the writer reopens the file by itself, answering `unavailable`
+//! meanwhile.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, RwLock};
 
 use anyhow::Context as _;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use tokio::sync::oneshot;
 
+use super::file::{self, META};
+use super::writer::{Job, Shared, write_loop};
 use super::{Entry, EntryKind, Op, Reply, StateError, StateStore, now_unix};
 
 /// (plugin, counter) → last number handed out.
@@ -25,21 +28,10 @@ const CLAIMS: TableDefinition<(&str, &str), (&str, u64)> = TableDefinition::new(
 /// (plugin, key) → (value, expires at; 0 never).
 const RECORDS: TableDefinition<(&str, &str), (&[u8], u64)> = TableDefinition::new("records");
 
-/// Most operations committed in one transaction.
-const MAX_BATCH: usize = 512;
-/// How often expired event memories, claims and records are deleted.
-const SWEEP_EVERY: Duration = Duration::from_secs(600);
-
-struct Job {
-    op: Op,
-    reply: oneshot::Sender<Result<Reply, StateError>>,
-}
-
 /// A redb state file and the thread that writes it.
 pub struct Embedded {
-    db: Arc<Database>,
+    shared: Arc<Shared>,
     jobs: mpsc::Sender<Job>,
-    alive: Arc<AtomicBool>,
     label: String,
 }
 
@@ -52,19 +44,11 @@ impl std::fmt::Debug for Embedded {
 }
 
 impl Embedded {
-    /// Opens (or creates) the state file at `path`. redb locks it: one process per file.
+    /// Opens the state file at `path`, or creates it when there is none; refuses a file that
+    /// is not an importhook state file (see [`file`]). redb locks it: one process per file.
     pub fn open(path: &Path) -> anyhow::Result<Self> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create its folder {}", parent.display()))?;
-        }
-        let db = Database::create(path).map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => anyhow::anyhow!(
-                "another process has it open (one importhook per state file; replicas share state through Redis: state_url)"
-            ),
-            other => anyhow::Error::new(other),
-        })?;
-        Self::start(db, path.display().to_string())
+        let db = file::open_or_create(path, create_tables)?;
+        Self::start(db, Some(path.to_path_buf()), path.display().to_string())
     }
 
     /// A store in memory, gone when dropped.
@@ -72,38 +56,46 @@ impl Embedded {
         let db = Database::builder()
             .create_with_backend(redb::backends::InMemoryBackend::new())
             .map_err(anyhow::Error::new)
-            .and_then(|db| Self::start(db, "memory".into()));
+            .and_then(|db| Self::start(db, None, "memory".into()));
         // Creating an empty in-memory database allocates and nothing else.
         db.unwrap_or_else(|e| panic!("in-memory state store: {e:#}"))
     }
 
-    fn start(db: Database, label: String) -> anyhow::Result<Self> {
-        let db = Arc::new(db);
-        // Create the tables once, so readers never meet a missing one.
+    fn start(db: Database, path: Option<PathBuf>, label: String) -> anyhow::Result<Self> {
+        // Create the tables once, so readers never meet a missing one (and mark a state file
+        // made before the mark existed).
         let txn = db.begin_write()?;
-        txn.open_table(COUNTERS)?;
-        txn.open_table(MEMOS)?;
-        txn.open_table(CLAIMS)?;
-        txn.open_table(RECORDS)?;
+        create_tables(&txn)?;
+        txn.open_table(META)?.insert("format", 1)?;
         txn.commit()?;
+        let shared = Arc::new(Shared {
+            db: RwLock::new(Some(Arc::new(db))),
+            healthy: AtomicBool::new(true),
+            alive: AtomicBool::new(true),
+        });
         let (jobs, queue) = mpsc::channel();
-        let alive = Arc::new(AtomicBool::new(true));
-        let writer_db = db.clone();
-        let writer_alive = alive.clone();
+        let writer = shared.clone();
         std::thread::Builder::new()
             .name("importhook-state".into())
             .spawn(move || {
-                write_loop(&writer_db, &queue);
-                writer_alive.store(false, Ordering::Release);
+                write_loop(&writer, &queue, path.as_deref());
+                writer.alive.store(false, Ordering::Release);
             })
             .context("cannot start the state writer thread")?;
         Ok(Self {
-            db,
+            shared,
             jobs,
-            alive,
             label,
         })
     }
+}
+
+fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
+    txn.open_table(COUNTERS)?;
+    txn.open_table(MEMOS)?;
+    txn.open_table(CLAIMS)?;
+    txn.open_table(RECORDS)?;
+    Ok(())
 }
 
 #[async_trait::async_trait]
@@ -121,50 +113,26 @@ impl StateStore for Embedded {
     }
 
     async fn list(&self, plugin: &str) -> anyhow::Result<Vec<Entry>> {
-        let db = self.db.clone();
+        let db = self
+            .shared
+            .current()
+            .context("the state file is being reopened after an I/O error")?;
         let plugin = plugin.to_owned();
         tokio::task::spawn_blocking(move || list(&db, &plugin)).await?
     }
 
+    /// No I/O: the writer's own view (its last commit or reopen succeeded).
     async fn ping(&self) -> bool {
-        self.alive.load(Ordering::Acquire)
+        self.shared.alive.load(Ordering::Acquire) && self.shared.healthy.load(Ordering::Acquire)
     }
 }
 
-/// Takes every job waiting (up to [`MAX_BATCH`]), applies them in one transaction and answers
-/// them after its durable commit; if the commit fails, every job in it fails `unavailable`
-/// and nothing of it was written.
-fn write_loop(db: &Database, queue: &mpsc::Receiver<Job>) {
-    let mut last_sweep = Instant::now();
-    while let Ok(first) = queue.recv() {
-        let mut jobs = vec![first];
-        while jobs.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => jobs.push(job),
-                Err(_) => break,
-            }
-        }
-        let sweep = last_sweep.elapsed() >= SWEEP_EVERY;
-        if sweep {
-            last_sweep = Instant::now();
-        }
-        match commit(db, &jobs, now_unix(), sweep) {
-            Ok(replies) => {
-                for (job, reply) in jobs.into_iter().zip(replies) {
-                    let _ = job.reply.send(Ok(reply));
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, operations = jobs.len(), "state commit failed");
-                for job in jobs {
-                    let _ = job.reply.send(Err(StateError::Unavailable));
-                }
-            }
-        }
-    }
-}
-
-fn commit(db: &Database, jobs: &[Job], now: u64, sweep: bool) -> Result<Vec<Reply>, redb::Error> {
+pub(super) fn commit(
+    db: &Database,
+    jobs: &[Job],
+    now: u64,
+    sweep: bool,
+) -> Result<Vec<Reply>, redb::Error> {
     let txn = db.begin_write()?;
     let mut replies = Vec::with_capacity(jobs.len());
     for job in jobs {
@@ -423,14 +391,15 @@ mod tests {
             vec![Job { op, reply }]
         };
         // A claim written at t=1000 for 60 s no longer holds at t=2000.
-        commit(&store.db, &jobs(claim("e1")), 1_000, false).expect("claim");
-        let replies = commit(&store.db, &jobs(claim("e2")), 2_000, false).expect("claim");
+        let db = store.shared.current().expect("db");
+        commit(&db, &jobs(claim("e1")), 1_000, false).expect("claim");
+        let replies = commit(&db, &jobs(claim("e2")), 2_000, false).expect("claim");
         assert_eq!(replies, vec![Reply::Held(true)]);
-        commit(&store.db, &jobs(next("p", "e", 0)), 1_000, false).expect("next");
+        commit(&db, &jobs(next("p", "e", 0)), 1_000, false).expect("next");
         // Swept past the event memory: the event's memory and the claim are gone.
         let later = 2_000 + super::super::EVENT_MEMORY.as_secs() + 1;
-        commit(&store.db, &[], later, true).expect("sweep");
-        let txn = store.db.begin_read().expect("read");
+        commit(&db, &[], later, true).expect("sweep");
+        let txn = db.begin_read().expect("read");
         assert_eq!(txn.open_table(MEMOS).expect("memos").len().expect("len"), 0);
         assert_eq!(
             txn.open_table(CLAIMS).expect("claims").len().expect("len"),

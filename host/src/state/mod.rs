@@ -6,8 +6,10 @@
 //! embedded one can commit every operation that arrives together in one transaction.
 
 mod embedded;
+mod file;
 pub mod operator;
 mod redis;
+mod writer;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -316,6 +318,23 @@ pub fn scratch() -> Arc<dyn StateStore> {
     Arc::new(Embedded::in_memory())
 }
 
+/// Longest Okta `eventId` kept as it is in logs and state keys. Okta's are 22-character ids;
+/// a longer one (a client sending 250 KB of it) is replaced by its hash, so it costs neither a
+/// log line of its size nor a key kept for a day.
+pub const MAX_EVENT_ID_BYTES: usize = 128;
+
+/// `event` as logs and state keys hold it: itself up to [`MAX_EVENT_ID_BYTES`], else
+/// `sha256:` and the hex SHA-256 of it (the same id always gives the same key, so Okta's retry
+/// of a long id is still recognised).
+pub fn bounded_event_id(event: &str) -> std::borrow::Cow<'_, str> {
+    if event.len() <= MAX_EVENT_ID_BYTES {
+        return event.into();
+    }
+    let hash = ring::digest::digest(&ring::digest::SHA256, event.as_bytes());
+    let hex: String = hash.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}").into()
+}
+
 /// Seconds since the Unix epoch.
 pub(crate) fn now_unix() -> u64 {
     SystemTime::now()
@@ -360,5 +379,20 @@ mod tests {
         };
         assert!(set(MAX_VALUE_BYTES).validate().is_ok());
         assert!(set(MAX_VALUE_BYTES + 1).validate().is_err());
+    }
+
+    #[test]
+    fn a_long_event_id_is_kept_as_its_hash() {
+        let okta = "ev3VHd6fFFRUaYzo3xhYXQ7b";
+        assert_eq!(bounded_event_id(okta), okta);
+        let long = "e".repeat(250_000);
+        let bounded = bounded_event_id(&long);
+        assert!(
+            bounded.starts_with("sha256:") && bounded.len() == 7 + 64,
+            "{bounded}"
+        );
+        assert_eq!(bounded, bounded_event_id(&long));
+        assert_ne!(bounded, bounded_event_id(&"e".repeat(250_001)));
+        assert_eq!(bounded_event_id(&"e".repeat(128)).len(), 128);
     }
 }

@@ -165,7 +165,14 @@ impl types::HostRequest for RequestTable {
         name: String,
     ) -> wasmtime::Result<Option<Value>> {
         let state = self.state(&handle)?;
-        let value = state.profile(profile).get(&name).map(convert::to_wit);
+        let raw = state.profile(profile).get(&name);
+        if raw.is_some_and(importhook_okta::holds_invalid_string) {
+            // Read leniently so that other attributes still serve; reading this one is refused.
+            return Err(wasmtime::Error::msg(
+                "the attribute holds an invalid string (a lone UTF-16 surrogate): not readable",
+            ));
+        }
+        let value = raw.map(convert::to_wit);
         let size = value.as_ref().map_or(0, convert::value_size);
         Ok(self.read(value, size))
     }
@@ -177,6 +184,14 @@ impl types::HostRequest for RequestTable {
     ) -> wasmtime::Result<Vec<String>> {
         let state = self.state(&handle)?;
         let names: Vec<String> = state.profile(profile).names().cloned().collect();
+        if names
+            .iter()
+            .any(|n| n.contains(importhook_okta::INVALID_STRING_MARK))
+        {
+            return Err(wasmtime::Error::msg(
+                "an attribute name holds an invalid string (a lone UTF-16 surrogate): not readable",
+            ));
+        }
         let size = strings_size(&names);
         Ok(self.read(names, size))
     }

@@ -63,6 +63,8 @@ impl StateCap {
             return;
         }
         self.asked.clear();
+        let event = crate::state::bounded_event_id(event);
+        let event = &*event;
         self.event = if event.is_empty() {
             // Without an event id no retry can be recognised: a call of its own.
             static ANONYMOUS: AtomicU64 = AtomicU64::new(0);
