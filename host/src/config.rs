@@ -87,6 +87,9 @@ pub struct ConfigLayer {
     /// Most requests served at once; past it `503` with `Retry-After` at once [default: 256]
     #[arg(long, env = "IMPORTHOOK_MAX_IN_FLIGHT", value_name = "N")]
     pub max_in_flight: Option<u64>,
+    /// Memory request bodies being served may hold together, parsed form included; past it a request waits briefly, then gets `503` [default: 96]
+    #[arg(long, env = "IMPORTHOOK_MAX_BODY_MEMORY_MIB", value_name = "MIB")]
+    pub max_body_memory_mib: Option<u64>,
     /// Linear memory all plugin instances together may hold; past it a call fails as `overloaded` [default: 128]
     #[arg(long, env = "IMPORTHOOK_PLUGIN_MEMORY_BUDGET_MIB", value_name = "MIB")]
     pub plugin_memory_budget_mib: Option<u64>,
@@ -223,6 +226,9 @@ pub struct Limits {
     pub max_in_flight: usize,
     /// Linear memory all plugin instances together may hold, in bytes.
     pub plugin_memory_budget: usize,
+    /// Memory request bodies being served may hold together (as charged by
+    /// [`crate::body_memory::charge_for`]), in bytes.
+    pub max_body_memory: usize,
 }
 
 /// What a request that reaches its deadline answers.
@@ -250,6 +256,7 @@ impl Default for Limits {
             on_timeout: OnTimeout::Pass,
             max_in_flight: 256,
             plugin_memory_budget: (crate::plugins::DEFAULT_MEMORY_BUDGET_MIB << 20) as usize,
+            max_body_memory: (crate::body_memory::DEFAULT_MIB << 20) as usize,
         }
     }
 }
@@ -567,7 +574,27 @@ impl Settings {
                 "plugin_memory_budget_mib",
                 (defaults.plugin_memory_budget >> 20) as u64,
             )? << 20) as usize,
+            max_body_memory: (positive(
+                &cli.max_body_memory_mib,
+                &file.max_body_memory_mib,
+                "max_body_memory_mib",
+                (defaults.max_body_memory >> 20) as u64,
+            )? << 20) as usize,
         };
+        // A body of the largest accepted size must fit, or it could never be served.
+        let largest = crate::body_memory::charge_for(limits.max_body_bytes);
+        if largest > limits.max_body_memory {
+            let (_, from_cli) =
+                pick(&cli.max_body_memory_mib, &file.max_body_memory_mib).unwrap_or((0, true));
+            bail!(
+                "{}: {} MiB cannot hold one body of max_body_bytes ({} bytes), which is charged {} MiB parsed; raise it to at least {} or lower max_body_bytes",
+                origin.name(from_cli, "max_body_memory_mib"),
+                limits.max_body_memory >> 20,
+                limits.max_body_bytes,
+                largest.div_ceil(1 << 20),
+                largest.div_ceil(1 << 20)
+            );
+        }
         if limits.request_timeout >= Duration::from_secs(3) {
             tracing::warn!(
                 request_timeout_ms = limits.request_timeout.as_millis() as u64,
@@ -900,6 +927,9 @@ mod tests {
                 "plugin_memory_budget_mib = 0",
                 "field `plugin_memory_budget_mib`",
             ),
+            ("max_body_memory_mib = 0", "field `max_body_memory_mib`"),
+            // Less than one body of the default max_body_bytes is charged.
+            ("max_body_memory_mib = 16", "field `max_body_memory_mib`"),
             ("write_timeout_ms = 0", "field `write_timeout_ms`"),
             ("idle_timeout_ms = 0", "field `idle_timeout_ms`"),
             ("max_connection_age_ms = 0", "field `max_connection_age_ms`"),
