@@ -333,8 +333,7 @@ async fn admin_reports_liveness_and_readiness() {
 }
 
 #[tokio::test]
-async fn a_connection_flood_past_the_cap_displaces_only_itself_while_a_control_client_keeps_working()
-{
+async fn a_connection_flood_past_the_cap_displaces_only_itself() {
     let layer = ConfigLayer {
         max_connections: Some(4),
         ..ConfigLayer::default()
