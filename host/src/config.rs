@@ -57,7 +57,7 @@ pub struct ConfigLayer {
     /// Largest accepted request body in bytes [default: 262144]
     #[arg(long, env = "IMPORTHOOK_MAX_BODY_BYTES", value_name = "BYTES")]
     pub max_body_bytes: Option<u64>,
-    /// Most open connections; more are closed at once [default: 1024]
+    /// Most open connections; at the cap a new one evicts the oldest that has not authenticated, else it is closed [default: 1024]
     #[arg(long, env = "IMPORTHOOK_MAX_CONNECTIONS", value_name = "N")]
     pub max_connections: Option<u64>,
     /// TLS handshake deadline [default: 5000]

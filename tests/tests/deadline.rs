@@ -498,4 +498,10 @@ async fn large_bodies_at_max_in_flight_stay_within_the_deployment_memory_limit()
         peak >> 20,
         limit >> 20
     );
+    // The burst adds no more than the body memory account (the default, 96 MiB) it is held to.
+    assert!(
+        peak - baseline < importhook::body_memory::DEFAULT_MIB << 20,
+        "the burst added {} MiB",
+        (peak - baseline) >> 20
+    );
 }
