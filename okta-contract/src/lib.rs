@@ -59,8 +59,8 @@ pub const EVENT_TYPE: &str = "com.okta.import.transform";
 
 /// The most heap memory parsing an [`ImportRequest`] holds at once, per byte of its JSON body,
 /// for the densest body the contract allows: `matches` of tiny elements (`[1,1,…]`,
-/// `[{"a":1},…]`), each kept as a JSON value of its own. Okta's real matches (user ids) cost
-/// ~13×, profiles less. Measured with the allocator's chunk sizes by `tests/parsed_size.rs`;
+/// `[{"a":1},…]`), each kept as a JSON value of its own. User-id strings (how Okta's OpenAPI
+/// types `matches`) cost ~8×, small `{id, status}` objects ~13×, profiles less. Measured with the allocator's chunk sizes by `tests/parsed_size.rs`;
 /// a host budgeting request memory charges at least this.
 pub const PARSED_BYTES_PER_BODY_BYTE: u64 = 68;
 
