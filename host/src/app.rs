@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 
 use crate::auth::SecretSet;
+use crate::body_memory::BodyMemory;
 use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::oauth::OAuthVerifier;
@@ -22,6 +23,7 @@ pub struct App {
     plugins: ArcSwap<PluginSet>,
     oauth: Option<Arc<OAuthVerifier>>,
     in_flight: tokio::sync::Semaphore,
+    body_memory: BodyMemory,
     metrics: Arc<Metrics>,
     services: Services,
     ready: AtomicBool,
@@ -45,8 +47,11 @@ impl App {
         let mut metrics = Metrics::new();
         metrics.register_state(&services.state_metrics);
         metrics.register_directory(&services.directory_metrics);
+        let body_memory =
+            BodyMemory::new(settings.limits.max_body_memory, metrics.body_memory.clone());
         Self {
             in_flight,
+            body_memory,
             metrics: Arc::new(metrics),
             services,
             settings,
@@ -138,6 +143,11 @@ impl App {
     /// Admits one more request, or `None` when `max_in_flight` are already being served.
     pub fn admit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
         self.in_flight.try_acquire().ok()
+    }
+
+    /// The account request bodies reserve their memory from.
+    pub fn body_memory(&self) -> &BodyMemory {
+        &self.body_memory
     }
 
     /// Marks the service ready (listener bound, plugins loaded).

@@ -58,7 +58,7 @@ pub struct ConfigLayer {
     /// Largest accepted request body in bytes [default: 262144]
     #[arg(long, env = "IMPORTHOOK_MAX_BODY_BYTES", value_name = "BYTES")]
     pub max_body_bytes: Option<u64>,
-    /// Most open connections; more are closed at once [default: 1024]
+    /// Most open connections; at the cap a new one evicts the oldest that has not authenticated, else it is closed [default: 1024]
     #[arg(long, env = "IMPORTHOOK_MAX_CONNECTIONS", value_name = "N")]
     pub max_connections: Option<u64>,
     /// TLS handshake deadline [default: 5000]
@@ -88,6 +88,9 @@ pub struct ConfigLayer {
     /// Most requests served at once; past it `503` with `Retry-After` at once [default: 256]
     #[arg(long, env = "IMPORTHOOK_MAX_IN_FLIGHT", value_name = "N")]
     pub max_in_flight: Option<u64>,
+    /// Memory request bodies being served may hold together, parsed form included; past it a request waits briefly, then gets `503` [default: 96]
+    #[arg(long, env = "IMPORTHOOK_MAX_BODY_MEMORY_MIB", value_name = "MIB")]
+    pub max_body_memory_mib: Option<u64>,
     /// Linear memory all plugin instances together may hold; past it a call fails as `overloaded` [default: 128]
     #[arg(long, env = "IMPORTHOOK_PLUGIN_MEMORY_BUDGET_MIB", value_name = "MIB")]
     pub plugin_memory_budget_mib: Option<u64>,
@@ -252,6 +255,9 @@ pub struct Limits {
     pub plugin_memory_budget: usize,
     /// Largest plugin file read.
     pub max_plugin_bytes: u64,
+    /// Memory request bodies being served may hold together (as charged by
+    /// [`crate::body_memory::charge_for`]), in bytes.
+    pub max_body_memory: usize,
 }
 
 /// What a request that reaches its deadline answers.
@@ -280,6 +286,7 @@ impl Default for Limits {
             max_in_flight: 256,
             plugin_memory_budget: (crate::plugins::DEFAULT_MEMORY_BUDGET_MIB << 20) as usize,
             max_plugin_bytes: crate::plugins::DEFAULT_MAX_PLUGIN_BYTES,
+            max_body_memory: (crate::body_memory::DEFAULT_MIB << 20) as usize,
         }
     }
 }
@@ -607,7 +614,27 @@ impl Settings {
                 "max_plugin_bytes",
                 defaults.max_plugin_bytes,
             )?,
+            max_body_memory: (positive(
+                &cli.max_body_memory_mib,
+                &file.max_body_memory_mib,
+                "max_body_memory_mib",
+                (defaults.max_body_memory >> 20) as u64,
+            )? << 20) as usize,
         };
+        // A body of the largest accepted size must fit, or it could never be served.
+        let largest = crate::body_memory::charge_for(limits.max_body_bytes);
+        if largest > limits.max_body_memory {
+            let (_, from_cli) =
+                pick(&cli.max_body_memory_mib, &file.max_body_memory_mib).unwrap_or((0, true));
+            bail!(
+                "{}: {} MiB cannot hold one body of max_body_bytes ({} bytes), which is charged {} MiB parsed; raise it to at least {} or lower max_body_bytes",
+                origin.name(from_cli, "max_body_memory_mib"),
+                limits.max_body_memory >> 20,
+                limits.max_body_bytes,
+                largest.div_ceil(1 << 20),
+                largest.div_ceil(1 << 20)
+            );
+        }
         if limits.request_timeout >= Duration::from_secs(3) {
             tracing::warn!(
                 request_timeout_ms = limits.request_timeout.as_millis() as u64,
@@ -989,6 +1016,9 @@ mod tests {
                 "plugin_memory_budget_mib = 0",
                 "field `plugin_memory_budget_mib`",
             ),
+            ("max_body_memory_mib = 0", "field `max_body_memory_mib`"),
+            // Less than one body of the default max_body_bytes is charged.
+            ("max_body_memory_mib = 16", "field `max_body_memory_mib`"),
             ("write_timeout_ms = 0", "field `write_timeout_ms`"),
             ("max_plugin_bytes = 0", "field `max_plugin_bytes`"),
             ("idle_timeout_ms = 0", "field `idle_timeout_ms`"),

@@ -136,8 +136,16 @@ where
     let request_id = REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed);
     let deadline = started + app.settings().limits.request_timeout;
     app.metrics().in_flight.inc();
-    let answer = route(&app, request, deadline).await;
+    let mut answer = route(&app, request, deadline).await;
     app.metrics().in_flight.dec();
+    // A client that did not authenticate gets one answer per connection: it cannot hold a
+    // connection by pipelining requests it never reads the answers to.
+    if answer.auth.is_none() {
+        answer
+            .response
+            .headers_mut()
+            .insert(CONNECTION, http::HeaderValue::from_static("close"));
+    }
     let latency = started.elapsed();
     let auth = answer.auth.as_ref().map_or("none", Authenticated::as_str);
     app.metrics().request(
@@ -190,17 +198,13 @@ where
         Ok(auth) => auth,
         Err(answer) => return answer,
     };
+    // From now on its connection keeps its slot at `max_connections`.
+    if let Some(mark) = request.extensions().get::<crate::slots::ConnectionMark>() {
+        mark.authenticated();
+    }
     // Shed load at once rather than queue into Okta's timeout: Okta retries once.
     let Some(_admitted) = app.admit() else {
-        let mut answer = Answer::refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Outcome::Overloaded,
-            "importhook is overloaded",
-        );
-        answer.response.headers_mut().insert(
-            http::header::RETRY_AFTER,
-            http::HeaderValue::from_static("1"),
-        );
+        let mut answer = overloaded("importhook is overloaded");
         answer.auth = Some(auth);
         return answer;
     };
@@ -219,6 +223,18 @@ where
     if let Some(refusal) = check_headers(request.headers(), settings.limits.max_body_bytes) {
         return refusal;
     }
+    // The body's memory is reserved before a byte of it is read: for its declared length, or
+    // the largest accepted when it comes chunked.
+    let expected = declared_length(request.headers()).unwrap_or(settings.limits.max_body_bytes);
+    let wait_until = deadline.min(Instant::now() + crate::body_memory::WAIT);
+    let Some(mut charge) = app
+        .body_memory()
+        .reserve(crate::body_memory::charge_for(expected), wait_until)
+        .await
+    else {
+        tracing::debug!("no body memory left for this request within the wait");
+        return overloaded("importhook has no memory left for this request body");
+    };
     let body = match read_body(
         request.into_body(),
         settings.limits.max_body_bytes,
@@ -229,6 +245,7 @@ where
         Ok(body) => body,
         Err(answer) => return answer,
     };
+    charge.shrink_to(crate::body_memory::charge_for(body.len() as u64));
     // A lone surrogate escape refuses the strict parse; read it marked instead, so that only a
     // plugin reading that value is refused (see `importhook_okta::mark_lone_surrogates`).
     let parsed = serde_json::from_slice::<ImportRequest>(&body).or_else(|e| {
@@ -237,6 +254,8 @@ where
             .and_then(|marked| serde_json::from_slice(&marked).map_err(|_| ()))
             .map_err(|()| e)
     });
+    // The raw body is not needed past parsing: it does not wait for the plugins.
+    drop(body);
     let hook_request: ImportRequest = match parsed {
         Ok(parsed) => parsed,
         // serde's message can quote input; say only where parsing failed.
@@ -273,6 +292,20 @@ where
         Some(response) => respond(response).with_event(event_id),
         None => deadline_passed(settings.limits.on_timeout).with_event(event_id),
     }
+}
+
+/// `503` with `Retry-After: 1`: Okta retries once.
+fn overloaded(summary: &str) -> Answer {
+    let mut answer = Answer::refuse(
+        StatusCode::SERVICE_UNAVAILABLE,
+        Outcome::Overloaded,
+        summary,
+    );
+    answer.response.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from_static("1"),
+    );
+    answer
 }
 
 /// Who authenticated a request, for the request log line (never the secret or token).
@@ -441,14 +474,18 @@ fn check_headers(headers: &HeaderMap, max_body_bytes: u64) -> Option<Answer> {
             "content encoding is not supported",
         ));
     }
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > max_body_bytes) {
+    if declared_length(headers).is_some_and(|len| len > max_body_bytes) {
         return Some(too_large());
     }
     None
+}
+
+/// The body length `Content-Length` declares, if it is a number.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
 }
 
 fn too_large() -> Answer {

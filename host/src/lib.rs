@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod app;
 pub mod auth;
+pub mod body_memory;
 pub mod cli;
 pub mod config;
 pub mod conn;
@@ -23,6 +24,7 @@ pub mod reload;
 pub mod scaffold;
 pub mod server;
 pub mod service;
+pub mod slots;
 pub mod state;
 pub mod tls;
 pub mod tryout;

@@ -152,6 +152,10 @@ pub struct Metrics {
     passed_through: Family<ReasonLabel, Counter>,
     /// Open client connections.
     pub open_connections: Gauge,
+    /// Connections closed to give their slot to a new one (they had not authenticated).
+    pub connections_evicted: Counter,
+    /// Request-body memory held by requests being served (bytes, as charged).
+    pub body_memory: Gauge,
     /// Requests being served.
     pub in_flight: Gauge,
     /// When the serving certificate expires (Unix seconds).
@@ -219,6 +223,18 @@ impl Metrics {
             "Open client connections",
             open_connections.clone(),
         );
+        let connections_evicted = Counter::default();
+        registry.register(
+            "connections_evicted",
+            "Connections closed at max_connections to give their slot to a new one (none had authenticated)",
+            connections_evicted.clone(),
+        );
+        let body_memory = Gauge::default();
+        registry.register(
+            "body_memory_bytes",
+            "Memory charged to request bodies being served (max_body_memory_mib)",
+            body_memory.clone(),
+        );
         let in_flight = Gauge::default();
         registry.register(
             "in_flight_requests",
@@ -241,6 +257,8 @@ impl Metrics {
             reloads,
             passed_through,
             open_connections,
+            connections_evicted,
+            body_memory,
             in_flight,
             certificate_expiry,
         }
@@ -366,6 +384,8 @@ mod tests {
         metrics.passed_through("unknown_action");
         metrics.pipeline_wait(Duration::from_millis(40));
         metrics.open_connections.inc();
+        metrics.connections_evicted.inc();
+        metrics.body_memory.set(4096);
         let text = metrics.encode();
         for needle in [
             "importhook_requests_total{status=\"204\",outcome=\"no_change\",auth=\"header\"} 1",
@@ -378,6 +398,8 @@ mod tests {
             "importhook_directory_lookups_total{operation=\"login-exists\",outcome=\"taken\"} 1",
             "importhook_directory_lookup_duration_seconds_count 1",
             "importhook_open_connections 1",
+            "importhook_connections_evicted_total 1",
+            "importhook_body_memory_bytes 4096",
             "importhook_in_flight_requests 0",
             "importhook_certificate_expiry_timestamp_seconds 0",
             "importhook_state_calls_total{backend=\"embedded\",operation=\"next\",outcome=\"ok\"} 1",

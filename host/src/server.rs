@@ -1,5 +1,7 @@
 //! The HTTPS accept loop and the life of each connection: the TLS handshake runs inside the
-//! connection's task under a deadline, open connections are capped, every later phase has a
+//! connection's task under a deadline, open connections are capped (at the cap a new
+//! connection evicts the oldest one that has not authenticated: see [`crate::slots`]), an
+//! answer to a request that did not authenticate closes its connection, every later phase has a
 //! deadline (see [`crate::conn`]), a connection is closed after its next answer once it reaches
 //! its maximum age, and shutdown stops accepting then drains without losing a request a client
 //! has sent.
@@ -26,7 +28,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use rustls::ServerConfig;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
@@ -34,6 +36,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::app::App;
 use crate::config::Limits;
 use crate::conn::{DRAIN_IDLE_GRACE, DeadlineIo, Deadlines, Tracker};
+use crate::slots::{Admission, Slot, Slots};
 
 /// Largest request head (request line and headers) hyper buffers; past it the client gets `431`.
 const MAX_HEAD_BYTES: usize = 16 * 1024;
@@ -75,7 +78,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let limits = app.settings().limits.clone();
-    let connections = Arc::new(Semaphore::new(limits.max_connections));
+    let slots = Slots::new(limits.max_connections);
     let mut http = http1::Builder::new();
     // The header deadline is kept by `DeadlineIo`: hyper's starts when a connection goes idle,
     // which would cut idle keep-alive connections at the header deadline.
@@ -112,13 +115,26 @@ pub async fn serve(
             }
             () = &mut shutdown => break,
         };
-        let Ok(permit) = connections.clone().try_acquire_owned() else {
-            tracing::warn!(
-                max_connections = limits.max_connections,
-                "connection refused: too many open connections"
-            );
-            drop(stream);
-            continue;
+        let slot = match slots.admit() {
+            Admission::Admitted(slot) => slot,
+            // Debug only: a client flooding unauthenticated connections would flood the log.
+            Admission::Evicted(slot) => {
+                tracing::debug!(
+                    %peer,
+                    max_connections = limits.max_connections,
+                    "connections at the cap: the oldest one that had not authenticated gives way"
+                );
+                shared.app.metrics().connections_evicted.inc();
+                slot
+            }
+            Admission::Full => {
+                tracing::warn!(
+                    max_connections = limits.max_connections,
+                    "connection refused: every open connection has authenticated"
+                );
+                drop(stream);
+                continue;
+            }
         };
         let _ = stream.set_nodelay(true);
         let acceptor = TlsAcceptor::from(tls.load_full());
@@ -127,7 +143,7 @@ pub async fn serve(
             stream,
             peer,
             acceptor,
-            permit,
+            slot,
             drain_rx.clone(),
         ));
     }
@@ -155,17 +171,33 @@ pub async fn serve(
     Ok(())
 }
 
-/// One connection, from the TLS handshake to its close.
+/// One connection, from the TLS handshake to its close, or until a new connection takes its
+/// slot (then it is dropped at once, whatever phase it is in).
 async fn connection(
     shared: Arc<Shared>,
     stream: TcpStream,
     peer: SocketAddr,
     acceptor: TlsAcceptor,
-    permit: OwnedSemaphorePermit,
+    slot: Slot,
+    drain: watch::Receiver<bool>,
+) {
+    let _open = OpenConnection::count(&shared.app);
+    tokio::select! {
+        () = serve_connection(&shared, stream, peer, acceptor, &slot, drain) => {}
+        () = slot.evicted() => {
+            tracing::debug!(%peer, "connection evicted before it authenticated");
+        }
+    }
+}
+
+async fn serve_connection(
+    shared: &Arc<Shared>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    acceptor: TlsAcceptor,
+    slot: &Slot,
     mut drain: watch::Receiver<bool>,
 ) {
-    let _permit = permit;
-    let _open = OpenConnection::count(&shared.app);
     let accepted = Instant::now();
     let limits = &shared.limits;
     let tls_stream =
@@ -182,13 +214,19 @@ async fn connection(
         };
     let tracker = Tracker::new(Deadlines::from_limits(limits));
     let service = {
-        let (app, tracker) = (shared.app.clone(), tracker.clone());
-        service_fn(move |request| {
+        let (app, tracker, mark) = (shared.app.clone(), tracker.clone(), slot.mark());
+        service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
             // Counted as soon as hyper hands the request over, before the first poll.
             let serving = tracker.begin_request();
             let app = app.clone();
+            let mark = mark.clone();
+            // The hook marks the connection as soon as a request on it authenticates.
+            request.extensions_mut().insert(mark.clone());
             async move {
                 let mut response = crate::hook::handle(app, request).await;
+                if !mark.is_authenticated() {
+                    mark.refused();
+                }
                 // Decided when the answer is ready, so a drain that began meanwhile closes it.
                 if serving.closes_connection() {
                     response

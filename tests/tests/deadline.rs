@@ -291,3 +291,217 @@ async fn plugin_sets_share_the_instance_pool_bound_and_wait_for_it_no_longer_tha
         run.slot_wait
     );
 }
+
+/// A body of about 256 KB (under the default `max_body_bytes`, 256 KiB) that is nearly all
+/// matches: the request whose parsed form costs the most per byte.
+fn match_heavy_body() -> Vec<u8> {
+    let mut request = okta_sample();
+    let matches: Vec<serde_json::Value> = (0..5_300)
+        .map(|i| serde_json::json!({"id": format!("00u{i:017}"), "status": "ACTIVE"}))
+        .collect();
+    request["data"]["context"]["matches"] = matches.into();
+    let body = serde_json::to_vec(&request).expect("json");
+    assert!(
+        (240_000..262_144).contains(&body.len()),
+        "body of {} bytes",
+        body.len()
+    );
+    body
+}
+
+/// The memory limit of the shipped Kubernetes Deployment, in bytes.
+fn deployment_memory_limit() -> u64 {
+    let text =
+        std::fs::read_to_string(common::workspace_root().join("deploy/kubernetes/deployment.yaml"))
+            .expect("deployment.yaml");
+    let mib = text
+        .split("limits: {memory: ")
+        .nth(1)
+        .and_then(|rest| rest.split("Mi}").next())
+        .and_then(|mib| mib.trim().parse::<u64>().ok())
+        .expect("the Deployment's memory limit, in Mi");
+    mib << 20
+}
+
+/// The resident memory of process `pid`, in bytes.
+fn rss_of(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .expect("VmRSS")
+        * 1024
+}
+
+/// 256 authenticated connections (`max_in_flight`) each send a 256 KB match-heavy body at
+/// once, to a real `importhook serve` process with the shipped plugins and default limits:
+/// its resident memory stays under the Deployment's memory limit (the body memory budget lets
+/// only so many be read and parsed at once), and every request is answered within Okta's 3 s,
+/// served or `503` with `Retry-After`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_bodies_at_max_in_flight_stay_within_the_deployment_memory_limit() {
+    use std::io::BufRead as _;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    const CONNECTIONS: usize = 256;
+    let limit = deployment_memory_limit();
+    let dir = common::TempDir::new("body-memory");
+    let cert = common::write_localhost_certificate(dir.path());
+    // The shipped plugin set, with its shipped manifests.
+    let manifest = |name: &str| {
+        std::fs::read_to_string(common::workspace_root().join("plugins.d").join(name))
+            .expect("shipped manifest")
+    };
+    let plugins = plugins_folder(&[
+        (
+            "10-normalize-login",
+            "normalize-login",
+            &manifest("10-normalize-login.toml"),
+        ),
+        (
+            "20-link-single-match",
+            "link-single-match",
+            &manifest("20-link-single-match.toml"),
+        ),
+        (
+            "30-login-middle-name",
+            "login-middle-name",
+            &manifest("30-login-middle-name.toml"),
+        ),
+    ]);
+    let mut child = common::serve_command(plugins.path(), dir.path())
+        .arg("--state-path")
+        .arg(dir.path().join("state.redb"))
+        .arg("--cache-dir")
+        .arg(common::workspace_root().join("target/e2e-cache"))
+        .spawn()
+        .expect("spawn importhook");
+    let pid = child.id();
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let addr = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(120))
+            .expect("the server starts and logs its address");
+        if let Some(addr) = common::listen_addr(&line) {
+            break addr;
+        }
+    };
+    let body = match_heavy_body();
+    let mut request = format!(
+        "POST {} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\nauthorization: {}\r\ncontent-length: {}\r\n\r\n",
+        common::PATH,
+        common::SECRET,
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&body);
+    let request = Arc::new(request);
+    let config = common::client_config(&cert, &[&rustls::version::TLS13]);
+    let connect = || async {
+        let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        tokio_rustls::TlsConnector::from(config.clone())
+            .connect(
+                rustls::pki_types::ServerName::try_from("localhost").expect("name"),
+                tcp,
+            )
+            .await
+            .expect("tls")
+    };
+    // Warm up (plugins' first calls, allocator arenas), then note where memory starts.
+    for _ in 0..4 {
+        let mut tls = connect().await;
+        tls.write_all(&request).await.expect("write");
+        let mut head = [0u8; 12];
+        tls.read_exact(&mut head).await.expect("answer");
+    }
+    let baseline = rss_of(pid);
+
+    let mut connections = Vec::with_capacity(CONNECTIONS);
+    for _ in 0..CONNECTIONS {
+        connections.push(connect().await);
+    }
+    let peak = Arc::new(std::sync::atomic::AtomicU64::new(baseline));
+    let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let (peak, sampling) = (peak.clone(), sampling.clone());
+        std::thread::spawn(move || {
+            while sampling.load(std::sync::atomic::Ordering::Acquire) {
+                peak.fetch_max(rss_of(pid), std::sync::atomic::Ordering::AcqRel);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    let start = Arc::new(tokio::sync::Barrier::new(CONNECTIONS));
+    let clients: Vec<_> = connections
+        .into_iter()
+        .map(|mut tls| {
+            let (request, start) = (request.clone(), start.clone());
+            tokio::spawn(async move {
+                start.wait().await;
+                let sent = Instant::now();
+                // An early 503 may close the connection before all of the body is written.
+                let _ = tls.write_all(&request).await;
+                let mut head = [0u8; 12];
+                let status = match tls.read_exact(&mut head).await {
+                    Ok(_) => String::from_utf8_lossy(&head[9..12]).into_owned(),
+                    Err(e) => format!("no answer: {e}"),
+                };
+                (status, sent.elapsed())
+            })
+        })
+        .collect();
+    let mut statuses = std::collections::BTreeMap::<String, usize>::new();
+    let mut slowest = Duration::ZERO;
+    for client in clients {
+        let (status, took) = client.await.expect("client");
+        *statuses.entry(status).or_default() += 1;
+        slowest = slowest.max(took);
+    }
+    sampling.store(false, std::sync::atomic::Ordering::Release);
+    sampler.join().expect("sampler");
+    let peak = peak.load(std::sync::atomic::Ordering::Acquire);
+    eprintln!(
+        "answers {statuses:?}, slowest {slowest:?}; RSS baseline {} MiB, peak {} MiB, limit {} MiB",
+        baseline >> 20,
+        peak >> 20,
+        limit >> 20
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        statuses
+            .keys()
+            .all(|s| ["200", "204", "503"].contains(&s.as_str())),
+        "every request is answered, served or shed: {statuses:?}"
+    );
+    assert!(
+        statuses.get("204").or(statuses.get("200")).is_some(),
+        "some were served: {statuses:?}"
+    );
+    assert!(
+        slowest < Duration::from_secs(3),
+        "an answer took {slowest:?}, past Okta's 3 s"
+    );
+    assert!(
+        peak < limit,
+        "resident memory reached {} MiB, past the Deployment's {} MiB",
+        peak >> 20,
+        limit >> 20
+    );
+    // The burst adds no more than the body memory account (the default, 96 MiB) it is held to.
+    assert!(
+        peak - baseline < importhook::body_memory::DEFAULT_MIB << 20,
+        "the burst added {} MiB",
+        (peak - baseline) >> 20
+    );
+}

@@ -338,66 +338,90 @@ async fn admin_reports_liveness_and_readiness() {
 }
 
 #[tokio::test]
-async fn a_connection_flood_past_the_cap_is_refused_while_a_control_client_keeps_working() {
+async fn a_connection_flood_past_the_cap_displaces_only_itself() {
     let layer = ConfigLayer {
         max_connections: Some(4),
         ..ConfigLayer::default()
     };
     let server = start(layer, None).await;
-    // The control client holds one keep-alive connection from before the flood.
-    let stream = server.connect().await;
-    let (mut control, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .expect("handshake");
-    tokio::spawn(connection);
     let body = serde_json::to_vec(&okta_sample()).expect("json");
-    let send = |control: &mut hyper::client::conn::http1::SendRequest<
-        http_body_util::Full<bytes::Bytes>,
-    >| {
-        let request = http::Request::post(PATH)
-            .header("host", "localhost")
-            .header("authorization", SECRET)
-            .header("content-type", "application/json")
-            .body(http_body_util::Full::new(bytes::Bytes::from(body.clone())))
-            .expect("request");
-        control.send_request(request)
+    // A keep-alive connection that has authenticated (its first request served).
+    let authenticated = || async {
+        let stream = server.connect().await;
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .expect("handshake");
+        tokio::spawn(connection);
+        assert_eq!(send(&mut sender, &body).await, StatusCode::NO_CONTENT);
+        sender
     };
-    assert_eq!(
-        send(&mut control).await.expect("served").status(),
-        StatusCode::NO_CONTENT
-    );
+    // The control client holds one keep-alive connection from before the flood.
+    let mut control = authenticated().await;
 
+    // Connections that never even handshake: each new one takes the slot of the oldest of
+    // them, so the flood only ever displaces itself.
     let mut flood = Vec::new();
-    let mut refused = 0;
     for _ in 0..20 {
         let mut tcp = TcpStream::connect(server.addr)
             .await
             .expect("tcp accept still happens");
         let mut buf = [0u8; 1];
-        // A refused connection is closed at once; an admitted one waits for its handshake.
-        match tokio::time::timeout(Duration::from_millis(200), tcp.read(&mut buf)).await {
-            Ok(Ok(0) | Err(_)) => refused += 1,
-            _ => flood.push(tcp),
-        }
-        assert_eq!(
-            send(&mut control)
+        // Admitted: it waits for its handshake, nothing comes.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(200), tcp.read(&mut buf))
                 .await
-                .expect("served during the flood")
-                .status(),
-            StatusCode::NO_CONTENT
+                .is_err(),
+            "a new connection was refused while unauthenticated ones held slots"
         );
+        flood.push(tcp);
+        assert_eq!(send(&mut control, &body).await, StatusCode::NO_CONTENT);
     }
-    assert_eq!(flood.len(), 3, "the cap leaves room for three more");
-    assert_eq!(refused, 17);
+    // Only the three newest are still open.
+    let mut open = 0;
+    for tcp in &mut flood {
+        let mut buf = [0u8; 1];
+        if tokio::time::timeout(Duration::from_millis(100), tcp.read(&mut buf))
+            .await
+            .is_err()
+        {
+            open += 1;
+        }
+    }
+    assert_eq!(open, 3, "the cap leaves room for three more");
     drop(flood);
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(
-        server.hook(&okta_sample()).await.status,
-        StatusCode::NO_CONTENT,
-        "room again after the flood"
+
+    // Once every open connection has authenticated, a new one is closed at once.
+    let _others = [
+        authenticated().await,
+        authenticated().await,
+        authenticated().await,
+    ];
+    let mut tcp = TcpStream::connect(server.addr).await.expect("tcp accept");
+    let mut buf = [0u8; 1];
+    assert!(
+        matches!(
+            tokio::time::timeout(Duration::from_secs(2), tcp.read(&mut buf)).await,
+            Ok(Ok(0) | Err(_))
+        ),
+        "a connection past a cap of authenticated connections is closed at once"
     );
+    assert_eq!(send(&mut control, &body).await, StatusCode::NO_CONTENT);
     server.stop().await;
+}
+
+/// POSTs `body` on a keep-alive connection; its status.
+async fn send(
+    sender: &mut hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>>,
+    body: &[u8],
+) -> StatusCode {
+    let request = http::Request::post(PATH)
+        .header("host", "localhost")
+        .header("authorization", SECRET)
+        .header("content-type", "application/json")
+        .body(http_body_util::Full::new(bytes::Bytes::from(body.to_vec())))
+        .expect("request");
+    sender.send_request(request).await.expect("served").status()
 }
 
 #[tokio::test]

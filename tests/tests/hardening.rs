@@ -378,10 +378,17 @@ async fn clients_that_never_read_are_cut_at_the_write_deadline_and_free_their_sl
         ..ConfigLayer::default()
     };
     let server = common::start(layer, None).await;
-    // Every slot taken by a client that pipelines unauthenticated requests for as long as the
-    // connection takes them and reads nothing. Its answers pile up until the server cannot
-    // write, and then stops reading: only the write deadline can end that.
-    let batch = "GET /nothing HTTP/1.1\r\nhost: localhost\r\n\r\n".repeat(256);
+    // Every slot taken by a client that pipelines requests with the right secret for as long
+    // as the connection takes them and reads nothing. Its answers pile up until the server
+    // cannot write, and then stops reading: only the write deadline can end that. (An
+    // unauthenticated client's first answer closes its connection, and such a connection
+    // gives way to a new one at the cap: see the flood test below.)
+    // Cheap to answer (`415`, after authentication, before any body), so answers pile up fast.
+    let batch = format!(
+        "POST {PATH} HTTP/1.1\r\nhost: localhost\r\nauthorization: {}\r\ncontent-type: text/plain\r\ncontent-length: 0\r\n\r\n",
+        common::SECRET
+    )
+    .repeat(256);
     let mut writers = Vec::new();
     let started = Instant::now();
     for _ in 0..4 {
@@ -427,6 +434,132 @@ async fn clients_that_never_read_are_cut_at_the_write_deadline_and_free_their_sl
         "{open} slow reader connection(s) still open {:?} after they started",
         started.elapsed()
     );
+    server.stop().await;
+}
+
+/// Four clients open TLS connections as fast as they can, pipeline requests to an unknown path
+/// and never read, at `max_connections` 16: the first answer closes each of their connections,
+/// and at the cap a new connection evicts the oldest one that has not authenticated, so every
+/// request of a client with the right secret, each on a new connection, is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_flooding_unauthenticated_connections_cannot_keep_out_one_with_the_secret() {
+    let layer = ConfigLayer {
+        max_connections: Some(16),
+        ..ConfigLayer::default()
+    };
+    let server = Arc::new(common::start(layer, None).await);
+    let batch = "GET /nothing HTTP/1.1\r\nhost: localhost\r\n\r\n".repeat(64);
+    let flooding = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let opened = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let attackers: Vec<_> = (0..4)
+        .map(|_| {
+            let (server, batch) = (server.clone(), batch.clone());
+            let (flooding, opened) = (flooding.clone(), opened.clone());
+            tokio::spawn(async move {
+                // Held open, never read: only the server can close them. The oldest are let
+                // go past 256, long after the server has.
+                let mut held = std::collections::VecDeque::new();
+                while flooding.load(std::sync::atomic::Ordering::Acquire) {
+                    let Ok(mut tls) = tls_connection(&server, true).await else {
+                        continue;
+                    };
+                    opened.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                    let _ = tls.write_all(batch.as_bytes()).await;
+                    held.push_back(tls);
+                    if held.len() > 256 {
+                        held.pop_front();
+                    }
+                }
+            })
+        })
+        .collect();
+    // Let the flood fill every slot first.
+    let filled = eventually(Duration::from_secs(20), || {
+        opened.load(std::sync::atomic::Ordering::Acquire) >= 32
+    })
+    .await;
+    assert!(filled, "the attackers could not open connections");
+    let mut failed = Vec::new();
+    for attempt in 0..20 {
+        let answer = try_hook(&server).await;
+        if answer != Some(204) {
+            failed.push((attempt, answer));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    flooding.store(false, std::sync::atomic::Ordering::Release);
+    let opened = opened.load(std::sync::atomic::Ordering::Acquire);
+    let evicted = server.app.metrics().connections_evicted.get();
+    for attacker in attackers {
+        attacker.abort();
+    }
+    eprintln!("attackers opened {opened} connections, {evicted} evicted");
+    assert!(
+        failed.is_empty(),
+        "control requests not served (attempt, answer): {failed:?}"
+    );
+    assert!(
+        evicted > 0,
+        "the flood never reached the cap ({opened} connections opened)"
+    );
+}
+
+/// An answer to a request that did not authenticate (unknown path, wrong method, wrong
+/// secret) closes its connection: the requests pipelined behind it are never answered.
+#[tokio::test]
+async fn an_answer_to_an_unauthenticated_request_closes_the_connection() {
+    let server = common::start(ConfigLayer::default(), None).await;
+    let body = serde_json::to_vec(&common::okta_sample()).expect("json");
+    let wrong_secret = {
+        let mut bytes = format!(
+            "POST {PATH} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\nauthorization: wrong\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        bytes.extend_from_slice(&body);
+        bytes
+    };
+    for (first, status) in [
+        (
+            b"GET /nothing HTTP/1.1\r\nhost: localhost\r\n\r\n".to_vec(),
+            404,
+        ),
+        (
+            format!("GET {PATH} HTTP/1.1\r\nhost: localhost\r\n\r\n").into_bytes(),
+            405,
+        ),
+        (wrong_secret, 401),
+    ] {
+        let mut tls = tls_connection(&server, false).await.expect("connect");
+        let mut bytes = first;
+        bytes.extend_from_slice(&hook_bytes());
+        tls.write_all(&bytes).await.expect("write");
+        let mut answers = Answers::default();
+        let answer = answers
+            .next(&mut tls, Duration::from_secs(5))
+            .await
+            .expect("an answer");
+        assert_eq!(answer.status, status);
+        assert!(answer.closes, "{status} must say Connection: close");
+        assert!(
+            matches!(
+                answers.next(&mut tls, Duration::from_secs(5)).await,
+                Err(NoAnswer::Closed | NoAnswer::Broken)
+            ),
+            "the request pipelined after a {status} was answered"
+        );
+    }
+    // A request with the right secret keeps its connection.
+    let mut tls = tls_connection(&server, false).await.expect("connect");
+    let mut answers = Answers::default();
+    for _ in 0..2 {
+        tls.write_all(&hook_bytes()).await.expect("write");
+        let answer = answers
+            .next(&mut tls, Duration::from_secs(5))
+            .await
+            .expect("an answer");
+        assert_eq!((answer.status, answer.closes), (204, false));
+    }
     server.stop().await;
 }
 

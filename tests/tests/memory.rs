@@ -1,7 +1,9 @@
 //! End to end: a storm of memory-bombing plugin calls is held to the plugin memory budget (the
 //! calls past it fail as `overloaded`, under their plugin's `on_error`), the process's resident
 //! memory stays near the budget, and every byte comes back after the burst. A test binary of
-//! its own: resident memory is sampled for the whole process.
+//! its own: resident memory is sampled for the whole process, so its tests run one at a time.
+//! The budget is shared fairly: an innocent call waiting for memory in a storm gets it before
+//! the bombs grow further, so every innocent call is served.
 
 mod common;
 
@@ -13,6 +15,9 @@ use common::{okta_sample, plugins_folder, rss, start_with};
 use http::StatusCode;
 use importhook::config::ConfigLayer;
 use importhook::plugins::Runtime;
+
+/// One test at a time: each samples the whole process's memory or fills the budget.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const MIB: u64 = 1 << 20;
 const BUDGET_MIB: u64 = 96;
@@ -26,6 +31,7 @@ fn request(fault: &str) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_memory_storm_is_held_to_the_budget_and_given_back() {
+    let _serial = SERIAL.lock().await;
     let runtime = Runtime::with_memory_budget(
         Some(common::workspace_root().join("target/e2e-cache")),
         false,
@@ -138,4 +144,76 @@ async fn a_memory_storm_is_held_to_the_budget_and_given_back() {
     );
     // The service is intact.
     assert_eq!(server.hook(&request("ok")).await.status, StatusCode::OK);
+}
+
+/// 64 calls bombing memory, each followed in its request by an innocent plugin: every
+/// innocent call gets the memory it needs to start and to grow (it waits; the bombs past their
+/// fair share are refused while it does), so every request carries the innocent plugin's work.
+/// Three storms in a row, so a lucky interleaving cannot pass it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_memory_storm_every_innocent_call_is_served() {
+    let _serial = SERIAL.lock().await;
+    let runtime = Runtime::with_memory_budget(
+        Some(common::workspace_root().join("target/e2e-cache")),
+        false,
+        (BUDGET_MIB * MIB) as usize,
+    )
+    .expect("runtime");
+    let bomb = "memory_mib = 32\ntimeout_ms = 2000\n[config]\nmode = \"when-asked\"\n";
+    // Its deadline is not what this test is about: 64 bombs on two workers of a debug build
+    // take their time, and the innocent call must not fail for want of CPU either.
+    let innocent = "grants = [\"directory\"]\ntimeout_ms = 2000\n";
+    let plugins = plugins_folder(&[
+        ("10-fault", "fault-plugin", bomb),
+        ("20-login-middle-name", "login-middle-name", innocent),
+    ]);
+    let layer = ConfigLayer {
+        request_timeout_ms: Some(30_000),
+        ..ConfigLayer::default()
+    };
+    let server = Arc::new(start_with(layer, Some(plugins.path()), runtime.clone()).await);
+    for round in 0..3 {
+        let storm: Vec<_> = (0..64)
+            .map(|_| {
+                let server = server.clone();
+                tokio::spawn(async move { server.hook(&request("memory")).await })
+            })
+            .collect();
+        let mut bombs = Vec::new();
+        for call in storm {
+            let reply = call.await.expect("storm request");
+            assert_eq!(
+                reply.status,
+                StatusCode::OK,
+                "round {round}: {:?}",
+                reply.body
+            );
+            let body = reply.json();
+            let plugins = &body["debugContext"]["plugins"];
+            assert_eq!(
+                plugins[1]["outcome"], "ok",
+                "round {round}: the innocent call was not served: {body}"
+            );
+            assert_eq!(
+                body["commands"][0]["value"]["login"], "sally.elizabeth.admin@clouditude.net",
+                "round {round}: {body}"
+            );
+            bombs.push(plugins[0]["outcome"].as_str().unwrap_or("?").to_owned());
+        }
+        assert!(
+            bombs
+                .iter()
+                .all(|o| o == "overloaded" || o == "memory_exceeded"),
+            "round {round}: {bombs:?}"
+        );
+        assert!(
+            bombs.iter().any(|o| o == "overloaded"),
+            "round {round}: 64 bombs of 32 MiB never met a {BUDGET_MIB} MiB budget"
+        );
+        let (reserved, _) = runtime.memory_reserved();
+        assert_eq!(
+            reserved, 0,
+            "round {round}: memory still reserved after the storm"
+        );
+    }
 }

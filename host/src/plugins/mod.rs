@@ -20,6 +20,7 @@ use anyhow::Context;
 use serde_json::{Map, Value as Json, json};
 
 pub use bindings::importhook::plugin::types::Profile;
+pub use capability::budget::MemoryBudget;
 pub use capability::request::RequestState;
 pub use folder::{default_cache_dir, folders};
 pub use folder::DEFAULT_MAX_PLUGIN_BYTES;

@@ -112,7 +112,9 @@ pub struct MemoryLimiter {
 
 impl Drop for MemoryLimiter {
     fn drop(&mut self) {
-        self.budget.release(self.reserved);
+        if self.reserved > 0 {
+            self.budget.leave(self.reserved);
+        }
     }
 }
 
@@ -129,18 +131,24 @@ impl wasmtime::ResourceLimiterAsync for MemoryLimiter {
             return Ok(false);
         }
         // Called for the memory's creation too (from 0), so the budget sees every byte. A
-        // memory being created (an instance starting) waits for room until the call's
-        // deadline; a memory in use that cannot grow fails at once, and its call gives back
-        // what it holds.
+        // memory being created (an instance starting), or growing within its fair share of the
+        // budget, waits for room until the call's deadline; one growing past its share gets
+        // room only while no other instance waits for some, else fails at once, and its call
+        // gives back what it holds (see `budget`).
         let more = desired.saturating_sub(current);
-        let reserved = if current == 0 {
+        let reserved = if self.reserved == 0 {
             self.budget.reserve_by(more, self.deadline).await
         } else {
-            self.budget.try_reserve(more)
+            self.budget
+                .grow_by(self.reserved, more, self.deadline)
+                .await
         };
         if !reserved {
             self.overloaded = true;
             return Ok(false);
+        }
+        if self.reserved == 0 && more > 0 {
+            self.budget.join();
         }
         self.reserved += more;
         self.peak_bytes = self.peak_bytes.max(desired);

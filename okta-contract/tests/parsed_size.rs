@@ -1,0 +1,90 @@
+//! What a request costs parsed, measured by counting the heap bytes parsing it holds at most:
+//! the host charges each request body's memory to a budget (`max_body_memory_mib`) at
+//! [`PARSED_BYTES_PER_BODY_BYTE`] per body byte, which must cover the costliest shape. A test
+//! binary of its own: it counts every allocation of the process.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use importhook_okta::{ImportRequest, PARSED_BYTES_PER_BODY_BYTE};
+
+struct Counting;
+
+/// What the allocator really takes for `size` bytes: glibc's chunk, a 16-byte multiple with
+/// an 8-byte header, at least 32 bytes.
+fn chunk(size: usize) -> usize {
+    ((size + 8 + 15) & !15).max(32)
+}
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator, only counting.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let size = chunk(layout.size());
+        let live = LIVE.fetch_add(size, Ordering::Relaxed) + size;
+        PEAK.fetch_max(live, Ordering::Relaxed);
+        // SAFETY: the caller's contract, forwarded.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(chunk(layout.size()), Ordering::Relaxed);
+        // SAFETY: the caller's contract, forwarded.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// A ~256 KB request whose `matches` hold `element` over and over.
+fn body_of(element: &str) -> Vec<u8> {
+    let count = 250_000 / (element.len() + 1);
+    let matches = vec![element; count].join(",");
+    format!(
+        r#"{{"eventId":"e","eventType":"com.okta.import.transform","data":{{"appUser":{{"profile":{{"login":"a"}}}},"user":{{"profile":{{"login":"a"}}}},"action":{{"result":"CREATE_USER"}},"context":{{"conflicts":["login"],"matches":[{matches}],"policy":[]}}}}}}"#
+    )
+    .into_bytes()
+}
+
+/// The most heap bytes parsing `body` had live at once, per body byte (the test's threads
+/// run one at a time: this binary has one test).
+fn parsed_per_body_byte(body: &[u8]) -> f64 {
+    let before = LIVE.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    let parsed: ImportRequest = serde_json::from_slice(body).expect("parses");
+    let peak = PEAK.load(Ordering::Relaxed) - before;
+    drop(parsed);
+    peak as f64 / body.len() as f64
+}
+
+#[test]
+fn no_request_costs_more_than_the_documented_bytes_per_body_byte_parsed() {
+    let mut worst = 0.0f64;
+    for element in [
+        // Okta never shows a match (its OpenAPI types them as strings): small objects, user-id
+        // strings, and the densest shapes a body could hold.
+        r#"{"id":"00u1a2b3c4d5e6f7g8h9","status":"ACTIVE"}"#,
+        r#"{"id":"00u1a2b3c4d5e6f7g8h9"}"#,
+        r#"{"a":1}"#,
+        r#"{}"#,
+        r#"[]"#,
+        r#""00u1a2b3c4d5e6f7g8h9""#,
+        "1",
+    ] {
+        let body = body_of(element);
+        let ratio = parsed_per_body_byte(&body);
+        eprintln!(
+            "{element}: {} bytes, {ratio:.1} bytes parsed per body byte",
+            body.len()
+        );
+        worst = worst.max(ratio);
+    }
+    assert!(
+        worst <= PARSED_BYTES_PER_BODY_BYTE as f64,
+        "a request costs {worst:.1}x its body parsed, past PARSED_BYTES_PER_BODY_BYTE"
+    );
+}
