@@ -22,5 +22,6 @@ pub mod server;
 pub mod service;
 pub mod state;
 pub mod tls;
+pub mod tomlerr;
 pub mod tryout;
 pub mod watch;
