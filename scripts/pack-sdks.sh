@@ -43,7 +43,7 @@ cp -r "$root/plugin-sdk/wit" "$stage/sdk-js/wit"
 
 # Python: a copy of sdk-python with the WIT inside the package (importhook_sdk/wit).
 cp -r "$root/sdk-python" "$stage/sdk-python"
-rm -rf "$stage/sdk-python/tests"
+rm -rf "$stage/sdk-python/tests" "$stage/sdk-python/src/"*.egg-info
 cp -r "$root/plugin-sdk/wit" "$stage/sdk-python/src/importhook_sdk/wit"
 "$python" -m pip wheel --quiet --disable-pip-version-check --no-deps -w "$out" "$stage/sdk-python" >/dev/null
 

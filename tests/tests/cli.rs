@@ -632,7 +632,7 @@ fn check_lists_every_file_that_is_not_a_plugin_and_every_orphan_manifest() {
         "20-core.wasm rejected: it is a core wasm module without a component type",
         "30-gone.toml: a manifest without its plugin",
         "30-gone.wasm",
-        "unknown field `timout_ms`",
+        "30-gone.toml: line 1: unknown key `timout_ms` (did you mean `timeout_ms`?)",
         "7 problem(s)",
     ] {
         assert!(
