@@ -714,7 +714,7 @@ fn try_exits_3_when_a_plugin_failed_whatever_its_on_error() {
 }
 
 #[test]
-fn check_and_try_share_one_compile_per_plugin_and_engine() {
+fn check_try_and_serve_share_one_compile_per_plugin() {
     let plugins = plugins_folder(&[("10-normalize-login", "normalize-login", "")]);
     let cache = plugins.path().join(".cache");
     let artifacts = || -> Vec<String> {
@@ -742,7 +742,10 @@ fn check_and_try_share_one_compile_per_plugin_and_engine() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    // `try` loaded what `check` compiled: no artifact of its own.
+    // `try` loaded what `check` compiled: no artifact of its own; nor has `serve`.
+    assert_eq!(artifacts(), after_check);
+    let served = Served::start(plugins.path(), &[]);
+    drop(served);
     assert_eq!(artifacts(), after_check);
     // Counting instructions needs a metered engine, and so an artifact of its own.
     let output = try_request(plugins.path(), &file)
