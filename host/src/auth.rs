@@ -52,6 +52,17 @@ pub enum AuthError {
     Mismatch,
 }
 
+impl AuthError {
+    /// The request log line's `reason` for a `401`.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Missing => "missing header",
+            Self::Duplicated => "repeated header",
+            Self::Mismatch => "no secret matched",
+        }
+    }
+}
+
 /// The accepted secrets (more than one while rotating) and the header that carries them.
 #[derive(Clone)]
 pub struct SecretSet {
@@ -205,6 +216,20 @@ mod tests {
             Err(AuthError::Duplicated)
         );
         assert_eq!(secrets.verify(&headers("x-okta-secret", &["abc"])), Ok(()));
+    }
+
+    #[test]
+    fn each_refusal_has_its_log_reason() {
+        let secrets = set("x-okta-secret", &["abc"]);
+        let reason = |values: &[&str]| {
+            secrets
+                .verify(&headers("x-okta-secret", values))
+                .expect_err("refused")
+                .reason()
+        };
+        assert_eq!(reason(&[]), "missing header");
+        assert_eq!(reason(&["abd"]), "no secret matched");
+        assert_eq!(reason(&["abc", "abc"]), "repeated header");
     }
 
     #[test]

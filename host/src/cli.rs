@@ -26,7 +26,8 @@ enum Command {
     /// Serve the hook over HTTPS.
     Serve(Box<ServeArgs>),
     /// Run the serving pipeline on one Okta request file: the response body to stdout
-    /// (nothing for 204), a per-plugin report to stderr.
+    /// (nothing for 204), a per-plugin report to stderr; exit status 3 when a plugin failed,
+    /// timed out or was skipped.
     Try(TryArgs),
     /// Load and compile the configured plugins and check their interface version; exit
     /// non-zero listing every problem: an unusable plugin, a file that is not a plugin, a
@@ -35,8 +36,9 @@ enum Command {
     /// Check the configuration end to end (certificate, secrets or OAuth keys, plugins, Okta
     /// credentials with one token fetch and one lookup); exit non-zero saying what is wrong.
     Doctor(Box<DoctorArgs>),
-    /// Create a strategy crate ready to build: a working strategy with native tests, its
-    /// manifest, a sample Okta request, and a README with the build, `check` and `try` lines.
+    /// Create a strategy project (Rust, JavaScript or Python) ready to build: a working
+    /// strategy with native tests, its manifest, a sample Okta request, and a README with the
+    /// build, test, `check` and `try` lines.
     New(NewArgs),
     /// Fetch plugins published as an OCI artifact into a plugins folder, checking the pinned
     /// manifest digest and every file's digest and size before writing anything
@@ -52,15 +54,18 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 struct NewArgs {
-    /// Plugin (and crate) name, e.g. login-employee-number
+    /// Plugin (and project) name, e.g. login-employee-number
     name: String,
-    /// Folder to create the crate in (must not exist or be empty) [default: ./NAME]
+    /// Language of the strategy
+    #[arg(long, value_enum, default_value = "rust")]
+    lang: crate::scaffold::Lang,
+    /// Folder to create the project in (must not exist or be empty) [default: ./NAME]
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
-    /// Depend on this local importhook-sdk (the repository's plugin-sdk folder) as well as on
-    /// its crates.io version, to try an unpublished SDK
-    #[arg(long, value_name = "PATH")]
-    sdk_path: Option<PathBuf>,
+    /// The SDK to depend on: an importhook checkout, or a folder of SDKs packed by its
+    /// scripts/pack-sdks.sh [default: the checkout this binary was built from, if still there]
+    #[arg(long, alias = "sdk-path", value_name = "PATH")]
+    sdk: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -76,6 +81,10 @@ struct TryArgs {
     /// Okta request body (JSON)
     #[arg(long, value_name = "FILE")]
     request: PathBuf,
+    /// Count the instructions each plugin runs (compiles each plugin once more, apart from
+    /// the artifacts `check` and `serve` share)
+    #[arg(long)]
+    instructions: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -136,7 +145,7 @@ fn main_with(natives: Option<NativeStrategies>) -> ExitCode {
         Command::Serve(args) => serve(*args, natives),
         Command::Try(args) => {
             crate::logging::init(LogFormat::Text);
-            crate::tryout::run_try(&args.plugins, &args.request)
+            crate::tryout::run_try(&args.plugins, &args.request, args.instructions)
         }
         Command::Check(args) => {
             crate::logging::init(LogFormat::Text);
@@ -153,6 +162,10 @@ fn main_with(natives: Option<NativeStrategies>) -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<crate::tryout::PluginsFailed>() => {
+            eprintln!("importhook: {e}");
+            ExitCode::from(crate::tryout::EXIT_PLUGIN_FAILED)
+        }
         Err(e) => {
             eprintln!("importhook: {e:#}");
             ExitCode::FAILURE
@@ -270,6 +283,9 @@ fn load_plugins(
         return Ok(PluginSet::empty());
     }
     let set = PluginSet::load(runtime, dir, services)?;
+    for warning in crate::plugins::shared_orders(dir) {
+        tracing::warn!(dir = %dir.display(), "{warning}");
+    }
     if set.plugins().is_empty() {
         tracing::warn!(dir = %dir.display(), "no plugin in the plugins folder; every request answers 204 (see `importhook check`)");
     }
@@ -317,6 +333,9 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
         );
         println!("    imports: {}", plugin.imports.join(", "));
     }
+    for warning in crate::plugins::shared_orders(&dir) {
+        eprintln!("warning: {warning}");
+    }
     if problems.is_empty() {
         return Ok(());
     }
@@ -327,15 +346,25 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
 }
 
 fn new(args: NewArgs) -> anyhow::Result<()> {
+    use crate::scaffold::Lang;
     let dir = args.dir.unwrap_or_else(|| PathBuf::from(&args.name));
-    let written = crate::scaffold::create(&args.name, &dir, args.sdk_path.as_deref())?;
+    let sdk = crate::scaffold::Sdk::locate(args.sdk.as_deref())?;
+    let written = crate::scaffold::create(&args.name, args.lang, &dir, &sdk)?;
     println!("created {}:", dir.display());
     for path in &written {
         let shown = path.strip_prefix(&dir).unwrap_or(path);
         println!("  {}", shown.display());
     }
+    println!("{}", sdk.explain(args.lang));
+    let next = match args.lang {
+        Lang::Rust => "cargo test && cargo build --release --target wasm32-unknown-unknown",
+        Lang::Js => "npm install && npm test && npm run build",
+        Lang::Python => {
+            "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt && .venv/bin/pytest"
+        }
+    };
     println!(
-        "next: cd {} && cargo test && cargo build --release --target wasm32-unknown-unknown (README.md has the check and try lines)",
+        "next: cd {} && {next} (README.md has the build, check and try lines)",
         dir.display()
     );
     Ok(())

@@ -337,7 +337,13 @@ pub struct Settings {
 pub fn read_file(path: &Path) -> anyhow::Result<ConfigLayer> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read config file {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    toml::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "config file {}: {}",
+            path.display(),
+            crate::tomlerr::one_line(&text, &e)
+        )
+    })
 }
 
 /// Names where a value came from, for error messages.
@@ -947,6 +953,24 @@ fn generate_secret() -> anyhow::Result<Secret> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_config_file_typo_is_one_line_naming_the_closest_key() {
+        let path =
+            std::env::temp_dir().join(format!("importhook-typo-{}.toml", std::process::id()));
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:8443\"\nplugin = \"plugins.d\"\n",
+        )
+        .expect("write");
+        let err = format!("{:#}", read_file(&path).expect_err("typo"));
+        let _ = std::fs::remove_file(&path);
+        assert!(
+            err.ends_with("line 2: unknown key `plugin` (did you mean `plugins`?)")
+                && !err.contains('\n'),
+            "{err}"
+        );
+    }
 
     fn file_layer(text: &str) -> anyhow::Result<ConfigLayer> {
         Ok(toml::from_str(text)?)

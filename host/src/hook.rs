@@ -15,6 +15,7 @@ use hyper::body::Body;
 
 use crate::app::App;
 use crate::config::OnTimeout;
+use crate::oauth::OAuthError;
 use crate::okta::{HookResponse, ImportRequest};
 
 /// How a request ended, for logs and metrics.
@@ -79,6 +80,8 @@ struct Answer {
     outcome: Outcome,
     event_id: Option<String>,
     auth: Option<Authenticated>,
+    /// Why a `401` was given (never the presented value), for the request log line.
+    refusal: Option<String>,
 }
 
 impl Answer {
@@ -94,6 +97,7 @@ impl Answer {
             outcome,
             event_id: None,
             auth: None,
+            refusal: None,
         }
     }
 
@@ -112,6 +116,7 @@ impl Answer {
             outcome: Outcome::NoChange,
             event_id: None,
             auth: None,
+            refusal: None,
         }
     }
 
@@ -161,7 +166,8 @@ where
         outcome = answer.outcome.as_str(),
         auth = answer.auth.as_ref().map_or("-", Authenticated::as_str),
         kid = answer.auth.as_ref().map_or("-", Authenticated::key_id),
-        latency_ms = latency.as_secs_f64() * 1000.0,
+        reason = answer.refusal.as_deref().unwrap_or("-"),
+        latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
         "request"
     );
     answer.response
@@ -335,14 +341,7 @@ async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Authenticated, A
     let Some(verifier) = app.oauth() else {
         return match app.secrets().verify(headers) {
             Ok(()) => Ok(Authenticated::Header),
-            Err(reason) => {
-                tracing::debug!(%reason, "authentication failed");
-                Err(Answer::refuse(
-                    StatusCode::UNAUTHORIZED,
-                    Outcome::Unauthorized,
-                    "unauthorized",
-                ))
-            }
+            Err(reason) => Err(unauthorized(reason.reason().to_owned(), false)),
         };
     };
     match verifier.verify(headers).await {
@@ -350,20 +349,34 @@ async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Authenticated, A
             tracing::debug!(auth = "oauth", kid = %kid, "bearer token accepted");
             Ok(Authenticated::OAuth(kid))
         }
-        Err(reason) => {
-            tracing::info!(auth = "oauth", %reason, "bearer token refused");
-            let mut answer = Answer::refuse(
-                StatusCode::UNAUTHORIZED,
-                Outcome::Unauthorized,
-                "unauthorized",
-            );
-            answer.response.headers_mut().insert(
-                http::header::WWW_AUTHENTICATE,
-                http::HeaderValue::from_static("Bearer error=\"invalid_token\""),
-            );
-            Err(answer)
-        }
+        Err(reason) => Err(unauthorized(oauth_refusal(&reason), true)),
     }
+}
+
+/// The request log line's `reason` for a refused bearer token (never the token).
+fn oauth_refusal(error: &OAuthError) -> String {
+    match error {
+        OAuthError::Missing => "missing header".to_owned(),
+        OAuthError::Duplicated => "repeated header".to_owned(),
+        other => format!("token refused: {other}"),
+    }
+}
+
+/// A `401` whose request log line says why; a bearer challenge for OAuth.
+fn unauthorized(reason: String, bearer: bool) -> Answer {
+    let mut answer = Answer::refuse(
+        StatusCode::UNAUTHORIZED,
+        Outcome::Unauthorized,
+        "unauthorized",
+    );
+    if bearer {
+        answer.response.headers_mut().insert(
+            http::header::WWW_AUTHENTICATE,
+            http::HeaderValue::from_static("Bearer error=\"invalid_token\""),
+        );
+    }
+    answer.refusal = Some(reason);
+    answer
 }
 
 /// Turns the pipeline's response into HTTP, enforcing Okta's rules once more on the way out.
@@ -521,6 +534,20 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_token_is_logged_with_why_in_words() {
+        assert_eq!(oauth_refusal(&OAuthError::Missing), "missing header");
+        assert_eq!(oauth_refusal(&OAuthError::Duplicated), "repeated header");
+        assert_eq!(
+            oauth_refusal(&OAuthError::UnknownKey),
+            "token refused: unknown signing key"
+        );
+        assert_eq!(
+            oauth_refusal(&OAuthError::Header("algorithm is not RS256")),
+            "token refused: token header refused: algorithm is not RS256"
+        );
+    }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

@@ -27,5 +27,6 @@ pub mod service;
 pub mod slots;
 pub mod state;
 pub mod tls;
+pub mod tomlerr;
 pub mod tryout;
 pub mod watch;

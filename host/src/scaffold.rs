@@ -1,87 +1,213 @@
-//! `importhook new`: a ready strategy crate for a plugin author, outside this repository: a
-//! working strategy with native tests, its manifest, a sample Okta request and a README with
-//! the build, `check` and `try` commands. The templates are the files of `scaffold/`.
+//! `importhook new`: a ready strategy project for a plugin author, outside this repository, in
+//! Rust, JavaScript or Python: a working strategy with native tests, its manifest, a sample
+//! Okta request and a README with the build, test, `check` and `try` commands. The templates
+//! are the files of `scaffold/`; `scaffold::sdk` decides which SDK the project depends on.
+
+mod sdk;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-/// The `importhook-sdk` version a new crate asks for: the SDK shares the workspace's version.
-pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub use sdk::Sdk;
 
-const FILES: [(&str, &str); 6] = [
-    ("Cargo.toml", include_str!("scaffold/Cargo.toml.tmpl")),
-    ("src/lib.rs", include_str!("scaffold/lib.rs.tmpl")),
-    ("{{name}}.toml", include_str!("scaffold/manifest.toml.tmpl")),
-    (
-        "okta-request.json",
-        include_str!("scaffold/okta-request.json"),
-    ),
-    ("README.md", include_str!("scaffold/README.md.tmpl")),
-    (".gitignore", include_str!("scaffold/gitignore")),
-];
+/// The language of a new strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    /// Rust, built for wasm32-unknown-unknown with importhook-sdk.
+    Rust,
+    /// JavaScript, built with ComponentizeJS through sdk-js.
+    Js,
+    /// Python, built with componentize-py through sdk-python.
+    Python,
+}
 
-/// Creates the crate `name` in `dir` (which must not exist or be empty). The SDK comes from
-/// crates.io, or from `sdk_path` as well when given (a local checkout, to try it unpublished).
-/// Returns the files written.
-pub fn create(name: &str, dir: &Path, sdk_path: Option<&Path>) -> anyhow::Result<Vec<PathBuf>> {
+const MANIFEST: &str = include_str!("scaffold/manifest.toml.tmpl");
+const OKTA_REQUEST: &str = include_str!("scaffold/okta-request.json");
+/// The toolchain this repository builds with (the SDK's minimum Rust release and edition).
+const REPO_TOOLCHAIN: &str = include_str!("../../rust-toolchain.toml");
+/// The JavaScript toolchain the repository's example pins.
+const JS_EXAMPLE_PACKAGE: &str = include_str!("../../examples/js/login-middle-name/package.json");
+/// The Python toolchain sdk-python pins.
+const PY_REQUIREMENTS: &str = include_str!("../../sdk-python/requirements.txt");
+
+/// Creates the project `name` in `dir` (which must not exist or be empty) for `lang`, depending
+/// on `sdk`. Returns the files written.
+pub fn create(name: &str, lang: Lang, dir: &Path, sdk: &Sdk) -> anyhow::Result<Vec<PathBuf>> {
     check_name(name)?;
     if dir.exists() {
         let mut entries =
             std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
         if entries.next().is_some() {
-            bail!("{} already exists and is not empty", dir.display());
+            bail!(
+                "{} already exists and is not empty (give an empty or new folder with --dir)",
+                dir.display()
+            );
         }
     }
-    let dependency = sdk_dependency(sdk_path)?;
     let crate_name = name.replace('-', "_");
     let type_name = type_name(name);
+    let (rust_dependency, rust_patch) = match lang {
+        Lang::Rust => sdk.rust()?,
+        _ => Default::default(),
+    };
+    let origin = sdk.origin();
     let fill = |text: &str| {
         text.replace("{{name}}", name)
             .replace("{{crate_name}}", &crate_name)
             .replace("{{type_name}}", &type_name)
-            .replace("{{sdk_dependency}}", &dependency)
+            .replace("{{sdk_dependency}}", &rust_dependency)
+            .replace("{{sdk_patch}}", &rust_patch)
+            .replace("{{sdk_origin}}", &origin)
     };
-    let mut written = Vec::with_capacity(FILES.len());
-    for (path, template) in FILES {
-        let path = dir.join(fill(path));
+    let limits = match lang {
+        Lang::Rust => {
+            "timeout_ms = 100    # deadline of one call (1..=2000)\nmemory_mib = 16     # memory cap (1..=256)"
+        }
+        // A JavaScript or Python instance is an interpreter: more memory, and a first call
+        // slower than Rust's. Lower the deadline once `try` shows what the strategy takes.
+        Lang::Js | Lang::Python => {
+            "timeout_ms = 1000   # deadline of one call (1..=2000)\nmemory_mib = 64     # memory cap (1..=256)"
+        }
+    };
+    let mut files: Vec<(String, String)> = vec![
+        (
+            format!("{name}.toml"),
+            fill(MANIFEST).replace("{{limits}}", limits),
+        ),
+        ("okta-request.json".into(), OKTA_REQUEST.into()),
+    ];
+    match lang {
+        Lang::Rust => files.extend([
+            (
+                "Cargo.toml".into(),
+                fill(include_str!("scaffold/rust/Cargo.toml.tmpl")),
+            ),
+            (
+                "src/lib.rs".into(),
+                fill(include_str!("scaffold/rust/lib.rs.tmpl")),
+            ),
+            (
+                "README.md".into(),
+                fill(include_str!("scaffold/rust/README.md.tmpl")),
+            ),
+            ("rust-toolchain.toml".into(), rust_toolchain()?),
+            (".gitignore".into(), "/target\n".into()),
+        ]),
+        Lang::Js => files.extend([
+            (
+                "package.json".into(),
+                package_json(name, &crate_name, &sdk.js())?,
+            ),
+            (
+                "src/strategy.js".into(),
+                fill(include_str!("scaffold/js/strategy.js.tmpl")),
+            ),
+            (
+                "test/strategy.test.js".into(),
+                fill(include_str!("scaffold/js/strategy.test.js.tmpl")),
+            ),
+            (
+                "README.md".into(),
+                fill(include_str!("scaffold/js/README.md.tmpl")),
+            ),
+            (".gitignore".into(), "node_modules/\n*.wasm\n".into()),
+        ]),
+        Lang::Python => files.extend([
+            (
+                format!("{crate_name}.py"),
+                fill(include_str!("scaffold/python/strategy.py.tmpl")),
+            ),
+            (
+                format!("test_{crate_name}.py"),
+                fill(include_str!("scaffold/python/test_strategy.py.tmpl")),
+            ),
+            ("requirements.txt".into(), requirements(&sdk.python())),
+            // The strategy's module is found from the project folder, in tests as in the build.
+            ("pytest.ini".into(), "[pytest]\npythonpath = .\n".into()),
+            (
+                "README.md".into(),
+                fill(include_str!("scaffold/python/README.md.tmpl")),
+            ),
+            (
+                ".gitignore".into(),
+                ".venv/\n__pycache__/\n.pytest_cache/\n*.wasm\n".into(),
+            ),
+        ]),
+    }
+    let mut written = Vec::with_capacity(files.len());
+    for (path, text) in files {
+        let path = dir.join(path);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create {}", parent.display()))?;
         }
-        std::fs::write(&path, fill(template))
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
         written.push(path);
     }
     Ok(written)
 }
 
-/// The `[dependencies]` line: a version for crates.io, and with `sdk_path` a path as well
-/// (Cargo uses the path locally and the version when the crate is published).
-fn sdk_dependency(sdk_path: Option<&Path>) -> anyhow::Result<String> {
-    let Some(path) = sdk_path else {
-        return Ok(format!("importhook-sdk = \"{SDK_VERSION}\""));
-    };
-    let path = path
-        .canonicalize()
-        .with_context(|| format!("--sdk-path {}: not found", path.display()))?;
-    if !path.join("wit/importhook.wit").is_file() {
-        bail!(
-            "--sdk-path {}: not importhook's SDK (no wit/importhook.wit); give the plugin-sdk folder of the repository",
-            path.display()
-        );
-    }
-    let path = path
-        .to_str()
-        .with_context(|| format!("--sdk-path {}: not UTF-8", path.display()))?;
-    // A TOML string, quoted and escaped whatever the path holds.
-    let quoted = toml::Value::String(path.to_owned()).to_string();
+/// The repository's Rust release, with the one target a plugin needs.
+fn rust_toolchain() -> anyhow::Result<String> {
+    let table: toml::Table = toml::from_str(REPO_TOOLCHAIN).context("rust-toolchain.toml")?;
+    let channel = table
+        .get("toolchain")
+        .and_then(|t| t.get("channel"))
+        .and_then(toml::Value::as_str)
+        .context("rust-toolchain.toml has no channel")?;
     Ok(format!(
-        "importhook-sdk = {{ version = \"{SDK_VERSION}\", path = {quoted} }}"
+        "# The Rust release importhook is built with (its SDK's minimum), and the plugins' target:\n# rustup installs both on first use.\n[toolchain]\nchannel = \"{channel}\"\ntargets = [\"wasm32-unknown-unknown\"]\n"
     ))
 }
 
-/// A package name Cargo accepts and a Rust identifier can be made of.
+/// package.json: the build and test scripts, the SDK, and the repository example's pinned
+/// ComponentizeJS.
+fn package_json(name: &str, crate_name: &str, sdk: &str) -> anyhow::Result<String> {
+    let example: serde_json::Value = serde_json::from_str(JS_EXAMPLE_PACKAGE)
+        .context("the JavaScript example's package.json")?;
+    let mut dev = serde_json::Map::new();
+    if let Some(pinned) = example["devDependencies"].as_object() {
+        for (package, version) in pinned {
+            if package != "importhook-sdk" {
+                dev.insert(package.clone(), version.clone());
+            }
+        }
+    }
+    dev.insert("importhook-sdk".into(), sdk.into());
+    let package = serde_json::json!({
+        "name": name,
+        "version": "0.1.0",
+        "description": "An importhook conflict strategy",
+        "private": true,
+        "type": "module",
+        "scripts": {
+            "build": format!("importhook-build-js src/strategy.js -o {crate_name}.wasm"),
+            "test": "node --test test/",
+        },
+        "devDependencies": dev,
+    });
+    Ok(serde_json::to_string_pretty(&package)? + "\n")
+}
+
+/// requirements.txt: sdk-python's pinned toolchain, then the SDK.
+fn requirements(sdk: &str) -> String {
+    let mut text = String::from(
+        "# The build toolchain and test runner, pinned as importhook's sdk-python pins them, and the SDK.\n",
+    );
+    for line in PY_REQUIREMENTS.lines() {
+        let line = line.trim();
+        if !line.is_empty() && !line.starts_with('#') {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    text.push_str(sdk);
+    text.push('\n');
+    text
+}
+
+/// A package name Cargo, npm and Python accept and a Rust identifier can be made of.
 fn check_name(name: &str) -> anyhow::Result<()> {
     let valid = name.len() <= 64
         && name.starts_with(|c: char| c.is_ascii_lowercase())
@@ -110,50 +236,4 @@ fn type_name(name: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_become_crates_and_types() {
-        assert_eq!(type_name("login-employee-number"), "LoginEmployeeNumber");
-        assert_eq!(type_name("a_b-2c"), "AB2c");
-        for bad in ["", "My-Strategy", "1st", "-x", "a b", "ümlaut"] {
-            assert!(check_name(bad).is_err(), "{bad:?}");
-        }
-        assert!(check_name("login-employee-number").is_ok());
-    }
-
-    #[test]
-    fn the_dependency_works_from_crates_io_and_from_a_checkout() {
-        assert_eq!(
-            sdk_dependency(None).expect("version"),
-            format!("importhook-sdk = \"{SDK_VERSION}\"")
-        );
-        let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugin-sdk");
-        let line = sdk_dependency(Some(&sdk)).expect("path");
-        let parsed: toml::Table = toml::from_str(&line).expect("valid TOML");
-        let dep = &parsed["importhook-sdk"];
-        assert_eq!(dep["version"].as_str(), Some(SDK_VERSION));
-        assert!(
-            dep["path"]
-                .as_str()
-                .is_some_and(|p| p.ends_with("plugin-sdk"))
-        );
-        let not_sdk = Path::new(env!("CARGO_MANIFEST_DIR"));
-        assert!(sdk_dependency(Some(not_sdk)).is_err());
-    }
-
-    #[test]
-    fn a_folder_with_files_is_not_overwritten() {
-        let dir = std::env::temp_dir().join(format!("importhook-new-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let written = create("my-strategy", &dir, None).expect("created");
-        assert_eq!(written.len(), FILES.len());
-        assert!(dir.join("my-strategy.toml").is_file());
-        let lib = std::fs::read_to_string(dir.join("src/lib.rs")).expect("lib.rs");
-        assert!(lib.contains("pub struct MyStrategy;") && !lib.contains("{{"));
-        let err = create("my-strategy", &dir, None).expect_err("refused");
-        assert!(err.to_string().contains("not empty"), "{err}");
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-}
+mod tests;

@@ -29,8 +29,14 @@ pub struct LoadedTls {
 pub fn load(source: &TlsSource) -> anyhow::Result<LoadedTls> {
     match source {
         TlsSource::Files { cert, key } => {
-            let (chain, key) = read_pem_files(cert, key)?;
-            build(chain, key)
+            let (chain, key_der) = read_pem_files(cert, key)?;
+            build(chain, key_der).with_context(|| {
+                format!(
+                    "TLS certificate {} and key {}",
+                    cert.display(),
+                    key.display()
+                )
+            })
         }
         TlsSource::SelfSigned => {
             let (chain, key) = self_signed(&["localhost", "127.0.0.1", "::1"])?;
@@ -91,7 +97,16 @@ pub fn build(
         .context("TLS protocol versions")?
         .with_no_client_auth()
         .with_single_cert(chain, key)
-        .context("the TLS certificate and key do not form a usable pair")?;
+        .map_err(|e| match e {
+            rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => {
+                anyhow::anyhow!(
+                    "the private key does not match the certificate (it is the key of another certificate): give the key the certificate was issued for"
+                )
+            }
+            other => {
+                anyhow::anyhow!("the TLS certificate and key do not form a usable pair: {other}")
+            }
+        })?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(LoadedTls {
         config: Arc::new(config),
@@ -239,6 +254,25 @@ mod tests {
             .unwrap_err()
         );
         assert!(err.contains("cert.pem"), "{err}");
+
+        // Another certificate's key: said in words, naming both files.
+        let other = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("cert");
+        let other_key = dir.join("other-key.pem");
+        std::fs::write(&other_key, other.signing_key.serialize_pem()).expect("write");
+        let err = format!(
+            "{:#}",
+            load(&TlsSource::Files {
+                cert: dir.join("cert.pem"),
+                key: other_key
+            })
+            .unwrap_err()
+        );
+        assert!(
+            err.contains("the private key does not match the certificate")
+                && err.contains("other-key.pem")
+                && !err.contains("KeyMismatch"),
+            "{err}"
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 }

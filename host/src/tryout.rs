@@ -9,9 +9,21 @@ use anyhow::Context;
 use crate::okta::{EVENT_TYPE, ImportRequest};
 use crate::plugins::{PluginSet, Runtime};
 
+/// The exit status of `try` when it ran but a plugin failed, timed out or was skipped by its
+/// `on_error` (1 stays "could not run at all").
+pub const EXIT_PLUGIN_FAILED: u8 = 3;
+
+/// `try` ran, and `0` plugins did not contribute: the exit status is [`EXIT_PLUGIN_FAILED`].
+#[derive(Debug, thiserror::Error)]
+#[error("{0} plugin(s) failed, timed out or were skipped (exit status 3)")]
+pub struct PluginsFailed(pub usize);
+
 /// Runs `request_file` through the plugins of `plugins_dir`. The body Okta would get goes to
-/// stdout (nothing for `204`); the report goes to stderr.
-pub fn run_try(plugins_dir: &Path, request_file: &Path) -> anyhow::Result<()> {
+/// stdout (nothing for `204`); the report goes to stderr. `instructions` counts the
+/// instructions each plugin ran (fuel): that engine compiles plugins apart from `check` and
+/// `serve`, so its first run compiles each plugin once more. A plugin that did not contribute
+/// makes the result [`PluginsFailed`], once the report and the response are written.
+pub fn run_try(plugins_dir: &Path, request_file: &Path, instructions: bool) -> anyhow::Result<()> {
     let body = std::fs::read(request_file)
         .with_context(|| format!("cannot read {}", request_file.display()))?;
     let request: ImportRequest = serde_json::from_slice(&body).map_err(|e| {
@@ -36,10 +48,13 @@ pub fn run_try(plugins_dir: &Path, request_file: &Path) -> anyhow::Result<()> {
         )?;
         return Ok(());
     }
-    // Metered: fuel counting reports the instructions each plugin executed. Compiled plugins
-    // are cached where `check` and `serve` keep them (the metered engine has entries of its
-    // own): a JS or Python component takes seconds to compile, a cached one milliseconds.
-    let runtime = Runtime::new(Some(crate::plugins::default_cache_dir(plugins_dir)), true)?;
+    // The compile cache `check` and `serve` use: a JS or Python component takes seconds to
+    // compile, a cached one milliseconds. Unmetered, `try` shares their compiled artifacts;
+    // fuel counting needs code of its own.
+    let runtime = Runtime::new(
+        Some(crate::plugins::default_cache_dir(plugins_dir)),
+        instructions,
+    )?;
     // Scratch state (in memory, fresh each run): trying a request never uses up a number or
     // a claim of the service's store.
     let set = PluginSet::load(runtime, plugins_dir, &crate::plugins::Services::scratch())?;
@@ -73,13 +88,21 @@ pub fn run_try(plugins_dir: &Path, request_file: &Path) -> anyhow::Result<()> {
             writeln!(err, "  {}: {message}", report.outcome)?;
         }
     }
+    let failed = run.reports.iter().filter(|r| r.outcome != "ok").count();
+    let verdict = || -> anyhow::Result<()> {
+        if failed > 0 || run.deadline_passed {
+            Err(PluginsFailed(failed.max(1)).into())
+        } else {
+            Ok(())
+        }
+    };
     if run.response.is_no_change() {
         writeln!(
             err,
             "response: 204 No Content ({} plugin(s))",
             run.reports.len()
         )?;
-        return Ok(());
+        return verdict();
     }
     let body = run
         .response
@@ -89,5 +112,5 @@ pub fn run_try(plugins_dir: &Path, request_file: &Path) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(&body)?;
     out.write_all(b"\n")?;
-    Ok(())
+    verdict()
 }

@@ -17,8 +17,10 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const SDK_SRC = dirname(fileURLToPath(new URL('../src/index.js', import.meta.url)));
-// The contract: the one WIT file of the repository (plugin-sdk/wit).
-const DEFAULT_WIT = resolve(SDK_SRC, '../../plugin-sdk/wit');
+// The contract: the one WIT file of the repository (plugin-sdk/wit) when the SDK is used from a
+// checkout; a packed SDK (scripts/pack-sdks.sh) carries a copy in its own wit/.
+const CHECKOUT_WIT = resolve(SDK_SRC, '../../plugin-sdk/wit');
+const DEFAULT_WIT = existsSync(join(CHECKOUT_WIT, 'importhook.wit')) ? CHECKOUT_WIT : resolve(SDK_SRC, '../wit');
 /** Every ComponentizeJS feature that would import WASI (or wasi:http, which the host refuses). */
 export const DISABLED_FEATURES = ['stdio', 'random', 'clocks', 'http', 'fetch-event'];
 

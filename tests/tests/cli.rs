@@ -176,7 +176,10 @@ fn try_prints_the_body_and_a_per_plugin_report() {
     request["data"]["appUser"]["profile"]["middleName"] = "Elizabeth".into();
     request["data"]["user"]["profile"]["login"] = " Sally.Admin@Clouditude.net".into();
     let file = write_request(&dir, &request);
-    let output = try_request(plugins.path(), &file).output().expect("run");
+    let output = try_request(plugins.path(), &file)
+        .arg("--instructions")
+        .output()
+        .expect("run");
     assert!(
         output.status.success(),
         "{}",
@@ -380,7 +383,9 @@ fn try_shows_why_a_plugin_failed_in_its_own_words() {
         let file = write_request(&dir, &request);
         let output = try_request(plugins.path(), &file).output().expect("run");
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(output.status.success(), "{mode}: {stderr}");
+        // The plugin failed (and was skipped: on_error's default): try says so by its status.
+        assert_eq!(output.status.code(), Some(3), "{mode}: {stderr}");
+        assert!(stderr.contains("exit status 3"), "{mode}: {stderr}");
         for needle in needles {
             assert!(
                 stderr.contains(needle),
@@ -627,7 +632,7 @@ fn check_lists_every_file_that_is_not_a_plugin_and_every_orphan_manifest() {
         "20-core.wasm rejected: it is a core wasm module without a component type",
         "30-gone.toml: a manifest without its plugin",
         "30-gone.wasm",
-        "unknown field `timout_ms`",
+        "30-gone.toml: line 1: unknown key `timout_ms` (did you mean `timeout_ms`?)",
         "7 problem(s)",
     ] {
         assert!(
@@ -689,103 +694,90 @@ async fn serve_warns_about_files_that_are_not_plugins_but_refuses_a_broken_plugi
     assert!(stderr.contains("30-core.wasm rejected"), "{stderr}");
 }
 
-/// Runs `cargo` with `args` in `dir`; panics with its output when it fails.
-fn cargo_in(dir: &std::path::Path, args: &[&str]) {
-    let output = Command::new(env!("CARGO"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run cargo");
-    assert!(
-        output.status.success(),
-        "cargo {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+#[test]
+fn try_exits_3_when_a_plugin_failed_whatever_its_on_error() {
+    for (on_error, status) in [("skip", "204"), ("fail", "200")] {
+        let manifest = format!("on_error = \"{on_error}\"\n[config]\nmode = \"when-asked\"\n");
+        let plugins = plugins_folder(&[("10-fault", "fault-plugin", &manifest)]);
+        let dir = TempDir::new("failed");
+        let mut request = okta_sample();
+        request["data"]["appUser"]["profile"]["fault"] = "panic".into();
+        let file = write_request(&dir, &request);
+        let output = try_request(plugins.path(), &file).output().expect("run");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(3), "{on_error}: {stderr}");
+        assert!(
+            stderr.contains(&format!("response: {status}")),
+            "{on_error}: the response is still printed: {stderr}"
+        );
+    }
 }
 
 #[test]
-fn a_crate_made_by_new_builds_tests_checks_and_resolves_its_sample() {
-    let root = common::workspace_root();
-    let dir = TempDir::new("new");
-    let crate_dir = dir.path().join("login-employee-number");
-    let output = importhook()
-        .args(["new", "login-employee-number", "--dir"])
-        .arg(&crate_dir)
-        .arg("--sdk-path")
-        .arg(root.join("plugin-sdk"))
-        .output()
-        .expect("run");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).expect("Cargo.toml");
-    assert!(
-        manifest.contains("crate-type = [\"cdylib\", \"rlib\"]")
-            && manifest.contains("[profile.release]")
-            && manifest.contains(&format!(
-                "version = \"{}\"",
-                importhook::scaffold::SDK_VERSION
-            )),
-        "{manifest}"
-    );
-    let readme = std::fs::read_to_string(crate_dir.join("README.md")).expect("README");
-    for line in [
-        "cargo build --release --target wasm32-unknown-unknown",
-        "importhook check --plugins plugins.d",
-        "importhook try --plugins plugins.d --request okta-request.json",
-    ] {
-        assert!(readme.contains(line), "{line:?} missing from README");
-    }
-
-    // The workspace's lock file pins the versions this repository builds with: no registry
-    // lookup, and the compiled dependencies of an earlier run are reused. Outside the
-    // repository the crate resolves its own.
-    std::fs::copy(root.join("Cargo.lock"), crate_dir.join("Cargo.lock")).expect("lock");
-    let target = root.join("target/e2e-new");
-    let target = target.to_str().expect("utf-8 path");
-    cargo_in(&crate_dir, &["test", "--target-dir", target]);
-    cargo_in(
-        &crate_dir,
-        &[
-            "build",
-            "--release",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--target-dir",
-            target,
-        ],
-    );
-
-    let plugins = TempDir::new("new-plugins");
-    std::fs::copy(
-        root.join("target/e2e-new/wasm32-unknown-unknown/release/login_employee_number.wasm"),
-        plugins.path().join("10-login-employee-number.wasm"),
-    )
-    .expect("copy the plugin");
-    std::fs::copy(
-        crate_dir.join("login-employee-number.toml"),
-        plugins.path().join("10-login-employee-number.toml"),
-    )
-    .expect("copy the manifest");
+fn check_try_and_serve_share_one_compile_per_plugin() {
+    let plugins = plugins_folder(&[("10-normalize-login", "normalize-login", "")]);
+    let cache = plugins.path().join(".cache");
+    let artifacts = || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&cache)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.ends_with(".cwasm"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    };
     let (ok, stdout, stderr) = run_check(plugins.path());
     assert!(ok, "{stdout}\n{stderr}");
-    assert!(stdout.contains("ok  10-login-employee-number"), "{stdout}");
-
-    let output = try_request(plugins.path(), &crate_dir.join("okta-request.json"))
-        .output()
-        .expect("run");
+    let after_check = artifacts();
+    assert_eq!(after_check.len(), 1, "{after_check:?}");
+    let dir = TempDir::new("cache");
+    let file = write_request(&dir, &okta_sample());
+    let output = try_request(plugins.path(), &file).output().expect("run");
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let body: serde_json::Value =
-        serde_json::from_slice(&output.stdout).expect("stdout is the JSON body");
-    assert_eq!(
-        body["commands"][0]["value"]["login"], "sally.admin.1234@clouditude.net",
-        "{body}"
+    // `try` loaded what `check` compiled: no artifact of its own; nor has `serve`.
+    assert_eq!(artifacts(), after_check);
+    let served = Served::start(plugins.path(), &[]);
+    drop(served);
+    assert_eq!(artifacts(), after_check);
+    // Counting instructions needs a metered engine, and so an artifact of its own.
+    let output = try_request(plugins.path(), &file)
+        .arg("--instructions")
+        .output()
+        .expect("run");
+    assert!(output.status.success());
+    assert_eq!(artifacts().len(), 2);
+}
+
+#[test]
+fn check_warns_of_plugins_sharing_an_order_number() {
+    let plugins = plugins_folder(&[
+        ("10-normalize-login", "normalize-login", ""),
+        ("10-link-single-match", "link-single-match", ""),
+    ]);
+    let (ok, stdout, stderr) = run_check(plugins.path());
+    assert!(ok, "a warning, not a problem: {stdout}\n{stderr}");
+    assert!(
+        stderr.contains(
+            "warning: 10-link-single-match.wasm, 10-normalize-login.wasm share the order number 10"
+        ),
+        "{stderr}"
+    );
+    // `serve` says the same at start-up, and serves.
+    let served = Served::start(plugins.path(), &[]);
+    assert!(
+        served.startup.iter().any(|l| l.contains("WARN")
+            && l.contains(
+                "10-link-single-match.wasm, 10-normalize-login.wasm share the order number 10"
+            )),
+        "{:#?}",
+        served.startup
     );
 }

@@ -136,6 +136,8 @@ async fn canary_values_reach_no_log_metric_error_or_debug_context() {
         .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     bodies.push(String::from_utf8_lossy(&reply.body).into_owned());
+    let reply = server.request("POST", PATH, &[json], b"{}".to_vec()).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     let broken = format!(
         "{{\"eventId\": \"e\", \"data\": {{\"note\": \"{}\"",
         CANARIES[1]
@@ -158,6 +160,23 @@ async fn canary_values_reach_no_log_metric_error_or_debug_context() {
 
     let logs = String::from_utf8_lossy(&logs.lock().expect("logs")).into_owned();
     assert!(logs.contains("request"), "logs were captured");
+    // Each 401 says why, in words, without the value; durations are whole microseconds.
+    for reason in ["reason=\"no secret matched\"", "reason=\"missing header\""] {
+        assert!(logs.contains(reason), "{reason} not in the logs:\n{logs}");
+    }
+    assert!(
+        logs.contains("latency_us=") && !logs.contains("latency_ms="),
+        "{logs}"
+    );
+    assert!(
+        logs.lines()
+            .filter_map(|l| l.split("latency_us=").nth(1))
+            .all(|v| v
+                .split_whitespace()
+                .next()
+                .is_some_and(|n| n.parse::<u64>().is_ok())),
+        "{logs}"
+    );
     for canary in CANARIES {
         assert!(!logs.contains(canary), "{canary} in the logs");
         assert!(!metrics.contains(canary), "{canary} in the metrics");

@@ -15,7 +15,14 @@ const COMPONENT: [u8; 4] = [0x0d, 0, 1, 0];
 
 /// The component `bytes` is, or becomes once its core module is wrapped.
 pub fn to_component(bytes: &[u8]) -> anyhow::Result<Cow<'_, [u8]>> {
-    match kind(bytes) {
+    let kind = kind(bytes);
+    if matches!(kind, Kind::Component | Kind::CoreModule) && is_truncated(bytes) {
+        bail!(
+            "it is truncated: the file ends ({} bytes) in the middle of a section, so a copy or download was cut short; build or copy it again",
+            bytes.len()
+        );
+    }
+    match kind {
         Kind::Component => Ok(Cow::Borrowed(bytes)),
         Kind::CoreModule => {
             if !has_component_type(bytes) {
@@ -75,6 +82,15 @@ fn kind(bytes: &[u8]) -> Kind {
     }
 }
 
+/// Whether the binary ends before a section it declares does (every other malformed binary is
+/// the compiler's to describe).
+fn is_truncated(bytes: &[u8]) -> bool {
+    wasmparser::Parser::new(0)
+        .parse_all(bytes)
+        .find_map(Result::err)
+        .is_some_and(|e| e.message().contains("unexpected end"))
+}
+
 /// Whether a core module has a `component-type*` custom section.
 fn has_component_type(bytes: &[u8]) -> bool {
     wasmparser::Parser::new(0).parse_all(bytes).any(|payload| {
@@ -100,6 +116,23 @@ mod tests {
         // An empty core module: valid wasm, but no component type.
         let empty_module = [0, b'a', b's', b'm', 1, 0, 0, 0];
         assert!(refusal(&empty_module).contains("without a component type"));
+    }
+
+    #[test]
+    fn a_file_cut_short_is_said_to_be_truncated() {
+        // A custom section that declares 100 bytes, of which the file holds 6.
+        let mut module = vec![0, b'a', b's', b'm', 1, 0, 0, 0, 0, 100, 4];
+        module.extend_from_slice(b"name\0\0");
+        let why = refusal(&module);
+        assert!(
+            why.contains("truncated") && why.contains("17 bytes"),
+            "{why}"
+        );
+        let mut component = vec![0, b'a', b's', b'm', 0x0d, 0, 1, 0, 0, 100, 4];
+        component.extend_from_slice(b"name");
+        assert!(refusal(&component).contains("truncated"));
+        // Complete but useless: not called truncated.
+        assert!(!refusal(&[0, b'a', b's', b'm', 1, 0, 0, 0]).contains("truncated"));
     }
 
     #[test]

@@ -130,6 +130,36 @@ impl Folder {
     }
 }
 
+impl Folder {
+    /// One warning per order number (the digits a plugin's name starts with) that more than
+    /// one plugin has: they then run in file-name order, which a rename changes silently.
+    pub fn shared_orders(&self) -> Vec<String> {
+        let mut by_order: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+        for entry in &self.plugins {
+            let Some(name) = entry.wasm.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            let digits = name.len() - name.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            if digits > 0 {
+                by_order
+                    .entry(&name[..digits])
+                    .or_default()
+                    .push(name.to_owned());
+            }
+        }
+        by_order
+            .into_iter()
+            .filter(|(_, names)| names.len() > 1)
+            .map(|(order, names)| {
+                format!(
+                    "{} share the order number {order}: they run in file-name order; give each a number of its own",
+                    names.join(", ")
+                )
+            })
+            .collect()
+    }
+}
+
 /// What an entry that is not a regular file is, or `None` for a regular file.
 fn special_kind(kind: &std::fs::FileType) -> Option<String> {
     if kind.is_dir() {
@@ -204,6 +234,16 @@ mod tests {
         assert!(strays[1].0 == "notes.txt" && strays[1].1.contains("not a wasm binary"));
         assert!(strays[2].0 == "plugin.wasm.bak" && strays[2].1.contains("named *.wasm"));
         assert!(strays[3].0 == "sub" && strays[3].1.contains("a folder"));
+        assert!(folder.shared_orders().is_empty());
+        std::fs::write(dir.join("10-z.wasm"), component).expect("write");
+        std::fs::write(dir.join("100-y.wasm"), component).expect("write");
+        let shared = Folder::scan(&dir).expect("scan").shared_orders();
+        assert_eq!(
+            shared,
+            [
+                "10-a.wasm, 10-z.wasm share the order number 10: they run in file-name order; give each a number of its own"
+            ]
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -167,7 +167,8 @@ impl Manifest {
 
     /// Parses a manifest's text.
     pub fn parse(text: &str) -> anyhow::Result<Self> {
-        let file: ManifestFile = toml::from_str(text)?;
+        let file: ManifestFile = toml::from_str(text)
+            .map_err(|e| anyhow::anyhow!("{}", crate::tomlerr::one_line(text, &e)))?;
         let defaults = Self::default();
         let timeout = match file.timeout_ms {
             None => defaults.timeout,
@@ -213,6 +214,23 @@ impl Manifest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_manifest_typo_is_one_line_naming_the_closest_key() {
+        let err = format!(
+            "{:#}",
+            Manifest::parse("timout_ms = 50\n").expect_err("typo")
+        );
+        assert_eq!(
+            err,
+            "line 1: unknown key `timout_ms` (did you mean `timeout_ms`?)"
+        );
+        let err = format!(
+            "{:#}",
+            Manifest::parse("on_error = \"fial\"\n").expect_err("typo")
+        );
+        assert!(err.contains("did you mean `fail`?"), "{err}");
+    }
 
     #[test]
     fn defaults_and_full_manifest() {

@@ -35,6 +35,14 @@ pub use services::Services;
 
 use crate::okta::{ErrorCause, HookResponse, ImportRequest};
 use capability::log::MAX_LOG_LINES;
+
+/// Warnings for plugins of `dir` that share an order number (`check` prints them, `serve`
+/// logs them); none when the folder cannot be read (loading it says why).
+pub fn shared_orders(dir: &Path) -> Vec<String> {
+    folder::Folder::scan(dir)
+        .map(|folder| folder.shared_orders())
+        .unwrap_or_default()
+}
 use capability::state::StateAccess;
 use isolation::{CallResult, Isolation};
 

@@ -5,7 +5,7 @@
 ``MODULE`` is found in the current folder (and in each ``-p PATH``); ``ATTRIBUTE`` (default
 ``strategy``) is the object with ``transform(request, config)``. The build generates the
 component's entry module (see component.py), and runs componentize-py against the WIT of
-this repository (plugin-sdk/wit). componentize-py is looked for in $COMPONENTIZE_PY, beside
+this repository (plugin-sdk/wit, or the copy a packed SDK carries). componentize-py is looked for in $COMPONENTIZE_PY, beside
 this Python (a virtual environment's bin/), then on PATH.
 
 A Python component imports WASI (CPython needs it); the host gives such a component an
@@ -23,7 +23,10 @@ import tempfile
 from pathlib import Path
 
 SDK_SRC = Path(__file__).resolve().parent.parent
-DEFAULT_WIT = SDK_SRC.parent.parent / "plugin-sdk" / "wit"
+# The WIT of the repository when the SDK is used from a checkout (or installed editable); a
+# packed SDK (scripts/pack-sdks.sh) carries a copy inside the package.
+_CHECKOUT_WIT = SDK_SRC.parent.parent / "plugin-sdk" / "wit"
+DEFAULT_WIT = _CHECKOUT_WIT if (_CHECKOUT_WIT / "importhook.wit").is_file() else Path(__file__).resolve().parent / "wit"
 
 
 def componentize_py() -> str:
