@@ -150,6 +150,11 @@ mod tests {
             login_update(&outcome),
             Some("george.alexander.smith@example.com")
         );
+        // A login the host would refuse (as Okta would) fails here first.
+        assert_eq!(
+            outcome.check_login(importhook_sdk::login::LoginFormat::Email),
+            Ok(())
+        );
     }
 
     #[test]
