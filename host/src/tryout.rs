@@ -11,7 +11,11 @@ use crate::plugins::{PluginSet, Runtime};
 
 /// Runs `request_file` through the plugins of `plugins_dir`. The body Okta would get goes to
 /// stdout (nothing for `204`); the report goes to stderr.
-pub fn run_try(plugins_dir: &Path, request_file: &Path) -> anyhow::Result<()> {
+pub fn run_try(
+    plugins_dir: &Path,
+    request_file: &Path,
+    login_format: crate::okta::login::LoginFormat,
+) -> anyhow::Result<()> {
     let body = std::fs::read(request_file)
         .with_context(|| format!("cannot read {}", request_file.display()))?;
     let request: ImportRequest = serde_json::from_slice(&body).map_err(|e| {
@@ -42,7 +46,8 @@ pub fn run_try(plugins_dir: &Path, request_file: &Path) -> anyhow::Result<()> {
     let runtime = Runtime::new(Some(plugins_dir.join(".cache")), true)?;
     // Scratch state (in memory, fresh each run): trying a request never uses up a number or
     // a claim of the service's store.
-    let set = PluginSet::load(runtime, plugins_dir, &crate::plugins::Services::scratch())?;
+    let set = PluginSet::load(runtime, plugins_dir, &crate::plugins::Services::scratch())?
+        .with_login_format(login_format);
     let run = crate::plugins::block_on(set.run(&std::sync::Arc::new(request), None))?;
 
     let mut err = std::io::stderr().lock();

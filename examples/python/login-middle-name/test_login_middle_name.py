@@ -29,6 +29,12 @@ def test_okta_guide_example():
     assert outcome.check_login("email") is None
 
 
+def test_surrounding_whitespace_is_left_out_of_the_proposal():
+    outcome = run(login=" george.smith@example.com ")
+    assert outcome.user_update("login") == "george.alexander.smith@example.com"
+    assert outcome.check_login("email") is None
+
+
 def test_no_conflict_means_no_change():
     assert run(conflicts=()).is_empty()
 

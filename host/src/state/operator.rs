@@ -105,6 +105,15 @@ fn resolve(args: StoreArgs) -> anyhow::Result<StateConfig> {
     })
 }
 
+/// The name an entry is stored under: a claim is keyed on its value as Okta compares logins,
+/// so `José@x.io` names the claim `jose@x.io` a plugin made.
+fn stored_name(kind: EntryKind, name: String) -> String {
+    match kind {
+        EntryKind::Claim => crate::okta::login::equivalent(&name),
+        _ => name,
+    }
+}
+
 async fn execute(store: Arc<dyn StateStore>, command: StateCommand) -> anyhow::Result<()> {
     let unavailable = |e: StateError| anyhow::anyhow!("{e}");
     let mut out = std::io::stdout().lock();
@@ -124,6 +133,7 @@ async fn execute(store: Arc<dyn StateStore>, command: StateCommand) -> anyhow::R
             }
         }
         StateCommand::Get { plugin, kind, name } => {
+            let name = stored_name(kind, name);
             if kind == EntryKind::Record {
                 let op = Op::Get {
                     plugin: plugin.into(),
@@ -144,6 +154,7 @@ async fn execute(store: Arc<dyn StateStore>, command: StateCommand) -> anyhow::R
             }
         }
         StateCommand::Delete { plugin, kind, name } => {
+            let name = stored_name(kind, name);
             let op = Op::Delete {
                 plugin: plugin.into(),
                 kind,

@@ -3,7 +3,8 @@
 //! (private_key_jwt checked, DPoP nonce challenge first) and the users endpoint. Logins choose
 //! the answer: `slow-*` waits 3 s, `error-*` gets 503, `limited-*` gets 429 with rate-limit
 //! headers, `last-*` gets 404 with `X-Rate-Limit-Remaining: 0`; others are looked up in the
-//! users the test added. Every call is counted.
+//! users the test added, matching logins as Okta documents (see [`same_login`]). Every call is
+//! counted.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -106,7 +107,7 @@ impl FakeOrg {
     /// Adds a user (any status; deactivated users hold their login too).
     pub fn add_user(&self, login: &str, id: &str, status: &str) {
         self.state.users.lock().expect("users").insert(
-            login.to_lowercase(),
+            same_login(login),
             (id.to_owned(), status.to_owned(), login.to_owned()),
         );
     }
@@ -122,6 +123,23 @@ impl FakeOrg {
     pub fn user_calls(&self) -> u64 {
         self.state.user_calls.load(Ordering::SeqCst)
     }
+}
+
+/// The key under which Okta finds a login. Okta's management OpenAPI spec (`UserProfile.login`):
+/// "Logins are not considered unique if they differ only in case and/or diacritical marks. If
+/// one of your users has a login of `Isaac.Brock@example.com`, there cannot be another user
+/// whose login is `isaac.brock@example.com`, nor `isáàc.bröck@example.com`." So a lookup of any
+/// of those finds that user, and the answer carries the login as the user has it. Written here
+/// apart from the host's rule (diacritics as NFD's combining marks, case by lowercasing) so
+/// the tests do not check the host against itself.
+pub fn same_login(login: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    login
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .collect::<String>()
+        .to_lowercase()
 }
 
 fn reply(status: StatusCode, body: Value, headers: &[(&str, String)]) -> Response<Full<Bytes>> {
@@ -260,6 +278,17 @@ async fn answer(
     let login = percent_encoding::percent_decode_str(segment)
         .decode_utf8_lossy()
         .into_owned();
+    // Okta's Users API reference, "Get User" (okta-developer-docs `reference/api/users/index.md`):
+    // "Logins with a `/` or `?` character can only be fetched by `id` due to URL issues with
+    // escaping the `/` and `?` characters" (the management spec's `getUser` now names `/`
+    // only). Asked by path, such a login is not found: a 404 a client would misread as "free".
+    if login.contains(['/', '?']) {
+        return reply(
+            StatusCode::NOT_FOUND,
+            json!({"errorCode": "E0000007", "errorSummary": "Not found: Resource not found"}),
+            &[],
+        );
+    }
     let reset = (now() + state.reset_in_s.load(Ordering::SeqCst)).to_string();
     if login.starts_with("slow-") {
         tokio::time::sleep(Duration::from_secs(3)).await;
@@ -289,7 +318,7 @@ async fn answer(
         .users
         .lock()
         .expect("users")
-        .get(&login.to_lowercase())
+        .get(&same_login(&login))
         .cloned();
     match user {
         Some((id, status, login)) => reply(

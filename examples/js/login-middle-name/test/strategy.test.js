@@ -25,6 +25,12 @@ test("Okta's guide example", () => {
   assert.equal(outcome.checkLogin('email'), null);
 });
 
+test('surrounding whitespace is left out of the proposal', () => {
+  const outcome = run({ login: ' george.smith@example.com ' });
+  assert.equal(outcome.userUpdate('login'), 'george.alexander.smith@example.com');
+  assert.equal(outcome.checkLogin('email'), null);
+});
+
 test('no conflict means no change', () => {
   assert.ok(run({ conflicts: [] }).isEmpty());
 });
