@@ -1056,7 +1056,10 @@ mod tests {
     #[test]
     fn login_format_is_email_unless_the_org_allows_any_login() {
         use crate::okta::login::LoginFormat;
-        assert_eq!(resolve_file("").expect("valid").login_format, LoginFormat::Email);
+        assert_eq!(
+            resolve_file("").expect("valid").login_format,
+            LoginFormat::Email
+        );
         let any = resolve_file("login_format = \"any\"").expect("valid");
         assert_eq!(any.login_format, LoginFormat::Any);
         let err = format!("{:#}", resolve_file("login_format = \"upn\"").unwrap_err());

@@ -242,10 +242,7 @@ mod tests {
             Err(LoginProblem::ControlCharacter)
         );
         let long = "a".repeat(10 * 1024);
-        assert_eq!(
-            check(&long, LoginFormat::Any),
-            Err(LoginProblem::TooLong)
-        );
+        assert_eq!(check(&long, LoginFormat::Any), Err(LoginProblem::TooLong));
         assert_eq!(check("a@b.c", LoginFormat::Email), Ok(()));
         assert_eq!(LoginFormat::parse("any"), Some(LoginFormat::Any));
         assert_eq!(LoginFormat::parse("Email"), None);

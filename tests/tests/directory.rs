@@ -94,14 +94,21 @@ async fn a_login_equivalent_to_one_okta_holds_is_taken_and_shares_its_cache_entr
         "a 200 for an equivalent login is the holder, not an unsupported answer"
     );
     assert_eq!(org.user_calls(), 1);
-    for other in ["JOSE.ALVAREZ@example.com", "Jose\u{301}.A\u{301}lvarez@example.com"] {
+    for other in [
+        "JOSE.ALVAREZ@example.com",
+        "Jose\u{301}.A\u{301}lvarez@example.com",
+    ] {
         assert_eq!(
             directory.login_exists(other, soon()).await,
             Presence::Taken,
             "{other}"
         );
     }
-    assert_eq!(org.user_calls(), 1, "equivalent logins share one cache entry");
+    assert_eq!(
+        org.user_calls(),
+        1,
+        "equivalent logins share one cache entry"
+    );
     assert_eq!(
         directory
             .login_exists("josé.álvarez2@example.com", soon())

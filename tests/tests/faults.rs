@@ -204,7 +204,10 @@ async fn with_login_format_any_a_plain_login_goes_out_and_the_rest_is_still_refu
     let server = start(layer, Some(plugins.path())).await;
     let body = server.hook(&request("not-email-login")).await.json();
     assert_eq!(body["commands"][0]["value"]["login"], "joe.smith", "{body}");
-    assert_eq!(body["debugContext"]["plugins"][1]["outcome"], "ok", "{body}");
+    assert_eq!(
+        body["debugContext"]["plugins"][1]["outcome"], "ok",
+        "{body}"
+    );
     for fault in ["control-login", "bidi-login", "long-login"] {
         let body = server.hook(&request(fault)).await.json();
         assert_eq!(

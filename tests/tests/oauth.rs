@@ -359,7 +359,10 @@ async fn only_the_hook_client_s_own_token_is_served_not_another_app_s_nor_a_user
         ),
         ("a user's token of another app", auth.user_token("0oaspa")),
         // The hook's own client, but issued to a user (the app allows a user flow too).
-        ("a user's token of the hook's client", auth.user_token(CLIENT)),
+        (
+            "a user's token of the hook's client",
+            auth.user_token(CLIENT),
+        ),
         ("the hook's cid with another sub", other_sub),
         ("the hook's cid without sub", no_sub),
     ];

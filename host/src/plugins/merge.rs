@@ -439,7 +439,10 @@ mod tests {
                 LoginProblem::ControlCharacter,
             ),
             ("joe\u{202e}moc.elpmaxe@x.io", LoginProblem::BidiControl),
-            (format!("{}@x.io", "a".repeat(96)).as_str(), LoginProblem::TooLong),
+            (
+                format!("{}@x.io", "a".repeat(96)).as_str(),
+                LoginProblem::TooLong,
+            ),
             ("a".repeat(60 * 1024).as_str(), LoginProblem::TooLong),
             ("a@b", LoginProblem::TooShort),
             ("joe.smith", LoginProblem::NotEmail),
@@ -451,19 +454,32 @@ mod tests {
                 "{login:?}"
             );
         }
-        assert_eq!(refused(&format!("{}@x.io", "a".repeat(95))), None, "100 characters");
+        assert_eq!(
+            refused(&format!("{}@x.io", "a".repeat(95))),
+            None,
+            "100 characters"
+        );
         assert_eq!(refused("josé.álvarez@exämple.com"), None);
         // The message names the problem, never the value.
         let message = refused("joe.smith").expect("refused");
-        assert!(message.contains("email") && !message.contains("joe"), "{message}");
+        assert!(
+            message.contains("email") && !message.contains("joe"),
+            "{message}"
+        );
         // With login_format = "any", only the email shape and minimum length go.
         let any = Working::from_request(&original).with_login_format(LoginFormat::Any);
         for login in ["joe.smith", "a@b", "EMP-0042"] {
-            assert_eq!(any.check(&update(&[("login", json!(login))])), Ok(()), "{login}");
+            assert_eq!(
+                any.check(&update(&[("login", json!(login))])),
+                Ok(()),
+                "{login}"
+            );
         }
         assert_eq!(
             any.check(&update(&[("login", json!("joe\u{7}"))])),
-            Err(InvalidContribution::LoginRefused(LoginProblem::ControlCharacter))
+            Err(InvalidContribution::LoginRefused(
+                LoginProblem::ControlCharacter
+            ))
         );
         // Writing back the login Okta sent is no change, whatever the format says of it.
         let odd = Arc::new(serde_json::from_value(json!({

@@ -243,7 +243,9 @@ mod tests {
             !held(cap.claim("jose.alvarez@EXAMPLE.com".into(), 60).await),
             "an equivalent login is held by the first event"
         );
-        assert!(held(cap.claim("jose.alvarez2@example.com".into(), 60).await));
+        assert!(held(
+            cap.claim("jose.alvarez2@example.com".into(), 60).await
+        ));
         cap.begin_call("event-1", soon());
         cap.release("JOSE.ALVAREZ@example.com".into())
             .await

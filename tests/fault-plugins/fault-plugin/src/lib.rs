@@ -156,12 +156,13 @@ fn misbehave(mode: &str) -> Result<Outcome, Error> {
             .set_user("login", "someone.else@example.com")
             .link_user("00u1")),
         // Logins Okta would refuse: the host refuses them as invalid output too.
-        "control-login" => Ok(Outcome::new().set_user(
-            "login",
-            "Joe\u{0}\u{7}\u{1b}[2J\r\nSmith@Example.com",
-        )),
+        "control-login" => {
+            Ok(Outcome::new().set_user("login", "Joe\u{0}\u{7}\u{1b}[2J\r\nSmith@Example.com"))
+        }
         "bidi-login" => Ok(Outcome::new().set_user("login", "joe\u{202e}moc.elpmaxe@example.com")),
-        "long-login" => Ok(Outcome::new().set_user("login", format!("{}@example.com", "j".repeat(10 * 1024)))),
+        "long-login" => {
+            Ok(Outcome::new().set_user("login", format!("{}@example.com", "j".repeat(10 * 1024))))
+        }
         "not-email-login" => Ok(Outcome::new().set_user("login", "joe.smith")),
         _ => Ok(Outcome::new().set_app_user("touchedBy", "fault-plugin")),
     }
@@ -187,7 +188,10 @@ mod tests {
         // The SDK's native check fails first, as the host will.
         use importhook_sdk::login::LoginFormat::{Any, Email};
         for mode in ["control-login", "bidi-login", "long-login"] {
-            assert!(misbehave(mode).expect("ok").check_login(Any).is_err(), "{mode}");
+            assert!(
+                misbehave(mode).expect("ok").check_login(Any).is_err(),
+                "{mode}"
+            );
         }
         let plain = misbehave("not-email-login").expect("ok");
         assert!(plain.check_login(Email).is_err());
