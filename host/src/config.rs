@@ -711,11 +711,6 @@ fn resolve_oauth(
     let scope = pick(&cli.oauth_scope, &file.oauth_scope)
         .map(|(v, _)| v)
         .filter(|v| !v.trim().is_empty());
-    if scope.is_none() {
-        tracing::warn!(
-            "oauth_scope is not set: set it to the custom scope only the hook's client is granted (e.g. okta.hooks.import), so a token of the same client for another purpose is refused too"
-        );
-    }
     let seconds = |cli_v: &Option<u64>, file_v: &Option<u64>, default: u64| {
         pick(cli_v, file_v).map_or(default, |(v, _)| v)
     };

@@ -179,8 +179,14 @@ impl OAuthVerifier {
     }
 
     /// Fetches the keys once, so the first requests do not wait for it. A failure is logged;
-    /// with no keys nothing is accepted until a fetch succeeds.
+    /// with no keys nothing is accepted until a fetch succeeds. Also warns when no scope is
+    /// required (`oauth_scope` is recommended).
     pub async fn warm_up(&self) {
+        if self.settings.scope.is_none() {
+            tracing::warn!(
+                "oauth_scope is not set: set it to the custom scope only the hook's client is granted (e.g. okta.hooks.import), so a token of the same client for another purpose is refused too"
+            );
+        }
         self.jwks.refresh_if_due().await;
         if self.jwks.key_count() == 0 {
             tracing::warn!(issuer = %self.settings.issuer, "no signing keys yet: bearer tokens are refused until the JWKS can be fetched");
