@@ -168,3 +168,34 @@ async fn execute(store: Arc<dyn StateStore>, command: StateCommand) -> anyhow::R
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_claim_is_found_and_deleted_by_any_equivalent_spelling() {
+        let store = crate::state::scratch();
+        let claim = Op::Claim {
+            plugin: "counter".into(),
+            value: crate::okta::login::equivalent("José.Álvarez@example.com"),
+            event: "event-1".into(),
+            ttl: 60,
+        };
+        assert_eq!(store.apply(claim).await, Ok(Reply::Held(true)));
+        assert_eq!(
+            stored_name(EntryKind::Claim, "JOSE.ALVAREZ@example.com".into()),
+            "jose.alvarez@example.com"
+        );
+        // Counters and records keep their names as given.
+        assert_eq!(stored_name(EntryKind::Counter, "Jöe".into()), "Jöe");
+        assert_eq!(store.list("counter").await.expect("list").len(), 1);
+        let delete = StateCommand::Delete {
+            plugin: "counter".into(),
+            kind: EntryKind::Claim,
+            name: "jose.álvarez@EXAMPLE.com".into(),
+        };
+        execute(store.clone(), delete).await.expect("deleted");
+        assert!(store.list("counter").await.expect("list").is_empty());
+    }
+}
