@@ -85,6 +85,9 @@ struct TryArgs {
     /// the artifacts `check` and `serve` share)
     #[arg(long)]
     instructions: bool,
+    /// What Okta accepts as a login: `email` (Okta's default) or `any` (the org's login pattern allows any value) [default: email]
+    #[arg(long, env = "IMPORTHOOK_LOGIN_FORMAT", value_name = "FORMAT")]
+    login_format: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -145,7 +148,13 @@ fn main_with(natives: Option<NativeStrategies>) -> ExitCode {
         Command::Serve(args) => serve(*args, natives),
         Command::Try(args) => {
             crate::logging::init(LogFormat::Text);
-            crate::tryout::run_try(&args.plugins, &args.request, args.instructions)
+            crate::config::login_format(
+                args.login_format.as_deref(),
+                "--login-format / IMPORTHOOK_LOGIN_FORMAT",
+            )
+            .and_then(|format| {
+                crate::tryout::run_try(&args.plugins, &args.request, args.instructions, format)
+            })
         }
         Command::Check(args) => {
             crate::logging::init(LogFormat::Text);
@@ -209,7 +218,7 @@ fn serve(args: ServeArgs, natives: Option<NativeStrategies>) -> anyhow::Result<(
             &services,
         )?,
     };
-    let plugins = Arc::new(plugins.with_debug_timings(settings.debug_timings));
+    let plugins = Arc::new(plugins.with_settings(&settings));
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -103,6 +103,9 @@ pub struct ConfigLayer {
     /// Put each plugin call's time in `debugContext` (answers then differ run to run) [default: false]
     #[arg(long, env = "IMPORTHOOK_DEBUG_TIMINGS", value_name = "BOOL")]
     pub debug_timings: Option<bool>,
+    /// What Okta accepts as a login: `email` (Okta's default) or `any` (the org's login pattern allows any value); a plugin's login Okta would refuse is its invalid output [default: email]
+    #[arg(long, env = "IMPORTHOOK_LOGIN_FORMAT", value_name = "FORMAT")]
+    pub login_format: Option<String>,
     /// Log a failed plugin's own words (its error text or panic message), which may hold personal data [default: false]
     #[arg(long, env = "IMPORTHOOK_LOG_PLUGIN_MESSAGES", value_name = "BOOL")]
     pub log_plugin_messages: Option<bool>,
@@ -115,10 +118,10 @@ pub struct ConfigLayer {
     /// OAuth: required audience (`aud`), e.g. api://default
     #[arg(long, env = "IMPORTHOOK_OAUTH_AUDIENCE", value_name = "AUD")]
     pub oauth_audience: Option<String>,
-    /// OAuth: required client id (`cid`) of the API Services app
+    /// OAuth (required): client id of the hook's API Services app; tokens must carry it as `cid` and `sub`, and no `uid`
     #[arg(long, env = "IMPORTHOOK_OAUTH_CLIENT_ID", value_name = "ID")]
     pub oauth_client_id: Option<String>,
-    /// OAuth: scope that must be in `scp`
+    /// OAuth (recommended): scope that must be in `scp`
     #[arg(long, env = "IMPORTHOOK_OAUTH_SCOPE", value_name = "SCOPE")]
     pub oauth_scope: Option<String>,
     /// OAuth: clock skew tolerated on exp/nbf/iat, seconds [default: 120]
@@ -324,6 +327,9 @@ pub struct Settings {
     pub debug_timings: bool,
     /// Whether `/readyz` may answer ready with no plugin loaded.
     pub allow_no_plugins: bool,
+    /// What Okta accepts as a login in the org (`login_format`): plugin logins it would
+    /// refuse are invalid output.
+    pub login_format: crate::okta::login::LoginFormat,
     /// Whether a failed plugin call's log line carries the plugin's own words (its `err` text
     /// or panic message). Off by default: a plugin may quote the profile it read.
     pub log_plugin_messages: bool,
@@ -674,9 +680,31 @@ impl Settings {
                 .is_some_and(|(on, _)| on),
             allow_no_plugins: pick(&cli.allow_no_plugins, &file.allow_no_plugins)
                 .is_some_and(|(on, _)| on),
+            login_format: match pick(&cli.login_format, &file.login_format) {
+                None => crate::okta::login::LoginFormat::default(),
+                Some((text, from_cli)) => {
+                    login_format(Some(&text), &origin.name(from_cli, "login_format"))?
+                }
+            },
             state: resolve_state(cli, &file, &origin)?,
             limits,
         })
+    }
+}
+
+/// Reads `login_format` (`email`, Okta's default, when absent); `field` names where it came
+/// from in the error.
+pub fn login_format(
+    text: Option<&str>,
+    field: &str,
+) -> anyhow::Result<crate::okta::login::LoginFormat> {
+    match text {
+        None => Ok(crate::okta::login::LoginFormat::default()),
+        Some(text) => crate::okta::login::LoginFormat::parse(text).ok_or_else(|| {
+            anyhow::anyhow!(
+                "{field}: `{text}` is not one of email (Okta's default: logins are email addresses), any (the org's login pattern is \".+\")"
+            )
+        }),
     }
 }
 
@@ -758,14 +786,28 @@ fn resolve_oauth(
             origin.name(from_cli, "oauth_jwks_url")
         ),
     };
+    // Every app of the authorization server gets tokens with this `iss` and `aud` (a user's
+    // single-page app too): only `cid` (and `sub`) say the token is the hook's client's.
+    let client_id = pick(&cli.oauth_client_id, &file.oauth_client_id)
+        .map(|(v, _)| v)
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: required with auth_mode = \"oauth\": the client id of the API Services app Okta's hook authenticates as (its tokens carry it as `cid` and `sub`); without it any token the authorization server issues to any app or user would be accepted",
+                origin.missing("oauth_client_id")
+            )
+        })?;
+    let scope = pick(&cli.oauth_scope, &file.oauth_scope)
+        .map(|(v, _)| v)
+        .filter(|v| !v.trim().is_empty());
     let seconds = |cli_v: &Option<u64>, file_v: &Option<u64>, default: u64| {
         pick(cli_v, file_v).map_or(default, |(v, _)| v)
     };
     Ok(OAuthSettings {
         issuer,
         audience,
-        client_id: pick(&cli.oauth_client_id, &file.oauth_client_id).map(|(v, _)| v),
-        scope: pick(&cli.oauth_scope, &file.oauth_scope).map(|(v, _)| v),
+        client_id,
+        scope,
         leeway: Duration::from_secs(seconds(&cli.oauth_leeway_s, &file.oauth_leeway_s, 120)),
         jwks,
         ca_file: pick(&cli.oauth_ca_file, &file.oauth_ca_file).map(|(v, _)| v),
@@ -1116,10 +1158,22 @@ mod tests {
                 .unwrap_err()
         );
         assert!(err.contains("oauth_audience"), "{err}");
+        // Without the hook's client id, every token of the server (any app's, any user's) would do.
+        let err = format!(
+            "{:#}",
+            resolve_file("auth_mode = \"oauth\"\noauth_issuer = \"https://x.io/oauth2/default\"\noauth_audience = \"api://default\"\noauth_scope = \"okta.hooks\"")
+                .unwrap_err()
+        );
+        assert!(
+            err.contains("config file /etc/importhook.toml: field `oauth_client_id`")
+                && err.contains("required with auth_mode = \"oauth\"")
+                && err.contains("any token"),
+            "{err}"
+        );
         let err = format!("{:#}", resolve_file("auth_mode = \"jwt\"").unwrap_err());
         assert!(err.contains("field `auth_mode`"), "{err}");
 
-        let file = file_layer("auth_mode = \"oauth\"\noauth_issuer = \"https://x.io/oauth2/default\"\noauth_audience = \"api://default\"\noauth_scope = \"okta.hooks\"")
+        let file = file_layer("auth_mode = \"oauth\"\noauth_issuer = \"https://x.io/oauth2/default\"\noauth_audience = \"api://default\"\noauth_client_id = \"0oahook\"\noauth_scope = \"okta.hooks\"")
             .expect("toml");
         let settings = Settings::resolve(
             &ConfigLayer::default(),
@@ -1136,6 +1190,23 @@ mod tests {
         assert_eq!(oauth.jwks, JwksSource::Discover);
         assert_eq!(oauth.leeway, Duration::from_secs(120));
         assert_eq!(oauth.scope.as_deref(), Some("okta.hooks"));
+        assert_eq!(oauth.client_id, "0oahook");
+    }
+
+    #[test]
+    fn login_format_is_email_unless_the_org_allows_any_login() {
+        use crate::okta::login::LoginFormat;
+        assert_eq!(
+            resolve_file("").expect("valid").login_format,
+            LoginFormat::Email
+        );
+        let any = resolve_file("login_format = \"any\"").expect("valid");
+        assert_eq!(any.login_format, LoginFormat::Any);
+        let err = format!("{:#}", resolve_file("login_format = \"upn\"").unwrap_err());
+        assert!(
+            err.contains("field `login_format`") && err.contains("`upn` is not one of email"),
+            "{err}"
+        );
     }
 
     #[test]

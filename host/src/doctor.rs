@@ -213,6 +213,19 @@ fn check_plugins(report: &mut Report, dir: &Path, cache: &Path, max_plugin_bytes
     }
 }
 
+/// Which tokens are accepted, and why only those: every app of the authorization server gets
+/// tokens with the same `iss` and `aud`.
+fn oauth_rule(oauth: &crate::oauth::OAuthSettings) -> String {
+    let scope = match &oauth.scope {
+        Some(scope) => format!("with scope {scope} in scp"),
+        None => "with any scope (oauth_scope not set: recommended, the custom scope only the hook's client is granted)".to_owned(),
+    };
+    format!(
+        "only tokens issued to client {} (cid and sub) and to no user (no uid) are accepted, {scope}: any other app or user of the authorization server gets tokens with the same issuer and audience",
+        oauth.client_id
+    )
+}
+
 async fn check_network(report: &mut Report, settings: &Settings, probe_login: Option<&str>) {
     let outbound = match Outbound::for_settings(settings) {
         Ok(outbound) => outbound,
@@ -222,6 +235,7 @@ async fn check_network(report: &mut Report, settings: &Settings, probe_login: Op
         }
     };
     if let Some(oauth) = settings.oauth.clone() {
+        report.ok("oauth client", oauth_rule(&oauth));
         let issuer = oauth.issuer.clone();
         let verifier = crate::oauth::OAuthVerifier::with_client(oauth, outbound.clone());
         verifier.jwks().refresh_if_due().await;
@@ -292,8 +306,11 @@ async fn check_network(report: &mut Report, settings: &Settings, probe_login: Op
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use std::io::{Read, Write};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::oauth::{JwksSource, OAuthSettings};
 
     /// An admin listener answering one request with `metrics`.
     fn admin_answering(metrics: &'static str) -> std::net::SocketAddr {
@@ -324,5 +341,33 @@ mod tests {
             .and_then(|l| l.local_addr())
             .expect("addr");
         assert_eq!(running_store_up(nobody), None);
+    }
+
+    fn settings(scope: Option<&str>) -> OAuthSettings {
+        OAuthSettings {
+            issuer: "https://dev-1.okta.com/oauth2/default".into(),
+            audience: "api://default".into(),
+            client_id: "0oahook".into(),
+            scope: scope.map(str::to_owned),
+            leeway: Duration::from_secs(120),
+            jwks: JwksSource::Discover,
+            ca_file: None,
+            refresh_interval: Duration::from_secs(60),
+            fetch_timeout: Duration::from_secs(2),
+        }
+    }
+
+    #[test]
+    fn the_oauth_line_says_which_tokens_pass_and_why() {
+        let line = oauth_rule(&settings(Some("okta.hooks.import")));
+        assert!(
+            line.contains("client 0oahook (cid and sub)")
+                && line.contains("no uid")
+                && line.contains("scope okta.hooks.import")
+                && line.contains("same issuer and audience"),
+            "{line}"
+        );
+        let line = oauth_rule(&settings(None));
+        assert!(line.contains("oauth_scope not set: recommended"), "{line}");
     }
 }

@@ -56,7 +56,7 @@ impl Reloader {
             report.plugins = Some(
                 match PluginSet::load(self.runtime.clone(), dir, self.app.services()) {
                     Ok(set) => {
-                        let set = set.with_debug_timings(settings.debug_timings);
+                        let set = set.with_settings(settings);
                         let count = set.plugins().len();
                         self.app.replace_plugins(Arc::new(set));
                         tracing::info!(plugins = count, dir = %dir.display(), "plugin set reloaded");

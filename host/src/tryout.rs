@@ -23,7 +23,12 @@ pub struct PluginsFailed(pub usize);
 /// instructions each plugin ran (fuel): that engine compiles plugins apart from `check` and
 /// `serve`, so its first run compiles each plugin once more. A plugin that did not contribute
 /// makes the result [`PluginsFailed`], once the report and the response are written.
-pub fn run_try(plugins_dir: &Path, request_file: &Path, instructions: bool) -> anyhow::Result<()> {
+pub fn run_try(
+    plugins_dir: &Path,
+    request_file: &Path,
+    instructions: bool,
+    login_format: crate::okta::login::LoginFormat,
+) -> anyhow::Result<()> {
     let body = std::fs::read(request_file)
         .with_context(|| format!("cannot read {}", request_file.display()))?;
     let request: ImportRequest = serde_json::from_slice(&body).map_err(|e| {
@@ -57,7 +62,8 @@ pub fn run_try(plugins_dir: &Path, request_file: &Path, instructions: bool) -> a
     )?;
     // Scratch state (in memory, fresh each run): trying a request never uses up a number or
     // a claim of the service's store.
-    let set = PluginSet::load(runtime, plugins_dir, &crate::plugins::Services::scratch())?;
+    let set = PluginSet::load(runtime, plugins_dir, &crate::plugins::Services::scratch())?
+        .with_login_format(login_format);
     let run = crate::plugins::block_on(set.run(&std::sync::Arc::new(request), None))?;
 
     let mut err = std::io::stderr().lock();

@@ -48,6 +48,8 @@ mod request;
 mod response;
 mod surrogates;
 
+/// Okta's rules for a user's login (the `importhook-login` crate).
+pub use importhook_login as login;
 pub use number::{NumberForm, number_form};
 pub use request::{
     ActionHolder, Application, ImportContext, ImportData, ImportRequest, Job, NotAnObject,

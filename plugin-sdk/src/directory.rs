@@ -18,7 +18,11 @@
 //! directory::testing::reset();
 //! directory::testing::add_user("joe@example.com", "00u1", "ACTIVE");
 //! assert_eq!(directory::login_exists("Joe@Example.com"), Presence::Taken);
+//! // Okta holds logins differing only in case or diacritical marks to be one login.
+//! assert_eq!(directory::login_exists("jöe@example.com"), Presence::Taken);
 //! assert_eq!(directory::login_exists("ann@example.com"), Presence::Free);
+//! // A login with `/` or `?` cannot be asked by path: the host answers it unknown.
+//! assert_eq!(directory::login_exists("a?b@example.com"), Presence::Unknown);
 //! directory::testing::set_unavailable(true);
 //! assert_eq!(directory::login_exists("joe@example.com"), Presence::Unknown);
 //! assert!(directory::user_by_login("joe@example.com").is_err());
@@ -105,7 +109,7 @@ mod imp {
     #[derive(Default)]
     pub(super) struct Memory {
         pub(super) unavailable: bool,
-        /// Users by lowercased login.
+        /// Users by their login's equivalence key (Okta's: case and diacritics ignored).
         pub(super) users: HashMap<String, UserSummary>,
         pub(super) lookups: u64,
     }
@@ -119,10 +123,10 @@ mod imp {
             let mut memory = memory.borrow_mut();
             memory.lookups += 1;
             // The host answers these unknown too: they cannot be asked by path.
-            if memory.unavailable || login.is_empty() || login.contains('/') {
+            if memory.unavailable || login.is_empty() || login.contains(['/', '?']) {
                 return Err(LookupError::Unavailable);
             }
-            Ok(memory.users.get(&login.to_lowercase()).cloned())
+            Ok(memory.users.get(&crate::login::equivalent(login)).cloned())
         })
     }
 
@@ -148,11 +152,12 @@ pub mod testing {
         MEMORY.with(|m| *m.borrow_mut() = Memory::default());
     }
 
-    /// Adds an Okta user holding `login` (matched case-insensitively).
+    /// Adds an Okta user holding `login` (matched as Okta matches logins: a lookup of a login
+    /// differing only in case or diacritical marks finds it).
     pub fn add_user(login: &str, id: &str, status: &str) {
         MEMORY.with(|m| {
             m.borrow_mut().users.insert(
-                login.to_lowercase(),
+                crate::login::equivalent(login),
                 UserSummary {
                     id: id.to_owned(),
                     status: status.to_owned(),

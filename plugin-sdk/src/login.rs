@@ -1,6 +1,15 @@
 //! Helpers every login strategy needs, so the examples (and yours) rewrite logins the same
 //! way: split a login at its domain, fold it to what Okta users expect (no surrounding space,
-//! no diacritics, lowercase), and turn a name into a login-safe slug.
+//! no diacritics, lowercase), and turn a name into a login-safe slug. And Okta's own rules, the
+//! ones the host applies: [`equivalent`] (logins differing only in case or diacritical marks
+//! are one login to Okta) and [`check`] (what Okta accepts as a login: at most 100
+//! characters, no control or bidirectional-control characters, an email address unless the
+//! org's login pattern allows any value).
+
+pub use importhook_login::{
+    LoginFormat, LoginProblem, MAX_LOGIN_CHARS, MIN_EMAIL_LOGIN_CHARS, check, equivalent,
+    is_bidi_control,
+};
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
@@ -79,6 +88,33 @@ mod tests {
         assert_eq!(fold("Straße"), "straße");
         assert_eq!(fold("Søren"), "søren");
         assert_eq!(fold("  Plain.ASCII@X.io "), "plain.ascii@x.io");
+    }
+
+    /// The conformance vectors the host and the JavaScript and Python SDKs read too.
+    #[test]
+    fn equivalence_and_acceptance_match_the_shared_vectors() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../conformance");
+        let read = |name: &str| -> serde_json::Value {
+            serde_json::from_str(&std::fs::read_to_string(dir.join(name)).expect("vectors"))
+                .expect("json")
+        };
+        let equivalence = read("login-equivalence.json");
+        for pair in equivalence["equivalent"].as_array().expect("pairs") {
+            let (a, b) = (pair[0].as_str().expect("a"), pair[1].as_str().expect("b"));
+            assert_eq!(equivalent(a), equivalent(b), "{a:?} ~ {b:?}");
+        }
+        for pair in equivalence["distinct"].as_array().expect("pairs") {
+            let (a, b) = (pair[0].as_str().expect("a"), pair[1].as_str().expect("b"));
+            assert_ne!(equivalent(a), equivalent(b), "{a:?} !~ {b:?}");
+        }
+        let acceptance = read("login-acceptance.json");
+        for case in acceptance["cases"].as_array().expect("cases") {
+            let login = case["login"].as_str().expect("login");
+            for (format, field) in [(LoginFormat::Email, "email"), (LoginFormat::Any, "any")] {
+                let got = check(login, format).err().map(LoginProblem::code);
+                assert_eq!(got, case[field].as_str(), "{login:?} as {field}");
+            }
+        }
     }
 
     #[test]

@@ -96,6 +96,24 @@ impl Outcome {
         self.app_user.is_empty() && self.user.is_empty() && self.decision.is_none()
     }
 
+    /// Whether the host would pass the Okta user `login` this outcome sets, under the org's
+    /// login format (`login_format` in the host's config: [`LoginFormat::Email`] unless the
+    /// org's login pattern allows any value). The host refuses an outcome that fails this as
+    /// `invalid_output` (the plugin's `on_error` applies), because Okta would refuse the
+    /// user: call it in unit tests so they fail first. An outcome without a login update
+    /// passes.
+    ///
+    /// [`LoginFormat::Email`]: crate::login::LoginFormat::Email
+    pub fn check_login(&self, format: crate::login::LoginFormat) -> Result<(), String> {
+        match self.user_update("login") {
+            None => Ok(()),
+            Some(Value::Text(login)) => {
+                crate::login::check(login, format).map_err(|problem| problem.to_string())
+            }
+            Some(_) => Err("the user profile login must be text".to_owned()),
+        }
+    }
+
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn into_wit(self) -> types::Outcome {
         types::Outcome {
@@ -127,5 +145,22 @@ mod tests {
         assert_eq!(outcome.note_text(), Some("linked"));
         assert!(!outcome.is_empty());
         assert!(Outcome::new().note("x").is_empty());
+    }
+
+    #[test]
+    fn a_login_okta_would_refuse_fails_the_check_the_host_applies() {
+        use crate::login::LoginFormat::{Any, Email};
+        assert_eq!(Outcome::new().check_login(Email), Ok(()));
+        let good = Outcome::new().set_user("login", "ann.lee@example.com");
+        assert_eq!(good.check_login(Email), Ok(()));
+        let short = Outcome::new().set_user("login", "ann.lee");
+        assert!(short.check_login(Email).is_err());
+        assert_eq!(short.check_login(Any), Ok(()));
+        let probe = Outcome::new().set_user("login", "Joe\u{7}\r\nSmith@Example.com");
+        assert!(probe.check_login(Any).is_err());
+        let long = Outcome::new().set_user("login", format!("{}@example.com", "a".repeat(89)));
+        assert!(long.check_login(Any).unwrap_err().contains("100"));
+        let number = Outcome::new().set_user("login", 7i64);
+        assert!(number.check_login(Any).is_err());
     }
 }

@@ -19,6 +19,8 @@
 //! assert_eq!(state::claim("joe@example.com", 3600), Ok(true));
 //! state::testing::set_event("another-user");
 //! assert_eq!(state::claim("joe@example.com", 3600), Ok(false));
+//! // Okta holds logins differing only in case or diacritics to be one: so does a claim.
+//! assert_eq!(state::claim("Jöe@Example.com", 3600), Ok(false));
 //! ```
 
 /// Why a state call failed.
@@ -48,7 +50,8 @@ pub fn next(counter: &str) -> Result<u64, StateError> {
 }
 
 /// Claims `value` for this event for `ttl_seconds`: `true` if this event now holds it, `false`
-/// while another event does.
+/// while another event does. Values are compared as Okta compares logins
+/// ([`crate::login::equivalent`]): `José@x.io` and `jose@x.io` are one claim.
 pub fn claim(value: &str, ttl_seconds: u32) -> Result<bool, StateError> {
     imp::claim(value, ttl_seconds)
 }
@@ -154,20 +157,23 @@ mod imp {
         })
     }
 
+    // Claims are keyed as the host keys them: logins Okta holds to be one are one claim.
     pub fn claim(value: &str, _ttl: u32) -> Result<bool, StateError> {
         key(value)?;
+        let value = crate::login::equivalent(value);
         with(|m| {
             let event = m.event.clone();
-            let holder = m.claims.entry(value.to_owned()).or_insert(event.clone());
+            let holder = m.claims.entry(value).or_insert(event.clone());
             *holder == event
         })
     }
 
     pub fn release(value: &str) -> Result<(), StateError> {
         key(value)?;
+        let value = crate::login::equivalent(value);
         with(|m| {
-            if m.claims.get(value) == Some(&m.event) {
-                m.claims.remove(value);
+            if m.claims.get(&value) == Some(&m.event) {
+                m.claims.remove(&value);
             }
         })
     }

@@ -234,6 +234,20 @@ export class Outcome {
   noteText() {
     return this.#note;
   }
+  /**
+   * Whether the host would pass the Okta user `login` this outcome sets, under the org's
+   * `login_format` (`'email'`, Okta's default, or `'any'`): `null` when it would (or no login
+   * is set), else why not. The host refuses such an outcome as `invalid_output` (the plugin's
+   * `on_error` applies) because Okta would refuse the user: call it in unit tests so they
+   * fail first.
+   */
+  checkLogin(format = 'email') {
+    const a = this.#user.find((x) => x.name === 'login');
+    if (!a) return null;
+    if (a.value.tag !== 'text') return 'the user profile login must be text';
+    const problem = login.check(a.value.val, format);
+    return problem && login.LOGIN_PROBLEMS[problem];
+  }
   /** True when the outcome asks for nothing (a note alone changes nothing). */
   isEmpty() {
     return this.#appUser.length === 0 && this.#user.length === 0 && !this.#decision;

@@ -37,6 +37,9 @@ test('the Unicode tables agree with ICU for every code point', () => {
   const alnum = /^[\p{Alphabetic}\p{N}]$/u;
   const reference = (s) =>
     [...s.trim().normalize('NFD')].filter((c) => !mark.test(c)).join('').normalize('NFC').toLowerCase();
+  // Okta's equivalence as the Rust crate computes it: NFD, marks out, per-character lowercase, NFC.
+  const equivalence = (s) =>
+    [...s.normalize('NFD')].filter((c) => !mark.test(c)).map((c) => c.toLowerCase()).join('').normalize('NFC');
   let checked = 0;
   for (let cp = 0; cp < 0x110000; cp++) {
     if (cp >= 0xd800 && cp <= 0xdfff) continue;
@@ -45,7 +48,44 @@ test('the Unicode tables agree with ICU for every code point', () => {
     assert.equal(isAlphanumeric(ch), alnum.test(ch), `isAlphanumeric U+${cp.toString(16)}`);
     const word = `x${ch}y`;
     if (fold(word) !== reference(word)) assert.fail(`fold U+${cp.toString(16)}: ${fold(word)} != ${reference(word)}`);
+    if (equivalent(word) !== equivalence(word)) {
+      assert.fail(`equivalent U+${cp.toString(16)}: ${equivalent(word)} != ${equivalence(word)}`);
+    }
     checked += 1;
   }
   assert.ok(checked > 1_000_000);
+});
+
+// The vectors the host and the Rust and Python SDKs read too.
+import { readFileSync } from 'node:fs';
+import { check, equivalent, LOGIN_PROBLEMS } from '../src/login.js';
+import { Outcome } from '../src/index.js';
+
+const vectors = (name) => JSON.parse(readFileSync(new URL(`../../conformance/${name}`, import.meta.url), 'utf8'));
+
+test("Okta's login equivalence matches the shared vectors", () => {
+  const v = vectors('login-equivalence.json');
+  assert.ok(v.equivalent.length >= 10);
+  for (const [a, b] of v.equivalent) assert.equal(equivalent(a), equivalent(b), `${a} ~ ${b}`);
+  for (const [a, b] of v.distinct) assert.notEqual(equivalent(a), equivalent(b), `${a} !~ ${b}`);
+  for (const [login, key] of v.keys) assert.equal(equivalent(login), key, `key of ${login}`);
+});
+
+test('what Okta accepts as a login matches the shared vectors', () => {
+  const { cases } = vectors('login-acceptance.json');
+  assert.ok(cases.length >= 30);
+  for (const c of cases) {
+    assert.equal(check(c.login, 'email'), c.email, `${JSON.stringify(c.login)} as email`);
+    assert.equal(check(c.login, 'any'), c.any, `${JSON.stringify(c.login)} as any`);
+  }
+  assert.throws(() => check('a@b.c', 'upn'));
+});
+
+test("an outcome with a login Okta would refuse fails the host's check natively", () => {
+  assert.equal(new Outcome().checkLogin(), null);
+  assert.equal(new Outcome().setUser('login', 'ann.lee@example.com').checkLogin(), null);
+  assert.equal(new Outcome().setUser('login', 'ann.lee').checkLogin(), LOGIN_PROBLEMS.not_email);
+  assert.equal(new Outcome().setUser('login', 'ann.lee').checkLogin('any'), null);
+  assert.equal(new Outcome().setUser('login', 'Joe\u0007@x.io').checkLogin('any'), LOGIN_PROBLEMS.control_character);
+  assert.equal(new Outcome().setUser('login', 7).checkLogin(), 'the user profile login must be text');
 });

@@ -87,6 +87,61 @@ async fn an_api_token_finds_taken_and_free_logins() {
 }
 
 #[tokio::test]
+async fn a_login_equivalent_to_one_okta_holds_is_taken_and_shares_its_cache_entry() {
+    let org = FakeOrg::start().await;
+    // Okta: logins differing only in case or diacritical marks are one login; the org answers
+    // a lookup of any of them with the user, whose login is spelled as the user has it.
+    org.add_user("josé.álvarez@example.com", "00u7", "ACTIVE");
+    let directory = ssws(&org);
+    let found = Lookup::Found(UserSummary {
+        id: "00u7".into(),
+        status: "ACTIVE".into(),
+    });
+    assert_eq!(
+        directory
+            .user_by_login("jose.alvarez@example.com", soon())
+            .await,
+        found,
+        "a 200 for an equivalent login is the holder, not an unsupported answer"
+    );
+    assert_eq!(org.user_calls(), 1);
+    for other in [
+        "JOSE.ALVAREZ@example.com",
+        "Jose\u{301}.A\u{301}lvarez@example.com",
+    ] {
+        assert_eq!(
+            directory.login_exists(other, soon()).await,
+            Presence::Taken,
+            "{other}"
+        );
+    }
+    assert_eq!(
+        org.user_calls(),
+        1,
+        "equivalent logins share one cache entry"
+    );
+    assert_eq!(
+        directory
+            .login_exists("josé.álvarez2@example.com", soon())
+            .await,
+        Presence::Free
+    );
+}
+
+#[tokio::test]
+async fn a_login_with_a_question_mark_is_never_asked_by_path() {
+    let org = FakeOrg::start().await;
+    org.add_user("who?@example.com", "00u8", "ACTIVE");
+    let directory = ssws(&org);
+    assert_eq!(
+        directory.user_by_login("who?@example.com", soon()).await,
+        Lookup::Unavailable(Unavailable::UnsupportedLogin),
+        "Okta answers such a path 404: it must not read as free"
+    );
+    assert_eq!(org.user_calls(), 0);
+}
+
+#[tokio::test]
 async fn a_wrong_api_token_answers_unknown() {
     let org = FakeOrg::start().await;
     let config = Config::new(&org.url, Credentials::ApiToken(Secret::new("wrong")));

@@ -20,7 +20,7 @@ const VARIANTS: [(&str, &str); 4] = [
     ("fault-plugin@wasip2", "warm"),
 ];
 
-const FAULTS: [(&str, &str); 14] = [
+const FAULTS: [(&str, &str); 18] = [
     ("loop", "timeout"),
     ("sleep", "timeout"),
     ("memory", "memory_exceeded"),
@@ -37,6 +37,12 @@ const FAULTS: [(&str, &str); 14] = [
     ("empty-login", "invalid_output"),
     ("null-login", "invalid_output"),
     ("rename-and-link", "invalid_output"),
+    // Logins Okta would refuse (control characters, a bidi override, 10 KB, not an email
+    // address where the org requires one): refused before they reach Okta.
+    ("control-login", "invalid_output"),
+    ("bidi-login", "invalid_output"),
+    ("long-login", "invalid_output"),
+    ("not-email-login", "invalid_output"),
 ];
 
 fn manifest(on_error: &str, timeout_ms: u64, instance: &str) -> String {
@@ -173,6 +179,45 @@ async fn under_fail(build: &str, instance: &str) {
     }
     for _ in 0..100 {
         assert_eq!(server.hook(&request("ok")).await.status, StatusCode::OK);
+    }
+    server.stop().await;
+}
+
+/// `login_format = "any"` (the org's login pattern allows any value): a login that is not an
+/// email address goes to Okta; control characters and overlong logins are still refused.
+#[tokio::test]
+async fn with_login_format_any_a_plain_login_goes_out_and_the_rest_is_still_refused() {
+    let manifest = manifest("skip", 1_000, "per-call");
+    // The fault plugin runs last, so its login is the one Okta would get.
+    let plugins = plugins_folder(&[
+        (
+            "10-login-middle-name",
+            "login-middle-name",
+            "grants = [\"directory\"]\n",
+        ),
+        ("20-fault", "fault-plugin", &manifest),
+    ]);
+    let layer = ConfigLayer {
+        login_format: Some("any".into()),
+        ..ConfigLayer::default()
+    };
+    let server = start(layer, Some(plugins.path())).await;
+    let body = server.hook(&request("not-email-login")).await.json();
+    assert_eq!(body["commands"][0]["value"]["login"], "joe.smith", "{body}");
+    assert_eq!(
+        body["debugContext"]["plugins"][1]["outcome"], "ok",
+        "{body}"
+    );
+    for fault in ["control-login", "bidi-login", "long-login"] {
+        let body = server.hook(&request(fault)).await.json();
+        assert_eq!(
+            body["debugContext"]["plugins"][1]["outcome"], "invalid_output",
+            "{fault}: {body}"
+        );
+        assert_eq!(
+            body["commands"][0]["value"]["login"], "sally.elizabeth.admin@clouditude.net",
+            "{fault}: the plugin before it still applies"
+        );
     }
     server.stop().await;
 }

@@ -160,13 +160,36 @@ impl AuthServer {
         }
     }
 
+    /// The access token Okta's hook call carries: this server's client-credentials token for the
+    /// hook's API Services app.
     fn claims(&self) -> serde_json::Value {
+        self.client_credentials(CLIENT)
+    }
+
+    /// A client-credentials access token this server issues to `client`, shaped as Okta's
+    /// reference lists an access token's reserved claims (developer.okta.com/docs/api/openapi/
+    /// okta-oauth/guides/overview/, "Reserved claims in the payload section"): `cid` is the
+    /// "Client ID of the client that requested the access token", `sub` "a name for the user or
+    /// a unique identifier for the client" (the client id here: no user), and no `uid`, which
+    /// "isn't included in the access token if there is no user bound to it".
+    fn client_credentials(&self, client: &str) -> serde_json::Value {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .expect("time")
             .as_secs();
-        json!({"ver": 1, "jti": "AT.x", "iss": self.issuer, "aud": AUDIENCE, "sub": CLIENT, "cid": CLIENT,
+        json!({"ver": 1, "jti": "AT.x", "iss": self.issuer, "aud": AUDIENCE, "sub": client, "cid": client,
                "iat": now, "exp": now + 3600, "scp": [SCOPE]})
+    }
+
+    /// An access token this server issues to a user signed in through `client` (authorization
+    /// code, a single-page app): the same reference's example payload carries the user's id as
+    /// `uid`, and `sub` names the user (their login by default), not the client.
+    fn user_token(&self, client: &str) -> serde_json::Value {
+        let mut claims = self.client_credentials(client);
+        claims["uid"] = json!("00ujmkLgagxeRrAg20g3");
+        claims["sub"] = json!("isaac.brock@example.com");
+        claims["auth_time"] = claims["iat"].clone();
+        claims
     }
 }
 
@@ -309,6 +332,64 @@ async fn valid_tokens_are_served_and_every_kind_of_bad_token_is_refused() {
         .await
         .status,
         StatusCode::NO_CONTENT
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn only_the_hook_client_s_own_token_is_served_not_another_app_s_nor_a_user_s() {
+    let key = Key::generate("key-1");
+    let auth = AuthServer::start(&[&key]).await;
+    let server = start(auth.layer(60), None).await;
+    assert_eq!(
+        call(&server, &[&bearer(&key.sign(&auth.claims()))])
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    let mut no_sub = auth.claims();
+    no_sub.as_object_mut().expect("object").remove("sub");
+    let mut other_sub = auth.claims();
+    other_sub["sub"] = json!("0oaother");
+    let cases = [
+        // Same issuer, audience and scope: only cid tells them apart.
+        (
+            "another app's client-credentials token",
+            auth.client_credentials("0oaother"),
+        ),
+        ("a user's token of another app", auth.user_token("0oaspa")),
+        // The hook's own client, but issued to a user (the app allows a user flow too).
+        (
+            "a user's token of the hook's client",
+            auth.user_token(CLIENT),
+        ),
+        ("the hook's cid with another sub", other_sub),
+        ("the hook's cid without sub", no_sub),
+    ];
+    for (what, claims) in &cases {
+        assert_refused(&call(&server, &[&bearer(&key.sign(claims))]).await, what);
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn without_a_scope_configured_the_hook_client_s_token_is_still_served() {
+    let key = Key::generate("key-1");
+    let auth = AuthServer::start(&[&key]).await;
+    let layer = ConfigLayer {
+        oauth_scope: None,
+        ..auth.layer(60)
+    };
+    let server = start(layer, None).await;
+    let mut claims = auth.claims();
+    claims["scp"] = json!(["okta.users.read"]);
+    assert_eq!(
+        call(&server, &[&bearer(&key.sign(&claims))]).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_refused(
+        &call(&server, &[&bearer(&key.sign(&auth.user_token(CLIENT)))]).await,
+        "a user's token without a scope configured",
     );
     server.stop().await;
 }

@@ -50,7 +50,8 @@ class LoginMiddleName:
             if config.text("when_missing") == "error":
                 raise StrategyError("no middle name to resolve the login conflict")
             return Outcome().note("no middle name; login left unchanged")
-        rewritten = infix(current, middle)
+        # Surrounding whitespace is not part of a login (Okta and the host refuse one with it).
+        rewritten = infix(current.strip(), middle)
         if rewritten is None:
             return Outcome().note("login already holds the middle name")
         return Outcome().set_user(login_attribute, rewritten).note("middle name infixed")

@@ -23,7 +23,16 @@ def run(config=None, **options):
 
 
 def test_okta_guide_example():
-    assert run().user_update("login") == "george.alexander.smith@example.com"
+    outcome = run()
+    assert outcome.user_update("login") == "george.alexander.smith@example.com"
+    # A login the host would refuse (as Okta would) fails here first.
+    assert outcome.check_login("email") is None
+
+
+def test_surrounding_whitespace_is_left_out_of_the_proposal():
+    outcome = run(login=" george.smith@example.com ")
+    assert outcome.user_update("login") == "george.alexander.smith@example.com"
+    assert outcome.check_login("email") is None
 
 
 def test_no_conflict_means_no_change():

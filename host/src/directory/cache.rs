@@ -82,12 +82,14 @@ impl CachedOkta {
 
     /// Answers `login` by `deadline` (or by this directory's timeout, if sooner).
     pub async fn lookup(&self, login: &str, deadline: Instant) -> Lookup {
-        // An empty login would list users; a `/` cannot be sent in one path segment.
-        if login.is_empty() || login.contains('/') {
+        // An empty login would list users. Okta's Users API: a login containing `/` or `?`
+        // can only be fetched by id, never by path (a 404 would then read as "free").
+        if login.is_empty() || login.contains(['/', '?']) {
             return Lookup::Unavailable(Unavailable::UnsupportedLogin);
         }
-        // Okta compares logins case-insensitively.
-        let key = login.to_lowercase();
+        // Okta holds logins differing only in case or diacritical marks to be one login:
+        // equivalent logins share one answer and one call.
+        let key = crate::okta::login::equivalent(login);
         let now = Instant::now();
         if let Some((answer, until)) = lock(&self.answers).get(&key)
             && now < *until

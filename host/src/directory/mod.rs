@@ -42,7 +42,7 @@ pub struct UserSummary {
 pub enum Unavailable {
     /// No Okta org configured, or a load-time / `try` run (scratch directory).
     NotConfigured,
-    /// The login cannot be looked up by path (empty, or contains `/`).
+    /// The login cannot be looked up by path (empty, or contains `/` or `?`).
     UnsupportedLogin,
     /// Okta's rate limit (or what it leaves to this service) is spent until its reset, or the
     /// org is at its concurrency limit.

@@ -158,9 +158,13 @@ impl OktaClient {
                 });
             let lookup = match status {
                 StatusCode::OK => match serde_json::from_slice::<User>(response.body()) {
-                    // The path also matches a user id, `me` and a login's short name: only an
-                    // exact (case-insensitive, as Okta compares logins) login is an answer.
-                    Ok(user) if user.profile.login.to_lowercase() == login.to_lowercase() => {
+                    // The path also matches a user id, `me` and a login's short name: only a
+                    // login Okta holds to be the same (differing at most in case and
+                    // diacritical marks) is an answer, and that one means `taken`.
+                    Ok(user)
+                        if crate::okta::login::equivalent(&user.profile.login)
+                            == crate::okta::login::equivalent(login) =>
+                    {
                         Lookup::Found(UserSummary {
                             id: user.id,
                             status: user.status,

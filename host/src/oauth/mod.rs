@@ -1,7 +1,17 @@
 //! OAuth 2.0 bearer-token authentication, as Okta's inline hooks offer it (`channel.type:
 //! "OAUTH"`): Okta gets an access token from a custom authorization server and sends it as
 //! `Authorization: Bearer <JWT>`; this module verifies it (RS256 only, key from the server's
-//! cached JWKS, `iss`, `aud`, time claims with leeway, and optionally `cid` and `scp`).
+//! cached JWKS, `iss`, `aud`, time claims with leeway, `cid`, `sub` and `uid`, and optionally
+//! `scp`).
+//!
+//! Any app of the authorization server can get a token with the same `iss` and `aud`, a user's
+//! single-page app included; only the claims Okta's reference lists for an access token tell
+//! the hook's own client-credentials token apart ("Reserved claims in the payload section",
+//! developer.okta.com/docs/api/openapi/okta-oauth/guides/overview/): `cid` is the "Client ID of
+//! the client that requested the access token", `sub` is "a name for the user or a unique
+//! identifier for the client", and `uid` "isn't included in the access token if there is no
+//! user bound to it". So a token of Okta's hook call has `cid` = the hook's API Services app,
+//! `sub` = that same client id, and no `uid`.
 
 mod jwks;
 
@@ -25,8 +35,8 @@ pub struct OAuthSettings {
     pub issuer: String,
     /// Required `aud`.
     pub audience: String,
-    /// Required `cid` (the API Services app's client id), if set.
-    pub client_id: Option<String>,
+    /// Required `cid` and `sub` (the hook's API Services app's client id).
+    pub client_id: String,
     /// Scope that must be in `scp`, if set.
     pub scope: Option<String>,
     /// Clock skew tolerated on `exp`, `nbf` and `iat`.
@@ -83,6 +93,12 @@ pub enum OAuthError {
     /// `cid` does not match.
     #[error("token issued to another client")]
     WrongClient,
+    /// A `uid` claim: the token was issued to a user, not to the hook's client.
+    #[error("token issued to a user (it carries uid), not to the hook's client")]
+    IssuedToUser,
+    /// `sub` is not the client id: not a client-credentials token of the hook's client.
+    #[error("token subject is not the hook's client")]
+    WrongSubject,
     /// Scope missing from `scp`.
     #[error("token lacks the required scope")]
     MissingScope,
@@ -94,6 +110,11 @@ struct Claims {
     iat: Option<u64>,
     #[serde(default)]
     cid: Option<String>,
+    #[serde(default)]
+    sub: Option<String>,
+    /// Only its presence matters; Okta's user ids are strings, but any value means a user.
+    #[serde(default)]
+    uid: Option<serde_json::Value>,
     #[serde(default)]
     scp: Option<Scopes>,
 }
@@ -158,8 +179,14 @@ impl OAuthVerifier {
     }
 
     /// Fetches the keys once, so the first requests do not wait for it. A failure is logged;
-    /// with no keys nothing is accepted until a fetch succeeds.
+    /// with no keys nothing is accepted until a fetch succeeds. Also warns when no scope is
+    /// required (`oauth_scope` is recommended).
     pub async fn warm_up(&self) {
+        if self.settings.scope.is_none() {
+            tracing::warn!(
+                "oauth_scope is not set: set it to the custom scope only the hook's client is granted (e.g. okta.hooks.import), so a token of the same client for another purpose is refused too"
+            );
+        }
         self.jwks.refresh_if_due().await;
         if self.jwks.key_count() == 0 {
             tracing::warn!(issuer = %self.settings.issuer, "no signing keys yet: bearer tokens are refused until the JWKS can be fetched");
@@ -207,10 +234,15 @@ impl OAuthVerifier {
         {
             return Err(OAuthError::Invalid("issued in the future".into()));
         }
-        if let Some(expected) = &self.settings.client_id
-            && claims.cid.as_deref() != Some(expected.as_str())
-        {
+        let client = self.settings.client_id.as_str();
+        if claims.cid.as_deref() != Some(client) {
             return Err(OAuthError::WrongClient);
+        }
+        if claims.uid.is_some() {
+            return Err(OAuthError::IssuedToUser);
+        }
+        if claims.sub.as_deref() != Some(client) {
+            return Err(OAuthError::WrongSubject);
         }
         if let Some(scope) = &self.settings.scope
             && !claims.scp.as_ref().is_some_and(|s| s.contains(scope))

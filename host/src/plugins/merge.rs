@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
+use crate::okta::login::{LoginFormat, LoginProblem};
 use crate::okta::{ActionResult, Decision, HookResponse, ImportRequest, Profile};
 
 /// A plugin's validated contribution.
@@ -35,6 +36,8 @@ pub struct Working {
     pub action: ActionResult,
     /// Current link target (only meaningful with `LINK_USER`).
     pub link_target: Option<String>,
+    /// What Okta accepts as a login in this org (`login_format`).
+    login_format: LoginFormat,
 }
 
 /// One profile as the plugins so far have left it.
@@ -82,6 +85,10 @@ pub enum InvalidContribution {
     /// The Okta user profile's `login` set to an empty or whitespace-only string.
     #[error("user profile login set to an empty or whitespace-only string")]
     BlankLogin,
+    /// The Okta user profile's `login` set to a value Okta refuses (too long, a control or
+    /// bidirectional-control character, not an email address where the org requires one).
+    #[error("user profile login refused as Okta would: {0}")]
+    LoginRefused(LoginProblem),
     /// A `LINK_USER` outcome together with a `login` other than the one Okta sent.
     #[error("user profile login changed while the user is to be linked (LINK_USER)")]
     LoginChangedOnLink,
@@ -97,6 +104,10 @@ impl Working {
     ///
     /// - a `login` update (Okta user profile) to `null` or a non-string: Okta requires a login;
     /// - a `login` update to an empty or whitespace-only string;
+    /// - a `login` update Okta would refuse ([`crate::okta::login::check`] under the
+    ///   configured `login_format`): more than 100 characters, a control or bidirectional
+    ///   control character, or (format `email`, Okta's default) not `local@domain` of 5 or
+    ///   more characters. Okta would refuse to create the user, after the hook answered;
     /// - a state after applying in which the user is to be linked (`LINK_USER`, decided by this
     ///   or an earlier plugin, or planned by Okta) with a `login` other than Okta's: a link
     ///   takes an existing user as is, and a changed login would be sent with it as a profile
@@ -116,7 +127,14 @@ impl Working {
                 Json::String(text) if text.trim().is_empty() => {
                     return Err(InvalidContribution::BlankLogin);
                 }
-                Json::String(_) => login = Some(value),
+                Json::String(text) => {
+                    // Okta's own value is no change (the net diff leaves it out).
+                    if original_login != Some(value) {
+                        crate::okta::login::check(text, self.login_format)
+                            .map_err(InvalidContribution::LoginRefused)?;
+                    }
+                    login = Some(value);
+                }
                 _ => return Err(InvalidContribution::LoginNotText),
             }
         }
@@ -145,7 +163,14 @@ impl Working {
                 ActionResult::LinkUser => request.data.user.id.clone(),
                 ActionResult::CreateUser => None,
             },
+            login_format: LoginFormat::default(),
         }
+    }
+
+    /// The same state, checking logins against `format` (the org's `login_format`).
+    pub fn with_login_format(mut self, format: LoginFormat) -> Self {
+        self.login_format = format;
+        self
     }
 
     /// What Okta sent.
@@ -401,6 +426,69 @@ mod tests {
             ])),
             Ok(())
         );
+        // Okta's login rules: length, control and bidi characters, the email shape.
+        let refused = |login: &str| {
+            working
+                .check(&update(&[("login", json!(login))]))
+                .err()
+                .map(|e| e.to_string())
+        };
+        for (login, problem) in [
+            (
+                "Joe\u{0}\u{7}\u{1b}[2J\r\nSmith@Example.com",
+                LoginProblem::ControlCharacter,
+            ),
+            ("joe\u{202e}moc.elpmaxe@x.io", LoginProblem::BidiControl),
+            (
+                format!("{}@x.io", "a".repeat(96)).as_str(),
+                LoginProblem::TooLong,
+            ),
+            ("a".repeat(60 * 1024).as_str(), LoginProblem::TooLong),
+            ("a@b", LoginProblem::TooShort),
+            ("joe.smith", LoginProblem::NotEmail),
+            ("joe smith@x.io", LoginProblem::NotEmail),
+        ] {
+            assert_eq!(
+                working.check(&update(&[("login", json!(login))])),
+                Err(InvalidContribution::LoginRefused(problem)),
+                "{login:?}"
+            );
+        }
+        assert_eq!(
+            refused(&format!("{}@x.io", "a".repeat(95))),
+            None,
+            "100 characters"
+        );
+        assert_eq!(refused("josé.álvarez@exämple.com"), None);
+        // The message names the problem, never the value.
+        let message = refused("joe.smith").expect("refused");
+        assert!(
+            message.contains("email") && !message.contains("joe"),
+            "{message}"
+        );
+        // With login_format = "any", only the email shape and minimum length go.
+        let any = Working::from_request(&original).with_login_format(LoginFormat::Any);
+        for login in ["joe.smith", "a@b", "EMP-0042"] {
+            assert_eq!(
+                any.check(&update(&[("login", json!(login))])),
+                Ok(()),
+                "{login}"
+            );
+        }
+        assert_eq!(
+            any.check(&update(&[("login", json!("joe\u{7}"))])),
+            Err(InvalidContribution::LoginRefused(
+                LoginProblem::ControlCharacter
+            ))
+        );
+        // Writing back the login Okta sent is no change, whatever the format says of it.
+        let odd = Arc::new(serde_json::from_value(json!({
+            "eventId": "e", "eventType": "com.okta.import.transform",
+            "data": {"action": {"result": "CREATE_USER"}, "user": {"profile": {"login": "EMP-0042"}}}
+        })).expect("request"));
+        let odd = Working::from_request(&odd);
+        assert_eq!(odd.check(&update(&[("login", json!("EMP-0042"))])), Ok(()));
+        assert!(odd.check(&update(&[("login", json!("EMP-0043"))])).is_err());
         // The app user profile is not Okta's user profile.
         let app = Contribution {
             app_user: vec![("login".into(), json!(null))],
@@ -526,6 +614,8 @@ mod tests {
                 Just(json!(" ")),
                 Just(json!("a@x.io")),
                 Just(json!("b@x.io")),
+                Just(json!("b@x")),
+                Just(json!("b\u{7}@x.io")),
                 Just(json!(1)),
             ]
         }
@@ -555,6 +645,8 @@ mod tests {
                 }
                 let login = working.user().get("login");
                 prop_assert!(login.is_some_and(|l| l.as_str().is_some_and(|t| !t.trim().is_empty())));
+                let text = login.and_then(|l| l.as_str()).unwrap_or_default();
+                prop_assert!(crate::okta::login::check(text, LoginFormat::Email).is_ok());
                 if working.action == ActionResult::LinkUser {
                     prop_assert_eq!(login, original.data.user.profile.get("login"));
                 }

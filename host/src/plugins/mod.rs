@@ -33,6 +33,7 @@ pub use runtime::{
 };
 pub use services::Services;
 
+use crate::okta::login::LoginFormat;
 use crate::okta::{ErrorCause, HookResponse, ImportRequest};
 use capability::log::MAX_LOG_LINES;
 
@@ -205,6 +206,9 @@ pub struct PluginSet {
     plugins: Vec<LoadedPlugin>,
     /// Whether `debugContext` carries each call's time (which makes answers differ run to run).
     debug_timings: bool,
+    /// What Okta accepts as a login in this org: a plugin's login it would refuse is the
+    /// plugin's invalid output.
+    login_format: LoginFormat,
 }
 
 impl PluginSet {
@@ -214,6 +218,7 @@ impl PluginSet {
             runtime: None,
             plugins: Vec::new(),
             debug_timings: false,
+            login_format: LoginFormat::default(),
         }
     }
 
@@ -242,6 +247,7 @@ impl PluginSet {
             runtime: Some(runtime),
             plugins,
             debug_timings: false,
+            login_format: LoginFormat::default(),
         })
     }
 
@@ -289,6 +295,7 @@ impl PluginSet {
             runtime: Some(runtime),
             plugins,
             debug_timings: false,
+            login_format: LoginFormat::default(),
         };
         Ok((set, problems))
     }
@@ -298,6 +305,19 @@ impl PluginSet {
     pub fn with_debug_timings(mut self, on: bool) -> Self {
         self.debug_timings = on;
         self
+    }
+
+    /// Refuses a plugin's login that Okta would refuse under `format` (config `login_format`).
+    pub fn with_login_format(mut self, format: LoginFormat) -> Self {
+        self.login_format = format;
+        self
+    }
+
+    /// The set as the configuration says to run it (`debug_timings`, `login_format`): what
+    /// `serve` and a reload apply to every set they load.
+    pub fn with_settings(self, settings: &crate::config::Settings) -> Self {
+        self.with_debug_timings(settings.debug_timings)
+            .with_login_format(settings.login_format)
     }
 
     /// The plugins, in running order.
@@ -336,7 +356,7 @@ impl PluginSet {
         request: &Arc<ImportRequest>,
         deadline: Option<Instant>,
     ) -> PipelineRun {
-        let mut state = Arc::new(RequestState::new(request));
+        let mut state = Arc::new(RequestState::new(request).with_login_format(self.login_format));
         let mut reports = Vec::with_capacity(self.plugins.len());
         for plugin in &self.plugins {
             let own = plugin.manifest.timeout;

@@ -108,6 +108,15 @@ fn resolve(args: StoreArgs) -> anyhow::Result<StateConfig> {
     })
 }
 
+/// The name an entry is stored under: a claim is keyed on its value as Okta compares logins,
+/// so `José@x.io` names the claim `jose@x.io` a plugin made.
+fn stored_name(kind: EntryKind, name: String) -> String {
+    match kind {
+        EntryKind::Claim => crate::okta::login::equivalent(&name),
+        _ => name,
+    }
+}
+
 async fn execute(store: Arc<dyn StateStore>, command: StateCommand) -> anyhow::Result<()> {
     let unavailable = |e: StateError| anyhow::anyhow!("{e}");
     let mut out = std::io::stdout().lock();
@@ -127,6 +136,7 @@ async fn execute(store: Arc<dyn StateStore>, command: StateCommand) -> anyhow::R
             }
         }
         StateCommand::Get { plugin, kind, name } => {
+            let name = stored_name(kind, name);
             if kind == EntryKind::Record {
                 let op = Op::Get {
                     plugin: plugin.into(),
@@ -147,6 +157,7 @@ async fn execute(store: Arc<dyn StateStore>, command: StateCommand) -> anyhow::R
             }
         }
         StateCommand::Delete { plugin, kind, name } => {
+            let name = stored_name(kind, name);
             let op = Op::Delete {
                 plugin: plugin.into(),
                 kind,
@@ -159,4 +170,35 @@ async fn execute(store: Arc<dyn StateStore>, command: StateCommand) -> anyhow::R
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_claim_is_found_and_deleted_by_any_equivalent_spelling() {
+        let store = crate::state::scratch();
+        let claim = Op::Claim {
+            plugin: "counter".into(),
+            value: crate::okta::login::equivalent("José.Álvarez@example.com"),
+            event: "event-1".into(),
+            ttl: 60,
+        };
+        assert_eq!(store.apply(claim).await, Ok(Reply::Held(true)));
+        assert_eq!(
+            stored_name(EntryKind::Claim, "JOSE.ALVAREZ@example.com".into()),
+            "jose.alvarez@example.com"
+        );
+        // Counters and records keep their names as given.
+        assert_eq!(stored_name(EntryKind::Counter, "Jöe".into()), "Jöe");
+        assert_eq!(store.list("counter").await.expect("list").len(), 1);
+        let delete = StateCommand::Delete {
+            plugin: "counter".into(),
+            kind: EntryKind::Claim,
+            name: "jose.álvarez@EXAMPLE.com".into(),
+        };
+        execute(store.clone(), delete).await.expect("deleted");
+        assert!(store.list("counter").await.expect("list").is_empty());
+    }
 }

@@ -62,7 +62,9 @@ impl Strategy for LoginMiddleName {
                 _ => Ok(Outcome::new().note("no middle name; login left unchanged")),
             };
         }
-        let Some(new_login) = infix(&login, &middle) else {
+        // Surrounding whitespace is not part of a login (Okta refuses one with it, and so does
+        // the host): the proposal is built on the login without it.
+        let Some(new_login) = infix(login.trim(), &middle) else {
             return Ok(Outcome::new().note("login already holds the middle name"));
         };
         match directory::login_exists(&new_login) {
@@ -149,6 +151,30 @@ mod tests {
         assert_eq!(
             login_update(&outcome),
             Some("george.alexander.smith@example.com")
+        );
+        // A login the host would refuse (as Okta would) fails here first.
+        assert_eq!(
+            outcome.check_login(importhook_sdk::login::LoginFormat::Email),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn surrounding_whitespace_is_left_out_of_the_proposal() {
+        let outcome = LoginMiddleName::transform(
+            &import("Alexander", " george.smith@example.com ")
+                .conflict("login")
+                .build(),
+            &Config::new(),
+        )
+        .expect("ok");
+        assert_eq!(
+            login_update(&outcome),
+            Some("george.alexander.smith@example.com")
+        );
+        assert_eq!(
+            outcome.check_login(importhook_sdk::login::LoginFormat::Email),
+            Ok(())
         );
     }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple
 
+from . import login as _login
 from .values import Value, check
 
 
@@ -83,6 +84,20 @@ class Outcome:
     def note_text(self) -> Optional[str]:
         """The note, if any."""
         return self._note
+
+    def check_login(self, login_format: str = "email") -> Optional[str]:
+        """Whether the host would pass the Okta user ``login`` this outcome sets, under the
+        org's ``login_format`` (``"email"``, Okta's default, or ``"any"``): None when it would
+        (or no login is set), else why not. The host refuses such an outcome as
+        ``invalid_output`` (the plugin's ``on_error`` applies) because Okta would refuse the
+        user: call it in unit tests so they fail first."""
+        value = self.user_update("login")
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            return "the user profile login must be text"
+        problem = _login.check(value, login_format)
+        return None if problem is None else _login.LOGIN_PROBLEMS[problem]
 
     def is_empty(self) -> bool:
         """True when the outcome asks for nothing (a note alone changes nothing)."""

@@ -307,7 +307,7 @@ pub async fn start_with(
     let set = match plugins {
         Some(dir) => PluginSet::load(runtime, dir, &services)
             .expect("plugins load")
-            .with_debug_timings(settings.debug_timings),
+            .with_settings(&settings),
         None => PluginSet::empty(),
     };
     let listener = tokio::net::TcpListener::bind(settings.listen)

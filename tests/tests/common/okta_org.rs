@@ -5,8 +5,9 @@
 //! answers carry Okta's rate-limit headers and which answers past its concurrency limit as
 //! Okta does. Logins choose the answer: `slow-*` waits 3 s, `held-*` 200 ms, `error-*` gets
 //! 503, `limited-*` a rate-limit 429, `busy-*` a concurrency-limit 429, `last-*` 404 with
-//! `X-Rate-Limit-Remaining: 0`; others are looked up in the users the test added. Every call
-//! is counted. Each behaviour cites the Okta page it follows.
+//! `X-Rate-Limit-Remaining: 0`; others are looked up in the users the test added, matching
+//! logins as Okta documents (see [`same_login`]). Every call is counted. Each behaviour cites
+//! the Okta page it follows.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -131,7 +132,7 @@ impl FakeOrg {
     /// Adds a user (any status; deactivated users hold their login too).
     pub fn add_user(&self, login: &str, id: &str, status: &str) {
         self.state.users.lock().expect("users").insert(
-            login.to_lowercase(),
+            same_login(login),
             (id.to_owned(), status.to_owned(), login.to_owned()),
         );
     }
@@ -168,6 +169,23 @@ impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
+}
+
+/// The key under which Okta finds a login. Okta's management OpenAPI spec (`UserProfile.login`):
+/// "Logins are not considered unique if they differ only in case and/or diacritical marks. If
+/// one of your users has a login of `Isaac.Brock@example.com`, there cannot be another user
+/// whose login is `isaac.brock@example.com`, nor `isáàc.bröck@example.com`." So a lookup of any
+/// of those finds that user, and the answer carries the login as the user has it. Written here
+/// apart from the host's rule (diacritics as NFD's combining marks, case by lowercasing) so
+/// the tests do not check the host against itself.
+pub fn same_login(login: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    login
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .collect::<String>()
+        .to_lowercase()
 }
 
 fn reply(status: StatusCode, body: Value, headers: &[(&str, String)]) -> Response<Full<Bytes>> {
@@ -373,6 +391,17 @@ async fn answer(
     let login = percent_encoding::percent_decode_str(segment)
         .decode_utf8_lossy()
         .into_owned();
+    // Okta's Users API reference, "Get User" (okta-developer-docs `reference/api/users/index.md`):
+    // "Logins with a `/` or `?` character can only be fetched by `id` due to URL issues with
+    // escaping the `/` and `?` characters" (the management spec's `getUser` now names `/`
+    // only). Asked by path, such a login is not found: a 404 a client would misread as "free".
+    if login.contains(['/', '?']) {
+        return reply(
+            StatusCode::NOT_FOUND,
+            json!({"errorCode": "E0000007", "errorSummary": "Not found: Resource not found"}),
+            &[],
+        );
+    }
     let reset = (now() + state.reset_in_s.load(Ordering::SeqCst)).to_string();
     let max = state.max_concurrent.load(Ordering::SeqCst);
     if login.starts_with("busy-") || (max > 0 && in_flight > max) {
@@ -429,7 +458,7 @@ async fn answer(
         .users
         .lock()
         .expect("users")
-        .get(&login.to_lowercase())
+        .get(&same_login(&login))
         .cloned();
     match user {
         Some((id, status, login)) => reply(

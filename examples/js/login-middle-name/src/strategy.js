@@ -48,7 +48,8 @@ export default {
       }
       return new Outcome().note('no middle name; login left unchanged');
     }
-    const rewritten = infix(current, middle);
+    // Surrounding whitespace is not part of a login (Okta and the host refuse one with it).
+    const rewritten = infix(current.trim(), middle);
     return rewritten === undefined
       ? new Outcome().note('login already holds the middle name')
       : new Outcome().setUser(loginAttribute, rewritten).note('middle name infixed');

@@ -19,7 +19,16 @@ function request({ action = 'CREATE_USER', conflicts = ['login'], middle = 'Alex
 const run = (options, config = new Config()) => strategy.transform(request(options), config);
 
 test("Okta's guide example", () => {
-  assert.equal(run().userUpdate('login'), 'george.alexander.smith@example.com');
+  const outcome = run();
+  assert.equal(outcome.userUpdate('login'), 'george.alexander.smith@example.com');
+  // A login the host would refuse (as Okta would) fails here first.
+  assert.equal(outcome.checkLogin('email'), null);
+});
+
+test('surrounding whitespace is left out of the proposal', () => {
+  const outcome = run({ login: ' george.smith@example.com ' });
+  assert.equal(outcome.userUpdate('login'), 'george.alexander.smith@example.com');
+  assert.equal(outcome.checkLogin('email'), null);
 });
 
 test('no conflict means no change', () => {

@@ -34,6 +34,13 @@ impl RequestState {
         }
     }
 
+    /// The same state, refusing logins Okta would refuse under `format` (see
+    /// [`Working::check`]).
+    pub fn with_login_format(mut self, format: crate::okta::login::LoginFormat) -> Self {
+        self.working = self.working.with_login_format(format);
+        self
+    }
+
     /// The request a plugin's load check runs on: no attributes, no conflict, no match.
     pub fn minimal() -> Self {
         Self::new(&Arc::new(ImportRequest {

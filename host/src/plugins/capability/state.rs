@@ -162,6 +162,9 @@ impl state::Host for StateCap {
         ttl_seconds: u32,
     ) -> wasmtime::Result<Result<bool, Error>> {
         let event = self.event();
+        // Okta holds logins differing only in case or diacritical marks to be one login: two
+        // events must not hold two of them at once.
+        let value = crate::okta::login::equivalent(&value);
         let reply = self
             .apply(|plugin| Op::Claim {
                 plugin,
@@ -178,6 +181,7 @@ impl state::Host for StateCap {
 
     async fn release(&mut self, value: String) -> wasmtime::Result<Result<(), Error>> {
         let event = self.event();
+        let value = crate::okta::login::equivalent(&value);
         let reply = self
             .apply(|plugin| Op::Release {
                 plugin,
@@ -217,4 +221,45 @@ impl state::Host for StateCap {
 /// Links `importhook:plugin/state`.
 pub fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
     state::add_to_linker::<CallState, HasSelf<StateCap>>(linker, |state| &mut state.state)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::plugins::bindings::importhook::plugin::state::Host as _;
+
+    fn cap() -> StateCap {
+        let access = StateAccess::new(
+            Arc::from("counter"),
+            crate::state::scratch(),
+            StateMetrics::default(),
+        );
+        StateCap::new(Some(access))
+    }
+
+    #[tokio::test]
+    async fn logins_okta_holds_to_be_one_are_one_claim() {
+        let mut cap = cap();
+        let soon = || Instant::now() + Duration::from_secs(5);
+        cap.begin_call("event-1", soon());
+        let held = |r: wasmtime::Result<Result<bool, Error>>| r.expect("call").expect("claim");
+        assert!(held(cap.claim("José.Álvarez@example.com".into(), 60).await));
+        cap.begin_call("event-2", soon());
+        assert!(
+            !held(cap.claim("jose.alvarez@EXAMPLE.com".into(), 60).await),
+            "an equivalent login is held by the first event"
+        );
+        assert!(held(
+            cap.claim("jose.alvarez2@example.com".into(), 60).await
+        ));
+        cap.begin_call("event-1", soon());
+        cap.release("JOSE.ALVAREZ@example.com".into())
+            .await
+            .expect("call")
+            .expect("release");
+        cap.begin_call("event-2", soon());
+        assert!(held(cap.claim("jose.alvarez@example.com".into(), 60).await));
+    }
 }

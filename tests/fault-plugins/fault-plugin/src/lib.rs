@@ -66,7 +66,7 @@ pub fn echo(request: &Request<'_>) -> String {
 }
 
 /// The modes `[config] mode` accepts.
-const MODES: [&str; 20] = [
+const MODES: [&str; 24] = [
     "ok",
     "when-asked",
     "changed",
@@ -87,6 +87,10 @@ const MODES: [&str; 20] = [
     "empty-login",
     "null-login",
     "rename-and-link",
+    "control-login",
+    "bidi-login",
+    "long-login",
+    "not-email-login",
 ];
 
 /// Recursion without end (each frame's result is used, so it cannot become a loop).
@@ -151,6 +155,15 @@ fn misbehave(mode: &str) -> Result<Outcome, Error> {
         "rename-and-link" => Ok(Outcome::new()
             .set_user("login", "someone.else@example.com")
             .link_user("00u1")),
+        // Logins Okta would refuse: the host refuses them as invalid output too.
+        "control-login" => {
+            Ok(Outcome::new().set_user("login", "Joe\u{0}\u{7}\u{1b}[2J\r\nSmith@Example.com"))
+        }
+        "bidi-login" => Ok(Outcome::new().set_user("login", "joe\u{202e}moc.elpmaxe@example.com")),
+        "long-login" => {
+            Ok(Outcome::new().set_user("login", format!("{}@example.com", "j".repeat(10 * 1024))))
+        }
+        "not-email-login" => Ok(Outcome::new().set_user("login", "joe.smith")),
         _ => Ok(Outcome::new().set_app_user("touchedBy", "fault-plugin")),
     }
 }
@@ -172,5 +185,16 @@ mod tests {
             misbehave("empty-link").expect("ok").decision(),
             Some(&importhook_sdk::Decision::LinkUser(String::new()))
         );
+        // The SDK's native check fails first, as the host will.
+        use importhook_sdk::login::LoginFormat::{Any, Email};
+        for mode in ["control-login", "bidi-login", "long-login"] {
+            assert!(
+                misbehave(mode).expect("ok").check_login(Any).is_err(),
+                "{mode}"
+            );
+        }
+        let plain = misbehave("not-email-login").expect("ok");
+        assert!(plain.check_login(Email).is_err());
+        assert_eq!(plain.check_login(Any), Ok(()));
     }
 }
