@@ -5,8 +5,8 @@
 #   scripts/pack-sdks.sh [OUT]        (default OUT: target/sdk)
 #
 # OUT then holds
-#   importhook-sdk-X.crate, importhook-okta-X.crate   `cargo package` of plugin-sdk and its path
-#   rust/importhook-sdk-X/, rust/importhook-okta-X/   dependency, and the same unpacked (Cargo
+#   importhook-{sdk,okta,login}-X.crate               `cargo package` of plugin-sdk and its path
+#   rust/importhook-{sdk,okta,login}-X/               dependencies, and the same unpacked (Cargo
 #                                                     depends on folders, not on .crate files)
 #   importhook-sdk-X.tgz                              `npm pack` of sdk-js, with the WIT inside
 #   importhook_sdk-X-py3-none-any.whl                 a wheel of sdk-python, with the WIT inside
@@ -22,11 +22,11 @@ mkdir -p "$out/rust"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
-# Rust: both crates in one `cargo package`, so the SDK's dependency on the unpublished
-# importhook-okta resolves to the one packed beside it. Not verified by a build here: the e2e
+# Rust: the three crates in one `cargo package`, so the SDK's dependencies on the unpublished
+# importhook-okta and importhook-login resolve to the ones packed beside it. Not verified by a build here: the e2e
 # test (tests/tests/new_project.rs) builds a project against the unpacked crates.
 (cd "$root" && cargo package --quiet --locked --allow-dirty --no-verify \
-    -p importhook-okta -p importhook-sdk --target-dir "$stage/cargo")
+    -p importhook-login -p importhook-okta -p importhook-sdk --target-dir "$stage/cargo")
 for crate in "$stage"/cargo/package/*.crate; do
     name=$(basename "$crate" .crate)
     cp "$crate" "$out/"
