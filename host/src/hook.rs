@@ -14,6 +14,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Body;
 
 use crate::app::App;
+use crate::auth::Authenticator;
 use crate::config::OnTimeout;
 use crate::oauth::OAuthError;
 use crate::okta::{HookResponse, ImportRequest};
@@ -338,11 +339,14 @@ impl Authenticated {
 }
 
 async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Authenticated, Answer> {
-    let Some(verifier) = app.oauth() else {
-        return match app.secrets().verify(headers) {
-            Ok(()) => Ok(Authenticated::Header),
-            Err(reason) => Err(unauthorized(reason.reason().to_owned(), false)),
-        };
+    let verifier = match app.authenticator() {
+        Authenticator::Secrets(secrets) => {
+            return match secrets.load().verify(headers) {
+                Ok(()) => Ok(Authenticated::Header),
+                Err(reason) => Err(unauthorized(reason.reason().to_owned(), false)),
+            };
+        }
+        Authenticator::OAuth(verifier) => verifier,
     };
     match verifier.verify(headers).await {
         Ok(kid) => {

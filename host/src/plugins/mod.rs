@@ -313,13 +313,6 @@ impl PluginSet {
         self
     }
 
-    /// The set as the configuration says to run it (`debug_timings`, `login_format`): what
-    /// `serve` and a reload apply to every set they load.
-    pub fn with_settings(self, settings: &crate::config::Settings) -> Self {
-        self.with_debug_timings(settings.debug_timings)
-            .with_login_format(settings.login_format)
-    }
-
     /// The plugins, in running order.
     pub fn plugins(&self) -> &[LoadedPlugin] {
         &self.plugins
