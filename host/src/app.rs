@@ -46,12 +46,12 @@ impl App {
         services: Services,
         auth: Authenticator,
     ) -> Self {
-        let in_flight = tokio::sync::Semaphore::new(settings.limits.max_in_flight);
+        let in_flight = tokio::sync::Semaphore::new(settings.hook.max_in_flight);
         let mut metrics = Metrics::new();
         metrics.register_state(&services.state_metrics);
         metrics.register_directory(&services.directory_metrics);
         let body_memory =
-            BodyMemory::new(settings.limits.max_body_memory, metrics.body_memory.clone());
+            BodyMemory::new(settings.hook.max_body_memory, metrics.body_memory.clone());
         Self {
             in_flight,
             body_memory,

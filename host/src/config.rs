@@ -8,10 +8,8 @@ pub mod layer;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{Context, bail};
-use http::header::HeaderName;
 
 use crate::auth::{Secret, SecretSet};
 use crate::logging::LogFormat;
@@ -20,78 +18,8 @@ use crate::outbound::ExtraCa;
 use crate::plugins::PluginSet;
 use crate::state::StateConfig;
 use crate::tls::TlsSource;
-pub use layer::{ConfigLayer, read_file};
+pub use layer::{ConfigLayer, SECRETS_ENV, read_file};
 use layer::{Origin, pick};
-
-/// Env var holding comma-separated hook secrets.
-pub const SECRETS_ENV: &str = "IMPORTHOOK_SECRETS";
-
-/// Connection and request limits.
-#[derive(Debug, Clone)]
-pub struct Limits {
-    /// Largest accepted request body.
-    pub max_body_bytes: u64,
-    /// Most open connections.
-    pub max_connections: usize,
-    /// TLS handshake deadline.
-    pub handshake_timeout: Duration,
-    /// Header read deadline, from a request's first byte (from the handshake for the first).
-    pub header_timeout: Duration,
-    /// Longest a write may stay blocked on a client that does not read.
-    pub write_timeout: Duration,
-    /// Longest wait for the next request on a keep-alive connection.
-    pub idle_timeout: Duration,
-    /// Total lifetime of a connection before it is closed after its next answer.
-    pub max_connection_age: Duration,
-    /// Body read deadline.
-    pub body_timeout: Duration,
-    /// Graceful shutdown deadline.
-    pub drain_timeout: Duration,
-    /// Overall deadline of one request.
-    pub request_timeout: Duration,
-    /// What the request deadline answers.
-    pub on_timeout: OnTimeout,
-    /// Most requests served at once.
-    pub max_in_flight: usize,
-    /// Linear memory all plugin instances together may hold, in bytes.
-    pub plugin_memory_budget: usize,
-    /// Largest plugin file read.
-    pub max_plugin_bytes: u64,
-    /// Memory request bodies being served may hold together (as charged by
-    /// [`crate::body_memory::charge_for`]), in bytes.
-    pub max_body_memory: usize,
-}
-
-/// What a request that reaches its deadline answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnTimeout {
-    /// `204`: Okta goes on with its default action.
-    Pass,
-    /// An `error` object.
-    Error,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_body_bytes: 256 * 1024,
-            max_connections: 1024,
-            handshake_timeout: Duration::from_secs(5),
-            header_timeout: Duration::from_secs(5),
-            write_timeout: Duration::from_secs(5),
-            idle_timeout: Duration::from_secs(30),
-            max_connection_age: Duration::from_secs(300),
-            body_timeout: Duration::from_secs(5),
-            drain_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(2),
-            on_timeout: OnTimeout::Pass,
-            max_in_flight: 256,
-            plugin_memory_budget: (crate::plugins::DEFAULT_MEMORY_BUDGET_MIB << 20) as usize,
-            max_plugin_bytes: crate::plugins::DEFAULT_MAX_PLUGIN_BYTES,
-            max_body_memory: (crate::body_memory::DEFAULT_MIB << 20) as usize,
-        }
-    }
-}
 
 /// The validated configuration the service runs with.
 #[derive(Debug, Clone)]
@@ -137,8 +65,12 @@ pub struct Settings {
     pub log_plugin_messages: bool,
     /// Where plugins granted `state` keep it.
     pub state: StateConfig,
-    /// Limits.
-    pub limits: Limits,
+    /// The server's connection limits.
+    pub server: crate::server::config::Limits,
+    /// The hook's request limits.
+    pub hook: crate::hook::config::Limits,
+    /// The engine's limits.
+    pub engine: crate::plugins::config::Limits,
 }
 
 impl Settings {
@@ -189,60 +121,7 @@ impl Settings {
             );
         }
 
-        let (header, from_cli) =
-            pick(&cli.auth_header, &file.auth_header).unwrap_or(("Authorization".into(), true));
-        let header = HeaderName::from_bytes(header.as_bytes()).map_err(|_| {
-            anyhow::anyhow!(
-                "{}: `{header}` is not a valid HTTP header name",
-                origin.name(from_cli, "auth_header")
-            )
-        })?;
-
-        let mut secrets = Vec::new();
-        if let Some(env) = secrets_env {
-            secrets.extend(
-                env.split(',')
-                    .map(Secret::new)
-                    .filter(|s| !s.expose().is_empty()),
-            );
-        }
-        let secret_file = match pick(&cli.secret_file, &file.secret_file) {
-            Some((path, from_cli)) => {
-                let from_file = crate::auth::read_secret_file(&path)
-                    .with_context(|| origin.name(from_cli, "secret_file"))?;
-                Some((path, from_file))
-            }
-            None => None,
-        };
-        let (mode, mode_from_cli) =
-            pick(&cli.auth_mode, &file.auth_mode).unwrap_or(("header".into(), true));
-        let oauth = match mode.as_str() {
-            "header" => None,
-            "oauth" => Some(crate::oauth::config::resolve(cli, &file, &origin)?),
-            other => bail!(
-                "{}: `{other}` is not one of header, oauth",
-                origin.name(mode_from_cli, "auth_mode")
-            ),
-        };
-        let mut generated_secret = None;
-        if secrets.is_empty() && secret_file.is_none() && oauth.is_none() {
-            if !dev {
-                bail!(
-                    "no hook secret configured: set {SECRETS_ENV} or secret_file (--secret-file), or use --dev"
-                );
-            }
-            let secret = crate::auth::generate_secret()?;
-            secrets.push(secret.clone());
-            generated_secret = Some(secret);
-        }
-        // Env and generated secrets are fixed for the process; the file is re-read on reload.
-        let fixed_secrets = secrets.clone();
-        let (secret_file, mut all) = match secret_file {
-            Some((path, from_file)) => (Some(path), from_file),
-            None => (None, Vec::new()),
-        };
-        all.extend(secrets);
-        let secrets = SecretSet::new(header, &all);
+        let auth = crate::auth::config::resolve(cli, &file, &origin, secrets_env, dev)?;
 
         let plugins_dir = pick(&cli.plugins, &file.plugins)
             .map_or_else(|| PathBuf::from("plugins.d"), |(p, _)| p);
@@ -253,134 +132,9 @@ impl Settings {
 
         let log_format = LogFormat::resolve(cli, &file, &origin)?;
 
-        let defaults = Limits::default();
-        let positive = |cli_v: &Option<u64>, file_v: &Option<u64>, field: &str, default: u64| {
-            let (value, from_cli) = pick(cli_v, file_v).unwrap_or((default, true));
-            if value == 0 {
-                bail!("{}: must be greater than 0", origin.name(from_cli, field));
-            }
-            Ok(value)
-        };
-        let millis = |cli_v: &Option<u64>, file_v: &Option<u64>, field: &str, default: Duration| {
-            positive(cli_v, file_v, field, default.as_millis() as u64).map(Duration::from_millis)
-        };
-        let limits = Limits {
-            max_body_bytes: positive(
-                &cli.max_body_bytes,
-                &file.max_body_bytes,
-                "max_body_bytes",
-                defaults.max_body_bytes,
-            )?,
-            max_connections: positive(
-                &cli.max_connections,
-                &file.max_connections,
-                "max_connections",
-                defaults.max_connections as u64,
-            )? as usize,
-            handshake_timeout: millis(
-                &cli.handshake_timeout_ms,
-                &file.handshake_timeout_ms,
-                "handshake_timeout_ms",
-                defaults.handshake_timeout,
-            )?,
-            header_timeout: millis(
-                &cli.header_timeout_ms,
-                &file.header_timeout_ms,
-                "header_timeout_ms",
-                defaults.header_timeout,
-            )?,
-            write_timeout: millis(
-                &cli.write_timeout_ms,
-                &file.write_timeout_ms,
-                "write_timeout_ms",
-                defaults.write_timeout,
-            )?,
-            idle_timeout: millis(
-                &cli.idle_timeout_ms,
-                &file.idle_timeout_ms,
-                "idle_timeout_ms",
-                defaults.idle_timeout,
-            )?,
-            max_connection_age: millis(
-                &cli.max_connection_age_ms,
-                &file.max_connection_age_ms,
-                "max_connection_age_ms",
-                defaults.max_connection_age,
-            )?,
-            body_timeout: millis(
-                &cli.body_timeout_ms,
-                &file.body_timeout_ms,
-                "body_timeout_ms",
-                defaults.body_timeout,
-            )?,
-            drain_timeout: millis(
-                &cli.drain_timeout_ms,
-                &file.drain_timeout_ms,
-                "drain_timeout_ms",
-                defaults.drain_timeout,
-            )?,
-            request_timeout: millis(
-                &cli.request_timeout_ms,
-                &file.request_timeout_ms,
-                "request_timeout_ms",
-                defaults.request_timeout,
-            )?,
-            on_timeout: match pick(&cli.on_timeout, &file.on_timeout) {
-                None => defaults.on_timeout,
-                Some((policy, _)) if policy == "pass" => OnTimeout::Pass,
-                Some((policy, _)) if policy == "error" => OnTimeout::Error,
-                Some((other, from_cli)) => {
-                    bail!(
-                        "{}: `{other}` is not one of pass, error",
-                        origin.name(from_cli, "on_timeout")
-                    )
-                }
-            },
-            max_in_flight: positive(
-                &cli.max_in_flight,
-                &file.max_in_flight,
-                "max_in_flight",
-                defaults.max_in_flight as u64,
-            )? as usize,
-            plugin_memory_budget: (positive(
-                &cli.plugin_memory_budget_mib,
-                &file.plugin_memory_budget_mib,
-                "plugin_memory_budget_mib",
-                (defaults.plugin_memory_budget >> 20) as u64,
-            )? << 20) as usize,
-            max_plugin_bytes: positive(
-                &cli.max_plugin_bytes,
-                &file.max_plugin_bytes,
-                "max_plugin_bytes",
-                defaults.max_plugin_bytes,
-            )?,
-            max_body_memory: (positive(
-                &cli.max_body_memory_mib,
-                &file.max_body_memory_mib,
-                "max_body_memory_mib",
-                (defaults.max_body_memory >> 20) as u64,
-            )? << 20) as usize,
-        };
-        // A body of the largest accepted size must fit, or it could never be served.
-        let largest = crate::body_memory::charge_for(limits.max_body_bytes);
-        if largest > limits.max_body_memory {
-            let (_, from_cli) =
-                pick(&cli.max_body_memory_mib, &file.max_body_memory_mib).unwrap_or((0, true));
-            bail!(
-                "{}: {} MiB cannot hold one body of max_body_bytes ({} bytes), which is charged {} MiB parsed; raise it to at least {} or lower max_body_bytes",
-                origin.name(from_cli, "max_body_memory_mib"),
-                limits.max_body_memory >> 20,
-                limits.max_body_bytes,
-                largest.div_ceil(1 << 20),
-                largest.div_ceil(1 << 20)
-            );
-        }
-        if limits.request_timeout >= Duration::from_secs(3) {
-            tracing::warn!(
-                request_timeout_ms = limits.request_timeout.as_millis() as u64,
-                "request_timeout_ms is not below Okta's 3 s timeout: Okta may give up first and retry"
-            );
-        }
+        let server = crate::server::config::Limits::resolve(cli, &file, &origin)?;
+        let hook = crate::hook::config::Limits::resolve(cli, &file, &origin)?;
+        let engine = crate::plugins::config::Limits::resolve(cli, &file, &origin)?;
 
         let directory = crate::directory::config::resolve(
             cli,
@@ -396,12 +150,12 @@ impl Settings {
             admin_listen,
             tls,
             hook_path,
-            secrets,
-            fixed_secrets,
-            secret_file,
-            oauth,
+            secrets: auth.secrets,
+            fixed_secrets: auth.fixed_secrets,
+            secret_file: auth.secret_file,
+            oauth: auth.oauth,
             directory,
-            generated_secret,
+            generated_secret: auth.generated_secret,
             plugins_configured: file_path.is_some() || pick(&cli.plugins, &file.plugins).is_some(),
             plugins_dir,
             cache_dir,
@@ -418,7 +172,9 @@ impl Settings {
                 }
             },
             state: crate::state::config::resolve(cli, &file, &origin)?,
-            limits,
+            server,
+            hook,
+            engine,
         })
     }
 }
@@ -473,6 +229,7 @@ impl Settings {
 mod tests {
     use super::*;
     use crate::oauth::JwksSource;
+    use std::time::Duration;
 
     #[test]
     fn a_config_file_typo_is_one_line_naming_the_closest_key() {
@@ -525,7 +282,7 @@ mod tests {
             Some(64)
         );
         assert_eq!(settings.plugins_dir, PathBuf::from("plugins.d"));
-        assert_eq!(settings.limits.max_body_bytes, 262_144);
+        assert_eq!(settings.hook.max_body_bytes, 262_144);
     }
 
     #[test]
@@ -720,92 +477,5 @@ mod tests {
         let debug = format!("{settings:?}");
         assert!(!debug.contains("canary"), "{debug}");
         std::fs::remove_dir_all(&dir).ok();
-    }
-
-    #[test]
-    fn okta_directory_needs_an_https_org_and_exactly_one_kind_of_credentials() {
-        let origin = Origin {
-            file: Some(Path::new("/etc/importhook.toml")),
-        };
-        let none = ConfigLayer::default();
-        let resolve = |text: &str, env: Option<&str>| {
-            let file = file_layer(text).expect("toml");
-            crate::directory::config::resolve(&none, &file, &origin, env)
-        };
-        assert!(resolve("", None).expect("no org").is_none());
-        let err = resolve("", Some("tok"))
-            .expect_err("token without org")
-            .to_string();
-        assert!(err.contains("okta_org_url"), "{err}");
-        let err = resolve("okta_org_url = \"http://x.okta.com\"", Some("t"))
-            .expect_err("http")
-            .to_string();
-        assert!(
-            err.contains("/etc/importhook.toml") && err.contains("field `okta_org_url`"),
-            "{err}"
-        );
-        let err = resolve("okta_org_url = \"https://x.okta.com\"", None)
-            .expect_err("no credentials")
-            .to_string();
-        assert!(err.contains("no credentials"), "{err}");
-        let both = "okta_org_url = \"https://x.okta.com\"\nokta_client_id = \"0oa1\"\nokta_private_key_file = \"/k.pem\"";
-        let err = resolve(both, Some("t")).expect_err("both").to_string();
-        assert!(err.contains("exactly one"), "{err}");
-        let app = resolve(both, None).expect("app").expect("configured");
-        assert!(
-            matches!(&app.credentials, crate::directory::Credentials::ServiceApp { scope, .. } if scope == "okta.users.read")
-        );
-        let token = resolve("okta_org_url = \"https://x.okta.com/\"", Some("00tok"))
-            .expect("token")
-            .expect("configured");
-        assert_eq!(token.org_url, "https://x.okta.com");
-        assert_eq!(token.timeout, Duration::from_millis(500));
-        assert!(!format!("{token:?}").contains("00tok"));
-        let err = resolve(
-            "okta_org_url = \"https://x.okta.com\"\nokta_timeout_ms = 5000",
-            Some("t"),
-        )
-        .expect_err("too long")
-        .to_string();
-        assert!(err.contains("okta_timeout_ms"), "{err}");
-    }
-
-    #[test]
-    fn okta_outbound_limits_and_dpop_have_defaults_and_bounds() {
-        let origin = Origin {
-            file: Some(Path::new("/etc/importhook.toml")),
-        };
-        let none = ConfigLayer::default();
-        let resolve = |text: &str| {
-            let file = file_layer(&format!("okta_org_url = \"https://x.okta.com\"\n{text}"))
-                .expect("toml");
-            crate::directory::config::resolve(&none, &file, &origin, Some("t"))
-        };
-        let default = resolve("").expect("valid").expect("configured");
-        assert_eq!(default.max_concurrent, 8);
-        assert_eq!(default.rate_headroom_percent, 20);
-        assert_eq!(default.dpop, crate::directory::DpopMode::Auto);
-        let set =
-            resolve("okta_max_concurrent = 3\nokta_rate_headroom_percent = 0\nokta_dpop = \"on\"")
-                .expect("valid")
-                .expect("configured");
-        assert_eq!(set.max_concurrent, 3);
-        assert_eq!(set.rate_headroom_percent, 0);
-        assert_eq!(set.dpop, crate::directory::DpopMode::On);
-        for (text, field) in [
-            ("okta_max_concurrent = 0", "okta_max_concurrent"),
-            ("okta_max_concurrent = 76", "okta_max_concurrent"),
-            (
-                "okta_rate_headroom_percent = 95",
-                "okta_rate_headroom_percent",
-            ),
-            ("okta_dpop = \"maybe\"", "okta_dpop"),
-        ] {
-            let err = resolve(text).expect_err(text).to_string();
-            assert!(
-                err.contains("/etc/importhook.toml") && err.contains(field),
-                "{text}: {err}"
-            );
-        }
     }
 }

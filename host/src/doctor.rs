@@ -62,7 +62,7 @@ pub fn run(settings: &Settings, probe_login: Option<&str>) -> anyhow::Result<()>
         &mut report,
         &settings.plugins_dir,
         &settings.cache_dir,
-        settings.limits.max_plugin_bytes,
+        settings.engine.max_plugin_bytes,
     );
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

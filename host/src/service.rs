@@ -93,9 +93,9 @@ impl Service {
                 let runtime = Runtime::with_memory_budget(
                     Some(settings.cache_dir.clone()),
                     false,
-                    settings.limits.plugin_memory_budget,
+                    settings.engine.memory_budget,
                 )?;
-                runtime.set_max_plugin_bytes(settings.limits.max_plugin_bytes);
+                runtime.set_max_plugin_bytes(settings.engine.max_plugin_bytes);
                 (
                     load_plugins(runtime.clone(), settings, &services)?,
                     Some(runtime),

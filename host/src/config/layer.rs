@@ -4,9 +4,13 @@
 //! every component can read its keys without importing the composition in `config`.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use serde::Deserialize;
+
+/// Env var holding comma-separated hook secrets.
+pub const SECRETS_ENV: &str = "IMPORTHOOK_SECRETS";
 
 /// Every configurable key. The same struct is a set of CLI flags (each with its env var) and
 /// the schema of the TOML file.
@@ -241,4 +245,30 @@ pub(crate) fn pick<T: Clone>(cli: &Option<T>, file: &Option<T>) -> Option<(T, bo
         (None, Some(v)) => Some((v.clone(), false)),
         (None, None) => None,
     }
+}
+
+/// A count or size that must be above 0 (`default` when neither layer sets it).
+pub(crate) fn positive(
+    cli: &Option<u64>,
+    file: &Option<u64>,
+    origin: &Origin<'_>,
+    field: &str,
+    default: u64,
+) -> anyhow::Result<u64> {
+    let (value, from_cli) = pick(cli, file).unwrap_or((default, true));
+    if value == 0 {
+        anyhow::bail!("{}: must be greater than 0", origin.name(from_cli, field));
+    }
+    Ok(value)
+}
+
+/// A deadline in milliseconds that must be above 0.
+pub(crate) fn millis(
+    cli: &Option<u64>,
+    file: &Option<u64>,
+    origin: &Origin<'_>,
+    field: &str,
+    default: Duration,
+) -> anyhow::Result<Duration> {
+    positive(cli, file, origin, field, default.as_millis() as u64).map(Duration::from_millis)
 }

@@ -139,3 +139,100 @@ pub(crate) fn resolve(
     }
     Ok(Some(config))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn file_layer(text: &str) -> ConfigLayer {
+        toml::from_str(text).expect("toml")
+    }
+
+    #[test]
+    fn okta_directory_needs_an_https_org_and_exactly_one_kind_of_credentials() {
+        let origin = Origin {
+            file: Some(Path::new("/etc/importhook.toml")),
+        };
+        let none = ConfigLayer::default();
+        let resolve = |text: &str, env: Option<&str>| {
+            let file = file_layer(text);
+            resolve(&none, &file, &origin, env)
+        };
+        assert!(resolve("", None).expect("no org").is_none());
+        let err = resolve("", Some("tok"))
+            .expect_err("token without org")
+            .to_string();
+        assert!(err.contains("okta_org_url"), "{err}");
+        let err = resolve("okta_org_url = \"http://x.okta.com\"", Some("t"))
+            .expect_err("http")
+            .to_string();
+        assert!(
+            err.contains("/etc/importhook.toml") && err.contains("field `okta_org_url`"),
+            "{err}"
+        );
+        let err = resolve("okta_org_url = \"https://x.okta.com\"", None)
+            .expect_err("no credentials")
+            .to_string();
+        assert!(err.contains("no credentials"), "{err}");
+        let both = "okta_org_url = \"https://x.okta.com\"\nokta_client_id = \"0oa1\"\nokta_private_key_file = \"/k.pem\"";
+        let err = resolve(both, Some("t")).expect_err("both").to_string();
+        assert!(err.contains("exactly one"), "{err}");
+        let app = resolve(both, None).expect("app").expect("configured");
+        assert!(
+            matches!(&app.credentials, Credentials::ServiceApp { scope, .. } if scope == "okta.users.read")
+        );
+        let token = resolve("okta_org_url = \"https://x.okta.com/\"", Some("00tok"))
+            .expect("token")
+            .expect("configured");
+        assert_eq!(token.org_url, "https://x.okta.com");
+        assert_eq!(token.timeout, Duration::from_millis(500));
+        assert!(!format!("{token:?}").contains("00tok"));
+        let err = resolve(
+            "okta_org_url = \"https://x.okta.com\"\nokta_timeout_ms = 5000",
+            Some("t"),
+        )
+        .expect_err("too long")
+        .to_string();
+        assert!(err.contains("okta_timeout_ms"), "{err}");
+    }
+
+    #[test]
+    fn okta_outbound_limits_and_dpop_have_defaults_and_bounds() {
+        let origin = Origin {
+            file: Some(Path::new("/etc/importhook.toml")),
+        };
+        let none = ConfigLayer::default();
+        let resolve = |text: &str| {
+            let file = file_layer(&format!("okta_org_url = \"https://x.okta.com\"\n{text}"));
+            resolve(&none, &file, &origin, Some("t"))
+        };
+        let default = resolve("").expect("valid").expect("configured");
+        assert_eq!(default.max_concurrent, 8);
+        assert_eq!(default.rate_headroom_percent, 20);
+        assert_eq!(default.dpop, DpopMode::Auto);
+        let set =
+            resolve("okta_max_concurrent = 3\nokta_rate_headroom_percent = 0\nokta_dpop = \"on\"")
+                .expect("valid")
+                .expect("configured");
+        assert_eq!(set.max_concurrent, 3);
+        assert_eq!(set.rate_headroom_percent, 0);
+        assert_eq!(set.dpop, DpopMode::On);
+        for (text, field) in [
+            ("okta_max_concurrent = 0", "okta_max_concurrent"),
+            ("okta_max_concurrent = 76", "okta_max_concurrent"),
+            (
+                "okta_rate_headroom_percent = 95",
+                "okta_rate_headroom_percent",
+            ),
+            ("okta_dpop = \"maybe\"", "okta_dpop"),
+        ] {
+            let err = resolve(text).expect_err(text).to_string();
+            assert!(
+                err.contains("/etc/importhook.toml") && err.contains(field),
+                "{text}: {err}"
+            );
+        }
+    }
+}

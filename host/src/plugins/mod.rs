@@ -3,6 +3,7 @@
 
 mod capability;
 mod componentize;
+pub mod config;
 mod convert;
 mod folder;
 mod isolation;

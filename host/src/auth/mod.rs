@@ -3,6 +3,8 @@
 //! Secrets are kept as SHA-256 digests and every presented value is compared, in constant time,
 //! against every configured digest, so neither the matching secret nor any length leaks.
 
+pub(crate) mod config;
+
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
