@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use crate::config::{ConfigLayer, SECRETS_ENV, Settings};
 use crate::logging::LogFormat;
 use crate::plugins::{PluginSet, Runtime, Services};
-use crate::service::{Engine, Listeners, NativeStrategies, Service};
+use crate::service::{Listeners, NativeStrategies, Service, Strategies};
 use crate::tls::TlsSource;
 
 /// Okta User Import Inline Hook running sandboxed WebAssembly conflict strategies.
@@ -192,9 +192,9 @@ fn serve(args: ServeArgs, natives: Option<NativeStrategies>) -> anyhow::Result<(
     // Dropped when serving ends (or start-up fails): what is still queued is written first.
     let _log_writer = crate::logging::init_serving(settings.log_format);
     crate::fdlimit::raise_open_files();
-    let engine = match natives {
-        Some(natives) => Engine::Native(natives),
-        None => Engine::Wasm,
+    let strategies = match natives {
+        Some(natives) => Strategies::Native(natives),
+        None => Strategies::Wasm,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -202,7 +202,7 @@ fn serve(args: ServeArgs, natives: Option<NativeStrategies>) -> anyhow::Result<(
         .context("cannot start the async runtime")?;
     let served = runtime.block_on(async move {
         let listeners = Listeners::bind(&settings).await?;
-        let service = Service::build(&settings, listeners, engine).await?;
+        let service = Service::build(&settings, listeners, strategies).await?;
         let local = service.hook_addr()?;
         if settings.tls == TlsSource::SelfSigned {
             print_dev_banner(&settings, local, service.fingerprint());

@@ -45,11 +45,12 @@ impl Listeners {
 }
 
 /// Builds the strategies the native-limit benchmark compiles in.
+#[doc(hidden)]
 pub type NativeStrategies = fn() -> Vec<Box<dyn NativeStrategy>>;
 
 /// What runs the strategies.
 #[derive(Debug, Clone)]
-pub enum Engine {
+pub enum Strategies {
     /// A wasm runtime made from the settings (`cache_dir`, `plugin_memory_budget_mib`,
     /// `max_plugin_bytes`), loading the plugins folder.
     Wasm,
@@ -80,16 +81,16 @@ impl Service {
     pub async fn build(
         settings: &Settings,
         listeners: Listeners,
-        engine: Engine,
+        strategies: Strategies,
     ) -> anyhow::Result<Self> {
         let tls = crate::tls::load(&settings.tls)?;
         // One pooled client for the JWKS fetch and the Okta lookups.
         let outbound = Outbound::new(&settings.extra_cas())?;
         let directory = Directory::configured(settings.directory.clone(), outbound.clone())?;
         let services = Services::new(settings.state.clone()).with_directory(directory);
-        let (plugins, runtime) = match engine {
-            Engine::Native(natives) => (PluginSet::native(natives()), None),
-            Engine::Wasm => {
+        let (plugins, runtime) = match strategies {
+            Strategies::Native(natives) => (PluginSet::native(natives()), None),
+            Strategies::Wasm => {
                 let runtime = Runtime::with_memory_budget(
                     Some(settings.cache_dir.clone()),
                     false,
@@ -101,7 +102,7 @@ impl Service {
                     Some(runtime),
                 )
             }
-            Engine::Shared(runtime) => (
+            Strategies::Shared(runtime) => (
                 load_plugins(runtime.clone(), settings, &services)?,
                 Some(runtime),
             ),

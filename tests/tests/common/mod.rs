@@ -18,7 +18,7 @@ use hyper_util::rt::TokioIo;
 use importhook::app::App;
 use importhook::config::{ConfigLayer, Settings};
 use importhook::plugins::Runtime;
-use importhook::service::{Engine, Listeners, Service};
+use importhook::service::{Listeners, Service, Strategies};
 use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -300,7 +300,7 @@ pub async fn start_with(
     let settings = Settings::resolve(&layer, None, Some(SECRET), true).expect("settings");
     // The one wiring `serve` uses, on port 0 and with the test binary's shared engine.
     let listeners = Listeners::bind(&settings).await.expect("bind");
-    let service = Service::build(&settings, listeners, Engine::Shared(runtime))
+    let service = Service::build(&settings, listeners, Strategies::Shared(runtime))
         .await
         .expect("service");
     let (addr, admin_addr) = (
