@@ -9,8 +9,6 @@ pub mod layer;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
-
 use crate::auth::{Secret, SecretSet};
 use crate::logging::LogFormat;
 use crate::oauth::OAuthSettings;
@@ -87,39 +85,11 @@ impl Settings {
         };
         let origin = Origin { file: file_path };
 
-        let addr = |cli_v: &Option<String>, file_v: &Option<String>, field: &str, default: &str| {
-            let (text, from_cli) = pick(cli_v, file_v).unwrap_or((default.to_owned(), true));
-            text.parse::<SocketAddr>().with_context(|| {
-                format!(
-                    "{}: `{text}` is not a socket address like 127.0.0.1:8443",
-                    origin.name(from_cli, field)
-                )
-            })
-        };
-        // Dev mode is for trying it locally: stay on loopback unless told otherwise.
-        let default_listen = if dev {
-            "127.0.0.1:8443"
-        } else {
-            "0.0.0.0:8443"
-        };
-        let listen = addr(&cli.listen, &file.listen, "listen", default_listen)?;
-        let admin_listen = addr(
-            &cli.admin_listen,
-            &file.admin_listen,
-            "admin_listen",
-            "127.0.0.1:9901",
-        )?;
+        let (listen, admin_listen) = crate::server::config::addresses(cli, &file, &origin, dev)?;
 
         let tls = TlsSource::resolve(cli, &file, &origin, dev)?;
 
-        let (hook_path, from_cli) =
-            pick(&cli.path, &file.path).unwrap_or(("/okta/import".into(), true));
-        if !hook_path.starts_with('/') || hook_path.contains(['?', '#', ' ']) {
-            bail!(
-                "{}: `{hook_path}` must be a URL path starting with `/`",
-                origin.name(from_cli, "path")
-            );
-        }
+        let hook_path = crate::hook::config::path(cli, &file, &origin)?;
 
         let auth = crate::auth::config::resolve(cli, &file, &origin, secrets_env, dev)?;
 

@@ -1,11 +1,28 @@
-//! The hook's request limits (body size and deadline, the request deadline and what it
-//! answers, requests at once, memory bodies may hold), read from their keys.
+//! The hook's URL path and its request limits (body size and deadline, the request deadline
+//! and what it answers, requests at once, memory bodies may hold), read from their keys.
 
 use std::time::Duration;
 
 use anyhow::bail;
 
 use crate::config::layer::{ConfigLayer, Origin, millis, pick, positive};
+
+/// The hook's URL path (`path`, `/okta/import` by default).
+pub(crate) fn path(
+    cli: &ConfigLayer,
+    file: &ConfigLayer,
+    origin: &Origin<'_>,
+) -> anyhow::Result<String> {
+    let (hook_path, from_cli) =
+        pick(&cli.path, &file.path).unwrap_or(("/okta/import".into(), true));
+    if !hook_path.starts_with('/') || hook_path.contains(['?', '#', ' ']) {
+        bail!(
+            "{}: `{hook_path}` must be a URL path starting with `/`",
+            origin.name(from_cli, "path")
+        );
+    }
+    Ok(hook_path)
+}
 
 /// What a request that reaches its deadline answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

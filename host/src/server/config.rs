@@ -1,9 +1,45 @@
 //! The server's connection limits (`max_connections`, the handshake, header, write and idle
-//! deadlines, a connection's lifetime, the drain on shutdown), read from their keys.
+//! deadlines, a connection's lifetime, the drain on shutdown) and the addresses it listens
+//! on, read from their keys.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::config::layer::{ConfigLayer, Origin, millis, positive};
+use anyhow::Context;
+
+use crate::config::layer::{ConfigLayer, Origin, millis, pick, positive};
+
+/// The hook's and the admin server's addresses (`listen`, `admin_listen`).
+pub(crate) fn addresses(
+    cli: &ConfigLayer,
+    file: &ConfigLayer,
+    origin: &Origin<'_>,
+    dev: bool,
+) -> anyhow::Result<(SocketAddr, SocketAddr)> {
+    let addr = |cli_v: &Option<String>, file_v: &Option<String>, field: &str, default: &str| {
+        let (text, from_cli) = pick(cli_v, file_v).unwrap_or((default.to_owned(), true));
+        text.parse::<SocketAddr>().with_context(|| {
+            format!(
+                "{}: `{text}` is not a socket address like 127.0.0.1:8443",
+                origin.name(from_cli, field)
+            )
+        })
+    };
+    // Dev mode is for trying it locally: stay on loopback unless told otherwise.
+    let default_listen = if dev {
+        "127.0.0.1:8443"
+    } else {
+        "0.0.0.0:8443"
+    };
+    let listen = addr(&cli.listen, &file.listen, "listen", default_listen)?;
+    let admin_listen = addr(
+        &cli.admin_listen,
+        &file.admin_listen,
+        "admin_listen",
+        "127.0.0.1:9901",
+    )?;
+    Ok((listen, admin_listen))
+}
 
 /// What one connection, and all of them together, may take.
 #[derive(Debug, Clone)]
