@@ -4,8 +4,9 @@
 //!
 //! The graph is read from the source: each `.rs` file is a module; every `crate::…` and
 //! `super::…` path outside the trailing `#[cfg(test)] mod tests` (and outside `//` comments)
-//! is an edge to the deepest module file the path names. A parent naming its own children by a
-//! relative path (`mod x; pub use x::Item;`) is not an edge: a module's children are part of it.
+//! is an edge to the deepest module file the path names, followed through `pub use`
+//! re-exports to the module that defines the item. A module naming its own descendants is no
+//! edge (a module's children are part of it), nor is a `$crate::` path (a macro's caller's).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -100,48 +101,122 @@ fn paths(rest: &str, prefix: &[String], out: &mut Vec<Module>) {
     out.push(path);
 }
 
-/// The import graph: module → the modules its `crate::` and `super::` paths name.
+/// The paths named in `text` (a module's code) by `crate::` and `super::` anchors; `$crate`
+/// paths belong to a macro's caller and are left out.
+fn named_paths(text: &str, module: &[String]) -> Vec<Module> {
+    let mut named = Vec::new();
+    for (at, _) in text.match_indices("::") {
+        let before = &text[..at];
+        let word_start = before
+            .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .map_or(0, |i| i + 1);
+        let (anchor, start) = (&before[word_start..], at + 2);
+        // Only the first segment of a path anchors it (not `a::crate`, not `super::super`
+        // after the first `super`).
+        let prefix = &before[..word_start];
+        if prefix.ends_with("::") || prefix.ends_with('$') {
+            continue;
+        }
+        let mut base: Module = match anchor {
+            "crate" => Vec::new(),
+            "super" => module[..module.len().saturating_sub(1)].to_vec(),
+            _ => continue,
+        };
+        let mut rest = &text[start..];
+        while let Some(next) = rest.strip_prefix("super::").filter(|_| anchor == "super") {
+            base.pop();
+            rest = next;
+        }
+        paths(rest, &base, &mut named);
+    }
+    named
+}
+
+/// What each module re-exports (`pub use …;`, any visibility): name → the full path it names.
+fn reexports(
+    modules: &BTreeMap<Module, PathBuf>,
+    texts: &BTreeMap<Module, String>,
+) -> BTreeMap<Module, BTreeMap<String, Module>> {
+    let mut out = BTreeMap::new();
+    for (module, text) in texts {
+        let mut names = BTreeMap::new();
+        for (at, _) in text.match_indices("use ") {
+            let head = text[..at].trim_end();
+            if !(head.ends_with("pub") || head.ends_with(')')) {
+                continue;
+            }
+            let tree = &text[at + 4..];
+            let tree = &tree[..tree.find(';').unwrap_or(tree.len())];
+            let mut found = Vec::new();
+            let (first, rest) = tree.split_once("::").unwrap_or((tree, ""));
+            let base = match first.trim() {
+                "crate" => Vec::new(),
+                "self" => module.clone(),
+                "super" => module[..module.len().saturating_sub(1)].to_vec(),
+                child => {
+                    let mut base = module.clone();
+                    base.push(child.to_owned());
+                    if !modules.contains_key(&base) {
+                        continue;
+                    }
+                    base
+                }
+            };
+            paths(rest.trim_start(), &base, &mut found);
+            for mut path in found {
+                if path.last().is_some_and(|last| last == "self") {
+                    path.pop();
+                }
+                if let Some(name) = path.last().cloned() {
+                    names.insert(name, path);
+                }
+            }
+        }
+        out.insert(module.clone(), names);
+    }
+    out
+}
+
+/// The import graph: module → the modules its `crate::` and `super::` paths name, through
+/// re-exports to where the item is defined. A module naming one of its own descendants is no
+/// edge: a module's children are part of it.
 fn graph(src: &Path) -> BTreeMap<Module, BTreeSet<Module>> {
     let modules = modules(src);
-    let deepest = |path: &[String]| {
-        (0..=path.len())
-            .rev()
-            .map(|n| path[..n].to_vec())
-            .find(|m| modules.contains_key(m))
+    let texts: BTreeMap<Module, String> = modules
+        .iter()
+        .map(|(m, file)| {
+            let text = std::fs::read_to_string(file).expect("read module");
+            (m.clone(), code(&text))
+        })
+        .collect();
+    let reexports = reexports(&modules, &texts);
+    let resolve = |path: &[String]| {
+        let mut path = path.to_vec();
+        for _ in 0..8 {
+            let module = (0..=path.len())
+                .rev()
+                .map(|n| path[..n].to_vec())
+                .find(|m| modules.contains_key(m))?;
+            let Some(target) = path
+                .get(module.len())
+                .and_then(|name| reexports.get(&module)?.get(name))
+            else {
+                return Some(module);
+            };
+            let mut next = target.clone();
+            next.extend_from_slice(&path[module.len() + 1..]);
+            if next == path {
+                return Some(module);
+            }
+            path = next;
+        }
+        None
     };
     let mut edges = BTreeMap::new();
-    for (module, file) in &modules {
-        let text = code(&std::fs::read_to_string(file).expect("read module"));
-        let mut named = Vec::new();
-        for (at, _) in text.match_indices("::") {
-            let before = &text[..at];
-            let word_start = before
-                .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
-                .map_or(0, |i| i + 1);
-            let (anchor, start) = (&before[word_start..], at + 2);
-            // Only the first segment of a path anchors it (not `a::crate`, not `super::super`
-            // after the first `super`).
-            let preceded = before[..word_start].ends_with("::");
-            let base: Module = match anchor {
-                "crate" if !preceded => Vec::new(),
-                "super" if !preceded => {
-                    let mut base = module[..module.len().saturating_sub(1)].to_vec();
-                    let mut rest = &text[start..];
-                    while let Some(next) = rest.strip_prefix("super::") {
-                        base.pop();
-                        rest = next;
-                    }
-                    paths(rest, &base, &mut named);
-                    continue;
-                }
-                _ => continue,
-            };
-            paths(&text[start..], &base, &mut named);
-        }
+    for (module, text) in &texts {
         let targets = edges.entry(module.clone()).or_insert_with(BTreeSet::new);
-        for path in named {
-            if let Some(target) = deepest(&path).filter(|t| t != module) {
-                // A child naming its ancestor is fine only while the ancestor does not name it.
+        for path in named_paths(text, module) {
+            if let Some(target) = resolve(&path).filter(|t| !t.starts_with(module)) {
                 targets.insert(target);
             }
         }
@@ -218,23 +293,25 @@ fn crate_src(dir: &str) -> PathBuf {
 }
 
 #[test]
-fn the_detector_finds_a_cycle_through_a_group_and_super_and_ignores_children() {
+fn the_detector_follows_groups_super_and_reexports_and_ignores_comments_macros_and_children() {
     let src = std::env::temp_dir().join(format!("importhook-cycles-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&src);
     std::fs::create_dir_all(src.join("a")).expect("dir");
     let files = [
         ("lib.rs", "mod a;\nmod b;\nmod c;\n"),
-        // a → c through a group with a nested path; a's child only names its parent.
+        // a → c through a nested group, a → b; naming its own child is no edge.
         (
             "a/mod.rs",
-            "mod child;\nuse crate::{x::Y, c::{self, Z}};\npub use child::K;\n",
+            "mod child;\nuse crate::{x::Y, c::{self, Z}};\npub use child::K;\nfn f() { crate::b::g(); crate::a::child::K::new(); }\n",
         ),
-        ("a/child.rs", "use super::Thing;\n"),
+        ("a/child.rs", "use super::super::a::Thing;\n"),
+        // Neither a comment nor a macro's `$crate` path is an edge back to a.
         (
             "b.rs",
-            "// use crate::a; (a comment is no edge)\nfn f() {}\n",
+            "// use crate::a;\nmacro_rules! m { () => { $crate::a::K }; }\npub fn g() {}\n",
         ),
-        ("c.rs", "fn g() { super::a::child::K::new(); }\n"),
+        // a::K is re-exported from a::child: the edge goes to where it is defined.
+        ("c.rs", "fn g() { crate::a::K::new(); }\n"),
     ];
     for (name, text) in files {
         std::fs::write(src.join(name), text).expect("write");
@@ -263,9 +340,9 @@ fn no_module_of_the_host_imports_itself_around_a_loop() {
 #[test]
 fn no_module_of_the_sdk_imports_itself_around_a_loop() {
     let found = cycles(&crate_src("plugin-sdk"));
-    // The SDK's JSON view of a request and the request type name each other through the crate
-    // root (`okta_json` <-> `request`); the SDK's API rework removes that loop. No other.
-    let allowed = [["crate", "guest", "json", "okta_json", "request"].map(str::to_owned)];
+    // The SDK's JSON view of a request and the request type name each other
+    // (`okta_json` <-> `request`); the SDK's API rework removes that loop. No other.
+    let allowed = [["okta_json", "request"].map(str::to_owned)];
     let unexpected: Vec<_> = found
         .iter()
         .filter(|c| !allowed.iter().any(|a| a.as_slice() == c.as_slice()))
