@@ -1,4 +1,4 @@
-//! The state shared by every request: validated settings, the accepted secrets and the current
+//! The state shared by every request: validated settings, the authenticator and the current
 //! plugin set. Secrets and plugins sit behind atomic swaps so a reload never blocks a request.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 
-use crate::auth::SecretSet;
+use crate::auth::{Authenticator, SecretSet};
 use crate::body_memory::BodyMemory;
 use crate::config::Settings;
 use crate::metrics::Metrics;
@@ -19,9 +19,8 @@ use crate::plugins::{PluginSet, Services};
 #[derive(Debug)]
 pub struct App {
     settings: Settings,
-    secrets: ArcSwap<SecretSet>,
+    auth: Authenticator,
     plugins: ArcSwap<PluginSet>,
-    oauth: Option<Arc<OAuthVerifier>>,
     in_flight: tokio::sync::Semaphore,
     body_memory: BodyMemory,
     metrics: Arc<Metrics>,
@@ -40,24 +39,27 @@ pub const STATE_PROBE_EVERY: Duration = Duration::from_secs(1);
 
 impl App {
     /// State for `settings`, serving `plugins` loaded with `services` (which reloads use
-    /// too); not ready until [`App::set_ready`].
-    pub fn new(settings: Settings, plugins: Arc<PluginSet>, services: Services) -> Self {
-        let secrets = ArcSwap::from_pointee(settings.secrets.clone());
-        let in_flight = tokio::sync::Semaphore::new(settings.limits.max_in_flight);
+    /// too) to requests `auth` accepts; not ready until [`App::set_ready`].
+    pub fn new(
+        settings: Settings,
+        plugins: Arc<PluginSet>,
+        services: Services,
+        auth: Authenticator,
+    ) -> Self {
+        let in_flight = tokio::sync::Semaphore::new(settings.hook.max_in_flight);
         let mut metrics = Metrics::new();
         metrics.register_state(&services.state_metrics);
         metrics.register_directory(&services.directory_metrics);
         let body_memory =
-            BodyMemory::new(settings.limits.max_body_memory, metrics.body_memory.clone());
+            BodyMemory::new(settings.hook.max_body_memory, metrics.body_memory.clone());
         Self {
             in_flight,
             body_memory,
             metrics: Arc::new(metrics),
             services,
             settings,
-            secrets,
+            auth,
             plugins: ArcSwap::new(plugins),
-            oauth: None,
             ready: AtomicBool::new(false),
             tls_unreadable: AtomicBool::new(false),
             state_probe: Mutex::new(None),
@@ -65,15 +67,14 @@ impl App {
         }
     }
 
-    /// Authenticates requests with OAuth bearer tokens instead of the shared secret.
-    pub fn with_oauth(mut self, verifier: Arc<OAuthVerifier>) -> Self {
-        self.oauth = Some(verifier);
-        self
+    /// How requests are authenticated.
+    pub fn authenticator(&self) -> &Authenticator {
+        &self.auth
     }
 
     /// The bearer-token verifier, in OAuth mode.
     pub fn oauth(&self) -> Option<&OAuthVerifier> {
-        self.oauth.as_deref()
+        self.auth.oauth()
     }
 
     /// The validated settings.
@@ -81,14 +82,11 @@ impl App {
         &self.settings
     }
 
-    /// The secrets accepted right now.
-    pub fn secrets(&self) -> arc_swap::Guard<Arc<SecretSet>> {
-        self.secrets.load()
-    }
-
-    /// Replaces the accepted secrets (rotation without restart).
+    /// Replaces the accepted secrets (rotation without restart); nothing in OAuth mode.
     pub fn replace_secrets(&self, secrets: SecretSet) {
-        self.secrets.store(Arc::new(secrets));
+        if let Authenticator::Secrets(current) = &self.auth {
+            current.store(Arc::new(secrets));
+        }
     }
 
     /// The plugin set serving new requests.

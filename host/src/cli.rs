@@ -2,16 +2,15 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
-use arc_swap::ArcSwap;
 use clap::{Parser, Subcommand};
 
-use crate::app::App;
-use crate::config::{ConfigLayer, LogFormat, SECRETS_ENV, Settings, TlsSource};
-use crate::oauth::OAuthVerifier;
-use crate::plugins::{NativeStrategy, PluginSet, Runtime, Services};
+use crate::config::{ConfigLayer, SECRETS_ENV, Settings};
+use crate::logging::LogFormat;
+use crate::plugins::{PluginSet, Runtime, Services};
+use crate::service::{Listeners, NativeStrategies, Service, Strategies};
+use crate::tls::TlsSource;
 
 /// Okta User Import Inline Hook running sandboxed WebAssembly conflict strategies.
 #[derive(Debug, Parser)]
@@ -126,10 +125,6 @@ struct DoctorArgs {
     probe_login: Option<String>,
 }
 
-/// Builds the strategies the native-limit benchmark compiles in.
-#[doc(hidden)]
-pub type NativeStrategies = fn() -> Vec<Box<dyn NativeStrategy>>;
-
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     main_with(None)
@@ -197,118 +192,38 @@ fn serve(args: ServeArgs, natives: Option<NativeStrategies>) -> anyhow::Result<(
     // Dropped when serving ends (or start-up fails): what is still queued is written first.
     let _log_writer = crate::logging::init_serving(settings.log_format);
     crate::fdlimit::raise_open_files();
-    let tls = crate::tls::load(&settings.tls)?;
-    let wasm = Runtime::with_memory_budget(
-        Some(settings.cache_dir.clone()),
-        false,
-        settings.limits.plugin_memory_budget,
-    )?;
-    wasm.set_max_plugin_bytes(settings.limits.max_plugin_bytes);
-    // One pooled client for the JWKS fetch and the Okta lookups.
-    let outbound = crate::outbound::Outbound::for_settings(&settings)?;
-    let directory =
-        crate::directory::Directory::configured(settings.directory.clone(), outbound.clone())?;
-    let services = Services::new(settings.state.clone()).with_directory(directory);
-    let plugins = match natives {
-        Some(natives) => PluginSet::native(natives()),
-        None => load_plugins(
-            wasm.clone(),
-            &settings.plugins_dir,
-            args.layer.plugins.is_some() || args.config.is_some(),
-            &services,
-        )?,
+    let strategies = match natives {
+        Some(natives) => Strategies::Native(natives),
+        None => Strategies::Wasm,
     };
-    let plugins = Arc::new(plugins.with_settings(&settings));
-
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     let served = runtime.block_on(async move {
-        crate::state::check_at_start(&settings.state).await?;
-        let listener = tokio::net::TcpListener::bind(settings.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", settings.listen))?;
-        let admin = tokio::net::TcpListener::bind(settings.admin_listen)
-            .await
-            .with_context(|| format!("cannot listen on {} (admin)", settings.admin_listen))?;
-        let local = listener.local_addr()?;
+        let listeners = Listeners::bind(&settings).await?;
+        let service = Service::build(&settings, listeners, strategies).await?;
+        let local = service.hook_addr()?;
         if settings.tls == TlsSource::SelfSigned {
-            print_dev_banner(&settings, local, &tls.fingerprint);
+            print_dev_banner(&settings, local, service.fingerprint());
         }
         tracing::info!(
             listen = %local,
-            admin = %admin.local_addr()?,
+            admin = %service.admin_addr()?,
             path = %settings.hook_path,
             auth = if settings.oauth.is_some() { "oauth" } else { "header" },
             auth_header = %settings.secrets.header(),
             secrets = settings.secrets.len(),
-            plugins = plugins.plugins().len(),
+            plugins = service.app().plugins().plugins().len(),
             "importhook serving"
         );
-        let oauth = match settings.oauth.clone() {
-            Some(oauth) => {
-                let verifier = OAuthVerifier::with_client(oauth, outbound);
-                verifier.warm_up().await;
-                Some(Arc::new(verifier))
-            }
-            None => None,
-        };
-        let mut app = App::new(settings, plugins, services);
-        if let Some(verifier) = oauth {
-            app = app.with_oauth(verifier);
-        }
-        let app = Arc::new(app);
-        if let Some(expiry) = tls.not_after {
-            app.metrics().certificate_expiry.set(expiry);
-        }
-        let tls = Arc::new(ArcSwap::new(tls.config));
-        let reloader = crate::reload::Reloader::new(app.clone(), tls.clone(), wasm);
-        // Native strategies are compiled in: there is nothing to reload.
-        let _watcher = if natives.is_none() {
-            tokio::spawn(reloader.clone().on_sighup());
-            Some(crate::watch::spawn(reloader, app.settings())?)
-        } else {
-            None
-        };
-        crate::service::run(app, tls, listener, admin, shutdown_signal()).await
+        let _watcher = service.reload_on_change()?;
+        service.run(shutdown_signal()).await
     });
     // Serving has ended (drained within drain_timeout_ms): a reload still compiling a plugin
     // on a blocking thread must not hold the exit.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     served
-}
-
-/// Loads the plugin set. A missing folder is an error when it was configured, and an empty
-/// (pass-through) set when it is the default `plugins.d` that simply does not exist.
-fn load_plugins(
-    runtime: Arc<Runtime>,
-    dir: &std::path::Path,
-    configured: bool,
-    services: &Services,
-) -> anyhow::Result<PluginSet> {
-    if !crate::plugins::folders(dir).iter().any(|d| d.exists()) && !configured {
-        tracing::warn!(dir = %dir.display(), "plugins folder not found; serving without plugins (every request answers 204)");
-        return Ok(PluginSet::empty());
-    }
-    let set = PluginSet::load(runtime, dir, services)?;
-    for warning in crate::plugins::shared_orders(dir) {
-        tracing::warn!(dir = %dir.display(), "{warning}");
-    }
-    if set.plugins().is_empty() {
-        tracing::warn!(dir = %dir.display(), "no plugin in the plugins folder; every request answers 204 (see `importhook check`)");
-    }
-    for plugin in set.plugins() {
-        tracing::info!(
-            plugin = plugin.name(),
-            interface = %plugin.interface_version,
-            timeout_ms = plugin.manifest().timeout.as_millis() as u64,
-            memory_mib = plugin.manifest().memory_bytes >> 20,
-            on_error = plugin.manifest().on_error.as_str(),
-            "plugin loaded"
-        );
-    }
-    Ok(set)
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<()> {

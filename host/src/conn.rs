@@ -18,7 +18,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
-use crate::config::Limits;
+use crate::server::config::Limits;
 
 /// How long a draining connection must have been idle before it is closed. A client that has
 /// just read an answer and sends its next request at once has it answered (with

@@ -5,10 +5,11 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::config::{Settings, TlsSource};
+use crate::config::Settings;
 use crate::directory::{Directory, Presence};
 use crate::outbound::Outbound;
 use crate::plugins::{PluginSet, Runtime};
+use crate::tls::TlsSource;
 
 /// A login no org holds: without `--probe-login` the lookup probe expects `free` (a `taken`
 /// is fine too), which shows the org answers but cannot tell "free" from "not visible".
@@ -61,7 +62,7 @@ pub fn run(settings: &Settings, probe_login: Option<&str>) -> anyhow::Result<()>
         &mut report,
         &settings.plugins_dir,
         &settings.cache_dir,
-        settings.limits.max_plugin_bytes,
+        settings.engine.max_plugin_bytes,
     );
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -227,7 +228,7 @@ fn oauth_rule(oauth: &crate::oauth::OAuthSettings) -> String {
 }
 
 async fn check_network(report: &mut Report, settings: &Settings, probe_login: Option<&str>) {
-    let outbound = match Outbound::for_settings(settings) {
+    let outbound = match Outbound::new(&settings.extra_cas()) {
         Ok(outbound) => outbound,
         Err(e) => {
             report.fail("outbound HTTPS", format!("{e:#}"));

@@ -12,6 +12,8 @@ pub mod directory;
 pub mod doctor;
 pub mod fdlimit;
 pub mod hook;
+#[cfg(test)]
+mod import_cycles;
 pub mod logging;
 pub mod metrics;
 pub mod oauth;

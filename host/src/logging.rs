@@ -6,7 +6,36 @@ use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::config::LogFormat;
+use crate::config::layer::{ConfigLayer, Origin, pick};
+
+/// Output format of the logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl LogFormat {
+    /// Reads `log_format` (`text` when absent).
+    pub(crate) fn resolve(
+        cli: &ConfigLayer,
+        file: &ConfigLayer,
+        origin: &Origin<'_>,
+    ) -> anyhow::Result<Self> {
+        let (format, from_cli) =
+            pick(&cli.log_format, &file.log_format).unwrap_or(("text".into(), true));
+        match format.as_str() {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            other => anyhow::bail!(
+                "{}: `{other}` is not one of text, json",
+                origin.name(from_cli, "log_format")
+            ),
+        }
+    }
+}
 
 /// The filter when `RUST_LOG` is unset or invalid.
 pub const DEFAULT_FILTER: &str = "warn,importhook=info";

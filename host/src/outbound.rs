@@ -96,18 +96,6 @@ impl Outbound {
         Ok(Self { client, tls })
     }
 
-    /// The process's client for `settings`: the public web roots plus the CA files it names
-    /// (`oauth_ca_file`, `okta_ca_file`), so the JWKS fetch and the Okta lookups share one pool.
-    pub fn for_settings(settings: &crate::config::Settings) -> anyhow::Result<Self> {
-        let oauth = settings.oauth.as_ref().and_then(|o| o.ca_file.clone());
-        let okta = settings.directory.as_ref().and_then(|d| d.ca_file.clone());
-        let extra: Vec<ExtraCa> = [("oauth_ca_file", oauth), ("okta_ca_file", okta)]
-            .into_iter()
-            .filter_map(|(key, path)| path.map(|path| ExtraCa { key, path }))
-            .collect();
-        Self::new(&extra)
-    }
-
     /// The TLS client configuration (for callers that test a handshake by hand).
     pub fn tls(&self) -> Arc<rustls::ClientConfig> {
         self.tls.clone()

@@ -9,8 +9,8 @@ use arc_swap::ArcSwap;
 use rustls::ServerConfig;
 
 use crate::app::App;
-use crate::config::TlsSource;
 use crate::plugins::{PluginSet, Runtime};
+use crate::tls::TlsSource;
 
 /// What a reload did, part by part (`None`: nothing to reload for that part).
 #[derive(Debug, Default)]
@@ -56,7 +56,7 @@ impl Reloader {
             report.plugins = Some(
                 match PluginSet::load(self.runtime.clone(), dir, self.app.services()) {
                     Ok(set) => {
-                        let set = set.with_settings(settings);
+                        let set = settings.configure_plugins(set);
                         let count = set.plugins().len();
                         self.app.replace_plugins(Arc::new(set));
                         tracing::info!(plugins = count, dir = %dir.display(), "plugin set reloaded");

@@ -1,7 +1,7 @@
 //! TLS: the server configuration (TLS 1.2/1.3, ALPN `http/1.1`) from PEM files or from an
 //! in-memory self-signed certificate for `serve --dev`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
@@ -10,7 +10,49 @@ use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::config::TlsSource;
+use crate::config::layer::{ConfigLayer, Origin, pick};
+
+/// Where the TLS certificate comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSource {
+    /// PEM files.
+    Files {
+        /// Certificate chain.
+        cert: PathBuf,
+        /// Private key.
+        key: PathBuf,
+    },
+    /// An in-memory self-signed certificate for localhost (`serve --dev`).
+    SelfSigned,
+}
+
+impl TlsSource {
+    /// Reads `tls_cert` and `tls_key`: both, or neither with `--dev` (self-signed).
+    pub(crate) fn resolve(
+        cli: &ConfigLayer,
+        file: &ConfigLayer,
+        origin: &Origin<'_>,
+        dev: bool,
+    ) -> anyhow::Result<Self> {
+        let cert = pick(&cli.tls_cert, &file.tls_cert);
+        let key = pick(&cli.tls_key, &file.tls_key);
+        Ok(match (cert, key) {
+            (Some((cert, _)), Some((key, _))) => Self::Files { cert, key },
+            (None, None) if dev => Self::SelfSigned,
+            (None, None) => bail!(
+                "no TLS certificate configured: set tls_cert and tls_key (--tls-cert/--tls-key), or use --dev"
+            ),
+            (Some((_, from_cli)), None) => bail!(
+                "{}: missing, tls_cert is set",
+                origin.name(from_cli, "tls_key")
+            ),
+            (None, Some((_, from_cli))) => bail!(
+                "{}: missing, tls_key is set",
+                origin.name(from_cli, "tls_cert")
+            ),
+        })
+    }
+}
 
 /// A server configuration and what to tell the operator about it.
 #[derive(Debug, Clone)]

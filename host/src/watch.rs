@@ -10,8 +10,9 @@ use anyhow::Context;
 use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
 use notify::{RecursiveMode, Watcher};
 
-use crate::config::{Settings, TlsSource};
+use crate::config::Settings;
 use crate::reload::Reloader;
+use crate::tls::TlsSource;
 
 /// Kubernetes updates a mounted ConfigMap or Secret by pointing this symlink of the volume at a
 /// new folder (its atomic writer); the files' own names, symlinks through it, see no event.

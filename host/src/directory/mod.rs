@@ -4,6 +4,7 @@
 //! `cache`.
 
 mod cache;
+pub(crate) mod config;
 mod jws;
 mod okta;
 mod token;

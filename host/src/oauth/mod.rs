@@ -13,6 +13,7 @@
 //! user bound to it". So a token of Okta's hook call has `cid` = the hook's API Services app,
 //! `sub` = that same client id, and no `uid`.
 
+pub(crate) mod config;
 mod jwks;
 
 use std::path::PathBuf;
@@ -144,22 +145,6 @@ pub struct OAuthVerifier {
 }
 
 impl OAuthVerifier {
-    /// A verifier with its own outbound client; call [`OAuthVerifier::warm_up`] before serving.
-    pub fn new(settings: OAuthSettings) -> anyhow::Result<Self> {
-        let extra: Vec<_> = settings
-            .ca_file
-            .iter()
-            .map(|path| crate::outbound::ExtraCa {
-                key: "oauth_ca_file",
-                path: path.clone(),
-            })
-            .collect();
-        Ok(Self::with_client(
-            settings,
-            crate::outbound::Outbound::new(&extra)?,
-        ))
-    }
-
     /// A verifier fetching keys through the process's shared `outbound` client (which must
     /// trust `settings.ca_file`).
     pub fn with_client(settings: OAuthSettings, outbound: crate::outbound::Outbound) -> Self {

@@ -3,6 +3,7 @@
 
 mod capability;
 mod componentize;
+pub mod config;
 mod convert;
 mod folder;
 mod isolation;
@@ -311,13 +312,6 @@ impl PluginSet {
     pub fn with_login_format(mut self, format: LoginFormat) -> Self {
         self.login_format = format;
         self
-    }
-
-    /// The set as the configuration says to run it (`debug_timings`, `login_format`): what
-    /// `serve` and a reload apply to every set they load.
-    pub fn with_settings(self, settings: &crate::config::Settings) -> Self {
-        self.with_debug_timings(settings.debug_timings)
-            .with_login_format(settings.login_format)
     }
 
     /// The plugins, in running order.

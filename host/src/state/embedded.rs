@@ -78,7 +78,7 @@ impl Embedded {
         std::thread::Builder::new()
             .name("importhook-state".into())
             .spawn(move || {
-                write_loop(&writer, &queue, path.as_deref());
+                write_loop(&writer, &queue, path.as_deref(), commit);
                 writer.alive.store(false, Ordering::Release);
             })
             .context("cannot start the state writer thread")?;

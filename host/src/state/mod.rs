@@ -5,6 +5,7 @@
 //! Everything a plugin does goes through [`Op`], so a backend is one `apply` and the
 //! embedded one can commit every operation that arrives together in one transaction.
 
+pub(crate) mod config;
 mod embedded;
 mod file;
 pub mod operator;

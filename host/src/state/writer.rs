@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use redb::Database;
 use tokio::sync::oneshot;
 
-use super::embedded::commit;
 use super::file;
 use super::{Op, Reply, StateError, now_unix};
 
@@ -60,7 +59,16 @@ impl Shared {
 /// them after its durable commit; if the commit fails, every job in it fails `unavailable`
 /// and nothing of it was written. After a failed commit redb refuses every later one on that
 /// handle, so the file is reopened (see [`recover`]).
-pub(super) fn write_loop(shared: &Shared, queue: &mpsc::Receiver<Job>, path: Option<&Path>) {
+/// Commits a batch of jobs at `now` in one transaction (sweeping expired entries when asked),
+/// one reply per job: the store's schema, which the writer does not know.
+pub(super) type Commit = fn(&Database, &[Job], u64, bool) -> Result<Vec<Reply>, redb::Error>;
+
+pub(super) fn write_loop(
+    shared: &Shared,
+    queue: &mpsc::Receiver<Job>,
+    path: Option<&Path>,
+    commit: Commit,
+) {
     let mut last_sweep = Instant::now();
     while let Ok(first) = queue.recv() {
         let mut jobs = vec![first];

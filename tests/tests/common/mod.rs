@@ -17,7 +17,8 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use importhook::app::App;
 use importhook::config::{ConfigLayer, Settings};
-use importhook::plugins::{PluginSet, Runtime, Services};
+use importhook::plugins::Runtime;
+use importhook::service::{Listeners, Service, Strategies};
 use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -297,60 +298,28 @@ pub async fn start_with(
         dir
     });
     let settings = Settings::resolve(&layer, None, Some(SECRET), true).expect("settings");
-    let tls = importhook::tls::load(&settings.tls).expect("tls");
-    // As `serve` does: one outbound client for the JWKS fetch and the Okta lookups.
-    let outbound = importhook::outbound::Outbound::for_settings(&settings).expect("outbound");
-    let directory =
-        importhook::directory::Directory::configured(settings.directory.clone(), outbound.clone())
-            .expect("directory");
-    let services = Services::new(settings.state.clone()).with_directory(directory);
-    let set = match plugins {
-        Some(dir) => PluginSet::load(runtime, dir, &services)
-            .expect("plugins load")
-            .with_settings(&settings),
-        None => PluginSet::empty(),
-    };
-    let listener = tokio::net::TcpListener::bind(settings.listen)
+    // The one wiring `serve` uses, on port 0 and with the test binary's shared engine.
+    let listeners = Listeners::bind(&settings).await.expect("bind");
+    let service = Service::build(&settings, listeners, Strategies::Shared(runtime))
         .await
-        .expect("bind");
-    let admin = tokio::net::TcpListener::bind(settings.admin_listen)
-        .await
-        .expect("bind admin");
+        .expect("service");
     let (addr, admin_addr) = (
-        listener.local_addr().expect("addr"),
-        admin.local_addr().expect("addr"),
+        service.hook_addr().expect("addr"),
+        service.admin_addr().expect("addr"),
     );
-    let oauth = match settings.oauth.clone() {
-        Some(oauth) => {
-            let verifier = importhook::oauth::OAuthVerifier::with_client(oauth, outbound);
-            verifier.warm_up().await;
-            Some(Arc::new(verifier))
-        }
-        None => None,
-    };
-    let mut app = App::new(settings, Arc::new(set), services);
-    if let Some(verifier) = oauth {
-        app = app.with_oauth(verifier);
-    }
-    let app = Arc::new(app);
-    if let Some(expiry) = tls.not_after {
-        app.metrics().certificate_expiry.set(expiry);
-    }
-    let tls_config = Arc::new(ArcSwap::new(tls.config.clone()));
+    let (app, tls_config, cert) = (
+        service.app().clone(),
+        service.tls().clone(),
+        service.certificate().clone(),
+    );
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(importhook::service::run(
-        app.clone(),
-        tls_config.clone(),
-        listener,
-        admin,
-        async move {
-            let _ = stop_rx.await;
-        },
-    ));
+    let task = tokio::spawn(service.run(async move {
+        let _ = stop_rx.await;
+    }));
     TestServer {
         addr,
         admin: admin_addr,
-        cert: tls.leaf_der,
+        cert,
         app,
         tls: tls_config,
         stop: std::sync::Mutex::new(Some(stop_tx)),

@@ -3,12 +3,21 @@
 //! Secrets are kept as SHA-256 digests and every presented value is compared, in constant time,
 //! against every configured digest, so neither the matching secret nor any length leaks.
 
+pub(crate) mod config;
+
 use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use arc_swap::ArcSwap;
 
 use http::HeaderMap;
 use http::header::HeaderName;
 use ring::digest::{SHA256, digest};
 use subtle::{Choice, ConstantTimeEq};
+
+use crate::oauth::OAuthVerifier;
 
 /// A secret value that never shows itself in `Debug` or `Display`.
 #[derive(Clone)]
@@ -132,6 +141,58 @@ impl SecretSet {
             Err(AuthError::Mismatch)
         }
     }
+}
+
+/// How the hook tells Okta's calls from anyone else's: shared secrets in a header, or OAuth
+/// bearer tokens. The modes exclude each other (`auth_mode`).
+#[derive(Debug)]
+pub enum Authenticator {
+    /// Secrets compared in constant time; the set is swapped when the secret file is re-read.
+    Secrets(ArcSwap<SecretSet>),
+    /// Bearer tokens verified against the authorization server's keys.
+    OAuth(Arc<OAuthVerifier>),
+}
+
+impl Authenticator {
+    /// Shared-secret authentication with `secrets`.
+    pub fn secrets(secrets: SecretSet) -> Self {
+        Self::Secrets(ArcSwap::from_pointee(secrets))
+    }
+
+    /// The bearer-token verifier, in OAuth mode.
+    pub fn oauth(&self) -> Option<&OAuthVerifier> {
+        match self {
+            Self::OAuth(verifier) => Some(verifier),
+            Self::Secrets(_) => None,
+        }
+    }
+}
+
+/// Reads a secret file: one secret per line, blank lines ignored; at least one.
+pub fn read_secret_file(path: &Path) -> anyhow::Result<Vec<Secret>> {
+    let text = crate::regular_file::read(path, crate::regular_file::MAX_SMALL_FILE_BYTES, "1 MiB")
+        .and_then(|bytes| String::from_utf8(bytes).context("not UTF-8"))
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let secrets: Vec<Secret> = text
+        .lines()
+        .map(Secret::new)
+        .filter(|s| !s.expose().is_empty())
+        .collect();
+    if secrets.is_empty() {
+        bail!("{} holds no secret", path.display());
+    }
+    Ok(secrets)
+}
+
+/// 32 random bytes as hex, for `--dev` when no secret is configured.
+pub(crate) fn generate_secret() -> anyhow::Result<Secret> {
+    use ring::rand::{SecureRandom, SystemRandom};
+    let mut bytes = [0u8; 32];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| anyhow::anyhow!("no system randomness to generate a dev secret"))?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(Secret::new(hex))
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! The hook endpoint: routing, authentication, body limits, parsing, the plugin pipeline and
 //! the answer to Okta. One log line per request, with no header or profile value in it.
 
+pub mod config;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -14,9 +16,10 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Body;
 
 use crate::app::App;
-use crate::config::OnTimeout;
+use crate::auth::Authenticator;
 use crate::oauth::OAuthError;
 use crate::okta::{HookResponse, ImportRequest};
+use config::OnTimeout;
 
 /// How a request ended, for logs and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,7 +142,7 @@ where
 {
     let started = Instant::now();
     let request_id = REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let deadline = started + app.settings().limits.request_timeout;
+    let deadline = started + app.settings().hook.request_timeout;
     app.metrics().in_flight.inc();
     let mut answer = route(&app, request, deadline).await;
     app.metrics().in_flight.dec();
@@ -226,12 +229,12 @@ where
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     let settings = app.settings();
-    if let Some(refusal) = check_headers(request.headers(), settings.limits.max_body_bytes) {
+    if let Some(refusal) = check_headers(request.headers(), settings.hook.max_body_bytes) {
         return refusal;
     }
     // The body's memory is reserved before a byte of it is read: for its declared length, or
     // the largest accepted when it comes chunked.
-    let expected = declared_length(request.headers()).unwrap_or(settings.limits.max_body_bytes);
+    let expected = declared_length(request.headers()).unwrap_or(settings.hook.max_body_bytes);
     let wait_until = deadline.min(Instant::now() + crate::body_memory::WAIT);
     let Some(mut charge) = app
         .body_memory()
@@ -243,8 +246,8 @@ where
     };
     let body = match read_body(
         request.into_body(),
-        settings.limits.max_body_bytes,
-        settings.limits.body_timeout,
+        settings.hook.max_body_bytes,
+        settings.hook.body_timeout,
     )
     .await
     {
@@ -296,7 +299,7 @@ where
     let event_id = hook_request.event_id.clone();
     match app.transform(hook_request, deadline).await {
         Some(response) => respond(response).with_event(event_id),
-        None => deadline_passed(settings.limits.on_timeout).with_event(event_id),
+        None => deadline_passed(settings.hook.on_timeout).with_event(event_id),
     }
 }
 
@@ -338,11 +341,14 @@ impl Authenticated {
 }
 
 async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Authenticated, Answer> {
-    let Some(verifier) = app.oauth() else {
-        return match app.secrets().verify(headers) {
-            Ok(()) => Ok(Authenticated::Header),
-            Err(reason) => Err(unauthorized(reason.reason().to_owned(), false)),
-        };
+    let verifier = match app.authenticator() {
+        Authenticator::Secrets(secrets) => {
+            return match secrets.load().verify(headers) {
+                Ok(()) => Ok(Authenticated::Header),
+                Err(reason) => Err(unauthorized(reason.reason().to_owned(), false)),
+            };
+        }
+        Authenticator::OAuth(verifier) => verifier,
     };
     match verifier.verify(headers).await {
         Ok(kid) => {

@@ -15,6 +15,8 @@
 //! [`DRAIN_IDLE_GRACE`](crate::conn::DRAIN_IDLE_GRACE); the close lingers so unread bytes do
 //! not turn it into a reset.
 
+pub mod config;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -34,9 +36,9 @@ use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
 use crate::app::App;
-use crate::config::Limits;
 use crate::conn::{DRAIN_IDLE_GRACE, DeadlineIo, Deadlines, Tracker};
 use crate::slots::{Admission, Slot, Slots};
+use config::Limits;
 
 /// Largest request head (request line and headers) hyper buffers; past it the client gets `431`.
 const MAX_HEAD_BYTES: usize = 16 * 1024;
@@ -77,7 +79,7 @@ pub async fn serve(
     app: Arc<App>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let limits = app.settings().limits.clone();
+    let limits = app.settings().server.clone();
     let slots = Slots::new(limits.max_connections);
     let mut http = http1::Builder::new();
     // The header deadline is kept by `DeadlineIo`: hyper's starts when a connection goes idle,
