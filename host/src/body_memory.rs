@@ -13,7 +13,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::plugins::MemoryBudget;
+use crate::engine::MemoryBudget;
 
 /// Default `max_body_memory_mib`: see README, "Running in production", for the arithmetic.
 pub const DEFAULT_MIB: u64 = 96;

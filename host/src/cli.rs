@@ -10,8 +10,8 @@ use clap::{Parser, Subcommand};
 
 use crate::app::App;
 use crate::config::{ConfigLayer, LogFormat, SECRETS_ENV, Settings, TlsSource};
+use crate::engine::{NativeStrategy, PluginSet, Runtime, Services};
 use crate::oauth::OAuthVerifier;
-use crate::plugins::{NativeStrategy, PluginSet, Runtime, Services};
 
 /// Okta User Import Inline Hook running sandboxed WebAssembly conflict strategies.
 #[derive(Debug, Parser)]
@@ -287,12 +287,12 @@ fn load_plugins(
     configured: bool,
     services: &Services,
 ) -> anyhow::Result<PluginSet> {
-    if !crate::plugins::folders(dir).iter().any(|d| d.exists()) && !configured {
+    if !crate::engine::folders(dir).iter().any(|d| d.exists()) && !configured {
         tracing::warn!(dir = %dir.display(), "plugins folder not found; serving without plugins (every request answers 204)");
         return Ok(PluginSet::empty());
     }
     let set = PluginSet::load(runtime, dir, services)?;
-    for warning in crate::plugins::shared_orders(dir) {
+    for warning in crate::engine::shared_orders(dir) {
         tracing::warn!(dir = %dir.display(), "{warning}");
     }
     if set.plugins().is_empty() {
@@ -322,7 +322,7 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| PathBuf::from("plugins.d"));
     let cache = file
         .cache_dir
-        .unwrap_or_else(|| crate::plugins::default_cache_dir(&dir));
+        .unwrap_or_else(|| crate::engine::default_cache_dir(&dir));
     let runtime = Runtime::new(Some(cache), false)?;
     if let Some(max) = args.max_plugin_bytes.or(file.max_plugin_bytes) {
         runtime.set_max_plugin_bytes(max);
@@ -342,7 +342,7 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
         );
         println!("    imports: {}", plugin.imports.join(", "));
     }
-    for warning in crate::plugins::shared_orders(&dir) {
+    for warning in crate::engine::shared_orders(&dir) {
         eprintln!("warning: {warning}");
     }
     if problems.is_empty() {

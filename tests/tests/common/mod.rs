@@ -17,7 +17,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use importhook::app::App;
 use importhook::config::{ConfigLayer, Settings};
-use importhook::plugins::{PluginSet, Runtime, Services};
+use importhook::engine::{PluginSet, Runtime, Services};
 use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

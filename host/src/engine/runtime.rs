@@ -16,9 +16,9 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::bindings::GrantedPluginPre as PluginPre;
-use super::bindings::importhook::plugin::types::Attribute;
+use super::bindings::plugin::types::Attribute;
 use super::capability::budget::MemoryBudget;
-use super::capability::{self, CallState, config::ConfigState};
+use super::capability::{self, Grants, InstanceData, config::ConfigCap};
 use super::isolation::{Blueprint, MAX_WARM_INSTANCES, Warm};
 use super::manifest::MAX_MEMORY_MIB;
 
@@ -58,7 +58,7 @@ pub const MAX_CONCURRENT_CALLS: u32 = 64;
 /// The shared engine and linker every plugin set is built with.
 pub struct Runtime {
     engine: Engine,
-    linker: Linker<CallState>,
+    linker: Linker<InstanceData>,
     cache_dir: Option<PathBuf>,
     metered: bool,
     /// Bounds running pipelines to what the instance pool holds, across plugin sets: during a
@@ -143,7 +143,7 @@ impl Runtime {
             .context("cannot create the wasm engine")?;
         start_epoch_ticker(&engine)?;
 
-        let mut linker = Linker::<CallState>::new(&engine);
+        let mut linker = Linker::<InstanceData>::new(&engine);
         capability::add_to_linker(&mut linker)
             .anyhow()
             .context("cannot link the host capabilities")?;
@@ -256,8 +256,7 @@ impl Runtime {
         name: &Arc<str>,
         component: &Component,
         config: Vec<Attribute>,
-        state: Option<super::capability::state::StateAccess>,
-        directory: Option<super::capability::directory::DirectoryAccess>,
+        grants: Grants,
         memory_bytes: usize,
     ) -> anyhow::Result<Blueprint> {
         let instance_pre = self
@@ -271,9 +270,8 @@ impl Runtime {
         Ok(Blueprint {
             engine: self.engine.clone(),
             pre,
-            config: ConfigState::new(name.clone(), Arc::new(config)),
-            state,
-            directory,
+            config: ConfigCap::new(name.clone(), Arc::new(config)),
+            grants,
             memory_bytes,
             budget: self.memory_budget.clone(),
             metered: self.metered,

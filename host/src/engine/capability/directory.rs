@@ -7,12 +7,12 @@ use std::time::Instant;
 
 use wasmtime::component::{HasSelf, Linker};
 
-use super::CallState;
+use super::InstanceData;
 use crate::directory::{Directory, Lookup, Presence, Unavailable};
-use crate::metrics::DirectoryMetrics;
-use crate::plugins::bindings::importhook::plugin::directory::{
+use crate::engine::bindings::plugin::directory::{
     self, LookupError, Presence as WitPresence, UserSummary,
 };
+use crate::metrics::DirectoryMetrics;
 
 /// What a plugin granted `directory` reaches: the service's directory (a configured org, or
 /// one answering `unknown` to everything).
@@ -99,8 +99,8 @@ impl directory::Host for DirectoryCap {
 }
 
 /// Links `importhook:plugin/directory`.
-pub fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
-    directory::add_to_linker::<CallState, HasSelf<DirectoryCap>>(linker, |state| {
+pub fn add_to_linker(linker: &mut Linker<InstanceData>) -> wasmtime::Result<()> {
+    directory::add_to_linker::<InstanceData, HasSelf<DirectoryCap>>(linker, |state| {
         &mut state.directory
     })
 }
