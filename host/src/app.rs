@@ -102,7 +102,7 @@ impl App {
     }
 
     /// Runs the plugin pipeline on one request; `None` when `deadline` came first.
-    pub async fn transform(
+    pub async fn run_pipeline(
         &self,
         request: ImportRequest,
         deadline: std::time::Instant,

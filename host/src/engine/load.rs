@@ -10,7 +10,6 @@ use anyhow::Context;
 
 use super::bindings;
 use super::capability::Grants;
-use super::capability::state::StateAccess;
 use super::folder;
 use super::isolation::{
     Blueprint, CallResult, CallStats, Check, FailureKind, Isolation, Native, NativeStrategy,
@@ -102,7 +101,7 @@ impl PluginSet {
 
 impl PluginSet {
     /// Loads every `*.wasm` of `dir` (one folder, or several separated by `:` laid over each
-    /// other: see [`folders`]), in file-name order, with its optional `<stem>.toml`.
+    /// other: see [`super::folders`]), in file-name order, with its optional `<stem>.toml`.
     /// Any broken plugin fails the whole load, naming the file: a service never serves half of
     /// the strategies it was given. Anything else in the folder (a file that is not a plugin,
     /// a manifest without its plugin) runs nothing, so it only gets a warning here;
@@ -208,20 +207,7 @@ fn load_one(
             value: bindings::toml_to_wit(value),
         })
         .collect();
-    let grants = Grants {
-        state: if manifest.grants(Grant::State) {
-            Some(StateAccess::new(
-                name.clone(),
-                services.state()?,
-                services.state_metrics.clone(),
-            ))
-        } else {
-            None
-        },
-        directory: manifest
-            .grants(Grant::Directory)
-            .then(|| services.directory_access()),
-    };
+    let grants = Grants::open(&name, |grant| manifest.grants(grant), services)?;
     let blueprint = runtime.blueprint(&name, &component, config, grants, manifest.memory_bytes)?;
     // Checked on scratch services: loading (and reloading) never changes the state store nor
     // asks the Okta org anything.

@@ -107,9 +107,9 @@ pub enum InvalidContribution {
 const LOGIN: &str = "login";
 
 impl Working {
-    /// Checks a plugin's `contribution` before it is applied (`self` is the state the plugins
-    /// before it left, over what Okta sent). Refused, the contribution is the plugin's
-    /// invalid output, and the state stays as it was. Refuses:
+    /// Checks a plugin's `contribution` before it is applied (`self` is the request as the
+    /// plugins before it left it, over what Okta sent). Refused, the contribution is the
+    /// plugin's invalid output, and the request stays as it was. Refuses:
     ///
     /// - a `login` update (Okta user profile) to `null` or a non-string: Okta requires a login;
     /// - a `login` update to an empty or whitespace-only string;
@@ -158,7 +158,7 @@ impl Working {
         Ok(())
     }
 
-    /// The state Okta sent. The pipeline runs only on requests whose action is known (the
+    /// The request as Okta sent it. The pipeline runs only on requests whose action is known (the
     /// endpoint passes the others through, see [`ImportRequest::unhandled`]); for any other,
     /// Okta's plan reads as `CREATE_USER`.
     pub fn from_request(request: &Arc<ImportRequest>) -> Self {
@@ -186,7 +186,7 @@ impl Working {
         }))
     }
 
-    /// The same state, checking logins against `format` (the org's `login_format`).
+    /// The same request, checking logins against `format` (the org's `login_format`).
     pub fn with_login_format(mut self, format: LoginFormat) -> Self {
         self.login_format = format;
         self

@@ -5,10 +5,10 @@
 //! Adding a capability takes: its interface in the SDK's WIT world; a module here with its
 //! holder, its `Host` implementation and its `add_to_linker`; a field of [`InstanceData`], reset
 //! in [`InstanceData::begin_call`], and a line in [`add_to_linker`]. One that needs trust also
-//! takes a [`crate::engine::Grant`] variant, the handle the grant unlocks in the isolation
-//! `Blueprint` (a scratch one for the load-time probe), and the service it draws on in
-//! [`crate::engine::Services`]. Each part is where its concern lives; the other capabilities
-//! do not change.
+//! takes a [`crate::engine::Grant`] variant, the handle the grant unlocks in [`Grants`] (with
+//! its scratch counterpart for the load-time probe, [`Grants::on`], and where loading builds
+//! it), and the service it draws on in [`crate::engine::Services`]. Each part is where its
+//! concern lives; the other capabilities do not change.
 
 pub mod budget;
 pub mod config;
@@ -23,6 +23,8 @@ use std::time::Instant;
 
 use wasmtime::component::Linker;
 
+use crate::engine::{Grant, Services};
+
 /// What a plugin's manifest grants it beyond `log` and `config`: the handles its granted
 /// capabilities work through (`None` where not granted). Every instance of the plugin gets
 /// clones of them.
@@ -35,24 +37,37 @@ pub struct Grants {
 }
 
 impl Grants {
-    /// The same grants on `services` instead: for a plugin's load-time checks, which must not
-    /// use up a number or a claim of the real store, nor spend a call of the Okta org's rate
-    /// limit.
-    pub fn on(
-        &self,
+    /// The handles for what `granted` says a plugin is granted, drawn on `services`.
+    pub fn open(
         plugin: &Arc<str>,
-        services: &crate::engine::Services,
+        granted: impl Fn(Grant) -> bool,
+        services: &Services,
     ) -> anyhow::Result<Self> {
-        let state = match &self.state {
-            None => None,
-            Some(_) => Some(state::StateAccess::new(
+        let state = if granted(Grant::State) {
+            Some(state::StateAccess::new(
                 plugin.clone(),
                 services.state()?,
                 services.state_metrics.clone(),
-            )),
+            ))
+        } else {
+            None
         };
-        let directory = self.directory.as_ref().map(|_| services.directory_access());
+        let directory = granted(Grant::Directory).then(|| services.directory_access());
         Ok(Self { state, directory })
+    }
+
+    /// The same grants on `services` instead: for a plugin's load-time checks, which must not
+    /// use up a number or a claim of the real store, nor spend a call of the Okta org's rate
+    /// limit.
+    pub fn on(&self, plugin: &Arc<str>, services: &Services) -> anyhow::Result<Self> {
+        Self::open(
+            plugin,
+            |grant| match grant {
+                Grant::State => self.state.is_some(),
+                Grant::Directory => self.directory.is_some(),
+            },
+            services,
+        )
     }
 }
 
