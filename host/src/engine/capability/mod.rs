@@ -75,7 +75,7 @@ impl Grants {
 /// the call; a warm instance keeps it and [`InstanceData::begin_call`] resets the per-call parts.
 pub struct InstanceData {
     /// The request resource(s) of the current call.
-    pub request: request::RequestTable,
+    pub request: request::RequestCap,
     /// Plugin log lines and the panic report.
     pub log: log::LogCap,
     /// The plugin's `[config]`.
@@ -103,7 +103,7 @@ impl InstanceData {
         log_lines: u32,
     ) -> Self {
         Self {
-            request: request::RequestTable::default(),
+            request: request::RequestCap::default(),
             log: log::LogCap::new(config.plugin().clone(), log_lines),
             config,
             state: state::StateCap::new(grants.state),

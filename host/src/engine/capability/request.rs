@@ -39,13 +39,13 @@ pub struct RequestView(pub Arc<Working>);
 
 /// Per-instance table of request handles, and how much the current call read.
 #[derive(Debug, Default)]
-pub struct RequestTable {
+pub struct RequestCap {
     table: ResourceTable,
     /// Payload bytes handed to the plugin in the current call (strings it read).
     pub bytes_read: usize,
 }
 
-impl RequestTable {
+impl RequestCap {
     /// Hands `working` to the plugin for one call.
     pub fn push(&mut self, working: Arc<Working>) -> wasmtime::Result<Resource<RequestView>> {
         Ok(self.table.push(RequestView(working))?)
@@ -74,9 +74,9 @@ fn strings_size(list: &[String]) -> usize {
     list.iter().map(String::len).sum()
 }
 
-impl types::Host for RequestTable {}
+impl types::Host for RequestCap {}
 
-impl types::HostRequest for RequestTable {
+impl types::HostRequest for RequestCap {
     fn event_id(&mut self, handle: Resource<RequestView>) -> wasmtime::Result<String> {
         let working = self.working(&handle)?;
         let id = working.event_id();
@@ -209,5 +209,5 @@ impl types::HostRequest for RequestTable {
 
 /// Links `importhook:plugin/types` (the `request` resource's methods).
 pub fn add_to_linker(linker: &mut Linker<InstanceData>) -> wasmtime::Result<()> {
-    types::add_to_linker::<InstanceData, HasSelf<RequestTable>>(linker, |data| &mut data.request)
+    types::add_to_linker::<InstanceData, HasSelf<RequestCap>>(linker, |data| &mut data.request)
 }
