@@ -5,5 +5,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    importhook::plugins::fuzzing::validate_outcome_bytes(data);
+    importhook::engine::fuzzing::validate_outcome_bytes(data);
 });

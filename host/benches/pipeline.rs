@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use importhook::engine::{PluginSet, Runtime};
 use importhook::okta::ImportRequest;
-use importhook::plugins::{PluginSet, Runtime};
 
 fn wasm_dir() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -52,7 +52,7 @@ fn load_with(runtime: &Arc<Runtime>, plugins: &[(&str, &str)], manifest: &str) -
     let set = PluginSet::load(
         runtime.clone(),
         &dir,
-        &importhook::plugins::Services::scratch(),
+        &importhook::engine::Services::scratch(),
     )
     .expect("load");
     let _ = std::fs::remove_dir_all(&dir);
@@ -150,7 +150,7 @@ fn benches(c: &mut Criterion) {
     c.bench_function("pipeline of the three example strategies", |b| {
         b.iter(|| {
             let run = tokio.block_on(three.run(&request, None));
-            assert!(!run.response.commands.is_empty());
+            assert!(!run.response().expect("answered").commands.is_empty());
             run
         })
     });
@@ -158,7 +158,7 @@ fn benches(c: &mut Criterion) {
     c.bench_function("pipeline of the three example strategies (warm)", |b| {
         b.iter(|| {
             let run = tokio.block_on(three_warm.run(&request, None));
-            assert!(!run.response.commands.is_empty());
+            assert!(!run.response().expect("answered").commands.is_empty());
             run
         })
     });

@@ -10,10 +10,10 @@ use arc_swap::ArcSwap;
 use crate::auth::{Authenticator, SecretSet};
 use crate::body_memory::BodyMemory;
 use crate::config::Settings;
+use crate::engine::{PluginSet, Services};
 use crate::metrics::Metrics;
 use crate::oauth::OAuthVerifier;
 use crate::okta::{HookResponse, ImportRequest};
-use crate::plugins::{PluginSet, Services};
 
 /// Shared service state.
 #[derive(Debug)]
@@ -100,7 +100,7 @@ impl App {
     }
 
     /// Runs the plugin pipeline on one request; `None` when `deadline` came first.
-    pub async fn transform(
+    pub async fn run_pipeline(
         &self,
         request: ImportRequest,
         deadline: std::time::Instant,
@@ -108,18 +108,18 @@ impl App {
         // The pipeline keeps the deadline itself (the wait for room in the instance pool and
         // every plugin call), so the calls that did run always reach the metrics.
         let plugins = self.plugins();
-        let run = plugins.transform(&Arc::new(request), deadline).await;
+        let run = plugins.run_in_slot(&Arc::new(request), deadline).await;
         let log_messages = self.settings.log_plugin_messages;
         for report in &run.reports {
             self.metrics
-                .plugin_call(&report.name, report.outcome, report.stats.elapsed);
+                .plugin_call(&report.name, report.outcome.as_str(), report.stats.elapsed);
             // The plugin's own words may quote the profile it read: logged only when the
             // operator opted in (`log_plugin_messages`). The failure itself is logged anyway,
             // by kind, where it happened.
             if let Some(message) = report.message.as_deref().filter(|_| log_messages) {
                 tracing::warn!(
                     plugin = &*report.name,
-                    failure = report.outcome,
+                    failure = report.outcome.as_str(),
                     message,
                     "plugin failure message"
                 );
@@ -130,7 +130,7 @@ impl App {
         if !plugins.plugins().is_empty() {
             self.metrics.pipeline_wait(run.slot_wait);
         }
-        (!run.deadline_passed).then_some(run.response)
+        run.into_response()
     }
 
     /// The metrics.

@@ -5,15 +5,15 @@
 //! retries once), so a burst of large bodies costs some of them a retry, never the process its
 //! container's memory limit.
 //!
-//! What a body costs parsed was measured ([`importhook_okta::PARSED_BYTES_PER_BODY_BYTE`]):
-//! up to 68 bytes per body byte for the densest shape (a 256 KB body of tiny `matches`
-//! elements, each kept as a JSON value as the contract requires), ~8 for user-id strings (how
-//! Okta's OpenAPI types them), ~13 for small objects. A request is charged the worst case (its shape is not known before it is parsed)
-//! plus the raw body, which is live while it is parsed and dropped right after.
+//! What a body costs parsed depends on its shape, densest for a body of tiny `matches`
+//! elements, each kept as a JSON value as the contract requires
+//! ([`importhook_okta::PARSED_BYTES_PER_BODY_BYTE`] says how much). A request is charged that
+//! worst case, since its shape is not known before it is parsed, plus the raw body, which is
+//! live while it is parsed and dropped right after.
 
 use std::time::{Duration, Instant};
 
-use crate::plugins::MemoryBudget;
+use crate::engine::MemoryBudget;
 
 /// Default `max_body_memory_mib`: see README, "Running in production", for the arithmetic.
 pub const DEFAULT_MIB: u64 = 96;

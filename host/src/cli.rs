@@ -7,8 +7,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::config::{ConfigLayer, SECRETS_ENV, Settings};
+use crate::engine::{PluginSet, Runtime, Services};
 use crate::logging::LogFormat;
-use crate::plugins::{PluginSet, Runtime, Services};
 use crate::service::{Listeners, NativeStrategies, Service, Strategies};
 use crate::tls::TlsSource;
 
@@ -237,7 +237,7 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| PathBuf::from("plugins.d"));
     let cache = file
         .cache_dir
-        .unwrap_or_else(|| crate::plugins::default_cache_dir(&dir));
+        .unwrap_or_else(|| crate::engine::default_cache_dir(&dir));
     let runtime = Runtime::new(Some(cache), false)?;
     if let Some(max) = args.max_plugin_bytes.or(file.max_plugin_bytes) {
         runtime.set_max_plugin_bytes(max);
@@ -257,7 +257,7 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
         );
         println!("    imports: {}", plugin.imports.join(", "));
     }
-    for warning in crate::plugins::shared_orders(&dir) {
+    for warning in crate::engine::shared_orders(&dir) {
         eprintln!("warning: {warning}");
     }
     if problems.is_empty() {

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use crate::config::Settings;
 use crate::directory::{Directory, Presence};
+use crate::engine::{PluginSet, Runtime};
 use crate::outbound::Outbound;
-use crate::plugins::{PluginSet, Runtime};
 use crate::tls::TlsSource;
 
 /// A login no org holds: without `--probe-login` the lookup probe expects `free` (a `taken`
@@ -179,7 +179,7 @@ fn running_store_up(admin: std::net::SocketAddr) -> Option<bool> {
 }
 
 fn check_plugins(report: &mut Report, dir: &Path, cache: &Path, max_plugin_bytes: u64) {
-    if let Some(missing) = crate::plugins::folders(dir).iter().find(|d| !d.exists()) {
+    if let Some(missing) = crate::engine::folders(dir).iter().find(|d| !d.exists()) {
         report.fail(
             "plugins",
             format!(
@@ -191,7 +191,7 @@ fn check_plugins(report: &mut Report, dir: &Path, cache: &Path, max_plugin_bytes
     }
     let checked = Runtime::new(Some(cache.to_path_buf()), false).and_then(|runtime| {
         runtime.set_max_plugin_bytes(max_plugin_bytes);
-        PluginSet::check(runtime, dir, &crate::plugins::Services::scratch())
+        PluginSet::check(runtime, dir, &crate::engine::Services::scratch())
     });
     match checked {
         Err(e) => report.fail("plugins", format!("{e:#}")),

@@ -327,14 +327,7 @@ fn the_detector_follows_groups_super_and_reexports_and_ignores_comments_macros_a
 #[test]
 fn no_module_of_the_host_imports_itself_around_a_loop() {
     let found = cycles(&crate_src("host"));
-    // The engine's `capability::request` ↔ `convert` pair (the output check split between
-    // them) is the one loop the engine restructuring removes; nothing else may form one.
-    let allowed = [vec![
-        "plugins::capability::request".to_owned(),
-        "plugins::convert".to_owned(),
-    ]];
-    let unexpected: Vec<_> = found.iter().filter(|c| !allowed.contains(c)).collect();
-    assert!(unexpected.is_empty(), "import cycles: {unexpected:?}");
+    assert!(found.is_empty(), "import cycles: {found:?}");
 }
 
 #[test]

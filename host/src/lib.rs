@@ -10,6 +10,7 @@ pub mod config;
 pub mod conn;
 pub mod directory;
 pub mod doctor;
+pub mod engine;
 pub mod fdlimit;
 pub mod hook;
 #[cfg(test)]
@@ -19,7 +20,6 @@ pub mod metrics;
 pub mod oauth;
 pub mod okta;
 pub mod outbound;
-pub mod plugins;
 pub mod pull;
 pub mod regular_file;
 pub mod reload;

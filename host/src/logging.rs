@@ -94,9 +94,9 @@ pub fn init(format: LogFormat) {
 
 /// Installs the global subscriber for `serve`: request threads only queue their lines and a
 /// thread of its own writes them, in batches. A write to stderr is a system call, and stderr
-/// is often a pipe to a log collector: written from the request threads it took ~4 % of the
-/// service's CPU under load (BENCHMARKS.md), and a collector that stopped reading stalled
-/// every request at once. Nothing is dropped: once [`QUEUED_LINES`] wait, logging waits too.
+/// is often a pipe to a log collector: written from the request threads, those system calls
+/// compete with serving for the CPU, and a collector that stopped reading would stall every
+/// request at once. Nothing is dropped: once [`QUEUED_LINES`] wait, logging waits too.
 /// The queue is written out when the returned guard drops: keep it until serving ends.
 pub fn init_serving(format: LogFormat) -> WorkerGuard {
     let (writer, guard) = NonBlockingBuilder::default()

@@ -299,7 +299,7 @@ impl Metrics {
     }
 
     /// Records the time one pipeline spent outside its plugin calls (see
-    /// `App::transform`): the wait for a pipeline slot, in practice.
+    /// `App::run_pipeline`): the wait for a pipeline slot, in practice.
     pub fn pipeline_wait(&self, waited: Duration) {
         self.pipeline_wait.observe(waited.as_secs_f64());
     }

@@ -9,7 +9,7 @@ use arc_swap::ArcSwap;
 use rustls::ServerConfig;
 
 use crate::app::App;
-use crate::plugins::{PluginSet, Runtime};
+use crate::engine::{PluginSet, Runtime};
 use crate::tls::TlsSource;
 
 /// What a reload did, part by part (`None`: nothing to reload for that part).
@@ -52,7 +52,7 @@ impl Reloader {
         let mut report = ReloadReport::default();
 
         let dir = &settings.plugins_dir;
-        if crate::plugins::folders(dir).iter().any(|d| d.exists()) {
+        if crate::engine::folders(dir).iter().any(|d| d.exists()) {
             report.plugins = Some(
                 match PluginSet::load(self.runtime.clone(), dir, self.app.services()) {
                     Ok(set) => {

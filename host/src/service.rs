@@ -17,9 +17,9 @@ use crate::app::App;
 use crate::auth::Authenticator;
 use crate::config::Settings;
 use crate::directory::Directory;
+use crate::engine::{NativeStrategy, PluginSet, Runtime, Services};
 use crate::oauth::OAuthVerifier;
 use crate::outbound::Outbound;
-use crate::plugins::{NativeStrategy, PluginSet, Runtime, Services};
 use crate::reload::Reloader;
 
 /// The hook's and the admin server's sockets, bound by the caller (tests bind port 0).
@@ -216,12 +216,12 @@ fn load_plugins(
     services: &Services,
 ) -> anyhow::Result<PluginSet> {
     let dir = &settings.plugins_dir;
-    if !crate::plugins::folders(dir).iter().any(|d| d.exists()) && !settings.plugins_configured {
+    if !crate::engine::folders(dir).iter().any(|d| d.exists()) && !settings.plugins_configured {
         tracing::warn!(dir = %dir.display(), "plugins folder not found; serving without plugins (every request answers 204)");
         return Ok(PluginSet::empty());
     }
     let set = PluginSet::load(runtime, dir, services)?;
-    for warning in crate::plugins::shared_orders(dir) {
+    for warning in crate::engine::shared_orders(dir) {
         tracing::warn!(dir = %dir.display(), "{warning}");
     }
     if set.plugins().is_empty() {

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use anyhow::Context;
 
+use crate::engine::{CallOutcome, PluginSet, Runtime};
 use crate::okta::{EVENT_TYPE, ImportRequest};
-use crate::plugins::{PluginSet, Runtime};
 
 /// The exit status of `try` when it ran but a plugin failed, timed out or was skipped by its
 /// `on_error` (1 stays "could not run at all").
@@ -57,14 +57,14 @@ pub fn run_try(
     // compile, a cached one milliseconds. Unmetered, `try` shares their compiled artifacts;
     // fuel counting needs code of its own.
     let runtime = Runtime::new(
-        Some(crate::plugins::default_cache_dir(plugins_dir)),
+        Some(crate::engine::default_cache_dir(plugins_dir)),
         instructions,
     )?;
     // Scratch state (in memory, fresh each run): trying a request never uses up a number or
     // a claim of the service's store.
-    let set = PluginSet::load(runtime, plugins_dir, &crate::plugins::Services::scratch())?
+    let set = PluginSet::load(runtime, plugins_dir, &crate::engine::Services::scratch())?
         .with_login_format(login_format);
-    let run = crate::plugins::block_on(set.run(&std::sync::Arc::new(request), None))?;
+    let run = crate::engine::block_on(set.run(&std::sync::Arc::new(request), None))?;
 
     let mut err = std::io::stderr().lock();
     writeln!(
@@ -94,15 +94,23 @@ pub fn run_try(
             writeln!(err, "  {}: {message}", report.outcome)?;
         }
     }
-    let failed = run.reports.iter().filter(|r| r.outcome != "ok").count();
+    let failed = run
+        .reports
+        .iter()
+        .filter(|r| r.outcome != CallOutcome::Ok)
+        .count();
     let verdict = || -> anyhow::Result<()> {
-        if failed > 0 || run.deadline_passed {
+        if failed > 0 || run.deadline_passed() {
             Err(PluginsFailed(failed.max(1)).into())
         } else {
             Ok(())
         }
     };
-    if run.response.is_no_change() {
+    let Some(response) = run.response() else {
+        // The deadline came first: there is no answer to show.
+        return verdict();
+    };
+    if response.is_no_change() {
         writeln!(
             err,
             "response: 204 No Content ({} plugin(s))",
@@ -110,8 +118,7 @@ pub fn run_try(
         )?;
         return verdict();
     }
-    let body = run
-        .response
+    let body = response
         .to_checked_json()
         .context("the pipeline built a response Okta would reject")?;
     writeln!(err, "response: 200, {} bytes", body.len())?;

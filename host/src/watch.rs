@@ -62,7 +62,7 @@ fn is_change(kind: &EventKind) -> bool {
 
 fn interests(settings: &Settings) -> Vec<Interest> {
     let mut interests = Vec::new();
-    for dir in crate::plugins::folders(&settings.plugins_dir) {
+    for dir in crate::engine::folders(&settings.plugins_dir) {
         if let Ok(dir) = dir.canonicalize() {
             interests.push(Interest { dir, file: None });
         }

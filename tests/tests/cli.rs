@@ -247,7 +247,7 @@ fn check_accepts_good_plugins_and_names_what_is_wrong_with_bad_ones() {
         stdout.contains("10-link")
             && stdout.contains(&format!(
                 "importhook:plugin@{}",
-                importhook::plugins::INTERFACE_VERSION
+                importhook::engine::INTERFACE_VERSION
             ))
             && stdout.contains("on_error fail"),
         "{stdout}"
@@ -294,7 +294,7 @@ fn check_accepts_good_plugins_and_names_what_is_wrong_with_bad_ones() {
     .expect("copy fixture");
     let host = format!(
         "importhook:plugin@{}",
-        importhook::plugins::INTERFACE_VERSION
+        importhook::engine::INTERFACE_VERSION
     );
     check_refuses(
         old.path(),

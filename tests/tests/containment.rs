@@ -234,10 +234,9 @@ fn a_zero_length_state_file_is_refused_not_taken_as_new() {
     std::fs::write(&file, b"").expect("empty file");
     let plugins = plugins_folder(&[("40-counter", "login-counter-suffix", &counter_manifest())]);
     let services =
-        importhook::plugins::Services::new(importhook::state::StateConfig::Embedded(file.clone()));
-    let refused =
-        importhook::plugins::PluginSet::load(common::runtime(), plugins.path(), &services)
-            .expect_err("an empty state file is not a store");
+        importhook::engine::Services::new(importhook::state::StateConfig::Embedded(file.clone()));
+    let refused = importhook::engine::PluginSet::load(common::runtime(), plugins.path(), &services)
+        .expect_err("an empty state file is not a store");
     assert!(format!("{refused:#}").contains("empty"), "{refused:#}");
     assert_eq!(std::fs::metadata(&file).expect("still there").len(), 0);
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use common::{okta_sample, plugins_folder, start};
 use http::StatusCode;
 use importhook::config::ConfigLayer;
-use importhook::plugins::Services;
+use importhook::engine::Services;
 
 const SLOW: &str = "timeout_ms = 2000\non_error = \"skip\"\n[config]\nmode = \"when-asked\"\n";
 
@@ -230,7 +230,7 @@ async fn shutdown_under_load_answers_every_request_in_flight() {
 
 #[tokio::test]
 async fn plugin_sets_share_the_instance_pool_bound_and_wait_for_it_no_longer_than_the_deadline() {
-    use importhook::plugins::{MAX_CONCURRENT_CALLS, PluginSet, Runtime};
+    use importhook::engine::{MAX_CONCURRENT_CALLS, PluginSet, Runtime};
     // An engine of its own: this test fills its bound on purpose.
     let runtime = Runtime::new(
         Some(common::workspace_root().join("target/e2e-cache")),
@@ -255,17 +255,21 @@ async fn plugin_sets_share_the_instance_pool_bound_and_wait_for_it_no_longer_tha
         held.push(runtime.pipeline_slot().await.expect("slot"));
     }
     let far = Instant::now() + Duration::from_secs(5);
-    let (old_run, (new_run, waited)) = tokio::join!(old.transform(&slow, far), async {
+    let (old_run, (new_run, waited)) = tokio::join!(old.run_in_slot(&slow, far), async {
         tokio::time::sleep(Duration::from_millis(50)).await;
         let started = Instant::now();
         let run = new
-            .transform(&fast, started + Duration::from_millis(150))
+            .run_in_slot(&fast, started + Duration::from_millis(150))
             .await;
         (run, started.elapsed())
     });
-    assert_eq!(old_run.reports[0].outcome, "timeout", "the slow call ran");
+    assert_eq!(
+        old_run.reports[0].outcome.as_str(),
+        "timeout",
+        "the slow call ran"
+    );
     assert!(
-        new_run.deadline_passed,
+        new_run.deadline_passed(),
         "the new set ran without room in the pool"
     );
     assert!(new_run.reports.is_empty());
@@ -281,10 +285,10 @@ async fn plugin_sets_share_the_instance_pool_bound_and_wait_for_it_no_longer_tha
     // Room again: the new set runs.
     held.pop();
     let run = new
-        .transform(&fast, Instant::now() + Duration::from_secs(2))
+        .run_in_slot(&fast, Instant::now() + Duration::from_secs(2))
         .await;
-    assert!(!run.deadline_passed);
-    assert_eq!(run.reports[0].outcome, "ok");
+    assert!(!run.deadline_passed());
+    assert_eq!(run.reports[0].outcome.as_str(), "ok");
     assert!(
         run.slot_wait < Duration::from_millis(100),
         "{:?}",

@@ -697,10 +697,10 @@ async fn the_counter_strategy_skips_a_candidate_taken_in_okta() {
 #[test]
 fn a_plugin_using_the_directory_without_the_grant_is_refused_naming_the_grant() {
     let plugins = common::plugins_folder(&[("30-login-middle-name", "login-middle-name", "")]);
-    let (set, problems) = importhook::plugins::PluginSet::check(
+    let (set, problems) = importhook::engine::PluginSet::check(
         common::runtime(),
         plugins.path(),
-        &importhook::plugins::Services::scratch(),
+        &importhook::engine::Services::scratch(),
     )
     .expect("folder readable");
     assert!(set.plugins().is_empty());

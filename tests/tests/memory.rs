@@ -14,7 +14,7 @@ use std::time::Duration;
 use common::{okta_sample, plugins_folder, rss, start_with};
 use http::StatusCode;
 use importhook::config::ConfigLayer;
-use importhook::plugins::Runtime;
+use importhook::engine::Runtime;
 
 /// One test at a time: each samples the whole process's memory or fills the budget.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

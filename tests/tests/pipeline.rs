@@ -266,7 +266,7 @@ async fn a_plugin_built_against_an_earlier_0_2_patch_runs_unchanged() {
         server.stop().await;
     }
     assert_eq!(answers[0].0, "0.2.0");
-    assert_eq!(answers[1].0, importhook::plugins::INTERFACE_VERSION);
+    assert_eq!(answers[1].0, importhook::engine::INTERFACE_VERSION);
     assert_eq!(answers[0].1.status, StatusCode::OK);
     assert_eq!(
         answers[0].1.json()["commands"],

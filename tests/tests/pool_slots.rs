@@ -11,7 +11,7 @@ use std::sync::Arc;
 use common::{okta_sample, plugins_folder, rss, start_with};
 use http::StatusCode;
 use importhook::config::ConfigLayer;
-use importhook::plugins::{MAX_CONCURRENT_CALLS, Runtime, SPARE_WARM_SLOTS};
+use importhook::engine::{MAX_CONCURRENT_CALLS, Runtime, SPARE_WARM_SLOTS};
 
 const MIB: u64 = 1 << 20;
 

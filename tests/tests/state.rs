@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use common::{BIN, TempDir, hook_at, plugins_folder, start};
 use http::StatusCode;
 use importhook::config::ConfigLayer;
-use importhook::plugins::{PluginSet, Services};
+use importhook::engine::{PluginSet, Services};
 use serde_json::{Value, json};
 
 /// The counter example's manifest, failing the request when a state call fails (so a test

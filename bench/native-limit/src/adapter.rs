@@ -1,11 +1,11 @@
-//! Runs an SDK [`Strategy`] natively on the host's request state: the strategy reads the
-//! state through the SDK's [`Source`] on demand, as a plugin reads the host's request
+//! Runs an SDK [`Strategy`] natively on the host's working request: the strategy reads it
+//! through the SDK's [`Source`] on demand, as a plugin reads the host's request
 //! resource, and its outcome becomes a contribution as a plugin's does, minus the sandbox.
 
 use std::marker::PhantomData;
 
+use importhook::engine::{Contribution, NativeStrategy, Working};
 use importhook::okta::{ActionResult, Decision};
-use importhook::plugins::{Contribution, NativeStrategy, RequestState};
 use importhook_sdk::__private::value_from_json;
 use importhook_sdk::{
     Action, Application, Attribute, Config, Job, ProfileKind, Request, Scalar, Source, Strategy,
@@ -42,7 +42,7 @@ impl<S: Strategy> NativeStrategy for Native<S> {
         &self.name
     }
 
-    fn transform(&self, state: &RequestState) -> Result<Contribution, String> {
+    fn transform(&self, state: &Working) -> Result<Contribution, String> {
         let source = HostState(state);
         let outcome = S::transform(&Request::from_source(&source), &self.config)
             .map_err(importhook_sdk::Error::into_message)?;
@@ -59,7 +59,7 @@ impl<S: Strategy> NativeStrategy for Native<S> {
 }
 
 /// The host's request state as the SDK reads it.
-struct HostState<'a>(&'a RequestState);
+struct HostState<'a>(&'a Working);
 
 impl Source for HostState<'_> {
     fn event_id(&self) -> String {
@@ -67,7 +67,7 @@ impl Source for HostState<'_> {
     }
 
     fn get(&self, profile: ProfileKind, name: &str) -> Option<Value> {
-        let working = &self.0.working;
+        let working = self.0;
         let profile = match profile {
             ProfileKind::AppUser => working.app_user(),
             ProfileKind::User => working.user(),
@@ -76,7 +76,7 @@ impl Source for HostState<'_> {
     }
 
     fn names(&self, profile: ProfileKind) -> Vec<String> {
-        let working = &self.0.working;
+        let working = self.0;
         match profile {
             ProfileKind::AppUser => working.app_user().names().cloned().collect(),
             ProfileKind::User => working.user().names().cloned().collect(),
@@ -84,11 +84,10 @@ impl Source for HostState<'_> {
     }
 
     fn changed(&self, profile: ProfileKind) -> Vec<String> {
-        let profile = match profile {
-            ProfileKind::AppUser => importhook::plugins::Profile::AppUser,
-            ProfileKind::User => importhook::plugins::Profile::User,
-        };
-        self.0.changed(profile).to_vec()
+        match profile {
+            ProfileKind::AppUser => self.0.changed_app_user().to_vec(),
+            ProfileKind::User => self.0.changed_user().to_vec(),
+        }
     }
 
     fn matched_user_id(&self) -> Option<String> {
@@ -96,14 +95,14 @@ impl Source for HostState<'_> {
     }
 
     fn action(&self) -> Action {
-        match self.0.working.action {
+        match self.0.action {
             ActionResult::CreateUser => Action::CreateUser,
             ActionResult::LinkUser => Action::LinkUser,
         }
     }
 
     fn link_target(&self) -> Option<String> {
-        self.0.working.link_target.clone()
+        self.0.link_target.clone()
     }
 
     fn conflicts(&self) -> Vec<String> {

@@ -8,7 +8,7 @@ mod adapter;
 use std::process::ExitCode;
 
 use adapter::Native;
-use importhook::plugins::NativeStrategy;
+use importhook::engine::NativeStrategy;
 
 fn strategies() -> Vec<Box<dyn NativeStrategy>> {
     vec![
@@ -31,8 +31,8 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use importhook::engine::PluginSet;
     use importhook::okta::ImportRequest;
-    use importhook::plugins::PluginSet;
     use serde_json::{Value, json};
     use std::sync::Arc;
 
@@ -49,9 +49,9 @@ mod tests {
     }
 
     fn answer(request: &Arc<ImportRequest>) -> Value {
-        let run = importhook::plugins::block_on(PluginSet::native(strategies()).run(request, None))
+        let run = importhook::engine::block_on(PluginSet::native(strategies()).run(request, None))
             .expect("run");
-        serde_json::to_value(&run.response).expect("response")
+        serde_json::to_value(run.response().expect("answered")).expect("response")
     }
 
     #[test]

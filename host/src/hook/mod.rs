@@ -297,7 +297,7 @@ where
         return Answer::no_content().with_event(hook_request.event_id);
     }
     let event_id = hook_request.event_id.clone();
-    match app.transform(hook_request, deadline).await {
+    match app.run_pipeline(hook_request, deadline).await {
         Some(response) => respond(response).with_event(event_id),
         None => deadline_passed(settings.hook.on_timeout).with_event(event_id),
     }

@@ -17,7 +17,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use importhook::app::App;
 use importhook::config::{ConfigLayer, Settings};
-use importhook::plugins::Runtime;
+use importhook::engine::Runtime;
 use importhook::service::{Listeners, Service, Strategies};
 use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -1,7 +1,14 @@
 //! What the host gives a plugin, one capability per module (Spin's factors are the model):
-//! each owns its WIT interface's linking and its per-call state, and [`CallState`] only
-//! composes them. A new capability (state, directory lookups) is a new module here and a
-//! field there, not a change to the others.
+//! each owns its WIT interface's linking and its per-call holder (`…Cap`), and
+//! [`InstanceData`] (the store's data) only composes them.
+//!
+//! Adding a capability takes: its interface in the SDK's WIT world; a module here with its
+//! holder, its `Host` implementation and its `add_to_linker`; a field of [`InstanceData`], reset
+//! in [`InstanceData::begin_call`], and a line in [`add_to_linker`]. One that needs trust also
+//! takes a [`crate::engine::Grant`] variant, the handle the grant unlocks in [`Grants`] (with
+//! its scratch counterpart for the load-time probe, [`Grants::on`], and where loading builds
+//! it), and the service it draws on in [`crate::engine::Services`]. Each part is where its
+//! concern lives; the other capabilities do not change.
 
 pub mod budget;
 pub mod config;
@@ -16,45 +23,92 @@ use std::time::Instant;
 
 use wasmtime::component::Linker;
 
-/// Per-instance host state: one per store. With a per-call instance nothing in it outlives
-/// the call; a warm instance keeps it and [`CallState::begin_call`] resets the per-call parts.
-pub struct CallState {
+use crate::engine::{Grant, Services};
+
+/// What a plugin's manifest grants it beyond `log` and `config`: the handles its granted
+/// capabilities work through (`None` where not granted). Every instance of the plugin gets
+/// clones of them.
+#[derive(Clone, Default)]
+pub struct Grants {
+    /// Its namespace in the state store (grant `state`).
+    pub state: Option<state::StateAccess>,
+    /// Okta directory lookups (grant `directory`).
+    pub directory: Option<crate::engine::services::DirectoryAccess>,
+}
+
+impl Grants {
+    /// The handles for what `granted` says a plugin is granted, drawn on `services`.
+    pub fn open(
+        plugin: &Arc<str>,
+        granted: impl Fn(Grant) -> bool,
+        services: &Services,
+    ) -> anyhow::Result<Self> {
+        let state = if granted(Grant::State) {
+            Some(state::StateAccess::new(
+                plugin.clone(),
+                services.state()?,
+                services.state_metrics.clone(),
+            ))
+        } else {
+            None
+        };
+        let directory = granted(Grant::Directory).then(|| services.directory_access());
+        Ok(Self { state, directory })
+    }
+
+    /// The same grants on `services` instead: for a plugin's load-time checks, which must not
+    /// use up a number or a claim of the real store, nor spend a call of the Okta org's rate
+    /// limit.
+    pub fn on(&self, plugin: &Arc<str>, services: &Services) -> anyhow::Result<Self> {
+        Self::open(
+            plugin,
+            |grant| match grant {
+                Grant::State => self.state.is_some(),
+                Grant::Directory => self.directory.is_some(),
+            },
+            services,
+        )
+    }
+}
+
+/// The store's data: one per instance. With a per-call instance nothing in it outlives
+/// the call; a warm instance keeps it and [`InstanceData::begin_call`] resets the per-call parts.
+pub struct InstanceData {
     /// The request resource(s) of the current call.
-    pub request: request::RequestTable,
+    pub request: request::RequestCap,
     /// Plugin log lines and the panic report.
-    pub log: log::LogState,
+    pub log: log::LogCap,
     /// The plugin's `[config]`.
-    pub config: config::ConfigState,
+    pub config: config::ConfigCap,
     /// Its namespace in the state store, when granted.
     pub state: state::StateCap,
     /// Okta directory lookups, when granted.
     pub directory: directory::DirectoryCap,
     /// The empty WASI, built only if a component asks for it.
-    pub wasi: wasi::WasiState,
+    pub wasi: wasi::WasiCap,
     /// Memory cap and peak.
     pub limiter: MemoryLimiter,
     /// When the current call must stop (read by the epoch callback).
     pub deadline: Instant,
 }
 
-impl CallState {
-    /// Fresh state for one instance of the plugin `config` belongs to, its memory capped at
+impl InstanceData {
+    /// Fresh data for one instance of the plugin `config` belongs to, its memory capped at
     /// `memory_bytes` and reserved from `budget`.
     pub fn new(
-        config: config::ConfigState,
-        state: Option<state::StateAccess>,
-        directory: Option<directory::DirectoryAccess>,
+        config: config::ConfigCap,
+        grants: Grants,
         memory_bytes: usize,
         budget: Arc<budget::MemoryBudget>,
         log_lines: u32,
     ) -> Self {
         Self {
-            request: request::RequestTable::default(),
-            log: log::LogState::new(config.plugin().clone(), log_lines),
+            request: request::RequestCap::default(),
+            log: log::LogCap::new(config.plugin().clone(), log_lines),
             config,
-            state: state::StateCap::new(state),
-            directory: directory::DirectoryCap::new(directory),
-            wasi: wasi::WasiState::default(),
+            state: state::StateCap::new(grants.state),
+            directory: directory::DirectoryCap::new(grants.directory),
+            wasi: wasi::WasiCap::default(),
             limiter: MemoryLimiter {
                 max_bytes: memory_bytes,
                 budget,
@@ -84,7 +138,7 @@ impl CallState {
 
 /// Links every capability into `linker`. Linking costs nothing per call: an instance only
 /// resolves the imports its component declares.
-pub fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+pub fn add_to_linker(linker: &mut Linker<InstanceData>) -> wasmtime::Result<()> {
     request::add_to_linker(linker)?;
     log::add_to_linker(linker)?;
     config::add_to_linker(linker)?;

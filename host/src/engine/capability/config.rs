@@ -5,18 +5,18 @@ use std::sync::Arc;
 
 use wasmtime::component::{HasSelf, Linker};
 
-use super::CallState;
-use crate::plugins::bindings::importhook::plugin::config;
-use crate::plugins::bindings::importhook::plugin::types::{Attribute, Value};
+use super::InstanceData;
+use crate::engine::bindings::plugin::config;
+use crate::engine::bindings::plugin::types::{Attribute, Value};
 
 /// A plugin's configuration as its instances see it.
 #[derive(Debug, Clone)]
-pub struct ConfigState {
+pub struct ConfigCap {
     plugin: Arc<str>,
     entries: Arc<Vec<Attribute>>,
 }
 
-impl ConfigState {
+impl ConfigCap {
     /// The configuration of `plugin`.
     pub fn new(plugin: Arc<str>, entries: Arc<Vec<Attribute>>) -> Self {
         Self { plugin, entries }
@@ -28,7 +28,7 @@ impl ConfigState {
     }
 }
 
-impl config::Host for ConfigState {
+impl config::Host for ConfigCap {
     fn get(&mut self, key: String) -> wasmtime::Result<Option<Value>> {
         Ok(self
             .entries
@@ -43,6 +43,6 @@ impl config::Host for ConfigState {
 }
 
 /// Links `importhook:plugin/config`.
-pub fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
-    config::add_to_linker::<CallState, HasSelf<ConfigState>>(linker, |state| &mut state.config)
+pub fn add_to_linker(linker: &mut Linker<InstanceData>) -> wasmtime::Result<()> {
+    config::add_to_linker::<InstanceData, HasSelf<ConfigCap>>(linker, |data| &mut data.config)
 }

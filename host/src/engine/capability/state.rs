@@ -9,9 +9,9 @@ use std::time::Instant;
 
 use wasmtime::component::{HasSelf, Linker};
 
-use super::CallState;
+use super::InstanceData;
+use crate::engine::bindings::plugin::state::{self, Error};
 use crate::metrics::StateMetrics;
-use crate::plugins::bindings::importhook::plugin::state::{self, Error};
 use crate::state::{Op, Reply, StateError, StateStore};
 
 /// What a plugin granted `state` reaches: its namespace in the store.
@@ -219,8 +219,8 @@ impl state::Host for StateCap {
 }
 
 /// Links `importhook:plugin/state`.
-pub fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
-    state::add_to_linker::<CallState, HasSelf<StateCap>>(linker, |state| &mut state.state)
+pub fn add_to_linker(linker: &mut Linker<InstanceData>) -> wasmtime::Result<()> {
+    state::add_to_linker::<InstanceData, HasSelf<StateCap>>(linker, |state| &mut state.state)
 }
 
 #[cfg(test)]
@@ -228,7 +228,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::plugins::bindings::importhook::plugin::state::Host as _;
+    use crate::engine::bindings::plugin::state::Host as _;
 
     fn cap() -> StateCap {
         let access = StateAccess::new(

@@ -7,27 +7,12 @@ use std::time::Instant;
 
 use wasmtime::component::{HasSelf, Linker};
 
-use super::CallState;
-use crate::directory::{Directory, Lookup, Presence, Unavailable};
-use crate::metrics::DirectoryMetrics;
-use crate::plugins::bindings::importhook::plugin::directory::{
+use super::InstanceData;
+use crate::directory::{Lookup, Presence, Unavailable};
+use crate::engine::bindings::plugin::directory::{
     self, LookupError, Presence as WitPresence, UserSummary,
 };
-
-/// What a plugin granted `directory` reaches: the service's directory (a configured org, or
-/// one answering `unknown` to everything).
-#[derive(Debug, Clone)]
-pub struct DirectoryAccess {
-    directory: Directory,
-    metrics: DirectoryMetrics,
-}
-
-impl DirectoryAccess {
-    /// Lookups in `directory`, recorded in `metrics`.
-    pub fn new(directory: Directory, metrics: DirectoryMetrics) -> Self {
-        Self { directory, metrics }
-    }
-}
+use crate::engine::services::DirectoryAccess;
 
 /// Per-instance state of the capability.
 #[derive(Debug)]
@@ -99,8 +84,8 @@ impl directory::Host for DirectoryCap {
 }
 
 /// Links `importhook:plugin/directory`.
-pub fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
-    directory::add_to_linker::<CallState, HasSelf<DirectoryCap>>(linker, |state| {
+pub fn add_to_linker(linker: &mut Linker<InstanceData>) -> wasmtime::Result<()> {
+    directory::add_to_linker::<InstanceData, HasSelf<DirectoryCap>>(linker, |state| {
         &mut state.directory
     })
 }
@@ -110,6 +95,8 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::directory::Directory;
+    use crate::metrics::DirectoryMetrics;
     use directory::Host;
 
     #[tokio::test]

@@ -1,12 +1,33 @@
-//! Conversions between Okta's JSON and the WIT types plugins see, and the checks on what a
-//! plugin returns (a plugin is untrusted: every value it hands back is validated here).
+//! The WIT boundary: the host bindings generated from the SDK's WIT package (the source of
+//! truth), the conversions between Okta's JSON and the WIT types plugins see, and the caps on
+//! what a plugin returns (a plugin is untrusted: every value it hands back is validated here
+//! before the pipeline checks it against the working request).
 
 use serde_json::{Number, Value as Json};
 
-use super::bindings::importhook::plugin::types::{self, Attribute, Scalar, Value};
-use super::capability::request::RequestState;
-use super::merge::{Contribution, InvalidContribution};
+use super::working::Contribution;
 use crate::okta::Decision;
+use generated::importhook::plugin::types::{self, Attribute, Scalar, Value};
+
+pub use generated::importhook::plugin;
+pub use generated::{GrantedPlugin, GrantedPluginPre};
+
+#[allow(missing_docs, unreachable_pub, missing_debug_implementations)]
+mod generated {
+    wasmtime::component::bindgen!({
+        path: "../plugin-sdk/wit",
+        world: "granted-plugin",
+        imports: {
+            "importhook:plugin/state": async | trappable,
+            "importhook:plugin/directory": async | trappable,
+            default: trappable,
+        },
+        exports: { default: async },
+        with: {
+            "importhook:plugin/types.request": crate::engine::working::RequestView,
+        },
+    });
+}
 
 /// Caps on a plugin's outcome. Okta's whole response must stay below 256 KB.
 pub mod caps {
@@ -52,9 +73,6 @@ pub enum InvalidOutput {
     /// Overlong note.
     #[error("note longer than {} bytes", caps::MAX_NOTE_BYTES)]
     NoteTooLong,
-    /// A state no plugin may leave (an empty login, a rename of a user Okta will link…).
-    #[error(transparent)]
-    Refused(#[from] InvalidContribution),
 }
 
 /// A JSON value as a plugin sees it.
@@ -203,13 +221,10 @@ pub fn outcome_size(o: &types::Outcome) -> usize {
         + o.note.as_ref().map_or(0, String::len)
 }
 
-/// Validates a plugin's outcome into a contribution to the pipeline's state (`request`, as
-/// the plugins before it left it): every value within the caps, and no state that no plugin
-/// may leave.
-pub fn contribution(
-    outcome: types::Outcome,
-    request: &RequestState,
-) -> Result<Contribution, InvalidOutput> {
+/// Converts a plugin's outcome into a contribution, every value within the caps. Whether it
+/// leaves a state no plugin may leave is the pipeline's check, the same for every isolation
+/// mode ([`super::working::Working::check`]).
+pub fn contribution(outcome: types::Outcome) -> Result<Contribution, InvalidOutput> {
     if outcome.app_user_updates.len() + outcome.user_updates.len() > caps::MAX_UPDATES {
         return Err(InvalidOutput::TooManyUpdates);
     }
@@ -234,7 +249,6 @@ pub fn contribution(
         decision,
         note: outcome.note,
     };
-    request.check(&contribution)?;
     Ok(contribution)
 }
 

@@ -5,7 +5,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::capability::directory::DirectoryAccess;
 use crate::directory::Directory;
 use crate::metrics::{DirectoryMetrics, StateMetrics};
 use crate::state::{StateConfig, StateStore};
@@ -117,5 +116,20 @@ impl Services {
             .store
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// What a plugin granted `directory` reaches: the service's directory (a configured org, or
+/// one answering `unknown` to everything).
+#[derive(Debug, Clone)]
+pub struct DirectoryAccess {
+    pub(super) directory: Directory,
+    pub(super) metrics: DirectoryMetrics,
+}
+
+impl DirectoryAccess {
+    /// Lookups in `directory`, recorded in `metrics`.
+    pub fn new(directory: Directory, metrics: DirectoryMetrics) -> Self {
+        Self { directory, metrics }
     }
 }

@@ -5,24 +5,24 @@ use std::sync::Arc;
 
 use wasmtime::component::{HasSelf, Linker};
 
-use super::CallState;
-use crate::plugins::bindings::importhook::plugin::log::{self, Level};
+use super::InstanceData;
+use crate::engine::bindings::plugin::log::{self, Level};
 
 /// Longest plugin log line (and panic message) kept.
 pub const MAX_LOG_BYTES: usize = 1024;
 /// Most log lines kept per call.
 pub const MAX_LOG_LINES: u32 = 32;
 
-/// Per-instance log state.
+/// Per-instance log capability: the lines kept and the panic report.
 #[derive(Debug)]
-pub struct LogState {
+pub struct LogCap {
     plugin: Arc<str>,
     lines_left: u32,
     /// The message of the panic reported in the current call, if any.
     pub panic: Option<String>,
 }
 
-impl LogState {
+impl LogCap {
     /// State for `plugin`, allowing `lines` lines in the first call.
     pub fn new(plugin: Arc<str>, lines: u32) -> Self {
         Self {
@@ -47,7 +47,7 @@ pub fn truncate(message: &str, max: usize) -> &str {
     &message[..end]
 }
 
-impl log::Host for LogState {
+impl log::Host for LogCap {
     fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
         if self.lines_left == 0 {
             return Ok(());
@@ -74,6 +74,6 @@ impl log::Host for LogState {
 }
 
 /// Links `importhook:plugin/log`.
-pub fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
-    log::add_to_linker::<CallState, HasSelf<LogState>>(linker, |state| &mut state.log)
+pub fn add_to_linker(linker: &mut Linker<InstanceData>) -> wasmtime::Result<()> {
+    log::add_to_linker::<InstanceData, HasSelf<LogCap>>(linker, |data| &mut data.log)
 }

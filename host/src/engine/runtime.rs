@@ -2,6 +2,7 @@
 //! thread), one `Linker` with every host capability, compilation with an on-disk artifact
 //! cache, and turning a core module into a component at load (WASI-free Rust plugins are
 //! built for `wasm32-unknown-unknown`). How a call runs is `isolation`'s business.
+//! The measurements behind the engine settings are in BENCHMARKS.md.
 
 use std::future::Future;
 use std::hash::{Hash, Hasher};
@@ -16,13 +17,14 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::bindings::GrantedPluginPre as PluginPre;
-use super::bindings::importhook::plugin::types::Attribute;
+use super::bindings::plugin::types::Attribute;
 use super::capability::budget::MemoryBudget;
-use super::capability::{self, CallState, config::ConfigState};
+use super::capability::{self, Grants, InstanceData, config::ConfigCap};
 use super::isolation::{Blueprint, MAX_WARM_INSTANCES, Warm};
 use super::manifest::MAX_MEMORY_MIB;
 
-/// wasmtime 48 has its own error type; this brings it into `anyhow` for context chains.
+/// wasmtime's `Result` carries its own error type; this brings it into `anyhow` for context
+/// chains.
 trait IntoAnyhow<T> {
     fn anyhow(self) -> anyhow::Result<T>;
 }
@@ -37,15 +39,15 @@ impl<T> IntoAnyhow<T> for wasmtime::Result<T> {
 pub const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(1);
 /// Memory kept resident per pooled slot between calls. A slot keeps what its last call touched
 /// of it, up to this: after a burst, the pool holds at most 2 MiB for each of the most
-/// instances alive at once and of the SPARE_WARM_SLOTS (see `max_unused_warm_slots` below),
-/// which wasmtime 48 gives no way to return short of not keeping any (every call then faults
-/// its pages back in).
+/// instances alive at once and of the SPARE_WARM_SLOTS (see `max_unused_warm_slots` below).
+/// The pooling allocator offers no way to give that memory back other than keeping none, and
+/// then every call faults its pages back in.
 const KEEP_RESIDENT_BYTES: usize = 2 << 20;
 
 /// Idle pool slots that keep their plugin's memory image mapped for its next instance. Without
 /// them, a pipeline of several plugins hands each call a slot another plugin used, and every
-/// instantiation maps its image again (the three examples: ~280 µs a pipeline against ~100 µs
-/// with them, criterion). Each may keep KEEP_RESIDENT_BYTES resident.
+/// instantiation maps its image again, which costs more than the calls themselves. Each may
+/// keep KEEP_RESIDENT_BYTES resident.
 pub const SPARE_WARM_SLOTS: u32 = 16;
 
 /// Default linear memory all plugin instances together may hold (`plugin_memory_budget_mib`).
@@ -58,7 +60,7 @@ pub const MAX_CONCURRENT_CALLS: u32 = 64;
 /// The shared engine and linker every plugin set is built with.
 pub struct Runtime {
     engine: Engine,
-    linker: Linker<CallState>,
+    linker: Linker<InstanceData>,
     cache_dir: Option<PathBuf>,
     metered: bool,
     /// Bounds running pipelines to what the instance pool holds, across plugin sets: during a
@@ -108,8 +110,7 @@ impl Runtime {
         // Bounds checks in the compiled code instead of guard pages and signal handlers: a
         // memory's accessible size then only ever grows within its slot, so neither a new
         // instance (shrinking what the last one grew) nor a `memory.grow` costs an `mprotect`
-        // and the TLB shoot-down that comes with it in a multi-threaded process. Measured: two
-        // `mprotect` calls fewer per call; see BENCHMARKS.md (issue #11, engine settings).
+        // and the TLB shoot-down that comes with it in a multi-threaded process.
         config.signals_based_traps(false);
         config.memory_guard_size(0);
         config.guard_before_linear_memory(false);
@@ -143,7 +144,7 @@ impl Runtime {
             .context("cannot create the wasm engine")?;
         start_epoch_ticker(&engine)?;
 
-        let mut linker = Linker::<CallState>::new(&engine);
+        let mut linker = Linker::<InstanceData>::new(&engine);
         capability::add_to_linker(&mut linker)
             .anyhow()
             .context("cannot link the host capabilities")?;
@@ -256,8 +257,7 @@ impl Runtime {
         name: &Arc<str>,
         component: &Component,
         config: Vec<Attribute>,
-        state: Option<super::capability::state::StateAccess>,
-        directory: Option<super::capability::directory::DirectoryAccess>,
+        grants: Grants,
         memory_bytes: usize,
     ) -> anyhow::Result<Blueprint> {
         let instance_pre = self
@@ -271,9 +271,8 @@ impl Runtime {
         Ok(Blueprint {
             engine: self.engine.clone(),
             pre,
-            config: ConfigState::new(name.clone(), Arc::new(config)),
-            state,
-            directory,
+            config: ConfigCap::new(name.clone(), Arc::new(config)),
+            grants,
             memory_bytes,
             budget: self.memory_budget.clone(),
             metered: self.metered,

@@ -9,14 +9,14 @@ use wasmtime::component::{Linker, ResourceTable};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::CallState;
+use super::InstanceData;
 
 /// Panic messages are read from stderr to tell a panic from another trap; nothing more is kept.
 const STDERR_CAPTURE_BYTES: usize = 4096;
 
-/// Per-instance WASI state, empty until the component first uses WASI.
+/// Per-instance WASI capability, empty until the component first uses WASI.
 #[derive(Default)]
-pub struct WasiState {
+pub struct WasiCap {
     built: Option<Built>,
 }
 
@@ -28,15 +28,15 @@ struct Built {
     stderr_mark: usize,
 }
 
-impl std::fmt::Debug for WasiState {
+impl std::fmt::Debug for WasiCap {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WasiState")
+        f.debug_struct("WasiCap")
             .field("built", &self.built.is_some())
             .finish()
     }
 }
 
-impl WasiState {
+impl WasiCap {
     /// Whether the component wrote a Rust panic message to stderr in the current call.
     pub fn saw_panic(&self) -> bool {
         self.built.as_ref().is_some_and(|b| {
@@ -86,14 +86,14 @@ fn empty_ctx(stderr: MemoryOutputPipe) -> WasiCtx {
         .build()
 }
 
-impl WasiView for CallState {
+impl WasiView for InstanceData {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         self.wasi.view()
     }
 }
 
 /// Links WASI 0.2 (async: a plugin waiting in a clock poll yields its worker).
-pub fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+pub fn add_to_linker(linker: &mut Linker<InstanceData>) -> wasmtime::Result<()> {
     wasmtime_wasi::p2::add_to_linker_async(linker)
 }
 
