@@ -6,7 +6,7 @@
 
 use importhook_okta::{ActionResult, ImportRequest, Profile};
 
-use crate::request::{Action, ProfileKind, Source};
+use crate::source::{Action, ProfileKind, Source};
 use crate::{Application, Job, Value};
 
 /// A request body Okta sent, for native tests.

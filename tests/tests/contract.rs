@@ -174,7 +174,11 @@ async fn the_host_and_the_sdk_read_every_request_the_same() {
     let echo = ("10-echo", "fault-plugin", "[config]\nmode = \"echo\"\n");
     let plugins = plugins_folder(&[echo]);
     let server = start(ConfigLayer::default(), Some(plugins.path())).await;
-    let config = importhook_sdk::Config::new().with("mode", "echo");
+    let config = importhook_sdk::load_config::<fault_plugin::Fault>([(
+        "mode",
+        importhook_sdk::Value::from("echo"),
+    )])
+    .expect("echo is a mode");
     let mut compared = 0;
     for (name, body) in requests() {
         let text = String::from_utf8_lossy(&body).into_owned();
