@@ -5,13 +5,12 @@
 //   import { exportStrategy } from './importhook-sdk/component.js';
 //   export const strategy = exportStrategy(strategy);
 //
-// Extension point: each host capability is a WIT interface of its own. A new one (state,
-// directory lookups) is imported here, wrapped in a class in index.js like `Config`, and
-// passed to the strategy as a further argument of `transform` (or a property of `config`),
-// without changing the strategies that do not use it.
+// Each host capability is a WIT interface of its own, imported here only: a strategy that
+// does not use one does not import it. The imports name no version: the build pins them to
+// the version of the WIT it builds against, so the version is written in the WIT file only.
 
-import { log as hostLog, panicked } from 'importhook:plugin/log@0.2.1';
-import { entries as configEntries } from 'importhook:plugin/config@0.2.1';
+import { log as hostLog, panicked } from 'importhook:plugin/log';
+import { entries as configEntries } from 'importhook:plugin/config';
 import { Config, Outcome, Request, StrategyError, setLogSink } from './index.js';
 
 setLogSink((level, message) => hostLog(level, message));

@@ -10,12 +10,13 @@
 
 import { fromWit, toWit, Json, value } from './value.js';
 import { oktaJsonSource } from './okta-json.js';
+import { WIT_VERSION } from './wit-version.js';
 import * as login from './login.js';
 
 export { Json, value, login, fromWit, toWit };
 
-/** The WIT package version this SDK speaks (`importhook:plugin@…`, plugin-sdk/wit). */
-export const INTERFACE_VERSION = '0.2.1';
+/** The WIT package version this SDK speaks (`importhook:plugin@…`, read from plugin-sdk/wit). */
+export const INTERFACE_VERSION = WIT_VERSION;
 
 /** What Okta will do with the imported user (the contract's `action` names). */
 export const Action = Object.freeze({ CREATE_USER: 'create-user', LINK_USER: 'link-user' });

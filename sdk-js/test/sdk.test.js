@@ -143,8 +143,9 @@ test("the SDK speaks the repository's WIT version", () => {
   const wit = readFileSync(new URL('../../plugin-sdk/wit/importhook.wit', import.meta.url), 'utf8');
   const version = /^package importhook:plugin@([0-9.]+);/m.exec(wit)[1];
   assert.equal(INTERFACE_VERSION, version);
+  // The glue names no version: the build pins its host imports to the WIT's.
   const glue = readFileSync(new URL('../src/component.js', import.meta.url), 'utf8');
-  const imported = [...glue.matchAll(/from 'importhook:plugin\/\w+@([0-9.]+)'/g)].map((m) => m[1]);
-  assert.ok(imported.length >= 2);
-  assert.ok(imported.every((v) => v === version), `component.js imports ${imported}, the WIT is ${version}`);
+  const imports = [...glue.matchAll(/from '(importhook:plugin\/[^']+)'/g)].map((m) => m[1]);
+  assert.ok(imports.length >= 2);
+  assert.ok(imports.every((i) => !i.includes('@')), `component.js pins ${imports}`);
 });

@@ -15,9 +15,10 @@ from .config import Config
 from .outcome import Decision, Outcome
 from .request import MISSING, Action, Application, Job, Profile, ProfileKind, Request, Source
 from .values import Json, Number, Value
+from .wit import interface_version
 
-#: The WIT package version this SDK speaks (``importhook:plugin@…``, plugin-sdk/wit).
-INTERFACE_VERSION = "0.2.1"
+#: The WIT package version this SDK speaks (``importhook:plugin@…``, read from plugin-sdk/wit).
+INTERFACE_VERSION = interface_version()
 
 
 class StrategyError(Exception):
