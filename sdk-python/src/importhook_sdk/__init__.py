@@ -13,7 +13,8 @@ into a plugin component with componentize-py.
 from . import log, login
 from .config import Config
 from .outcome import Decision, Outcome
-from .request import MISSING, Action, Application, Job, Profile, ProfileKind, Request, Source
+from .request import Profile, Request
+from .source import MISSING, Action, Application, Job, ProfileKind, Source
 from .values import Json, Number, Value
 from .wit import interface_version
 

@@ -27,7 +27,8 @@ from . import log
 from . import StrategyError
 from .config import Config
 from .outcome import Outcome
-from .request import MISSING, Action, Application, Job, ProfileKind, Request
+from .request import Request
+from .source import MISSING, Action, Application, Job, ProfileKind
 from .values import Json, Number, Value
 
 _LEVELS = {
