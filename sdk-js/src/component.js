@@ -11,16 +11,16 @@
 
 import { log as hostLog, panicked } from 'importhook:plugin/log';
 import { entries as configEntries } from 'importhook:plugin/config';
-import { Config, Outcome, Request, StrategyError, setLogSink } from './index.js';
+import { Outcome, Request, StrategyError, fromWit, readConfig, setLogSink } from './index.js';
 
 setLogSink((level, message) => hostLog(level, message));
 
-// The `[config]` table does not change for the life of an instance: read it once, lazily
-// (never at build time, when the host is not there).
-let config;
-function hostConfig() {
-  if (!config) config = new Config({}, configEntries);
-  return config;
+// The `[config]` table does not change for the life of an instance: read it by the strategy's
+// schema once, lazily (never at build time, when the host is not there).
+let settings;
+function hostSettings(strategy) {
+  if (!settings) settings = readConfig(strategy.config, configEntries().map((a) => [a.name, fromWit(a.value)]));
+  return settings;
 }
 
 function describe(error) {
@@ -40,12 +40,12 @@ function guard(run) {
   }
 }
 
-/** The contract's `strategy` export for a strategy `{ transform, validateConfig? }`. */
+/** The contract's `strategy` export for a strategy `{ config?, transform, validateConfig? }`. */
 export function exportStrategy(strategy) {
   return {
     transform(resource) {
       return guard(() => {
-        const outcome = strategy.transform(new Request(resource), hostConfig());
+        const outcome = strategy.transform(new Request(resource), hostSettings(strategy));
         if (!(outcome instanceof Outcome)) {
           throw new TypeError('transform must return an Outcome (new Outcome())');
         }
@@ -54,7 +54,8 @@ export function exportStrategy(strategy) {
     },
     validateConfig() {
       return guard(() => {
-        if (strategy.validateConfig) strategy.validateConfig(hostConfig());
+        const read = hostSettings(strategy);
+        if (strategy.validateConfig) strategy.validateConfig(read);
       });
     },
   };
