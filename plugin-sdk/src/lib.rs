@@ -155,12 +155,10 @@ pub mod __private {
         });
     }
 
-    pub use bindings::exports::importhook::plugin::strategy::Guest;
-    pub use bindings::importhook::plugin::types::{
-        Outcome as WitOutcome, Request as WitRequest,
-    };
     #[cfg(target_arch = "wasm32")]
     pub use crate::guest::{run, validate_config};
+    pub use bindings::exports::importhook::plugin::strategy::Guest;
+    pub use bindings::importhook::plugin::types::{Outcome as WitOutcome, Request as WitRequest};
 }
 
 /// Okta JSON as a plugin value, by the same mapping the host applies (numbers typed only when

@@ -93,11 +93,17 @@ mod tests {
     fn fold_slug_split_and_blank_match_the_shared_vectors() {
         let vectors = vectors("login-normalize.json");
         for case in pairs(&vectors, "fold") {
-            let (input, folded) = (case[0].as_str().expect("in"), case[1].as_str().expect("out"));
+            let (input, folded) = (
+                case[0].as_str().expect("in"),
+                case[1].as_str().expect("out"),
+            );
             assert_eq!(fold(input), folded, "fold({input:?})");
         }
         for case in pairs(&vectors, "slug") {
-            let (input, slugged) = (case[0].as_str().expect("in"), case[1].as_str().expect("out"));
+            let (input, slugged) = (
+                case[0].as_str().expect("in"),
+                case[1].as_str().expect("out"),
+            );
             assert_eq!(slug(input), slugged, "slug({input:?})");
         }
         for case in pairs(&vectors, "split") {

@@ -115,7 +115,14 @@ impl Outcome {
 
     /// The parts, for the host glue.
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-    pub(crate) fn into_parts(self) -> (Vec<Attribute>, Vec<Attribute>, Option<Decision>, Option<String>) {
+    pub(crate) fn into_parts(
+        self,
+    ) -> (
+        Vec<Attribute>,
+        Vec<Attribute>,
+        Option<Decision>,
+        Option<String>,
+    ) {
         (self.app_user, self.user, self.decision, self.note)
     }
 }

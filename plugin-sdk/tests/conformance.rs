@@ -6,7 +6,8 @@ use importhook_sdk::{Action, Profile, Request, Scalar, Value};
 use serde_json::{Value as Json, json};
 
 fn vectors() -> Json {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../conformance/okta-requests.json");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../conformance/okta-requests.json");
     serde_json::from_str(&std::fs::read_to_string(path).expect("vectors")).expect("json")
 }
 
@@ -28,7 +29,9 @@ fn tagged(value: &Value) -> Json {
         Value::Integer(i) => json!({"tag": "integer", "val": i}),
         Value::Number(f) => json!({"tag": "number", "val": f}),
         Value::Text(t) => json!({"tag": "text", "val": t}),
-        Value::List(items) => json!({"tag": "list", "val": items.iter().map(scalar).collect::<Vec<_>>()}),
+        Value::List(items) => {
+            json!({"tag": "list", "val": items.iter().map(scalar).collect::<Vec<_>>()})
+        }
         Value::Json(text) => json!({"tag": "json", "val": text}),
     }
 }
@@ -70,7 +73,10 @@ fn every_okta_request_reads_as_the_vectors_say() {
         let name = case["name"].as_str().expect("name");
         let request = Request::from_okta_json(&case["body"].to_string());
         if let Some(why) = case.get("refused") {
-            assert!(request.is_err(), "{name}: read, but no strategy runs on it ({why})");
+            assert!(
+                request.is_err(),
+                "{name}: read, but no strategy runs on it ({why})"
+            );
             refused += 1;
         } else {
             let request = request.unwrap_or_else(|e| panic!("{name}: refused: {e}"));

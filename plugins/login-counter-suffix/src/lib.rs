@@ -113,7 +113,8 @@ impl Strategy for LoginCounterSuffix {
                 }
             }
         }
-        Ok(Outcome::new().set_note("every counter candidate is taken in Okta; login left unchanged"))
+        Ok(Outcome::new()
+            .set_note("every counter candidate is taken in Okta; login left unchanged"))
     }
 
     fn validate_config(config: &Config) -> Result<(), Error> {
@@ -175,7 +176,8 @@ mod tests {
     #[test]
     fn width_and_separator_are_configurable() {
         testing::reset();
-        let config = config([("width", Value::from(2)), ("separator", Value::from("-"))]).expect("valid");
+        let config =
+            config([("width", Value::from(2)), ("separator", Value::from("-"))]).expect("valid");
         let joe = conflict("joe@example.com");
         assert_eq!(
             new_login(&joe, &config).as_deref(),

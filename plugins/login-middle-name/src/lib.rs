@@ -89,7 +89,9 @@ impl Strategy for LoginMiddleName {
         if middle.is_empty() {
             return match config.when_missing {
                 Otherwise::Error => Err("no middle name to resolve the login conflict".into()),
-                Otherwise::Leave => Ok(Outcome::new().set_note("no middle name; login left unchanged")),
+                Otherwise::Leave => {
+                    Ok(Outcome::new().set_note("no middle name; login left unchanged"))
+                }
             };
         }
         // Surrounding whitespace is not part of a login (Okta refuses one with it, and so does
@@ -341,7 +343,8 @@ mod tests {
         directory::testing::reset();
         directory::testing::add_user("george.alexander.smith@example.com", "00u2", "ACTIVE");
         directory::testing::set_unavailable(true);
-        let outcome = resolve(&config([("when_taken", Value::from("error"))]).expect("valid")).expect("ok");
+        let outcome =
+            resolve(&config([("when_taken", Value::from("error"))]).expect("valid")).expect("ok");
         assert_eq!(
             login_update(&outcome),
             Some("george.alexander.smith@example.com")
@@ -350,22 +353,11 @@ mod tests {
 
     #[test]
     fn a_wrong_or_misspelled_config_is_refused() {
-        assert!(
-            config([("when_taken", Value::from("error"))]).is_ok()
-        );
-        assert!(
-            config([("when_taken", Value::from("retry"))]).is_err()
-        );
+        assert!(config([("when_taken", Value::from("error"))]).is_ok());
+        assert!(config([("when_taken", Value::from("retry"))]).is_err());
         assert!(config([]).is_ok());
-        assert!(
-            config([("when_missing", Value::from("skip"))]).is_err()
-        );
-        assert!(
-            config([("login_attribute", Value::from(true))]).is_err()
-        );
-        assert!(
-            config([("middle_name_atribute", Value::from("x"))])
-                .is_err()
-        );
+        assert!(config([("when_missing", Value::from("skip"))]).is_err());
+        assert!(config([("login_attribute", Value::from(true))]).is_err());
+        assert!(config([("middle_name_atribute", Value::from("x"))]).is_err());
     }
 }

@@ -116,8 +116,9 @@ mod tests {
 
     #[test]
     fn already_normal_values_are_not_updated() {
-        let outcome = NormalizeLogin::transform(&request("a.b@c.io", "a.b@c.io"), &Config::default())
-            .expect("ok");
+        let outcome =
+            NormalizeLogin::transform(&request("a.b@c.io", "a.b@c.io"), &Config::default())
+                .expect("ok");
         assert!(outcome.is_empty());
     }
 
@@ -158,8 +159,6 @@ mod tests {
     #[test]
     fn a_config_of_the_wrong_type_is_refused() {
         assert!(config([("attributes", Value::from(3i64))]).is_err());
-        assert!(
-            config([("attributes", Value::from("login"))]).is_ok()
-        );
+        assert!(config([("attributes", Value::from("login"))]).is_ok());
     }
 }

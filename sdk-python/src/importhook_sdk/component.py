@@ -6,10 +6,8 @@ generates the component's entry module::
     from your_module import strategy
     Strategy = make_strategy(strategy)
 
-Extension point: each host capability is a WIT interface of its own. A new one (state,
-directory lookups) is imported here, wrapped in a class like :class:`Config`, and passed to
-the strategy as a further argument of ``transform`` (or an attribute of ``config``), without
-changing the strategies that do not use it.
+Each host capability is a WIT interface of its own, imported here only and wrapped in the
+SDK's own types, so a strategy that does not use one does not see it.
 """
 
 from __future__ import annotations
