@@ -22,11 +22,11 @@ mkdir -p "$out/rust"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
-# Rust: both crates in one `cargo package`, so the SDK's dependency on the unpublished
-# importhook-okta resolves to the one packed beside it. Not verified by a build here: the e2e
+# Rust: the three crates in one `cargo package`, so the SDK's dependencies on the unpublished
+# importhook-okta and importhook-login resolve to the ones packed beside it. Not verified by a build here: the e2e
 # test (tests/tests/new_project.rs) builds a project against the unpacked crates.
 (cd "$root" && cargo package --quiet --locked --allow-dirty --no-verify \
-    -p importhook-okta -p importhook-sdk --target-dir "$stage/cargo")
+    -p importhook-login -p importhook-okta -p importhook-sdk --target-dir "$stage/cargo")
 for crate in "$stage"/cargo/package/*.crate; do
     name=$(basename "$crate" .crate)
     cp "$crate" "$out/"

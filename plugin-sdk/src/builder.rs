@@ -4,9 +4,9 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use crate::Request;
+use crate::request::Request;
 use crate::source::{Action, ProfileKind};
-use crate::{Application, Job, Scalar, Value};
+use crate::value::{Application, Job, Scalar, Value};
 
 /// Builds a [`Request`] the way Okta would send it, for native tests. Start with
 /// [`Request::builder`]; everything not set is empty (no attributes, conflicts or matches),

@@ -6,7 +6,9 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value as Json};
 
-use crate::{Error, Scalar, Strategy, Value};
+use crate::error::Error;
+use crate::strategy::Strategy;
+use crate::value::{Scalar, Value};
 
 fn scalar_json(scalar: &Scalar) -> Json {
     match scalar {

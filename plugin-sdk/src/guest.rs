@@ -3,9 +3,13 @@
 //! exports to a [`crate::Strategy`], and the panic hook that tells the host why a plugin
 //! trapped.
 
-use crate::bindings::importhook::plugin::{config, types};
+use crate::__private::bindings::importhook::plugin::{config, types};
+use crate::error::Error;
+use crate::outcome::Outcome;
+use crate::request::Request;
 use crate::source::{Action, ProfileKind, Source};
-use crate::{Application, Attribute, Decision, Job, Outcome, Scalar, Strategy, Value};
+use crate::strategy::Strategy;
+use crate::value::{Application, Attribute, Decision, Job, Scalar, Value};
 
 /// The host's request, read through its resource methods: each call copies only its answer.
 struct HostRequest<'a>(&'a types::Request);
@@ -151,7 +155,7 @@ fn host_config<S: Strategy>() -> Result<S::Config, String> {
     let entries = config::entries()
         .into_iter()
         .map(|a| (a.name, value_from_wit(a.value)));
-    crate::config::read(entries).map_err(crate::Error::into_message)
+    crate::config::read(entries).map_err(Error::into_message)
 }
 
 /// The WIT `transform` export.
@@ -159,9 +163,9 @@ pub fn run<S: Strategy>(request: &types::Request) -> Result<types::Outcome, Stri
     install_panic_hook();
     let config = host_config::<S>()?;
     let source = HostRequest(request);
-    crate::Request::with_source(&source, |request| S::transform(request, &config))
+    Request::with_source(&source, |request| S::transform(request, &config))
         .map(outcome_to_wit)
-        .map_err(crate::Error::into_message)
+        .map_err(Error::into_message)
 }
 
 /// The WIT `validate-config` export: the table must read into the strategy's type, then pass
@@ -169,7 +173,7 @@ pub fn run<S: Strategy>(request: &types::Request) -> Result<types::Outcome, Stri
 pub fn validate_config<S: Strategy>() -> Result<(), String> {
     install_panic_hook();
     let config = host_config::<S>()?;
-    S::validate_config(&config).map_err(crate::Error::into_message)
+    S::validate_config(&config).map_err(Error::into_message)
 }
 
 /// Sends a panic's message and location to the host before the plugin traps: without WASI
@@ -178,7 +182,7 @@ fn install_panic_hook() {
     static INSTALLED: std::sync::Once = std::sync::Once::new();
     INSTALLED.call_once(|| {
         std::panic::set_hook(Box::new(|info| {
-            crate::bindings::importhook::plugin::log::panicked(&info.to_string());
+            crate::__private::bindings::importhook::plugin::log::panicked(&info.to_string());
         }));
     });
 }

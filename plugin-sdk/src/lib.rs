@@ -54,8 +54,6 @@ mod builder;
 mod config;
 pub mod directory;
 mod error;
-#[cfg(target_arch = "wasm32")]
-mod guest;
 #[cfg(not(target_arch = "wasm32"))]
 mod json;
 pub mod log;
@@ -66,6 +64,7 @@ mod outcome;
 mod request;
 mod source;
 pub mod state;
+mod strategy;
 mod value;
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -75,39 +74,11 @@ pub use error::Error;
 pub use outcome::Outcome;
 pub use request::{Profile, Request};
 pub use source::{Action, ProfileKind, Source};
+pub use strategy::Strategy;
 pub use value::{Application, Attribute, Decision, Job, Scalar, Value};
-
-// The generated bindings, reached by the SDK's own code under this name.
-use __private::bindings;
 
 /// The WIT package version this SDK builds against (read from `wit/importhook.wit`).
 pub const INTERFACE_VERSION: &str = env!("IMPORTHOOK_WIT_VERSION");
-
-/// A conflict strategy. By default the host creates a fresh instance for every call: nothing
-/// survives from one imported user to the next. A plugin the operator runs `warm` keeps its
-/// instance between calls, so statics may survive; a strategy must not depend on either.
-pub trait Strategy {
-    /// The plugin's `[config]` table, read with serde. Refuse unknown keys with
-    /// `#[serde(deny_unknown_fields)]`, give defaults with `#[serde(default)]`; [`NoConfig`]
-    /// takes none. A table that does not read refuses the plugin at load with serde's words.
-    type Config: serde::de::DeserializeOwned;
-
-    /// Decides what to change for one imported user. `request` already holds the changes of the
-    /// strategies that ran before this one. An `Err` fails this call; the host's `on_error`
-    /// policy for the plugin decides what happens. Its text is shown by `importhook try`,
-    /// logged by `serve` only when the operator sets `log_plugin_messages = true`, and never
-    /// sent to Okta. `?` works on any error ([`Error`]).
-    fn transform(request: &Request, config: &Self::Config) -> Result<Outcome, Error>;
-
-    /// Checks what types cannot say (a value out of range, two keys that exclude each other)
-    /// once, when the host loads the plugin (and at `importhook check`), after the table read
-    /// into [`Strategy::Config`]: an `Err` refuses the plugin with its text instead of
-    /// quietly using a default. Accepts everything unless overridden.
-    fn validate_config(config: &Self::Config) -> Result<(), Error> {
-        let _ = config;
-        Ok(())
-    }
-}
 
 /// Exports a [`Strategy`] as the plugin's `importhook:plugin/strategy` implementation.
 ///
@@ -123,11 +94,11 @@ macro_rules! export_strategy {
                 fn transform(
                     request: &$crate::__private::WitRequest,
                 ) -> ::core::result::Result<$crate::__private::WitOutcome, ::std::string::String> {
-                    $crate::__private::run::<$strategy>(request)
+                    $crate::__guest::run::<$strategy>(request)
                 }
 
                 fn validate_config() -> ::core::result::Result<(), ::std::string::String> {
-                    $crate::__private::validate_config::<$strategy>()
+                    $crate::__guest::validate_config::<$strategy>()
                 }
             }
             $crate::__private::bindings::__export_plugin_world!(__ImporthookExport with_types_in $crate::__private::bindings);
@@ -137,29 +108,14 @@ macro_rules! export_strategy {
 
 /// What [`export_strategy!`] expands to needs; not part of the API.
 #[doc(hidden)]
-pub mod __private {
-    pub use wit_bindgen;
+#[path = "private.rs"]
+pub mod __private;
 
-    /// The bindings generated from `wit/importhook.wit` (the contract with the host). Only the
-    /// SDK's conversions and [`export_strategy!`] name these types: a strategy sees the SDK's
-    /// own, so the contract can change without changing them.
-    #[allow(missing_docs, unsafe_code, unreachable_pub, clippy::all)]
-    pub mod bindings {
-        wit_bindgen::generate!({
-            world: "granted-plugin",
-            path: "wit",
-            pub_export_macro: true,
-            export_macro_name: "__export_plugin_world",
-            default_bindings_module: "importhook_sdk::__private::bindings",
-            runtime_path: "importhook_sdk::__private::wit_bindgen::rt",
-        });
-    }
-
-    #[cfg(target_arch = "wasm32")]
-    pub use crate::guest::{run, validate_config};
-    pub use bindings::exports::importhook::plugin::strategy::Guest;
-    pub use bindings::importhook::plugin::types::{Outcome as WitOutcome, Request as WitRequest};
-}
+/// The glue [`export_strategy!`] calls; not part of the API.
+#[cfg(target_arch = "wasm32")]
+#[doc(hidden)]
+#[path = "guest.rs"]
+pub mod __guest;
 
 /// Okta JSON as a plugin value, by the same mapping the host applies (numbers typed only when
 /// the type prints back what Okta sent). For hosts that run strategies natively.

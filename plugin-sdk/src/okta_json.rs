@@ -7,7 +7,7 @@
 use importhook_okta::{ActionResult, ImportRequest, Profile};
 
 use crate::source::{Action, ProfileKind, Source};
-use crate::{Application, Job, Value};
+use crate::value::{Application, Job, Value};
 
 /// A request body Okta sent, for native tests.
 #[derive(Debug)]

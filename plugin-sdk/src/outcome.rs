@@ -1,6 +1,6 @@
 //! What a strategy returns: attribute updates, a decision and a note, built fluently.
 
-use crate::{Attribute, Decision, Value};
+use crate::value::{Attribute, Decision, Value};
 
 /// The changes a strategy asks for. An empty outcome changes nothing.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -5,7 +5,7 @@
 use serde_json::Value as Json;
 
 use crate::source::{Action, ProfileKind, Source};
-use crate::{Application, Job, Value};
+use crate::value::{Application, Job, Value};
 
 /// One imported user: Okta's request, with earlier strategies' changes applied.
 pub struct Request {

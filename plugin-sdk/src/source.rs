@@ -1,7 +1,7 @@
 //! Where a [`crate::Request`] reads from: the host's request resource inside a plugin, Okta's
 //! JSON in native tests, or a host's own state when it runs strategies natively.
 
-use crate::{Application, Job, Value};
+use crate::value::{Application, Job, Value};
 
 /// What Okta will do with the imported user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -94,7 +94,7 @@ impl Sdk {
     }
 
     /// `[dependencies]` line and what goes at the end of Cargo.toml (a `[patch]` for the
-    /// packed SDK's own unpublished dependency).
+    /// packed SDK's own unpublished dependencies).
     pub fn rust(&self) -> anyhow::Result<(String, String)> {
         let (sdk, patch) = match self {
             Self::Registry => {
@@ -106,9 +106,11 @@ impl Sdk {
             Self::Checkout(root) => (root.join("plugin-sdk"), String::new()),
             Self::Packed(dir) => {
                 let okta = dir.join(format!("rust/importhook-okta-{RUST_VERSION}"));
+                let login = dir.join(format!("rust/importhook-login-{RUST_VERSION}"));
                 let patch = format!(
-                    "\n# The packed SDK's own dependency, not on crates.io yet either.\n[patch.crates-io]\nimporthook-okta = {{ path = {} }}\n",
-                    quoted(&okta)?
+                    "\n# The packed SDK's own dependencies, not on crates.io yet either.\n[patch.crates-io]\nimporthook-okta = {{ path = {} }}\nimporthook-login = {{ path = {} }}\n",
+                    quoted(&okta)?,
+                    quoted(&login)?
                 );
                 (
                     dir.join(format!("rust/importhook-sdk-{RUST_VERSION}")),

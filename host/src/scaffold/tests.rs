@@ -77,6 +77,10 @@ fn each_sdk_gives_each_language_its_dependency() {
         Some(format!("/opt/sdk dir/rust/importhook-okta-{}", sdk::RUST_VERSION).as_str())
     );
     assert_eq!(
+        manifest["patch"]["crates-io"]["importhook-login"]["path"].as_str(),
+        Some(format!("/opt/sdk dir/rust/importhook-login-{}", sdk::RUST_VERSION).as_str())
+    );
+    assert_eq!(
         Sdk::Registry.rust().expect("rust").0,
         format!("importhook-sdk = \"{}\"", sdk::RUST_VERSION)
     );
