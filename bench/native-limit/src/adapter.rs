@@ -41,7 +41,10 @@ impl<S: Strategy> Native<S> {
     }
 }
 
-impl<S: Strategy> NativeStrategy for Native<S> {
+impl<S: Strategy> NativeStrategy for Native<S>
+where
+    S::Config: Send + Sync,
+{
     fn name(&self) -> &str {
         &self.name
     }
