@@ -86,3 +86,23 @@ fn every_okta_request_reads_as_the_vectors_say() {
     }
     assert!(read >= 3 && refused >= 10, "{read} read, {refused} refused");
 }
+
+/// The JSON-to-WIT value rule of `conformance/json-values.json`, which the other SDKs read too.
+#[test]
+fn json_values_map_as_the_vectors_say() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../conformance/json-values.json");
+    let vectors: Json =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("vectors")).expect("json");
+    let cases = vectors["cases"].as_array().expect("cases");
+    assert!(cases.len() >= 10, "only {} cases", cases.len());
+    for case in cases {
+        let text = case["json"].as_str().expect("json");
+        let json: Json = serde_json::from_str(text).expect("case json");
+        assert_eq!(
+            tagged(&importhook_sdk::value_from_json(&json)),
+            case["value"],
+            "{text}"
+        );
+    }
+}

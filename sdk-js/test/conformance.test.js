@@ -49,3 +49,14 @@ for (const c of vectors.cases) {
     else assert.deepEqual(reads(body), c.reads);
   });
 }
+
+// The JSON-to-WIT value rule of conformance/json-values.json, which the other SDKs read too.
+const values = JSON.parse(readFileSync(new URL('../../conformance/json-values.json', import.meta.url), 'utf8'));
+
+test('json values map as the vectors say', () => {
+  assert.ok(values.cases.length >= 10);
+  for (const c of values.cases) {
+    const body = { data: { action: { result: 'CREATE_USER' }, appUser: { profile: { v: JSON.parse(c.json) } } } };
+    assert.deepEqual(tagged(oktaJsonSource(body).get('app-user', 'v')), c.value, c.json);
+  }
+});

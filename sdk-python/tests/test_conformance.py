@@ -64,3 +64,13 @@ def test_every_okta_request_reads_as_the_vectors_say(case):
             Request.from_okta_json(body)
     else:
         assert reads(Request.from_okta_json(body)) == case["reads"]
+
+
+VALUES = json.loads((Path(__file__).resolve().parents[2] / "conformance" / "json-values.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", VALUES["cases"], ids=[c["json"] for c in VALUES["cases"]])
+def test_json_values_map_as_the_vectors_say(case):
+    """The JSON-to-WIT value rule of conformance/json-values.json, which the other SDKs read too."""
+    body = json.dumps({"data": {"action": {"result": "CREATE_USER"}, "appUser": {"profile": {"v": json.loads(case["json"])}}}})
+    assert tagged(Request.from_okta_json(body).app_user().get("v")) == case["value"]
