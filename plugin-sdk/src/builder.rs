@@ -4,8 +4,9 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use crate::request::{Action, ProfileKind, Request};
-use crate::{Application, Job, Scalar, Value};
+use crate::request::Request;
+use crate::source::{Action, ProfileKind};
+use crate::value::{Application, Job, Scalar, Value};
 
 /// Builds a [`Request`] the way Okta would send it, for native tests. Start with
 /// [`Request::builder`]; everything not set is empty (no attributes, conflicts or matches),
@@ -182,7 +183,7 @@ impl RequestBuilder {
     }
 
     /// The request, read from [`RequestBuilder::okta_json`] as the host reads Okta's body.
-    pub fn build(&self) -> Request<'static> {
+    pub fn build(&self) -> Request {
         let body = self.okta_json();
         let source = crate::okta_json::OktaJson::parse(&body).unwrap_or_else(|e| {
             // Every body this builder writes is one the host hands to a strategy.
@@ -192,7 +193,7 @@ impl RequestBuilder {
     }
 }
 
-impl Request<'static> {
+impl Request {
     /// A builder for a request as Okta would send it (see [`RequestBuilder`]).
     pub fn builder() -> RequestBuilder {
         RequestBuilder::default()
@@ -279,7 +280,7 @@ mod tests {
                 ["middleName", "age", "vip", "x", "groups"]
             );
         }
-        let read = |r: &Request<'_>| {
+        let read = |r: &Request| {
             (
                 r.event_id(),
                 r.app_user().iter().collect::<Vec<_>>(),

@@ -78,7 +78,7 @@ pub fn user_by_login(login: &str) -> Result<Option<UserSummary>, LookupError> {
 #[cfg(target_arch = "wasm32")]
 mod imp {
     use super::{LookupError, Presence, UserSummary};
-    use crate::bindings::importhook::plugin::directory as host;
+    use crate::__private::bindings::importhook::plugin::directory as host;
 
     pub fn login_exists(login: &str) -> Presence {
         match host::login_exists(login) {

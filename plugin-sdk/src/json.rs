@@ -4,7 +4,7 @@
 use importhook_okta::{NumberForm, number_form};
 use serde_json::Value as Json;
 
-use crate::{Scalar, Value};
+use crate::value::{Scalar, Value};
 
 fn number(n: &serde_json::Number) -> Option<Scalar> {
     match number_form(n) {

@@ -2,11 +2,11 @@
 //! capped at 32 per call. Never log personal data (profile values). Natively (tests) lines go
 //! to stderr.
 
-use crate::bindings::importhook::plugin::log::Level;
+use crate::__private::bindings::importhook::plugin::log::Level;
 
 #[cfg(target_arch = "wasm32")]
 fn write(level: Level, message: &str) {
-    crate::bindings::importhook::plugin::log::log(level, message);
+    crate::__private::bindings::importhook::plugin::log::log(level, message);
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -6,8 +6,8 @@
 
 use importhook_okta::{ActionResult, ImportRequest, Profile};
 
-use crate::request::{Action, ProfileKind, Source};
-use crate::{Application, Job, Value};
+use crate::source::{Action, ProfileKind, Source};
+use crate::value::{Application, Job, Value};
 
 /// A request body Okta sent, for native tests.
 #[derive(Debug)]

@@ -1,7 +1,6 @@
 //! What a strategy returns: attribute updates, a decision and a note, built fluently.
 
-use crate::bindings::importhook::plugin::types;
-use crate::{Attribute, Decision, Value};
+use crate::value::{Attribute, Decision, Value};
 
 /// The changes a strategy asks for. An empty outcome changes nothing.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -53,7 +52,7 @@ impl Outcome {
     }
 
     /// Adds a short note to the host's per-plugin report. Never put personal data in it.
-    pub fn note(mut self, note: impl Into<String>) -> Self {
+    pub fn set_note(mut self, note: impl Into<String>) -> Self {
         self.note = Some(note.into());
         self
     }
@@ -87,7 +86,7 @@ impl Outcome {
     }
 
     /// The note, if any.
-    pub fn note_text(&self) -> Option<&str> {
+    pub fn note(&self) -> Option<&str> {
         self.note.as_deref()
     }
 
@@ -114,14 +113,17 @@ impl Outcome {
         }
     }
 
+    /// The parts, for the host glue.
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-    pub(crate) fn into_wit(self) -> types::Outcome {
-        types::Outcome {
-            app_user_updates: self.app_user,
-            user_updates: self.user,
-            decision: self.decision,
-            note: self.note,
-        }
+    pub(crate) fn into_parts(
+        self,
+    ) -> (
+        Vec<Attribute>,
+        Vec<Attribute>,
+        Option<Decision>,
+        Option<String>,
+    ) {
+        (self.app_user, self.user, self.decision, self.note)
     }
 }
 
@@ -137,14 +139,14 @@ mod tests {
             .set_user("login", "c")
             .set_app_user("n", 3i64)
             .link_user("00u1")
-            .note("linked");
+            .set_note("linked");
         assert_eq!(outcome.user_updates().len(), 2);
         assert_eq!(outcome.user_update("login"), Some(&Value::Text("c".into())));
         assert_eq!(outcome.app_user_update("n"), Some(&Value::Integer(3)));
         assert_eq!(outcome.decision(), Some(&Decision::LinkUser("00u1".into())));
-        assert_eq!(outcome.note_text(), Some("linked"));
+        assert_eq!(outcome.note(), Some("linked"));
         assert!(!outcome.is_empty());
-        assert!(Outcome::new().note("x").is_empty());
+        assert!(Outcome::new().set_note("x").is_empty());
     }
 
     #[test]

@@ -4,69 +4,24 @@
 
 use serde_json::Value as Json;
 
-use crate::{Application, Job, Value};
-
-/// What Okta will do with the imported user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// Create a new Okta user.
-    CreateUser,
-    /// Link to an existing Okta user ([`Request::link_target`]).
-    LinkUser,
-}
-
-/// Which of the two profiles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProfileKind {
-    /// The app user profile (`data.appUser.profile`).
-    AppUser,
-    /// The projected Okta user profile (`data.user.profile`).
-    User,
-}
-
-/// Where a [`Request`] reads from. Inside a plugin this is the host's request resource; in
-/// native tests, Okta's JSON ([`Request::from_okta_json`]). A host that runs strategies
-/// natively (importhook's native-limit benchmark) implements it over its own state.
-pub trait Source {
-    /// Okta's id of this hook call.
-    fn event_id(&self) -> String;
-    /// The value of `name` in `profile`, `None` when absent (a JSON `null` is `Some(Null)`).
-    fn get(&self, profile: ProfileKind, name: &str) -> Option<Value>;
-    /// The attribute names of `profile`, in Okta's order.
-    fn names(&self, profile: ProfileKind) -> Vec<String>;
-    /// The attributes of `profile` the strategies before this one changed.
-    fn changed(&self, profile: ProfileKind) -> Vec<String>;
-    /// `data.user.id`.
-    fn matched_user_id(&self) -> Option<String>;
-    /// The current action.
-    fn action(&self) -> Action;
-    /// The link target, when the action is [`Action::LinkUser`].
-    fn link_target(&self) -> Option<String>;
-    /// `data.context.conflicts`.
-    fn conflicts(&self) -> Vec<String>;
-    /// `data.context.matches`.
-    fn matches(&self) -> Vec<Value>;
-    /// `data.context.policy`.
-    fn policy(&self) -> Vec<String>;
-    /// `data.context.application`.
-    fn application(&self) -> Option<Application>;
-    /// `data.context.job`.
-    fn job(&self) -> Option<Job>;
-}
+use crate::source::{Action, ProfileKind, Source};
+use crate::value::{Application, Job, Value};
 
 /// One imported user: Okta's request, with earlier strategies' changes applied.
-pub struct Request<'a> {
-    source: SourceRef<'a>,
+pub struct Request {
+    source: SourceRef,
 }
 
-enum SourceRef<'a> {
-    Borrowed(&'a dyn Source),
+enum SourceRef {
+    /// A source that lives for the call [`Request::with_source`] makes: the pointer is never
+    /// read after it returns (see there).
+    Borrowed(*const (dyn Source + 'static)),
     // Only native code (tests) owns its source: a plugin borrows the host's request.
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
-    Owned(Box<dyn Source + 'a>),
+    Owned(Box<dyn Source>),
 }
 
-impl std::fmt::Debug for Request<'_> {
+impl std::fmt::Debug for Request {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the profiles: they hold personal data.
         f.debug_struct("Request")
@@ -104,12 +59,17 @@ impl Profile<'_> {
 
     /// The boolean value of `name`.
     pub fn boolean(&self, name: &str) -> Option<bool> {
-        self.get(name).and_then(|v| v.as_bool())
+        self.get(name).and_then(|v| v.as_boolean())
     }
 
     /// The integer value of `name`.
     pub fn integer(&self, name: &str) -> Option<i64> {
         self.get(name).and_then(|v| v.as_integer())
+    }
+
+    /// The number value of `name` (an integer or a number).
+    pub fn number(&self, name: &str) -> Option<f64> {
+        self.get(name).and_then(|v| v.as_number())
     }
 
     /// The attribute names, in Okta's order.
@@ -137,99 +97,28 @@ impl Profile<'_> {
     }
 }
 
-impl Value {
-    /// The text, when this is `text`.
-    pub fn as_text(&self) -> Option<&str> {
-        match self {
-            Value::Text(t) => Some(t),
-            _ => None,
-        }
-    }
-
-    /// The boolean, when this is `boolean`.
-    pub fn as_bool(&self) -> Option<bool> {
-        match self {
-            Value::Boolean(b) => Some(*b),
-            _ => None,
-        }
-    }
-
-    /// The integer, when this is `integer`.
-    pub fn as_integer(&self) -> Option<i64> {
-        match self {
-            Value::Integer(i) => Some(*i),
-            _ => None,
-        }
-    }
-
-    /// The number, when this is `integer` or `number`.
-    pub fn as_number(&self) -> Option<f64> {
-        match self {
-            Value::Integer(i) => Some(*i as f64),
-            Value::Number(f) => Some(*f),
-            _ => None,
-        }
-    }
-
-    /// True for `null`.
-    pub fn is_null(&self) -> bool {
-        matches!(self, Value::Null)
-    }
-}
-
-impl From<&str> for Value {
-    fn from(text: &str) -> Self {
-        Value::Text(text.to_owned())
-    }
-}
-
-impl From<String> for Value {
-    fn from(text: String) -> Self {
-        Value::Text(text)
-    }
-}
-
-impl From<&String> for Value {
-    fn from(text: &String) -> Self {
-        Value::Text(text.clone())
-    }
-}
-
-impl From<bool> for Value {
-    fn from(b: bool) -> Self {
-        Value::Boolean(b)
-    }
-}
-
-impl From<i64> for Value {
-    fn from(i: i64) -> Self {
-        Value::Integer(i)
-    }
-}
-
-impl From<f64> for Value {
-    fn from(f: f64) -> Self {
-        Value::Number(f)
-    }
-}
-
-impl From<Vec<String>> for Value {
-    fn from(items: Vec<String>) -> Self {
-        Value::List(items.into_iter().map(crate::Scalar::Text).collect())
-    }
-}
-
-impl<'a> Request<'a> {
-    /// A request reading from `source` (see [`Source`]).
-    pub fn from_source(source: &'a dyn Source) -> Self {
-        Self {
-            source: SourceRef::Borrowed(source),
-        }
+impl Request {
+    /// Runs `f` on a request reading from `source` (see [`Source`]): how a plugin reads the
+    /// host's request resource, and how a host runs a strategy natively on its own state.
+    pub fn with_source<R>(source: &dyn Source, f: impl FnOnce(&Request) -> R) -> R {
+        let borrowed: *const (dyn Source + '_) = source;
+        // SAFETY: only the lifetime bound of the trait object changes (same layout). The
+        // request lives in this frame and `f` gets it by a reference it cannot return (`R`
+        // does not borrow from it) and cannot clone; everything read through it is owned. So
+        // the pointer is dereferenced only while `source` is borrowed here.
+        #[allow(unsafe_code)]
+        let borrowed: *const (dyn Source + 'static) = unsafe { std::mem::transmute(borrowed) };
+        let request = Request {
+            source: SourceRef::Borrowed(borrowed),
+        };
+        f(&request)
     }
 
     fn source(&self) -> &dyn Source {
         match &self.source {
-            SourceRef::Borrowed(source) => *source,
+            // SAFETY: see `with_source`: the source outlives every `&Request` to this one.
+            #[allow(unsafe_code)]
+            SourceRef::Borrowed(source) => unsafe { &**source },
             SourceRef::Owned(source) => source.as_ref(),
         }
     }
@@ -320,7 +209,7 @@ impl<'a> Request<'a> {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-impl Request<'static> {
+impl Request {
     /// Builds a request from the JSON body Okta sends (`com.okta.import.transform`), exactly
     /// as the host presents it to the first plugin. For native unit tests.
     pub fn from_okta_json(body: &str) -> Result<Self, String> {

@@ -74,7 +74,7 @@ pub fn set(key: &str, value: &[u8], ttl_seconds: Option<u32>) -> Result<(), Stat
 #[cfg(target_arch = "wasm32")]
 mod imp {
     use super::StateError;
-    use crate::bindings::importhook::plugin::state as host;
+    use crate::__private::bindings::importhook::plugin::state as host;
 
     fn convert(e: host::Error) -> StateError {
         match e {

@@ -16,11 +16,9 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+import { DEFAULT_WIT, witVersion } from '../src/wit-version.js';
+
 const SDK_SRC = dirname(fileURLToPath(new URL('../src/index.js', import.meta.url)));
-// The contract: the one WIT file of the repository (plugin-sdk/wit) when the SDK is used from a
-// checkout; a packed SDK (scripts/pack-sdks.sh) carries a copy in its own wit/.
-const CHECKOUT_WIT = resolve(SDK_SRC, '../../plugin-sdk/wit');
-const DEFAULT_WIT = existsSync(join(CHECKOUT_WIT, 'importhook.wit')) ? CHECKOUT_WIT : resolve(SDK_SRC, '../wit');
 /** Every ComponentizeJS feature that would import WASI (or wasi:http, which the host refuses). */
 export const DISABLED_FEATURES = ['stdio', 'random', 'clocks', 'http', 'fetch-event'];
 
@@ -84,6 +82,20 @@ async function stageStrategy(from, to, sdkDir) {
   }
 }
 
+/**
+ * Writes the contract's version into the staged SDK: the glue's host imports name it, and
+ * `INTERFACE_VERSION` is it (the component has no file system to read the WIT from).
+ */
+async function pinWitVersion(sdkDir, version) {
+  const glue = join(sdkDir, 'component.js');
+  const text = await readFile(glue, 'utf8');
+  await writeFile(glue, text.replace(/(['"])importhook:plugin\/([\w-]+)\1/g, `$1importhook:plugin/$2@${version}$1`));
+  await writeFile(
+    join(sdkDir, 'wit-version.js'),
+    `// Written by importhook-build-js from the WIT it built against.\nexport const WIT_VERSION = ${JSON.stringify(version)};\n`,
+  );
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const entry = resolve(args.entry);
@@ -95,6 +107,7 @@ async function main() {
   await rm(stage, { recursive: true, force: true });
   const sdkDir = join(stage, 'importhook-sdk');
   await cp(SDK_SRC, sdkDir, { recursive: true });
+  await pinWitVersion(sdkDir, witVersion(resolve(args.wit)));
   await stageStrategy(dirname(entry), join(stage, 'strategy'), sdkDir);
   await writeFile(
     join(stage, 'entry.js'),

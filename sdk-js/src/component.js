@@ -5,23 +5,22 @@
 //   import { exportStrategy } from './importhook-sdk/component.js';
 //   export const strategy = exportStrategy(strategy);
 //
-// Extension point: each host capability is a WIT interface of its own. A new one (state,
-// directory lookups) is imported here, wrapped in a class in index.js like `Config`, and
-// passed to the strategy as a further argument of `transform` (or a property of `config`),
-// without changing the strategies that do not use it.
+// Each host capability is a WIT interface of its own, imported here only: a strategy that
+// does not use one does not import it. The imports name no version: the build pins them to
+// the version of the WIT it builds against, so the version is written in the WIT file only.
 
-import { log as hostLog, panicked } from 'importhook:plugin/log@0.2.1';
-import { entries as configEntries } from 'importhook:plugin/config@0.2.1';
-import { Config, Outcome, Request, StrategyError, setLogSink } from './index.js';
+import { log as hostLog, panicked } from 'importhook:plugin/log';
+import { entries as configEntries } from 'importhook:plugin/config';
+import { Outcome, Request, StrategyError, fromWit, readConfig, setLogSink } from './index.js';
 
 setLogSink((level, message) => hostLog(level, message));
 
-// The `[config]` table does not change for the life of an instance: read it once, lazily
-// (never at build time, when the host is not there).
-let config;
-function hostConfig() {
-  if (!config) config = new Config({}, configEntries);
-  return config;
+// The `[config]` table does not change for the life of an instance: read it by the strategy's
+// schema once, lazily (never at build time, when the host is not there).
+let settings;
+function hostSettings(strategy) {
+  if (!settings) settings = readConfig(strategy.config, configEntries().map((a) => [a.name, fromWit(a.value)]));
+  return settings;
 }
 
 function describe(error) {
@@ -41,12 +40,12 @@ function guard(run) {
   }
 }
 
-/** The contract's `strategy` export for a strategy `{ transform, validateConfig? }`. */
+/** The contract's `strategy` export for a strategy `{ config?, transform, validateConfig? }`. */
 export function exportStrategy(strategy) {
   return {
     transform(resource) {
       return guard(() => {
-        const outcome = strategy.transform(new Request(resource), hostConfig());
+        const outcome = strategy.transform(new Request(resource), hostSettings(strategy));
         if (!(outcome instanceof Outcome)) {
           throw new TypeError('transform must return an Outcome (new Outcome())');
         }
@@ -55,7 +54,8 @@ export function exportStrategy(strategy) {
     },
     validateConfig() {
       return guard(() => {
-        if (strategy.validateConfig) strategy.validateConfig(hostConfig());
+        const read = hostSettings(strategy);
+        if (strategy.validateConfig) strategy.validateConfig(read);
       });
     },
   };

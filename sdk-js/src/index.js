@@ -1,32 +1,30 @@
 // Write importhook conflict strategies in JavaScript: typed access to the imported user
-// (`Request`), a builder for what to change (`Outcome`), the plugin's `[config]` (`Config`),
-// logging through the host (`log`), and `Request.fromOktaJson` so a strategy is unit-tested
-// with `node --test`, without building wasm. The same shape as the Rust SDK (importhook-sdk).
+// (`Request`), a builder for what to change (`Outcome`), the plugin's `[config]` read by a
+// schema the strategy declares (`config`, `loadConfig`), logging through the host (`log`), and
+// `Request.fromOktaJson` so a strategy is unit-tested with `node --test`, without building
+// wasm. The same shape as the Rust SDK (importhook-sdk).
 //
 // A strategy is a module whose default export is
-//   { transform(request, config) -> Outcome, validateConfig?(config) }
+//   { config?: { key: config.string(default), ... },
+//     transform(request, settings) -> Outcome, validateConfig?(settings) }
 // built into a component with `importhook-build-js` (bin/build.js). Throw a `StrategyError`
-// to fail a call (or refuse a config) with a message; any other exception is a panic.
+// to fail a call (or refuse a config) with a message; any other exception is a panic. Without
+// a `config` schema the strategy takes no `[config]` keys.
 
 import { fromWit, toWit, Json, value } from './value.js';
 import { oktaJsonSource } from './okta-json.js';
+import { WIT_VERSION } from './wit-version.js';
+import { StrategyError } from './error.js';
+import { config, loadConfig, readConfig } from './config.js';
 import * as login from './login.js';
 
-export { Json, value, login, fromWit, toWit };
+export { Json, value, login, fromWit, toWit, StrategyError, config, loadConfig, readConfig };
 
-/** The WIT package version this SDK speaks (`importhook:plugin@…`, plugin-sdk/wit). */
-export const INTERFACE_VERSION = '0.2.1';
+/** The WIT package version this SDK speaks (`importhook:plugin@…`, read from plugin-sdk/wit). */
+export const INTERFACE_VERSION = WIT_VERSION;
 
 /** What Okta will do with the imported user (the contract's `action` names). */
 export const Action = Object.freeze({ CREATE_USER: 'create-user', LINK_USER: 'link-user' });
-
-/** A failure of this call (transform) or a refused `[config]` (validateConfig), with its reason. */
-export class StrategyError extends Error {
-  constructor(message) {
-    super(message);
-    this.name = 'StrategyError';
-  }
-}
 
 /** A read-only view of one profile. Each read asks the source (the host) for that one value. */
 export class Profile {
@@ -201,7 +199,7 @@ export class Outcome {
     return this;
   }
   /** Adds a short note to the host's per-plugin report. Never put personal data in it. */
-  note(text) {
+  setNote(text) {
     this.#note = String(text);
     return this;
   }
@@ -231,7 +229,7 @@ export class Outcome {
       : { kind: 'create-user' };
   }
   /** The note, if any. */
-  noteText() {
+  note() {
     return this.#note;
   }
   /**
@@ -260,56 +258,6 @@ export class Outcome {
       decision: this.#decision,
       note: this.#note,
     };
-  }
-}
-
-/** The plugin's configuration: the `[config]` table of `<plugin>.toml`. */
-export class Config {
-  #entries;
-  #load;
-  /**
-   * For tests: `new Config({ when_missing: 'error' })`. Inside a plugin the SDK builds it
-   * from the host's table, fetched on first use.
-   */
-  constructor(entries = {}, load = undefined) {
-    this.#entries = load ? undefined : Object.entries(entries).map(([k, v]) => [k, toWit(v, k)]);
-    this.#load = load;
-  }
-  #all() {
-    if (!this.#entries) this.#entries = this.#load().map((a) => [a.name, a.value]);
-    return this.#entries;
-  }
-  /** The value of `key` (JavaScript, see value.js), or undefined. */
-  get(key) {
-    const e = this.#all().find(([k]) => k === key);
-    return e && fromWit(e[1]);
-  }
-  /** True when the table has `key`. */
-  has(key) {
-    return this.#all().some(([k]) => k === key);
-  }
-  /** The text value of `key`. */
-  text(key) {
-    const v = this.get(key);
-    return typeof v === 'string' ? v : undefined;
-  }
-  /** The boolean value of `key`. */
-  boolean(key) {
-    const v = this.get(key);
-    return typeof v === 'boolean' ? v : undefined;
-  }
-  /** The integer value of `key`. */
-  integer(key) {
-    const e = this.#all().find(([k]) => k === key);
-    return e && e[1].tag === 'integer' ? fromWit(e[1]) : undefined;
-  }
-  /** The keys, in the manifest's order. */
-  keys() {
-    return this.#all().map(([k]) => k);
-  }
-  /** All `[key, value]` pairs, in the manifest's order. */
-  entries() {
-    return this.#all().map(([k, v]) => [k, fromWit(v)]);
   }
 }
 

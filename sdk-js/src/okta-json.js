@@ -15,37 +15,117 @@ function jsonToWit(x) {
   return toWit(x);
 }
 
-function object(x) {
-  return x !== null && typeof x === 'object' && !Array.isArray(x) ? x : {};
+/** The event type of a user import hook; the host answers 400 to any other. */
+export const EVENT_TYPE = 'com.okta.import.transform';
+
+const isObject = (x) => x !== null && typeof x === 'object' && !Array.isArray(x);
+
+// Okta's JSON by the host's lenient rules (importhook-okta): a null or absent member reads as
+// empty, and a member of a type Okta does not document is noted by its path (the host then
+// passes the request through without running any strategy).
+class Reader {
+  irregular = [];
+  note(path) {
+    if (!this.irregular.includes(path)) this.irregular.push(path);
+  }
+  object(x, path) {
+    if (x === undefined || x === null) return {};
+    if (isObject(x)) return x;
+    this.note(path);
+    return {};
+  }
+  string(x, path) {
+    if (x === undefined || x === null) return undefined;
+    if (typeof x === 'string') return x;
+    this.note(path);
+    return undefined;
+  }
+  list(x, path) {
+    if (x === undefined || x === null) return [];
+    if (Array.isArray(x)) return x;
+    this.note(path);
+    return [];
+  }
+  /** A list of strings; null elements are dropped, other non-strings are irregular. */
+  strings(x, path) {
+    return this.list(x, path)
+      .map((item) => this.string(item, path))
+      .filter((item) => item !== undefined);
+  }
 }
 
-function strings(x) {
-  return Array.isArray(x) ? x.filter((s) => typeof s === 'string') : [];
+function application(read, app) {
+  if (app === undefined || app === null) return undefined;
+  if (!isObject(app)) {
+    read.note('data.context.application');
+    return undefined;
+  }
+  const field = (name) => read.string(app[name], `data.context.application.${name}`) ?? '';
+  return { id: field('id'), name: field('name'), label: field('label'), status: field('status') };
 }
 
-function text(x) {
-  return typeof x === 'string' ? x : '';
+function job(read, job) {
+  if (job === undefined || job === null) return undefined;
+  if (!isObject(job)) {
+    read.note('data.context.job');
+    return undefined;
+  }
+  return {
+    id: read.string(job.id, 'data.context.job.id') ?? '',
+    kind: read.string(job.type, 'data.context.job.type') ?? '',
+  };
 }
 
-/** Okta's request body (a string or the parsed object) as a request source. */
+/**
+ * Okta's request body (a string or the parsed object) as a request source. A body the host
+ * would not hand to a strategy (another event type, an action that is missing or unknown, a
+ * value of a type Okta does not document) throws with the reason, so a test cannot pass on
+ * input no plugin would ever see.
+ */
 export function oktaJsonSource(body) {
   const json = typeof body === 'string' ? JSON.parse(body) : body;
-  const data = object(object(json).data);
-  const result = object(data.action).result;
+  if (!isObject(json)) throw new Error('an Okta import hook request is a JSON object');
+  const read = new Reader();
+  const eventId = read.string(json.eventId, 'eventId') ?? '';
+  if (json.eventType !== undefined && json.eventType !== null && json.eventType !== EVENT_TYPE) {
+    throw new Error(`eventType must be ${EVENT_TYPE}: the host answers 400 and runs no strategy`);
+  }
+  read.string(json.eventTime, 'eventTime');
+  if (typeof json.eventTypeVersion !== 'number') read.string(json.eventTypeVersion, 'eventTypeVersion');
+  read.string(json.source, 'source');
+  const data = read.object(json.data, 'data');
+  const appUser = read.object(data.appUser, 'data.appUser');
+  const user = read.object(data.user, 'data.user');
+  const actionHolder = read.object(data.action, 'data.action');
+  const context = read.object(data.context, 'data.context');
+  let result = actionHolder.result;
+  if (result !== undefined && result !== null && typeof result !== 'string') {
+    read.note('data.action.result');
+    result = undefined;
+  }
+  const profiles = {
+    'app-user': read.object(appUser.profile, 'data.appUser.profile'),
+    user: read.object(user.profile, 'data.user.profile'),
+  };
+  const matched = read.string(user.id, 'data.user.id');
+  const app = application(read, context.application);
+  const importJob = job(read, context.job);
+  const conflicts = read.strings(context.conflicts, 'data.context.conflicts');
+  const matches = read.list(context.matches, 'data.context.matches');
+  const policy = read.strings(context.policy, 'data.context.policy');
+  const passedThrough = 'the host passes this request through without running any strategy';
+  if (read.irregular.length > 0) throw new Error(`${passedThrough} (unexpected_shape: ${read.irregular[0]})`);
   const actions = { CREATE_USER: 'create-user', LINK_USER: 'link-user' };
-  if (!(result in actions)) {
-    throw new Error(`data.action.result must be CREATE_USER or LINK_USER, not ${JSON.stringify(result)}`);
+  if (!Object.hasOwn(actions, result ?? '')) {
+    const why = result === undefined || result === null ? 'missing_action' : 'unknown_action';
+    throw new Error(
+      `data.action.result must be CREATE_USER or LINK_USER, not ${JSON.stringify(result)}: ${passedThrough} (${why})`,
+    );
   }
   const action = actions[result];
-  const profiles = {
-    'app-user': object(object(data.appUser).profile),
-    user: object(object(data.user).profile),
-  };
-  const matched = typeof object(data.user).id === 'string' ? data.user.id : undefined;
-  const context = object(data.context);
-  const own = (profile, name) => Object.prototype.hasOwnProperty.call(profiles[profile], name);
+  const own = (profile, name) => Object.hasOwn(profiles[profile], name);
   return {
-    eventId: () => text(json.eventId),
+    eventId: () => eventId,
     get: (profile, name) => (own(profile, name) ? jsonToWit(profiles[profile][name]) : undefined),
     names: (profile) => Object.keys(profiles[profile]),
     // Okta's request as the first strategy sees it: nothing changed yet.
@@ -53,18 +133,10 @@ export function oktaJsonSource(body) {
     matchedUserId: () => matched,
     action: () => action,
     linkTarget: () => (action === 'link-user' ? matched : undefined),
-    conflicts: () => strings(context.conflicts),
-    matches: () => (Array.isArray(context.matches) ? context.matches.map(jsonToWit) : []),
-    policy: () => strings(context.policy),
-    application: () => {
-      const app = context.application;
-      if (app === null || typeof app !== 'object' || Array.isArray(app)) return undefined;
-      return { id: text(app.id), name: text(app.name), label: text(app.label), status: text(app.status) };
-    },
-    job: () => {
-      const job = context.job;
-      if (job === null || typeof job !== 'object' || Array.isArray(job)) return undefined;
-      return { id: text(job.id), kind: text(job.type) };
-    },
+    conflicts: () => [...conflicts],
+    matches: () => matches.map(jsonToWit),
+    policy: () => [...policy],
+    application: () => app,
+    job: () => importJob,
   };
 }

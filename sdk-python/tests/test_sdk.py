@@ -3,7 +3,12 @@ from pathlib import Path
 
 import pytest
 
-from importhook_sdk import INTERFACE_VERSION, Action, Config, Decision, Json, Number, Outcome, Request, log
+from dataclasses import dataclass
+from typing import List, Literal, Optional
+
+import pytest
+
+from importhook_sdk import INTERFACE_VERSION, Action, Decision, Json, NoConfig, Number, Outcome, Request, StrategyError, load_config, log, read_config
 from importhook_sdk.values import check
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,13 +71,13 @@ def test_a_create_request_has_no_link_target_and_a_request_without_an_action_is_
 
 
 def test_outcome_builder_replaces_repeated_names_and_keeps_order():
-    outcome = Outcome().set_user("login", "a").set_user("email", "b").set_user("login", "c").set_app_user("n", 3).link_user("00u1").note("linked")
+    outcome = Outcome().set_user("login", "a").set_user("email", "b").set_user("login", "c").set_app_user("n", 3).link_user("00u1").set_note("linked")
     assert outcome.user_updates() == [("login", "c"), ("email", "b")]
     assert outcome.app_user_update("n") == 3
     assert outcome.decision == Decision("link-user", "00u1")
-    assert outcome.note_text == "linked"
+    assert outcome.note == "linked"
     assert not outcome.is_empty()
-    assert Outcome().note("x").is_empty()
+    assert Outcome().set_note("x").is_empty()
     assert Outcome().create_user().decision == Decision("create-user")
 
 
@@ -91,18 +96,50 @@ def test_values_map_to_the_contract_as_the_host_maps_json():
     assert huge.app_user().get("n") == Json(str(2**70))
 
 
-def test_config_getters_read_the_table_in_order_and_the_host_table_once():
-    config = Config({"attribute": "lastName", "strict": True, "limit": 3})
-    assert config.text("attribute") == "lastName"
-    assert config.boolean("strict") is True
-    assert config.integer("limit") == 3 and config.integer("strict") is None
-    assert config.text("limit") is None and config.get("nope") is None
-    assert config.keys() == ["attribute", "strict", "limit"]
-    fetched = []
-    host = Config(load=lambda: fetched.append(1) or [("k", "v")])
-    assert fetched == []
-    assert host.text("k") == "v" and host.items() == [("k", "v")] and "k" in host
-    assert fetched == [1]
+@dataclass(frozen=True)
+class Settings:
+    attribute: str = "lastName"
+    strict: bool = False
+    limit: int = 3
+    ratio: float = 0.5
+    when: Literal["leave", "error"] = "leave"
+    extra: Optional[str] = None
+    names: List[str] = ()
+
+
+def test_a_config_table_reads_into_the_dataclass_with_defaults_and_refuses_what_it_does_not_know():
+    assert read_config(Settings, []) == Settings()
+    read = read_config(Settings, [("strict", True), ("limit", 5), ("ratio", 2), ("when", "error"), ("names", ["a"])])
+    assert read == Settings(strict=True, limit=5, ratio=2, when="error", names=["a"])
+    for entries, message in [
+        ([("atribute", "x")], 'unknown key "atribute" (known: attribute, strict, limit, ratio, when, extra, names)'),
+        ([("attribute", 3)], "attribute must be a string, not 3"),
+        ([("limit", True)], "limit must be an integer, not true"),
+        ([("limit", "4")], 'limit must be an integer, not "4"'),
+        ([("when", "bogus")], 'when must be "leave" or "error", not "bogus"'),
+        ([("names", ["a", 1])], "names must be a list of strings"),
+    ]:
+        with pytest.raises(StrategyError) as refused:
+            read_config(Settings, entries)
+        assert message in str(refused.value)
+    # Without a Config, no key is taken.
+    assert read_config(None, []) == NoConfig()
+    with pytest.raises(StrategyError, match='unknown key "k" \\(known: none\\)'):
+        read_config(None, [("k", "v")])
+
+
+def test_load_config_reads_then_runs_the_strategy_s_own_check():
+    class Strategy:
+        Config = Settings
+
+        def validate_config(self, settings):
+            if settings.limit == 7:
+                raise StrategyError("not seven")
+
+    assert load_config(Strategy(), {"limit": 2}).limit == 2
+    assert load_config(Strategy()).limit == 3
+    with pytest.raises(StrategyError, match="not seven"):
+        load_config(Strategy(), {"limit": 7})
 
 
 def test_log_lines_go_to_the_sink_with_their_level():

@@ -174,7 +174,11 @@ async fn the_host_and_the_sdk_read_every_request_the_same() {
     let echo = ("10-echo", "fault-plugin", "[config]\nmode = \"echo\"\n");
     let plugins = plugins_folder(&[echo]);
     let server = start(ConfigLayer::default(), Some(plugins.path())).await;
-    let config = importhook_sdk::Config::new().with("mode", "echo");
+    let config = importhook_sdk::load_config::<fault_plugin::Fault>([(
+        "mode",
+        importhook_sdk::Value::from("echo"),
+    )])
+    .expect("echo is a mode");
     let mut compared = 0;
     for (name, body) in requests() {
         let text = String::from_utf8_lossy(&body).into_owned();
@@ -203,5 +207,53 @@ async fn the_host_and_the_sdk_read_every_request_the_same() {
         }
     }
     assert!(compared >= 15, "only {compared} requests compared");
+    server.stop().await;
+}
+
+/// The shared vectors (`conformance/okta-requests.json`, which the Rust, JavaScript and Python
+/// SDKs' tests read too) hold for the host: a request the vectors say a strategy reads runs the
+/// plugin, and it reads there what the SDK's native helper reads; a request they say no
+/// strategy runs on gets no plugin call.
+#[tokio::test]
+async fn the_shared_request_vectors_hold_for_the_host() {
+    let path = common::workspace_root().join("conformance/okta-requests.json");
+    let vectors: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("vectors")).expect("json");
+    let echo = ("10-echo", "fault-plugin", "[config]\nmode = \"echo\"\n");
+    let plugins = plugins_folder(&[echo]);
+    let server = start(ConfigLayer::default(), Some(plugins.path())).await;
+    let config = importhook_sdk::load_config::<fault_plugin::Fault>([(
+        "mode",
+        importhook_sdk::Value::from("echo"),
+    )])
+    .expect("echo is a mode");
+    let cases = vectors["cases"].as_array().expect("cases");
+    for case in cases {
+        let name = case["name"].as_str().expect("name");
+        let body = case["body"].to_string();
+        let reply = post(&server, body.clone().into_bytes()).await;
+        let ran = reply.status == StatusCode::OK
+            && reply.json()["commands"][0]["value"]["seen"].is_string();
+        if case.get("refused").is_some() {
+            assert!(!ran, "{name}: the plugin ran ({})", reply.status);
+            continue;
+        }
+        assert!(ran, "{name}: the plugin did not run ({})", reply.status);
+        let native = importhook_sdk::Request::from_okta_json(&body)
+            .unwrap_or_else(|e| panic!("{name}: the SDK refused: {e}"));
+        let outcome =
+            <fault_plugin::Fault as importhook_sdk::Strategy>::transform(&native, &config)
+                .expect("echo");
+        let seen = outcome
+            .app_user_update("seen")
+            .and_then(|v| v.as_text())
+            .expect("seen");
+        assert_eq!(
+            reply.json()["commands"][0]["value"]["seen"],
+            seen,
+            "{name}: host and SDK read it differently"
+        );
+    }
+    assert!(cases.len() >= 15, "only {} vectors", cases.len());
     server.stop().await;
 }

@@ -6,45 +6,52 @@ use std::marker::PhantomData;
 
 use importhook::engine::{Contribution, NativeStrategy, Working};
 use importhook::okta::{ActionResult, Decision};
-use importhook_sdk::__private::value_from_json;
 use importhook_sdk::{
-    Action, Application, Attribute, Config, Job, ProfileKind, Request, Scalar, Source, Strategy,
-    Value,
+    Action, Application, Attribute, Job, ProfileKind, Request, Scalar, Source, Strategy, Value,
+    value_from_json,
 };
 use serde_json::Value as Json;
 
 /// One strategy, compiled in.
-pub struct Native<S> {
+pub struct Native<S: Strategy> {
     name: String,
-    config: Config,
+    config: S::Config,
     strategy: PhantomData<fn() -> S>,
 }
 
-impl<S> std::fmt::Debug for Native<S> {
+impl<S: Strategy> std::fmt::Debug for Native<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Native").field("name", &self.name).finish()
     }
 }
 
-impl<S> Native<S> {
-    /// The strategy under `name`, with its default configuration.
+impl<S: Strategy> Native<S> {
+    /// The strategy under `name`, with its configuration from an empty `[config]` table.
+    ///
+    /// # Panics
+    /// When the strategy refuses an empty table.
     pub fn new(name: &str) -> Self {
+        let empty: [(&str, Value); 0] = [];
         Self {
             name: name.to_owned(),
-            config: Config::new(),
+            config: importhook_sdk::load_config::<S>(empty)
+                .unwrap_or_else(|e| panic!("{name} refuses an empty [config]: {e}")),
             strategy: PhantomData,
         }
     }
 }
 
-impl<S: Strategy> NativeStrategy for Native<S> {
+impl<S: Strategy> NativeStrategy for Native<S>
+where
+    S::Config: Send + Sync,
+{
     fn name(&self) -> &str {
         &self.name
     }
 
     fn transform(&self, state: &Working) -> Result<Contribution, String> {
         let source = HostState(state);
-        let outcome = S::transform(&Request::from_source(&source), &self.config)
+        let outcome = Request::with_source(&source, |request| S::transform(request, &self.config))
             .map_err(importhook_sdk::Error::into_message)?;
         Ok(Contribution {
             app_user: updates(outcome.app_user_updates()),
@@ -53,7 +60,7 @@ impl<S: Strategy> NativeStrategy for Native<S> {
                 importhook_sdk::Decision::CreateUser => Decision::CreateUser,
                 importhook_sdk::Decision::LinkUser(id) => Decision::LinkUser(id.clone()),
             }),
-            note: outcome.note_text().map(str::to_owned),
+            note: outcome.note().map(str::to_owned),
         })
     }
 }

@@ -1,7 +1,7 @@
 //! `noop`: changes nothing and reads nothing. What one fresh, isolated plugin call costs when
 //! the strategy itself costs nothing: the floor the benchmarks compare the examples with.
 
-use importhook_sdk::{Config, Error, Outcome, Request, Strategy, export_strategy};
+use importhook_sdk::{Error, NoConfig, Outcome, Request, Strategy, export_strategy};
 
 /// The strategy.
 #[derive(Debug)]
@@ -10,7 +10,9 @@ pub struct Noop;
 export_strategy!(Noop);
 
 impl Strategy for Noop {
-    fn transform(_request: &Request<'_>, _config: &Config) -> Result<Outcome, Error> {
+    type Config = NoConfig;
+
+    fn transform(_request: &Request, _config: &NoConfig) -> Result<Outcome, Error> {
         Ok(Outcome::new())
     }
 }
@@ -23,7 +25,7 @@ mod tests {
     fn changes_nothing() {
         let request = Request::minimal();
         assert!(
-            Noop::transform(&request, &Config::new())
+            Noop::transform(&request, &NoConfig::default())
                 .expect("ok")
                 .is_empty()
         );

@@ -14,12 +14,19 @@ Configuration (``[config]`` of the manifest):
   (Okta then reports the conflict) or ``"error"`` (the host applies the plugin's ``on_error``).
 """
 
-import json
-from typing import Optional
+from dataclasses import dataclass
+from typing import Literal, Optional
 
-from importhook_sdk import Action, Config, Outcome, Request, StrategyError, login
+from importhook_sdk import Action, Outcome, Request, StrategyError, login
 
-KEYS = ("middle_name_attribute", "login_attribute", "when_missing")
+
+@dataclass(frozen=True)
+class Settings:
+    """The ``[config]`` table: a key not listed, or a value of another type, refuses the plugin."""
+
+    middle_name_attribute: str = "middleName"
+    login_attribute: str = "login"
+    when_missing: Literal["leave", "error"] = "leave"
 
 
 def infix(user_login: str, middle: str) -> Optional[str]:
@@ -34,37 +41,28 @@ def infix(user_login: str, middle: str) -> Optional[str]:
 
 
 class LoginMiddleName:
-    def transform(self, request: Request, config: Config) -> Outcome:
-        login_attribute = config.text("login_attribute") or "login"
+    Config = Settings
+
+    def transform(self, request: Request, settings: Settings) -> Outcome:
+        login_attribute = settings.login_attribute
         # Login rewrites are for users Okta will create (a strategy before this one may have
         # decided to link instead).
         if request.action() is not Action.CREATE_USER or not request.has_conflict(login_attribute):
             return Outcome()
         current = request.user().text(login_attribute)
         if current is None or login.is_blank(current):
-            return Outcome().note("no login to rewrite")
-        middle_attribute = config.text("middle_name_attribute") or "middleName"
-        name = request.app_user().text(middle_attribute)
+            return Outcome().set_note("no login to rewrite")
+        name = request.app_user().text(settings.middle_name_attribute)
         middle = login.slug(name) if name is not None else ""
         if not middle:
-            if config.text("when_missing") == "error":
+            if settings.when_missing == "error":
                 raise StrategyError("no middle name to resolve the login conflict")
-            return Outcome().note("no middle name; login left unchanged")
+            return Outcome().set_note("no middle name; login left unchanged")
         # Surrounding whitespace is not part of a login (Okta and the host refuse one with it).
         rewritten = infix(current.strip(), middle)
         if rewritten is None:
-            return Outcome().note("login already holds the middle name")
-        return Outcome().set_user(login_attribute, rewritten).note("middle name infixed")
-
-    def validate_config(self, config: Config) -> None:
-        for key in config.keys():
-            if key not in KEYS:
-                raise StrategyError(f"unknown key {json.dumps(key)} (known: {', '.join(KEYS)})")
-            if not isinstance(config.get(key), str):
-                raise StrategyError(f"{key} must be a string")
-        when_missing = config.text("when_missing")
-        if when_missing not in (None, "leave", "error"):
-            raise StrategyError(f'when_missing must be "leave" or "error", not {json.dumps(when_missing)}')
+            return Outcome().set_note("login already holds the middle name")
+        return Outcome().set_user(login_attribute, rewritten).set_note("middle name infixed")
 
 
 strategy = LoginMiddleName()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from importhook_sdk import Config, Request, StrategyError
+from importhook_sdk import Request, StrategyError, load_config
 from login_middle_name import strategy
 
 
@@ -19,7 +19,7 @@ def request(action="CREATE_USER", conflicts=("login",), middle="Alexander", logi
 
 
 def run(config=None, **options):
-    return strategy.transform(request(**options), config or Config())
+    return strategy.transform(request(**options), config or load_config(strategy))
 
 
 def test_okta_guide_example():
@@ -46,11 +46,11 @@ def test_multi_word_middle_names_and_logins_without_dots():
 def test_missing_middle_name_is_configurable():
     assert run(middle=None).is_empty()
     with pytest.raises(StrategyError):
-        run(Config({"when_missing": "error"}), middle=None)
+        run(load_config(strategy, {"when_missing": "error"}), middle=None)
 
 
 def test_attribute_names_are_configurable():
-    outcome = run(Config({"middle_name_attribute": "nickName"}), middle=None)
+    outcome = run(load_config(strategy, {"middle_name_attribute": "nickName"}), middle=None)
     assert outcome.user_update("login") == "george.alex.smith@example.com"
 
 
@@ -72,10 +72,10 @@ def test_a_blank_login_is_never_rewritten():
 
 
 def test_a_wrong_or_misspelled_config_is_refused():
-    strategy.validate_config(Config())
+    load_config(strategy)
     with pytest.raises(StrategyError, match="when_missing"):
-        strategy.validate_config(Config({"when_missing": "skip"}))
+        load_config(strategy, {"when_missing": "skip"})
     with pytest.raises(StrategyError, match="must be a string"):
-        strategy.validate_config(Config({"login_attribute": True}))
+        load_config(strategy, {"login_attribute": True})
     with pytest.raises(StrategyError, match="unknown key"):
-        strategy.validate_config(Config({"middle_name_atribute": "x"}))
+        load_config(strategy, {"middle_name_atribute": "x"})

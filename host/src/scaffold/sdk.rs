@@ -94,7 +94,7 @@ impl Sdk {
     }
 
     /// `[dependencies]` line and what goes at the end of Cargo.toml (a `[patch]` for the
-    /// packed SDK's own unpublished dependency).
+    /// packed SDK's own unpublished dependencies).
     pub fn rust(&self) -> anyhow::Result<(String, String)> {
         let (sdk, patch) = match self {
             Self::Registry => {

@@ -5,7 +5,7 @@
 //! counts once. With zero or several matches nothing changes, and so with an entry of any other
 //! shape: an unreadable match means "not sure", and a wrong link is worse than none.
 
-use importhook_sdk::{Action, Config, Error, Outcome, Request, Strategy, export_strategy};
+use importhook_sdk::{Action, Error, NoConfig, Outcome, Request, Strategy, export_strategy};
 
 /// The strategy.
 pub struct LinkSingleMatch;
@@ -13,23 +13,25 @@ pub struct LinkSingleMatch;
 export_strategy!(LinkSingleMatch);
 
 impl Strategy for LinkSingleMatch {
-    fn transform(request: &Request<'_>, _config: &Config) -> Result<Outcome, Error> {
+    type Config = NoConfig;
+
+    fn transform(request: &Request, _config: &NoConfig) -> Result<Outcome, Error> {
         if request.action() != Action::CreateUser {
             return Ok(Outcome::new());
         }
         let matches = request.matches();
         let mut ids = request.match_ids();
         if ids.len() < matches.len() {
-            return Ok(Outcome::new().note("a match entry is unreadable; left to Okta"));
+            return Ok(Outcome::new().set_note("a match entry is unreadable; left to Okta"));
         }
         ids.sort();
         ids.dedup();
         Ok(match ids.as_slice() {
             [only] => Outcome::new()
                 .link_user(only.clone())
-                .note("linked to the single match"),
+                .set_note("linked to the single match"),
             [] => Outcome::new(),
-            _ => Outcome::new().note("several matches; left to Okta"),
+            _ => Outcome::new().set_note("several matches; left to Okta"),
         })
     }
 }
@@ -41,7 +43,7 @@ mod tests {
 
     fn decision<const N: usize>(action: Action, matches: [Value; N]) -> Option<Decision> {
         let request = Request::builder().action(action).matches(matches).build();
-        LinkSingleMatch::transform(&request, &Config::new())
+        LinkSingleMatch::transform(&request, &NoConfig::default())
             .expect("ok")
             .decision()
             .cloned()
@@ -97,7 +99,7 @@ mod tests {
 
     #[test]
     fn the_load_check_request_changes_nothing() {
-        let outcome = LinkSingleMatch::transform(&Request::minimal(), &Config::new());
+        let outcome = LinkSingleMatch::transform(&Request::minimal(), &NoConfig::default());
         assert!(outcome.expect("ok").is_empty());
     }
 }

@@ -23,9 +23,8 @@
 //! - `login_attribute` (default `"login"`): the conflicting Okta user attribute to rewrite.
 
 use importhook_sdk::directory::{self, Presence};
-use importhook_sdk::{
-    Action, Config, Error, Outcome, Request, Strategy, export_strategy, login, state,
-};
+use importhook_sdk::{Action, Error, Outcome, Request, Strategy, export_strategy, login, state};
+use serde::Deserialize;
 
 /// Candidates asked in one call before giving up: each may cost an Okta call, and a long run
 /// of taken numbers means the counter is behind logins made elsewhere, for a human to look at.
@@ -36,28 +35,63 @@ pub struct LoginCounterSuffix;
 
 export_strategy!(LoginCounterSuffix);
 
-const KEYS: [&str; 4] = ["width", "separator", "login_attribute", "when_unverified"];
+/// The `[config]` table; a key not listed here refuses the plugin at load.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Digits of the number, zero-padded (1 to 12).
+    pub width: i64,
+    /// Put between the local part and the number (never `@`).
+    pub separator: String,
+    /// The conflicting Okta user attribute to rewrite.
+    pub login_attribute: String,
+    /// When Okta could not be asked whether the candidate is free.
+    pub when_unverified: WhenUnverified,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            width: 4,
+            separator: String::new(),
+            login_attribute: "login".to_owned(),
+            when_unverified: WhenUnverified::Propose,
+        }
+    }
+}
+
+/// What to do with a candidate Okta could not be asked about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WhenUnverified {
+    /// Propose it: Okta itself still refuses a duplicate.
+    Propose,
+    /// Leave the login as it is.
+    Leave,
+}
 
 impl Strategy for LoginCounterSuffix {
-    fn transform(request: &Request<'_>, config: &Config) -> Result<Outcome, Error> {
-        let login_attribute = config.text("login_attribute").unwrap_or("login");
+    type Config = Config;
+
+    fn transform(request: &Request, config: &Config) -> Result<Outcome, Error> {
+        let login_attribute = config.login_attribute.as_str();
         if request.action() != Action::CreateUser || !request.has_conflict(login_attribute) {
             return Ok(Outcome::new());
         }
         // An earlier strategy (the middle name, say) already proposed another login.
         if request.user().was_changed(login_attribute) {
-            return Ok(Outcome::new().note("login already rewritten"));
+            return Ok(Outcome::new().set_note("login already rewritten"));
         }
         let Some(current) = request
             .user()
             .text(login_attribute)
             .filter(|l| !login::is_blank(l))
         else {
-            return Ok(Outcome::new().note("no login to rewrite"));
+            return Ok(Outcome::new().set_note("no login to rewrite"));
         };
         let folded = login::fold(&current);
-        let width = config.integer("width").unwrap_or(4) as usize;
-        let separator = config.text("separator").unwrap_or("");
+        let width = config.width as usize;
+        let separator = config.separator.as_str();
         let (local, domain) = login::split(&folded);
         for _ in 0..MAX_CANDIDATES {
             // `?`: with the store unavailable the call fails and the manifest's `on_error`
@@ -67,44 +101,27 @@ impl Strategy for LoginCounterSuffix {
             let candidate = login::join(&format!("{local}{separator}{number:0width$}"), domain);
             match directory::login_exists(&candidate) {
                 Presence::Taken => continue,
-                Presence::Unknown if config.text("when_unverified") == Some("leave") => {
-                    return Ok(Outcome::new().note(
+                Presence::Unknown if config.when_unverified == WhenUnverified::Leave => {
+                    return Ok(Outcome::new().set_note(
                         "Okta could not be asked whether the counter candidate is free; login left unchanged",
                     ));
                 }
                 Presence::Free | Presence::Unknown => {
                     return Ok(Outcome::new()
                         .set_user(login_attribute, candidate)
-                        .note("counter suffix appended"));
+                        .set_note("counter suffix appended"));
                 }
             }
         }
-        Ok(Outcome::new().note("every counter candidate is taken in Okta; login left unchanged"))
+        Ok(Outcome::new()
+            .set_note("every counter candidate is taken in Okta; login left unchanged"))
     }
 
     fn validate_config(config: &Config) -> Result<(), Error> {
-        for (key, _) in config.iter() {
-            if !KEYS.contains(&key) {
-                return Err(format!("unknown key {key:?} (known: {})", KEYS.join(", ")).into());
-            }
+        if !(1..=12).contains(&config.width) {
+            return Err("width must be an integer from 1 to 12".into());
         }
-        if let Some(width) = config.get("width") {
-            match width.as_integer() {
-                Some(1..=12) => {}
-                _ => return Err("width must be an integer from 1 to 12".into()),
-            }
-        }
-        for key in ["separator", "login_attribute"] {
-            if config.get(key).is_some_and(|v| v.as_text().is_none()) {
-                return Err(format!("{key} must be a string").into());
-            }
-        }
-        if config.get("when_unverified").is_some()
-            && !matches!(config.text("when_unverified"), Some("propose" | "leave"))
-        {
-            return Err("when_unverified must be \"propose\" or \"leave\"".into());
-        }
-        if config.text("separator").is_some_and(|s| s.contains('@')) {
+        if config.separator.contains('@') {
             return Err("separator must not contain '@'".into());
         }
         Ok(())
@@ -114,6 +131,12 @@ impl Strategy for LoginCounterSuffix {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use importhook_sdk::load_config;
+
+    /// A `[config]` table read and checked as the host does when it loads the plugin.
+    fn config<const N: usize>(entries: [(&str, Value); N]) -> Result<Config, Error> {
+        load_config::<LoginCounterSuffix>(entries)
+    }
     use importhook_sdk::state::{StateError, testing};
     use importhook_sdk::{RequestBuilder, Value};
 
@@ -134,17 +157,17 @@ mod tests {
         testing::reset();
         let joe = conflict("Joe.Smith@Example.com");
         assert_eq!(
-            new_login(&joe, &Config::new()).as_deref(),
+            new_login(&joe, &Config::default()).as_deref(),
             Some("joe.smith0001@example.com")
         );
         assert_eq!(
-            new_login(&joe, &Config::new()).as_deref(),
+            new_login(&joe, &Config::default()).as_deref(),
             Some("joe.smith0002@example.com")
         );
         // Another login counts on its own.
         let ann = conflict("ann@example.com");
         assert_eq!(
-            new_login(&ann, &Config::new()).as_deref(),
+            new_login(&ann, &Config::default()).as_deref(),
             Some("ann0001@example.com")
         );
         assert_eq!(testing::counter("joe.smith@example.com"), 2);
@@ -153,7 +176,8 @@ mod tests {
     #[test]
     fn width_and_separator_are_configurable() {
         testing::reset();
-        let config = Config::new().with("width", 2).with("separator", "-");
+        let config =
+            config([("width", Value::from(2)), ("separator", Value::from("-"))]).expect("valid");
         let joe = conflict("joe@example.com");
         assert_eq!(
             new_login(&joe, &config).as_deref(),
@@ -173,10 +197,10 @@ mod tests {
     fn only_a_login_conflict_of_a_user_okta_will_create_is_rewritten() {
         testing::reset();
         let no_conflict = Request::builder().user("login", "joe@example.com");
-        assert_eq!(new_login(&no_conflict, &Config::new()), None);
+        assert_eq!(new_login(&no_conflict, &Config::default()), None);
         let link = conflict("joe@example.com").action(Action::LinkUser);
-        assert_eq!(new_login(&link, &Config::new()), None);
-        assert_eq!(new_login(&conflict("  "), &Config::new()), None);
+        assert_eq!(new_login(&link, &Config::default()), None);
+        assert_eq!(new_login(&conflict("  "), &Config::default()), None);
         assert_eq!(testing::counter("joe@example.com"), 0, "no number used up");
     }
 
@@ -184,7 +208,7 @@ mod tests {
     fn a_login_an_earlier_strategy_rewrote_is_left_alone() {
         testing::reset();
         let rewritten = conflict("joe.alexander.smith@example.com").changed_user("login");
-        assert_eq!(new_login(&rewritten, &Config::new()), None);
+        assert_eq!(new_login(&rewritten, &Config::default()), None);
     }
 
     #[test]
@@ -192,7 +216,7 @@ mod tests {
         testing::reset();
         testing::set_unavailable(true);
         let err =
-            LoginCounterSuffix::transform(&conflict("joe@example.com").build(), &Config::new())
+            LoginCounterSuffix::transform(&conflict("joe@example.com").build(), &Config::default())
                 .expect_err("fails");
         assert_eq!(err.message(), StateError::Unavailable.to_string());
     }
@@ -204,13 +228,13 @@ mod tests {
         directory::testing::add_user("joe0001@example.com", "00u1", "ACTIVE");
         let joe = conflict("joe@example.com");
         assert_eq!(
-            new_login(&joe, &Config::new()).as_deref(),
+            new_login(&joe, &Config::default()).as_deref(),
             Some("joe0002@example.com")
         );
         assert_eq!(directory::testing::lookups(), 2);
         // The next Joe goes on from there: 0001 is not asked again.
         assert_eq!(
-            new_login(&joe, &Config::new()).as_deref(),
+            new_login(&joe, &Config::default()).as_deref(),
             Some("joe0003@example.com")
         );
     }
@@ -221,13 +245,13 @@ mod tests {
         directory::testing::reset();
         let joe = conflict("joe@example.com");
         assert_eq!(
-            new_login(&joe, &Config::new()).as_deref(),
+            new_login(&joe, &Config::default()).as_deref(),
             Some("joe0001@example.com")
         );
         directory::testing::add_user("joe0002@example.com", "00u2", "ACTIVE");
         directory::testing::set_unavailable(true);
         assert_eq!(
-            new_login(&joe, &Config::new()).as_deref(),
+            new_login(&joe, &Config::default()).as_deref(),
             Some("joe0002@example.com"),
             "unknown: taken as without lookups"
         );
@@ -239,18 +263,18 @@ mod tests {
         testing::reset();
         directory::testing::reset();
         directory::testing::set_unavailable(true);
-        let leave = Config::new().with("when_unverified", "leave");
+        let leave = config([("when_unverified", Value::from("leave"))]).expect("valid");
         let outcome = LoginCounterSuffix::transform(&conflict("joe@example.com").build(), &leave)
             .expect("ok");
         assert_eq!(outcome.user_update("login"), None);
         assert!(
             outcome
-                .note_text()
+                .note()
                 .is_some_and(|n| n.contains("could not be asked")),
             "{:?}",
-            outcome.note_text()
+            outcome.note()
         );
-        let propose = Config::new().with("when_unverified", "propose");
+        let propose = config([("when_unverified", Value::from("propose"))]).expect("valid");
         assert_eq!(
             new_login(&conflict("joe@example.com"), &propose).as_deref(),
             Some("joe0002@example.com")
@@ -265,10 +289,10 @@ mod tests {
             directory::testing::add_user(&format!("joe{n:04}@example.com"), "00u", "ACTIVE");
         }
         let outcome =
-            LoginCounterSuffix::transform(&conflict("joe@example.com").build(), &Config::new())
+            LoginCounterSuffix::transform(&conflict("joe@example.com").build(), &Config::default())
                 .expect("ok");
         assert_eq!(outcome.user_update("login"), None);
-        assert!(outcome.note_text().is_some_and(|n| n.contains("taken")));
+        assert!(outcome.note().is_some_and(|n| n.contains("taken")));
         assert_eq!(
             testing::counter("joe@example.com"),
             u64::from(MAX_CANDIDATES)
@@ -277,20 +301,17 @@ mod tests {
 
     #[test]
     fn bad_configurations_are_refused() {
-        for config in [
-            Config::new().with("width", 0),
-            Config::new().with("width", 13),
-            Config::new().with("width", "4"),
-            Config::new().with("separator", "@"),
-            Config::new().with("login_attribut", "login"),
-            Config::new().with("when_unverified", "guess"),
-            Config::new().with("when_unverified", 1),
+        for entry in [
+            ("width", Value::from(0)),
+            ("width", Value::from(13)),
+            ("width", Value::from("4")),
+            ("separator", Value::from("@")),
+            ("login_attribut", Value::from("login")),
+            ("when_unverified", Value::from("guess")),
+            ("when_unverified", Value::from(1)),
         ] {
-            assert!(
-                LoginCounterSuffix::validate_config(&config).is_err(),
-                "{config:?}"
-            );
+            assert!(config([entry.clone()]).is_err(), "{entry:?}");
         }
-        assert!(LoginCounterSuffix::validate_config(&Config::new().with("width", 6)).is_ok());
+        assert!(config([("width", Value::from(6))]).is_ok());
     }
 }

@@ -20,14 +20,43 @@
 //!   `"leave"` the login as it is (with a note) or `"error"`.
 
 use importhook_sdk::directory::{self, Presence};
-use importhook_sdk::{Action, Config, Error, Outcome, Request, Strategy, export_strategy, login};
+use importhook_sdk::{Action, Error, Outcome, Request, Strategy, export_strategy, login};
+use serde::Deserialize;
 
-const KEYS: [&str; 4] = [
-    "middle_name_attribute",
-    "login_attribute",
-    "when_missing",
-    "when_taken",
-];
+/// The `[config]` table; a key not listed here refuses the plugin at load.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// App user attribute holding the middle name.
+    pub middle_name_attribute: String,
+    /// The conflicting Okta user attribute to rewrite.
+    pub login_attribute: String,
+    /// Without a middle name.
+    pub when_missing: Otherwise,
+    /// When an Okta user already holds the proposed login.
+    pub when_taken: Otherwise,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            middle_name_attribute: "middleName".to_owned(),
+            login_attribute: "login".to_owned(),
+            when_missing: Otherwise::Leave,
+            when_taken: Otherwise::Leave,
+        }
+    }
+}
+
+/// What to do when the login cannot be rewritten.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Otherwise {
+    /// Leave the login as it is (Okta then reports the conflict).
+    Leave,
+    /// Fail the call: the host applies the plugin's `on_error`.
+    Error,
+}
 
 /// The strategy.
 pub struct LoginMiddleName;
@@ -35,8 +64,10 @@ pub struct LoginMiddleName;
 export_strategy!(LoginMiddleName);
 
 impl Strategy for LoginMiddleName {
-    fn transform(request: &Request<'_>, config: &Config) -> Result<Outcome, Error> {
-        let login_attribute = config.text("login_attribute").unwrap_or("login");
+    type Config = Config;
+
+    fn transform(request: &Request, config: &Config) -> Result<Outcome, Error> {
+        let login_attribute = config.login_attribute.as_str();
         // Login rewrites are for users Okta will create (a strategy before this one may have
         // decided to link instead).
         if request.action() != Action::CreateUser || !request.has_conflict(login_attribute) {
@@ -47,60 +78,39 @@ impl Strategy for LoginMiddleName {
             .text(login_attribute)
             .filter(|l| !login::is_blank(l))
         else {
-            return Ok(Outcome::new().note("no login to rewrite"));
+            return Ok(Outcome::new().set_note("no login to rewrite"));
         };
-        let middle_attribute = config.text("middle_name_attribute").unwrap_or("middleName");
         let middle = request
             .app_user()
-            .text(middle_attribute)
+            .text(&config.middle_name_attribute)
             .as_deref()
             .map(login::slug)
             .unwrap_or_default();
         if middle.is_empty() {
-            return match config.text("when_missing").unwrap_or("leave") {
-                "error" => Err("no middle name to resolve the login conflict".into()),
-                _ => Ok(Outcome::new().note("no middle name; login left unchanged")),
+            return match config.when_missing {
+                Otherwise::Error => Err("no middle name to resolve the login conflict".into()),
+                Otherwise::Leave => {
+                    Ok(Outcome::new().set_note("no middle name; login left unchanged"))
+                }
             };
         }
         // Surrounding whitespace is not part of a login (Okta refuses one with it, and so does
         // the host): the proposal is built on the login without it.
         let Some(new_login) = infix(login.trim(), &middle) else {
-            return Ok(Outcome::new().note("login already holds the middle name"));
+            return Ok(Outcome::new().set_note("login already holds the middle name"));
         };
         match directory::login_exists(&new_login) {
-            Presence::Taken => match config.text("when_taken").unwrap_or("leave") {
-                "error" => Err("the middle-name login is taken in Okta too".into()),
-                _ => Ok(Outcome::new().note("middle-name login taken; login left unchanged")),
+            Presence::Taken => match config.when_taken {
+                Otherwise::Error => Err("the middle-name login is taken in Okta too".into()),
+                Otherwise::Leave => {
+                    Ok(Outcome::new().set_note("middle-name login taken; login left unchanged"))
+                }
             },
             // Unknown: propose it as without lookups; Okta refuses a duplicate anyway.
             Presence::Free | Presence::Unknown => Ok(Outcome::new()
                 .set_user(login_attribute, new_login)
-                .note("middle name infixed")),
+                .set_note("middle name infixed")),
         }
-    }
-
-    fn validate_config(config: &Config) -> Result<(), Error> {
-        for key in KEYS {
-            if config.get(key).is_some_and(|v| v.as_text().is_none()) {
-                return Err(format!("{key} must be a string").into());
-            }
-        }
-        for (key, _) in config.iter() {
-            if !KEYS.contains(&key) {
-                return Err(format!("unknown key {key:?} (known: {})", KEYS.join(", ")).into());
-            }
-        }
-        for key in ["when_missing", "when_taken"] {
-            match config.text(key) {
-                None | Some("leave" | "error") => {}
-                Some(other) => {
-                    return Err(
-                        format!("{key} must be \"leave\" or \"error\", not {other:?}").into(),
-                    );
-                }
-            }
-        }
-        Ok(())
     }
 }
 
@@ -124,7 +134,12 @@ fn infix(login: &str, middle: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use importhook_sdk::{RequestBuilder, Value};
+    use importhook_sdk::{RequestBuilder, Value, load_config};
+
+    /// A `[config]` table read and checked as the host does when it loads the plugin.
+    fn config<const N: usize>(entries: [(&str, Value); N]) -> Result<Config, Error> {
+        load_config::<LoginMiddleName>(entries)
+    }
 
     /// A user Okta will create (add `.conflict("login")` for the conflict the strategy
     /// resolves).
@@ -145,7 +160,7 @@ mod tests {
             &import("Alexander", "george.smith@example.com")
                 .conflict("login")
                 .build(),
-            &Config::new(),
+            &Config::default(),
         )
         .expect("ok");
         assert_eq!(
@@ -165,7 +180,7 @@ mod tests {
             &import("Alexander", " george.smith@example.com ")
                 .conflict("login")
                 .build(),
-            &Config::new(),
+            &Config::default(),
         )
         .expect("ok");
         assert_eq!(
@@ -182,7 +197,7 @@ mod tests {
     fn no_conflict_means_no_change() {
         let outcome = LoginMiddleName::transform(
             &import("Alexander", "george.smith@example.com").build(),
-            &Config::new(),
+            &Config::default(),
         )
         .expect("ok");
         assert!(outcome.is_empty());
@@ -194,7 +209,7 @@ mod tests {
             &import(" Mary  Ann ", "jo@example.com")
                 .conflict("login")
                 .build(),
-            &Config::new(),
+            &Config::default(),
         )
         .expect("ok");
         assert_eq!(login_update(&outcome), Some("jo.mary.ann@example.com"));
@@ -206,15 +221,15 @@ mod tests {
             .conflict("login")
             .build();
         let outcome =
-            LoginMiddleName::transform(&missing, &Config::new()).expect("leave by default");
+            LoginMiddleName::transform(&missing, &Config::default()).expect("leave by default");
         assert!(outcome.is_empty());
-        let strict = Config::new().with("when_missing", "error");
+        let strict = config([("when_missing", Value::from("error"))]).expect("valid");
         assert!(LoginMiddleName::transform(&missing, &strict).is_err());
     }
 
     #[test]
     fn attribute_names_are_configurable() {
-        let config = Config::new().with("middle_name_attribute", "nickName");
+        let config = config([("middle_name_attribute", Value::from("nickName"))]).expect("valid");
         let outcome = LoginMiddleName::transform(
             &import(Value::Null, "george.smith@example.com")
                 .conflict("login")
@@ -234,7 +249,7 @@ mod tests {
             &import("Alexander", "george.alexander.smith@example.com")
                 .conflict("login")
                 .build(),
-            &Config::new(),
+            &Config::default(),
         )
         .expect("ok");
         assert!(outcome.is_empty());
@@ -247,7 +262,7 @@ mod tests {
                 .conflict("login")
                 .action(Action::LinkUser)
                 .build(),
-            &Config::new(),
+            &Config::default(),
         )
         .expect("ok");
         assert!(outcome.is_empty());
@@ -259,7 +274,7 @@ mod tests {
             &import("Élodie", "sally.admin@example.com")
                 .conflict("login")
                 .build(),
-            &Config::new(),
+            &Config::default(),
         )
         .expect("ok");
         assert_eq!(
@@ -272,7 +287,7 @@ mod tests {
     fn a_blank_login_is_never_rewritten() {
         let outcome = LoginMiddleName::transform(
             &import("Alexander", "   ").conflict("login").build(),
-            &Config::new(),
+            &Config::default(),
         )
         .expect("ok");
         assert_eq!(login_update(&outcome), None);
@@ -280,7 +295,7 @@ mod tests {
 
     #[test]
     fn the_load_check_request_changes_nothing() {
-        let outcome = LoginMiddleName::transform(&Request::minimal(), &Config::new());
+        let outcome = LoginMiddleName::transform(&Request::minimal(), &Config::default());
         assert!(outcome.expect("ok").is_empty());
     }
 
@@ -297,7 +312,7 @@ mod tests {
     fn a_free_login_is_proposed() {
         directory::testing::reset();
         directory::testing::add_user("george.smith@example.com", "00u1", "ACTIVE");
-        let outcome = resolve(&Config::new()).expect("ok");
+        let outcome = resolve(&Config::default()).expect("ok");
         assert_eq!(
             login_update(&outcome),
             Some("george.alexander.smith@example.com")
@@ -313,13 +328,13 @@ mod tests {
             "00u2",
             "DEPROVISIONED",
         );
-        let left = resolve(&Config::new()).expect("left by default");
+        let left = resolve(&Config::default()).expect("left by default");
         assert_eq!(login_update(&left), None);
         assert_eq!(
-            left.note_text(),
+            left.note(),
             Some("middle-name login taken; login left unchanged")
         );
-        let strict = Config::new().with("when_taken", "error");
+        let strict = config([("when_taken", Value::from("error"))]).expect("valid");
         assert!(resolve(&strict).is_err());
     }
 
@@ -328,7 +343,8 @@ mod tests {
         directory::testing::reset();
         directory::testing::add_user("george.alexander.smith@example.com", "00u2", "ACTIVE");
         directory::testing::set_unavailable(true);
-        let outcome = resolve(&Config::new().with("when_taken", "error")).expect("ok");
+        let outcome =
+            resolve(&config([("when_taken", Value::from("error"))]).expect("valid")).expect("ok");
         assert_eq!(
             login_update(&outcome),
             Some("george.alexander.smith@example.com")
@@ -337,22 +353,11 @@ mod tests {
 
     #[test]
     fn a_wrong_or_misspelled_config_is_refused() {
-        assert!(
-            LoginMiddleName::validate_config(&Config::new().with("when_taken", "error")).is_ok()
-        );
-        assert!(
-            LoginMiddleName::validate_config(&Config::new().with("when_taken", "retry")).is_err()
-        );
-        assert!(LoginMiddleName::validate_config(&Config::new()).is_ok());
-        assert!(
-            LoginMiddleName::validate_config(&Config::new().with("when_missing", "skip")).is_err()
-        );
-        assert!(
-            LoginMiddleName::validate_config(&Config::new().with("login_attribute", true)).is_err()
-        );
-        assert!(
-            LoginMiddleName::validate_config(&Config::new().with("middle_name_atribute", "x"))
-                .is_err()
-        );
+        assert!(config([("when_taken", Value::from("error"))]).is_ok());
+        assert!(config([("when_taken", Value::from("retry"))]).is_err());
+        assert!(config([]).is_ok());
+        assert!(config([("when_missing", Value::from("skip"))]).is_err());
+        assert!(config([("login_attribute", Value::from(true))]).is_err());
+        assert!(config([("middle_name_atribute", Value::from("x"))]).is_err());
     }
 }

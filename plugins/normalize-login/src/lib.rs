@@ -10,7 +10,24 @@
 //! Configuration: `attributes` (default `"login,email"`): comma-separated Okta user
 //! attributes to normalise.
 
-use importhook_sdk::{Action, Config, Error, Outcome, Request, Strategy, export_strategy, login};
+use importhook_sdk::{Action, Error, Outcome, Request, Strategy, export_strategy, login};
+use serde::Deserialize;
+
+/// The `[config]` table; a key not listed here refuses the plugin at load.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Comma-separated Okta user attributes to normalise.
+    pub attributes: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            attributes: "login,email".to_owned(),
+        }
+    }
+}
 
 /// The strategy.
 pub struct NormalizeLogin;
@@ -18,12 +35,14 @@ pub struct NormalizeLogin;
 export_strategy!(NormalizeLogin);
 
 impl Strategy for NormalizeLogin {
-    fn transform(request: &Request<'_>, config: &Config) -> Result<Outcome, Error> {
+    type Config = Config;
+
+    fn transform(request: &Request, config: &Config) -> Result<Outcome, Error> {
         // Login rewrites are for users Okta will create: a user it links keeps its login.
         if request.action() != Action::CreateUser {
             return Ok(Outcome::new());
         }
-        let attributes = config.text("attributes").unwrap_or("login,email");
+        let attributes = config.attributes.as_str();
         let mut outcome = Outcome::new();
         let mut changed = 0;
         for name in attributes
@@ -41,18 +60,10 @@ impl Strategy for NormalizeLogin {
             }
         }
         Ok(if changed > 0 {
-            outcome.note(format!("normalized {changed} attribute(s)"))
+            outcome.set_note(format!("normalized {changed} attribute(s)"))
         } else {
             outcome
         })
-    }
-
-    fn validate_config(config: &Config) -> Result<(), Error> {
-        match config.get("attributes") {
-            None => Ok(()),
-            Some(value) if value.as_text().is_some() => Ok(()),
-            Some(_) => Err("attributes must be a string of comma-separated names".into()),
-        }
     }
 }
 
@@ -64,13 +75,19 @@ pub fn normalize(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use importhook_sdk::load_config;
+
+    /// A `[config]` table read and checked as the host does when it loads the plugin.
+    fn config<const N: usize>(entries: [(&str, Value); N]) -> Result<Config, Error> {
+        load_config::<NormalizeLogin>(entries)
+    }
     use importhook_sdk::Value;
 
-    fn request(login: &str, email: &str) -> Request<'static> {
+    fn request(login: &str, email: &str) -> Request {
         request_with(Action::CreateUser, login, email)
     }
 
-    fn request_with(action: Action, login: &str, email: &str) -> Request<'static> {
+    fn request_with(action: Action, login: &str, email: &str) -> Request {
         Request::builder()
             .action(action)
             .user("login", login)
@@ -83,7 +100,7 @@ mod tests {
     fn strips_diacritics_whitespace_and_case() {
         let outcome = NormalizeLogin::transform(
             &request("  José.Núñez@Example.COM ", "ÅSA@x.se"),
-            &Config::new(),
+            &Config::default(),
         )
         .expect("ok");
         assert_eq!(
@@ -99,8 +116,9 @@ mod tests {
 
     #[test]
     fn already_normal_values_are_not_updated() {
-        let outcome = NormalizeLogin::transform(&request("a.b@c.io", "a.b@c.io"), &Config::new())
-            .expect("ok");
+        let outcome =
+            NormalizeLogin::transform(&request("a.b@c.io", "a.b@c.io"), &Config::default())
+                .expect("ok");
         assert!(outcome.is_empty());
     }
 
@@ -114,7 +132,7 @@ mod tests {
 
     #[test]
     fn attributes_are_configurable() {
-        let config = Config::new().with("attributes", "email");
+        let config = config([("attributes", Value::from("email"))]).expect("valid");
         let outcome =
             NormalizeLogin::transform(&request("Upper@x.io", "Upper@x.io"), &config).expect("ok");
         assert_eq!(outcome.user_update("login"), None);
@@ -125,7 +143,7 @@ mod tests {
     fn a_user_okta_will_link_keeps_its_login() {
         let outcome = NormalizeLogin::transform(
             &request_with(Action::LinkUser, " José@X.io", "A@x.io"),
-            &Config::new(),
+            &Config::default(),
         )
         .expect("ok");
         assert!(outcome.is_empty());
@@ -134,15 +152,13 @@ mod tests {
     #[test]
     fn a_login_of_only_spaces_is_never_sent_empty() {
         let outcome =
-            NormalizeLogin::transform(&request("   ", "a@x.io"), &Config::new()).expect("ok");
+            NormalizeLogin::transform(&request("   ", "a@x.io"), &Config::default()).expect("ok");
         assert_eq!(outcome.user_update("login"), None);
     }
 
     #[test]
     fn a_config_of_the_wrong_type_is_refused() {
-        assert!(NormalizeLogin::validate_config(&Config::new().with("attributes", 3i64)).is_err());
-        assert!(
-            NormalizeLogin::validate_config(&Config::new().with("attributes", "login")).is_ok()
-        );
+        assert!(config([("attributes", Value::from(3i64))]).is_err());
+        assert!(config([("attributes", Value::from("login"))]).is_ok());
     }
 }

@@ -6,10 +6,8 @@ generates the component's entry module::
     from your_module import strategy
     Strategy = make_strategy(strategy)
 
-Extension point: each host capability is a WIT interface of its own. A new one (state,
-directory lookups) is imported here, wrapped in a class like :class:`Config`, and passed to
-the strategy as a further argument of ``transform`` (or an attribute of ``config``), without
-changing the strategies that do not use it.
+Each host capability is a WIT interface of its own, imported here only and wrapped in the
+SDK's own types, so a strategy that does not use one does not see it.
 """
 
 from __future__ import annotations
@@ -24,10 +22,11 @@ from wit_world.imports import log as host_log
 from wit_world.imports import types
 
 from . import log
-from . import StrategyError
-from .config import Config
+from .config import read_config
+from .errors import StrategyError
 from .outcome import Outcome
-from .request import MISSING, Action, Application, Job, ProfileKind, Request
+from .request import Request
+from .source import MISSING, Action, Application, Job, ProfileKind
 from .values import Json, Number, Value
 
 _LEVELS = {
@@ -132,16 +131,17 @@ class HostSource:
         return None if job is None else Job(job.id, job.kind)
 
 
-# The `[config]` table does not change for the life of an instance: read it once, lazily
-# (never at build time, when the host is not there).
-_config: Optional[Config] = None
+# The `[config]` table does not change for the life of an instance: read it into the
+# strategy's `Config` once, lazily (never at build time, when the host is not there).
+_settings: Any = None
 
 
-def _host_config() -> Config:
-    global _config
-    if _config is None:
-        _config = Config(load=lambda: [(a.name, from_wit(a.value)) for a in host_config.entries()])
-    return _config
+def _host_settings(strategy: Any) -> Any:
+    global _settings
+    if _settings is None:
+        entries = [(a.name, from_wit(a.value)) for a in host_config.entries()]
+        _settings = read_config(getattr(strategy, "Config", None), entries)
+    return _settings
 
 
 def _to_wit_outcome(outcome: Outcome) -> types.Outcome:
@@ -156,7 +156,7 @@ def _to_wit_outcome(outcome: Outcome) -> types.Outcome:
         app_user_updates=[types.Attribute(n, to_wit(v)) for n, v in outcome.app_user_updates()],
         user_updates=[types.Attribute(n, to_wit(v)) for n, v in outcome.user_updates()],
         decision=wit_decision,
-        note=outcome.note_text,
+        note=outcome.note,
     )
 
 
@@ -178,7 +178,7 @@ def make_strategy(strategy: Any) -> type:
     class Strategy(exports.Strategy):
         def transform(self, request: types.Request) -> types.Outcome:
             def run() -> types.Outcome:
-                outcome = strategy.transform(Request(HostSource(request)), _host_config())
+                outcome = strategy.transform(Request(HostSource(request)), _host_settings(strategy))
                 if not isinstance(outcome, Outcome):
                     raise TypeError("transform must return an Outcome")
                 return _to_wit_outcome(outcome)
@@ -186,8 +186,12 @@ def make_strategy(strategy: Any) -> type:
             return _guard(run)
 
         def validate_config(self) -> None:
-            validate = getattr(strategy, "validate_config", None)
-            if validate is not None:
-                _guard(lambda: validate(_host_config()))
+            def run() -> None:
+                settings = _host_settings(strategy)
+                validate = getattr(strategy, "validate_config", None)
+                if validate is not None:
+                    validate(settings)
+
+            _guard(run)
 
     return Strategy

@@ -54,7 +54,7 @@ class Outcome:
         self._decision = Decision("link-user", str(user_id))
         return self
 
-    def note(self, text: str) -> "Outcome":
+    def set_note(self, text: str) -> "Outcome":
         """Adds a short note to the host's per-plugin report. Never put personal data in it."""
         self._note = str(text)
         return self
@@ -81,7 +81,7 @@ class Outcome:
         return self._decision
 
     @property
-    def note_text(self) -> Optional[str]:
+    def note(self) -> Optional[str]:
         """The note, if any."""
         return self._note
 

@@ -13,9 +13,7 @@
 // - when_missing (default "leave"): without a middle name, "leave" the login as it is (Okta
 //   then reports the conflict) or "error" (the host applies the plugin's on_error).
 
-import { Action, Outcome, StrategyError, login } from 'importhook-sdk';
-
-const KEYS = ['middle_name_attribute', 'login_attribute', 'when_missing'];
+import { Action, Outcome, StrategyError, config, login } from 'importhook-sdk';
 
 /** Puts `middle` after the first dot-separated part of the local part; undefined when it is
  *  already there (a retried request must not infix twice). */
@@ -28,8 +26,15 @@ export function infix(userLogin, middle) {
 }
 
 export default {
-  transform(request, config) {
-    const loginAttribute = config.text('login_attribute') ?? 'login';
+  // The `[config]` table: a key not listed, or a value of another kind, refuses the plugin.
+  config: {
+    middle_name_attribute: config.string('middleName'),
+    login_attribute: config.string('login'),
+    when_missing: config.oneOf(['leave', 'error'], 'leave'),
+  },
+
+  transform(request, settings) {
+    const loginAttribute = settings.login_attribute;
     // Login rewrites are for users Okta will create (a strategy before this one may have
     // decided to link instead).
     if (request.action() !== Action.CREATE_USER || !request.hasConflict(loginAttribute)) {
@@ -37,34 +42,20 @@ export default {
     }
     const current = request.user().text(loginAttribute);
     if (current === undefined || login.isBlank(current)) {
-      return new Outcome().note('no login to rewrite');
+      return new Outcome().setNote('no login to rewrite');
     }
-    const middleAttribute = config.text('middle_name_attribute') ?? 'middleName';
-    const name = request.appUser().text(middleAttribute);
+    const name = request.appUser().text(settings.middle_name_attribute);
     const middle = name === undefined ? '' : login.slug(name);
     if (middle === '') {
-      if (config.text('when_missing') === 'error') {
+      if (settings.when_missing === 'error') {
         throw new StrategyError('no middle name to resolve the login conflict');
       }
-      return new Outcome().note('no middle name; login left unchanged');
+      return new Outcome().setNote('no middle name; login left unchanged');
     }
     // Surrounding whitespace is not part of a login (Okta and the host refuse one with it).
     const rewritten = infix(current.trim(), middle);
     return rewritten === undefined
-      ? new Outcome().note('login already holds the middle name')
-      : new Outcome().setUser(loginAttribute, rewritten).note('middle name infixed');
-  },
-
-  validateConfig(config) {
-    for (const key of config.keys()) {
-      if (!KEYS.includes(key)) {
-        throw new StrategyError(`unknown key ${JSON.stringify(key)} (known: ${KEYS.join(', ')})`);
-      }
-      if (typeof config.get(key) !== 'string') throw new StrategyError(`${key} must be a string`);
-    }
-    const whenMissing = config.text('when_missing');
-    if (whenMissing !== undefined && whenMissing !== 'leave' && whenMissing !== 'error') {
-      throw new StrategyError(`when_missing must be "leave" or "error", not ${JSON.stringify(whenMissing)}`);
-    }
+      ? new Outcome().setNote('login already holds the middle name')
+      : new Outcome().setUser(loginAttribute, rewritten).setNote('middle name infixed');
   },
 };

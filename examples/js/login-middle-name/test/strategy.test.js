@@ -1,7 +1,7 @@
 // Native unit tests of the strategy: `npm test` (node --test), no wasm built.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Config, Request, StrategyError } from 'importhook-sdk';
+import { Request, StrategyError, loadConfig } from 'importhook-sdk';
 import strategy from '../src/strategy.js';
 
 function request({ action = 'CREATE_USER', conflicts = ['login'], middle = 'Alexander', login = 'george.smith@example.com' } = {}) {
@@ -16,7 +16,7 @@ function request({ action = 'CREATE_USER', conflicts = ['login'], middle = 'Alex
   });
 }
 
-const run = (options, config = new Config()) => strategy.transform(request(options), config);
+const run = (options, settings = loadConfig(strategy)) => strategy.transform(request(options), settings);
 
 test("Okta's guide example", () => {
   const outcome = run();
@@ -41,11 +41,11 @@ test('multi-word middle names and logins without dots', () => {
 
 test('a missing middle name is configurable', () => {
   assert.ok(run({ middle: null }).isEmpty());
-  assert.throws(() => run({ middle: null }, new Config({ when_missing: 'error' })), StrategyError);
+  assert.throws(() => run({ middle: null }, loadConfig(strategy, { when_missing: 'error' })), StrategyError);
 });
 
 test('attribute names are configurable', () => {
-  const outcome = run({ middle: null }, new Config({ middle_name_attribute: 'nickName' }));
+  const outcome = run({ middle: null }, loadConfig(strategy, { middle_name_attribute: 'nickName' }));
   assert.equal(outcome.userUpdate('login'), 'george.alex.smith@example.com');
 });
 
@@ -67,8 +67,8 @@ test('a blank login is never rewritten', () => {
 });
 
 test('a wrong or misspelled config is refused', () => {
-  assert.doesNotThrow(() => strategy.validateConfig(new Config()));
-  assert.throws(() => strategy.validateConfig(new Config({ when_missing: 'skip' })), /when_missing/);
-  assert.throws(() => strategy.validateConfig(new Config({ login_attribute: true })), /must be a string/);
-  assert.throws(() => strategy.validateConfig(new Config({ middle_name_atribute: 'x' })), /unknown key/);
+  assert.doesNotThrow(() => loadConfig(strategy));
+  assert.throws(() => loadConfig(strategy, { when_missing: 'skip' }), /when_missing/);
+  assert.throws(() => loadConfig(strategy, { login_attribute: true }), /must be a string/);
+  assert.throws(() => loadConfig(strategy, { middle_name_atribute: 'x' }), /unknown key/);
 });

@@ -2,14 +2,16 @@
 //! component's `_initialize` at instantiation) aborts. The host must refuse it at load.
 #![allow(unsafe_code, missing_docs)]
 
-use importhook_sdk::{Config, Error, Outcome, Request, Strategy, export_strategy};
+use importhook_sdk::{Error, NoConfig, Outcome, Request, Strategy, export_strategy};
 
 pub struct TrapsAtStart;
 
 export_strategy!(TrapsAtStart);
 
 impl Strategy for TrapsAtStart {
-    fn transform(_request: &Request<'_>, _config: &Config) -> Result<Outcome, Error> {
+    type Config = NoConfig;
+
+    fn transform(_request: &Request, _config: &NoConfig) -> Result<Outcome, Error> {
         Ok(Outcome::new())
     }
 }

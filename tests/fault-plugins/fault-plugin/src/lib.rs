@@ -2,7 +2,16 @@
 //! `mode` picks the fault; `"when-asked"` misbehaves only for users whose app profile has
 //! `fault = "<mode>"`, and otherwise sets `appUser.touchedBy` to show it ran.
 
-use importhook_sdk::{Config, Error, Outcome, Request, Strategy, Value, export_strategy};
+use importhook_sdk::{Error, Outcome, Request, Strategy, Value, export_strategy};
+use serde::Deserialize;
+
+/// The `[config]` table: only `mode`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The fault; `ok` when unset.
+    pub mode: Option<String>,
+}
 
 /// The strategy.
 pub struct Fault;
@@ -10,8 +19,10 @@ pub struct Fault;
 export_strategy!(Fault);
 
 impl Strategy for Fault {
-    fn transform(request: &Request<'_>, config: &Config) -> Result<Outcome, Error> {
-        let configured = config.text("mode").unwrap_or("ok");
+    type Config = Config;
+
+    fn transform(request: &Request, config: &Config) -> Result<Outcome, Error> {
+        let configured = config.mode.as_deref().unwrap_or("ok");
         let asked = request.app_user().text("fault");
         let mode = match configured {
             "when-asked" => asked.as_deref().unwrap_or("ok"),
@@ -28,18 +39,17 @@ impl Strategy for Fault {
     }
 
     fn validate_config(config: &Config) -> Result<(), Error> {
-        match config.get("mode") {
+        match config.mode.as_deref() {
             None => Ok(()),
-            Some(Value::Text(mode)) if MODES.contains(&mode.as_str()) => Ok(()),
-            Some(Value::Text(mode)) => Err(format!("mode {mode:?} is not one of {MODES:?}").into()),
-            Some(_) => Err("mode must be a string".into()),
+            Some(mode) if MODES.contains(&mode) => Ok(()),
+            Some(mode) => Err(format!("mode {mode:?} is not one of {MODES:?}").into()),
         }
     }
 }
 
 /// Everything the strategy can read, as one line per item: the same request read by the host
 /// (inside a plugin) and by the SDK's native helper must give the same text.
-pub fn echo(request: &Request<'_>) -> String {
+pub fn echo(request: &Request) -> String {
     let mut lines = vec![
         format!("event {:?}", request.event_id()),
         format!(
