@@ -15,27 +15,14 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{BIN, TempDir, plugins_folder, start};
+use common::{BIN, TempDir, login_conflict, plugins_folder, start};
 use http::StatusCode;
 use importhook::config::ConfigLayer;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 fn counter_manifest() -> String {
     "timeout_ms = 2000\non_error = \"fail\"\ngrants = [\"state\", \"directory\"]\n[config]\nwidth = 6\n"
         .to_owned()
-}
-
-fn conflict(event: &str, login: &str) -> Value {
-    json!({
-        "eventId": event,
-        "eventType": "com.okta.import.transform",
-        "data": {
-            "context": {"conflicts": ["login"]},
-            "action": {"result": "CREATE_USER"},
-            "appUser": {"profile": {"firstName": "Joe"}},
-            "user": {"profile": {"login": login}}
-        }
-    })
 }
 
 /// The number the counter put in the login, if the answer set one.
@@ -121,7 +108,7 @@ async fn load(
             break;
         }
         let reply = server
-            .hook(&conflict(&format!("{tag}-{n}"), "joe@example.com"))
+            .hook(&login_conflict(&format!("{tag}-{n}"), "joe@example.com"))
             .await;
         assert!(reply.status.is_success(), "{}", reply.status);
         match number(&reply.json()) {
@@ -321,7 +308,7 @@ async fn load_child(
         if stop(numbers.len(), failed) {
             break;
         }
-        let body = conflict(&format!("{tag}-{n}"), "joe@example.com");
+        let body = login_conflict(&format!("{tag}-{n}"), "joe@example.com");
         let reply = common::hook_at(serve.addr, cert, &body)
             .await
             .expect("answer");
@@ -629,14 +616,14 @@ async fn a_long_event_id_is_hashed_in_logs_and_state_and_a_retry_still_gets_its_
         .arg(dir.path().join("state.redb"));
     let serve = Serve::start(command);
     let long = "e".repeat(250_000);
-    let first = common::hook_at(serve.addr, &cert, &conflict(&long, "joe@example.com"))
+    let first = common::hook_at(serve.addr, &cert, &login_conflict(&long, "joe@example.com"))
         .await
         .expect("answer");
     let line = serve.wait_for("status=", Duration::from_secs(30));
     assert!(line.len() < 2_000, "a log line of {} bytes", line.len());
     assert!(line.contains("sha256:"), "{line}");
     // Okta's retry of the same event: the same number.
-    let retry = common::hook_at(serve.addr, &cert, &conflict(&long, "joe@example.com"))
+    let retry = common::hook_at(serve.addr, &cert, &login_conflict(&long, "joe@example.com"))
         .await
         .expect("answer");
     let (first, retry) = (number(&first.json()), number(&retry.json()));

@@ -12,11 +12,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{BIN, TempDir, hook_at, plugins_folder, start};
+use common::{BIN, TempDir, hook_at, login_conflict, plugins_folder, start};
 use http::StatusCode;
 use importhook::config::ConfigLayer;
 use importhook::engine::{PluginSet, Services};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The counter example's manifest, failing the request when a state call fails (so a test
 /// sees it), with a deadline that a debug build on a loaded machine keeps.
@@ -24,20 +24,6 @@ fn counter_manifest(timeout_ms: u64) -> String {
     format!(
         "timeout_ms = {timeout_ms}\non_error = \"fail\"\ngrants = [\"state\", \"directory\"]\n[config]\nwidth = 4\n"
     )
-}
-
-/// A user Okta will create whose login is in conflict.
-fn conflict(event: &str, login: &str) -> Value {
-    json!({
-        "eventId": event,
-        "eventType": "com.okta.import.transform",
-        "data": {
-            "context": {"conflicts": ["login"]},
-            "action": {"result": "CREATE_USER"},
-            "appUser": {"profile": {"firstName": "Joe"}},
-            "user": {"profile": {"login": login}}
-        }
-    })
 }
 
 /// The login the answer sets, if it sets one.
@@ -60,7 +46,9 @@ async fn each_conflicting_user_gets_the_next_number_and_a_retry_the_same() {
     let server = start(ConfigLayer::default(), Some(plugins.path())).await;
     let mut logins = Vec::new();
     for event in ["e1", "e2", "e1", "e3"] {
-        let reply = server.hook(&conflict(event, "Joe.Smith@example.com")).await;
+        let reply = server
+            .hook(&login_conflict(event, "Joe.Smith@example.com"))
+            .await;
         assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
         logins.push(new_login(&reply.json()).expect("a new login"));
     }
@@ -292,7 +280,7 @@ async fn two_processes_on_one_redis_hand_out_distinct_logins() {
             let reply = hook_at(
                 addr,
                 &cert,
-                &conflict(&format!("ev-{i}"), "joe@example.com"),
+                &login_conflict(&format!("ev-{i}"), "joe@example.com"),
             )
             .await
             .expect("connect");
@@ -316,7 +304,7 @@ async fn two_processes_on_one_redis_hand_out_distinct_logins() {
     );
 
     // Okta retries ev-17 on the other replica: it gets ev-17's login again.
-    let retried = hook_at(addrs[1], &cert, &conflict("ev-17", "joe@example.com"))
+    let retried = hook_at(addrs[1], &cert, &login_conflict("ev-17", "joe@example.com"))
         .await
         .expect("retry");
     assert_eq!(new_login(&retried.json()).as_ref(), Some(&logins[17]));
@@ -371,7 +359,7 @@ async fn with_redis_down_calls_fail_within_their_deadline_and_recover_when_it_is
         ..ConfigLayer::default()
     };
     let server = start(layer, Some(plugins.path())).await;
-    let first = server.hook(&conflict("e1", "ann@example.com")).await;
+    let first = server.hook(&login_conflict("e1", "ann@example.com")).await;
     assert_eq!(
         new_login(&first.json()).as_deref(),
         Some("ann0001@example.com")
@@ -380,7 +368,7 @@ async fn with_redis_down_calls_fail_within_their_deadline_and_recover_when_it_is
 
     redis.kill();
     let started = Instant::now();
-    let refused = server.hook(&conflict("e2", "ann@example.com")).await;
+    let refused = server.hook(&login_conflict("e2", "ann@example.com")).await;
     let took = started.elapsed();
     // on_error = "fail": Okta gets an error object naming the plugin; no personal data.
     assert_eq!(refused.status, StatusCode::OK);
@@ -414,7 +402,7 @@ async fn with_redis_down_calls_fail_within_their_deadline_and_recover_when_it_is
     redis.restart();
     let started = Instant::now();
     let login = loop {
-        let reply = server.hook(&conflict("e3", "ann@example.com")).await;
+        let reply = server.hook(&login_conflict("e3", "ann@example.com")).await;
         if let Some(login) = new_login(&reply.json()) {
             break login;
         }
@@ -501,7 +489,8 @@ async fn a_killed_process_never_hands_out_an_acknowledged_number_again() {
         clients.push(tokio::spawn(async move {
             for i in 0.. {
                 let event = format!("ev-{client}-{i}");
-                let Ok(reply) = hook_at(addr, &cert, &conflict(&event, "kim@example.com")).await
+                let Ok(reply) =
+                    hook_at(addr, &cert, &login_conflict(&event, "kim@example.com")).await
                 else {
                     return;
                 };
@@ -536,7 +525,7 @@ async fn a_killed_process_never_hands_out_an_acknowledged_number_again() {
         let reply = hook_at(
             reopened.addr,
             &cert,
-            &conflict(&format!("after-{i}"), "kim@example.com"),
+            &login_conflict(&format!("after-{i}"), "kim@example.com"),
         )
         .await
         .expect("connect");
@@ -658,7 +647,7 @@ async fn a_full_redis_is_named_full_not_unavailable() {
         ..ConfigLayer::default()
     };
     let server = start(layer, Some(plugins.path())).await;
-    let first = server.hook(&conflict("f1", "ann@example.com")).await;
+    let first = server.hook(&login_conflict("f1", "ann@example.com")).await;
     assert_eq!(
         new_login(&first.json()).as_deref(),
         Some("ann0001@example.com")
@@ -676,7 +665,7 @@ async fn a_full_redis_is_named_full_not_unavailable() {
         answer.starts_with("-OOM"),
         "Redis refuses writes once full: {answer}"
     );
-    let refused = server.hook(&conflict("f2", "ann@example.com")).await;
+    let refused = server.hook(&login_conflict("f2", "ann@example.com")).await;
     assert!(refused.json()["error"].is_object(), "{:?}", refused.json());
     let metrics = server.app.metrics().encode();
     assert!(
@@ -710,7 +699,7 @@ async fn state_redis_wait_holds_each_number_until_a_replica_has_it() {
     };
     let server = start(layer, Some(plugins.path())).await;
     let started = Instant::now();
-    let refused = server.hook(&conflict("w1", "ann@example.com")).await;
+    let refused = server.hook(&login_conflict("w1", "ann@example.com")).await;
     assert!(refused.json()["error"].is_object(), "{:?}", refused.json());
     assert!(
         started.elapsed() < Duration::from_millis(1500),
@@ -747,7 +736,7 @@ async fn state_redis_wait_holds_each_number_until_a_replica_has_it() {
         ..ConfigLayer::default()
     };
     let server = start(layer, Some(plugins.path())).await;
-    let answer = server.hook(&conflict("w2", "ann@example.com")).await;
+    let answer = server.hook(&login_conflict("w2", "ann@example.com")).await;
     assert_eq!(
         new_login(&answer.json()).as_deref(),
         Some("ann0001@example.com")

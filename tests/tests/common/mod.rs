@@ -554,3 +554,18 @@ pub fn plugins_folder_of(plugins: &[(&str, &Path, &str)]) -> TempDir {
     }
     dir
 }
+
+/// A `CREATE_USER` request of Okta's with a login conflict on `login` (appUser Joe), under
+/// the event id `event`: what a counter or claim strategy acts on.
+pub fn login_conflict(event: &str, login: &str) -> serde_json::Value {
+    serde_json::json!({
+        "eventId": event,
+        "eventType": "com.okta.import.transform",
+        "data": {
+            "context": {"conflicts": ["login"]},
+            "action": {"result": "CREATE_USER"},
+            "appUser": {"profile": {"firstName": "Joe"}},
+            "user": {"profile": {"login": login}}
+        }
+    })
+}
