@@ -19,6 +19,7 @@ use crate::app::App;
 use crate::auth::Authenticator;
 use crate::oauth::OAuthError;
 use crate::okta::{HookResponse, ImportRequest};
+use crate::slots::ConnectionMark;
 use config::OnTimeout;
 
 /// How a request ended, for logs and metrics.
@@ -134,8 +135,13 @@ impl Answer {
 
 static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(1);
 
-/// Serves one HTTP request.
-pub async fn handle<B>(app: Arc<App>, request: Request<B>) -> Response<Full<Bytes>>
+/// Serves one HTTP request of the connection `connection` (marked once a request on it
+/// authenticates: it then keeps its slot at `max_connections`).
+pub async fn handle<B>(
+    app: Arc<App>,
+    request: Request<B>,
+    connection: &ConnectionMark,
+) -> Response<Full<Bytes>>
 where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
@@ -144,7 +150,7 @@ where
     let request_id = REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed);
     let deadline = started + app.settings().hook.request_timeout;
     app.metrics().in_flight.inc();
-    let mut answer = route(&app, request, deadline).await;
+    let mut answer = route(&app, request, deadline, connection).await;
     app.metrics().in_flight.dec();
     // A client that did not authenticate gets one answer per connection: it cannot hold a
     // connection by pipelining requests it never reads the answers to.
@@ -176,7 +182,12 @@ where
     answer.response
 }
 
-async fn route<B>(app: &App, request: Request<B>, deadline: Instant) -> Answer
+async fn route<B>(
+    app: &App,
+    request: Request<B>,
+    deadline: Instant,
+    connection: &ConnectionMark,
+) -> Answer
 where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
@@ -208,9 +219,7 @@ where
         Err(answer) => return answer,
     };
     // From now on its connection keeps its slot at `max_connections`.
-    if let Some(mark) = request.extensions().get::<crate::slots::ConnectionMark>() {
-        mark.authenticated();
-    }
+    connection.authenticated();
     // Shed load at once rather than queue into Okta's timeout: Okta retries once.
     let Some(_admitted) = app.admit() else {
         let mut answer = overloaded("importhook is overloaded");

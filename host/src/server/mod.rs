@@ -217,15 +217,14 @@ async fn serve_connection(
     let tracker = Tracker::new(Deadlines::from_limits(limits));
     let service = {
         let (app, tracker, mark) = (shared.app.clone(), tracker.clone(), slot.mark());
-        service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
+        service_fn(move |request: http::Request<hyper::body::Incoming>| {
             // Counted as soon as hyper hands the request over, before the first poll.
             let serving = tracker.begin_request();
             let app = app.clone();
             let mark = mark.clone();
-            // The hook marks the connection as soon as a request on it authenticates.
-            request.extensions_mut().insert(mark.clone());
             async move {
-                let mut response = crate::hook::handle(app, request).await;
+                // The hook marks the connection as soon as a request on it authenticates.
+                let mut response = crate::hook::handle(app, request, &mark).await;
                 if !mark.is_authenticated() {
                     mark.refused();
                 }
