@@ -29,15 +29,20 @@ fn request(fault: &str) -> serde_json::Value {
     request
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_memory_storm_is_held_to_the_budget_and_given_back() {
-    let _serial = SERIAL.lock().await;
-    let runtime = Runtime::with_memory_budget(
+/// The harness's compile cache, plugin memory held to [`BUDGET_MIB`].
+fn budgeted_runtime() -> std::sync::Arc<Runtime> {
+    Runtime::with_memory_budget(
         Some(common::workspace_root().join("target/e2e-cache")),
         false,
         (BUDGET_MIB * MIB) as usize,
     )
-    .expect("runtime");
+    .expect("runtime")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_memory_storm_is_held_to_the_budget_and_given_back() {
+    let _serial = SERIAL.lock().await;
+    let runtime = budgeted_runtime();
     let manifest = "memory_mib = 32\ntimeout_ms = 2000\n[config]\nmode = \"when-asked\"\n";
     let plugins = plugins_folder(&[
         ("10-fault", "fault-plugin", manifest),
@@ -162,12 +167,7 @@ async fn a_memory_storm_is_held_to_the_budget_and_given_back() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_memory_storm_every_innocent_call_is_served() {
     let _serial = SERIAL.lock().await;
-    let runtime = Runtime::with_memory_budget(
-        Some(common::workspace_root().join("target/e2e-cache")),
-        false,
-        (BUDGET_MIB * MIB) as usize,
-    )
-    .expect("runtime");
+    let runtime = budgeted_runtime();
     let bomb = "memory_mib = 32\ntimeout_ms = 2000\n[config]\nmode = \"when-asked\"\n";
     // Its deadline is not what this test is about: 64 bombs on two workers of a debug build
     // take their time, and the innocent call must not fail for want of CPU either.
