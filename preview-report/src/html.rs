@@ -15,7 +15,6 @@ use serde::Serialize;
 
 use crate::escape;
 use crate::file::create_private;
-use crate::terminal::duration_us;
 use crate::types::{Decision, RowReport, Skipped, Summary};
 
 const STYLE: &str = include_str!("html/style.css");
@@ -26,6 +25,8 @@ const HEAD_SCRIPT: &str = "window.reportPolicyViolations=0;document.addEventList
 /// Distinct plugin outcomes offered in the page's filter; more are still shown and filterable
 /// through the URL fragment.
 const MAX_OUTCOMES: usize = 64;
+/// Rows per JSON data block (each block is one `<script type="application/json">`).
+const ROWS_PER_BLOCK: u64 = 1_000;
 /// Skipped line numbers shown per reason (the JSON Lines report has all of them).
 const MAX_SKIPPED_LINES: usize = 20;
 const MAX_SKIPPED_REASONS: usize = 64;
@@ -98,7 +99,7 @@ impl HtmlReport {
              <p class=\"muted\">Renamed, linked, in conflict, refused, colliding with another row \
              of the file, or with a plugin failure. Rows created or left as they are without a \
              failure are counted in the summary only.</p>\n\
-             <noscript><p>The filters need JavaScript; the table below is complete without it.</p></noscript>\n\
+             <noscript><p>The table needs JavaScript; the JSON Lines report (<code>--out</code>) holds every row too.</p></noscript>\n\
              <form id=\"filters\">\
              <label>Decision<select id=\"filter-decision\"><option value=\"\">any</option>{decisions}</select></label>\
              <label>Plugin<select id=\"filter-plugin\"><option value=\"\">any</option></select></label>\
@@ -107,65 +108,57 @@ impl HtmlReport {
              <output id=\"shown-count\"></output></form>\n\
              <table id=\"rows\"><thead><tr><th>Line</th><th>Decision</th><th>Login before</th>\
              <th>Login after</th><th>Action</th><th>Conflicts</th><th>Collides with line</th>\
-             <th>Plugins</th><th>Time</th><th>Error</th></tr></thead>\n<tbody id=\"rows-body\">\n"
+             <th>Plugins</th><th>Time</th><th>Error</th></tr></thead>\n<tbody id=\"rows-body\"></tbody></table>\n\
+             <p class=\"pager\"><button type=\"button\" id=\"page-prev\">Previous</button> \
+             <span id=\"page-info\"></span> <button type=\"button\" id=\"page-next\">Next</button></p>\n"
         )
     }
 
     /// Adds the row to the table when it changes something ([`RowReport::changes_something`]);
-    /// the others are counted in the summary only.
+    /// the others are counted in the summary only. The row is written at once, as JSON inside a
+    /// data block (a browser parses that far faster than tens of thousands of table rows); the
+    /// page's script renders the table from it a page at a time.
     pub fn row(&mut self, row: &RowReport) -> io::Result<()> {
         if !row.changes_something() {
             return Ok(());
         }
-        let b = &mut self.buf;
-        b.clear();
-        let d = row.decision.as_str();
-        let _ = write!(
-            b,
-            "<tr data-d=\"{d}\"><td>{}</td><td><span class=\"d d-{d}\">{d}</span></td><td>",
-            row.line
-        );
-        escape::text(b, &row.login_before);
-        b.push_str("</td><td>");
-        escape::text(b, &row.login_after);
-        b.push_str("</td><td>");
-        escape::text(b, &row.action);
-        if let Some(id) = &row.linked_user_id {
-            b.push_str("<br>→ ");
-            escape::text(b, id);
-        }
-        b.push_str("</td><td>");
-        escape::text(b, &row.conflicts.join(", "));
-        b.push_str("</td><td>");
-        if let Some(line) = row.collision_with_line {
-            let _ = write!(b, "{line}");
-        }
-        b.push_str("</td><td>");
         for run in &row.plugins {
-            b.push_str(if run.failed() {
-                "<span class=\"run fail\" data-p=\""
-            } else {
-                "<span class=\"run\" data-p=\""
-            });
-            escape::attr(b, &run.plugin);
-            b.push_str("\" data-o=\"");
-            escape::attr(b, &run.outcome);
-            b.push_str("\">");
-            escape::text(b, &run.plugin);
-            b.push_str(": ");
-            escape::text(b, &run.outcome);
-            let _ = write!(b, " · {}</span>", duration_us(run.latency_us));
-            if self.outcomes.len() < MAX_OUTCOMES {
-                if !self.outcomes.contains(&run.outcome) {
-                    self.outcomes.insert(run.outcome.clone());
-                }
+            if self.outcomes.len() < MAX_OUTCOMES && !self.outcomes.contains(&run.outcome) {
+                self.outcomes.insert(run.outcome.clone());
             }
         }
-        let _ = write!(b, "</td><td>{}</td><td>", duration_us(row.latency_us));
-        if let Some(error) = &row.error {
-            escape::text(b, error);
+        let runs: Vec<(&str, &str, u64)> = row
+            .plugins
+            .iter()
+            .map(|r| (r.plugin.as_str(), r.outcome.as_str(), r.latency_us))
+            .collect();
+        // Positional, to keep 30,000 rows small; page.js reads the same order.
+        let compact = (
+            row.line,
+            row.decision,
+            &row.login_before,
+            &row.login_after,
+            &row.action,
+            &row.linked_user_id,
+            &row.conflicts,
+            row.collision_with_line,
+            runs,
+            row.latency_us,
+            &row.error,
+        );
+        let json = escape::json_for_script(&compact).map_err(io::Error::other)?;
+        let b = &mut self.buf;
+        b.clear();
+        if self.rows_in_table % ROWS_PER_BLOCK == 0 {
+            if self.rows_in_table > 0 {
+                b.push_str("]</script>\n");
+            }
+            b.push_str("<script type=\"application/json\" class=\"rows\">[");
+        } else {
+            b.push(',');
         }
-        b.push_str("</td></tr>\n");
+        b.push_str(&json);
+        b.push('\n');
         self.rows_in_table += 1;
         self.out.write_all(b.as_bytes())
     }
@@ -192,7 +185,10 @@ impl HtmlReport {
     /// Writes the summary, the page data and the script, closes the page and syncs the file.
     pub fn finish(mut self, summary: &Summary) -> io::Result<()> {
         let mut s = String::with_capacity(8192);
-        s.push_str("</tbody></table>\n");
+        if self.rows_in_table > 0 {
+            s.push_str("]</script>\n");
+        }
+
         if self.rows_in_table == 0 {
             s.push_str("<p id=\"no-rows\">No row changes anything.</p>\n");
         }
