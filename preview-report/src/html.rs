@@ -149,7 +149,7 @@ impl HtmlReport {
         let json = escape::json_for_script(&compact).map_err(io::Error::other)?;
         let b = &mut self.buf;
         b.clear();
-        if self.rows_in_table % ROWS_PER_BLOCK == 0 {
+        if self.rows_in_table.is_multiple_of(ROWS_PER_BLOCK) {
             if self.rows_in_table > 0 {
                 b.push_str("]</script>\n");
             }

@@ -19,7 +19,7 @@ const HOSTILE: &str = "<script>document.title='pwned'</script></script>\"q\" 'a'
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("preview-report-browser-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).expect("scratch directory");
     dir.join(name)
 }
 
@@ -106,7 +106,9 @@ fn fixture() -> (Vec<RowReport>, Vec<Skipped>, Summary) {
     }];
     let mut decisions = zero_decisions();
     for r in &rows {
-        *decisions.get_mut(r.decision.as_str()).unwrap() += 1;
+        *decisions
+            .get_mut(r.decision.as_str())
+            .expect("every decision has a key") += 1;
     }
     let summary = Summary {
         source: format!("users {HOSTILE}.csv"),
@@ -139,19 +141,21 @@ fn fixture() -> (Vec<RowReport>, Vec<Skipped>, Summary) {
 }
 
 fn write(path: &Path, rows: &[RowReport], skipped: &[Skipped], summary: &Summary) {
-    let mut report = HtmlReport::create(path).unwrap();
+    let mut report = HtmlReport::create(path).expect("create the report");
     for r in rows {
-        report.row(r).unwrap();
+        report.row(r).expect("write a row");
     }
     for s in skipped {
-        report.skipped(s).unwrap();
+        report.skipped(s).expect("note a skipped row");
     }
-    report.finish(summary).unwrap();
+    report.finish(summary).expect("finish the report");
 }
 
 /// The line numbers of the rows the table shows.
 fn lines(rows: &[Row]) -> Vec<u64> {
-    rows.iter().map(|r| r.cells[0].parse().unwrap()).collect()
+    rows.iter()
+        .map(|r| r.cells[0].parse().expect("a line number"))
+        .collect()
 }
 
 /// Nothing left the page: its own check saw no load (resource timing lists blocked ones too) and

@@ -74,11 +74,11 @@ pub(super) fn render(
     chart(s, summary);
     failures_table(s, summary);
     let t = summary.time_per_user_us;
-    let _ = write!(
+    let _ = writeln!(
         s,
         "<h3>Time per user</h3><p id=\"time-per-user\">p50 <span id=\"time-p50\" data-us=\"{}\">{}</span>, \
          p99 <span id=\"time-p99\" data-us=\"{}\">{}</span>, max <span id=\"time-max\" data-us=\"{}\">{}</span> \
-         (the whole pipeline for one row).</p>\n",
+         (the whole pipeline for one row).</p>",
         t.p50,
         duration_us(t.p50),
         t.p99,
