@@ -63,16 +63,28 @@ pub fn dump_dom(page: &Path, fragment: &str) -> io::Result<String> {
 
 /// Loads `page` with `fragment` in headless Chromium, every request going through a local proxy.
 pub fn load(page: &Path, fragment: &str) -> io::Result<PageLoad> {
+    load_with(page, fragment, &[])
+}
+
+/// [`load`] with more Chromium switches (e.g. `--allow-file-access-from-files`, for a test page
+/// that frames a report and drives it).
+pub fn load_with(page: &Path, fragment: &str, switches: &[&str]) -> io::Result<PageLoad> {
     let bin = chromium()?;
     let page = std::fs::canonicalize(page)?;
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let work = scratch_dir()?;
-    let result = run(&bin, &page, fragment, &work);
+    let result = run(&bin, &page, fragment, switches, &work);
     let _ = std::fs::remove_dir_all(&work);
     result
 }
 
-fn run(bin: &Path, page: &Path, fragment: &str, work: &Path) -> io::Result<PageLoad> {
+fn run(
+    bin: &Path,
+    page: &Path,
+    fragment: &str,
+    switches: &[&str],
+    work: &Path,
+) -> io::Result<PageLoad> {
     let proxy = Proxy::start()?;
     let mut url = file_url(page);
     if !fragment.is_empty() {
@@ -105,6 +117,7 @@ fn run(bin: &Path, page: &Path, fragment: &str, work: &Path) -> io::Result<PageL
         // for them unless told not to).
         .arg(format!("--proxy-server=http://127.0.0.1:{}", proxy.port))
         .arg("--proxy-bypass-list=<-loopback>")
+        .args(switches)
         .arg(&url)
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&stdout_path)?)

@@ -291,6 +291,63 @@ fn the_url_fragment_filters_the_table() {
     }
 }
 
+/// Typing in the filters and turning the page write the filter to the URL fragment. A harness
+/// page frames the report (`--allow-file-access-from-files` lets it reach into the frame), drives
+/// its controls as a user would and writes what it saw into its own DOM.
+#[test]
+fn the_filters_write_themselves_to_the_url_fragment() {
+    let (rows, skipped, summary) = fixture();
+    let report = scratch("driven.html");
+    write(&report, &rows, &skipped, &summary);
+    let harness = scratch("harness.html");
+    std::fs::write(
+        &harness,
+        r#"<!DOCTYPE html><html><body><p id="typed"></p><p id="cleared"></p><p id="reloaded"></p>
+<iframe id="f" src="driven.html#decision=renamed"></iframe>
+<script>
+var f = document.getElementById("f");
+f.addEventListener("load", function () {
+  var d = f.contentDocument, w = f.contentWindow;
+  var q = d.getElementById("filter-q");
+  q.value = "SMITH";
+  q.dispatchEvent(new Event("input"));
+  setTimeout(function () {
+    document.getElementById("typed").textContent =
+      w.location.hash + "|" + d.getElementById("shown-count").textContent;
+    var sel = d.getElementById("filter-decision");
+    sel.value = "";
+    sel.dispatchEvent(new Event("input"));
+    setTimeout(function () {
+      document.getElementById("cleared").textContent =
+        w.location.hash + "|" + d.getElementById("shown-count").textContent;
+      w.location.hash = "outcome=trap";
+      setTimeout(function () {
+        document.getElementById("reloaded").textContent =
+          w.location.hash + "|" + d.getElementById("shown-count").textContent +
+          "|" + d.getElementById("filter-outcome").value;
+      }, 300);
+    }, 300);
+  }, 300);
+});
+</script></body></html>"#,
+    )
+    .unwrap();
+    let load = browser::load_with(&harness, "", &["--allow-file-access-from-files"]).unwrap();
+    assert_eq!(
+        load.dom.text("typed").unwrap(),
+        "#decision=renamed&q=SMITH|1 of 8 rows shown"
+    );
+    // Clearing the decision drops it from the fragment; a fragment set from outside filters too.
+    assert_eq!(
+        load.dom.text("cleared").unwrap(),
+        "#q=SMITH|2 of 8 rows shown"
+    );
+    assert_eq!(
+        load.dom.text("reloaded").unwrap(),
+        "#outcome=trap|1 of 8 rows shown|trap"
+    );
+}
+
 /// The two network checks above can fail: a page that loads from the network is seen by the
 /// proxy, and a report with markup slipped past its escaping is stopped by its policy and says so.
 #[test]
@@ -435,4 +492,5 @@ fn a_page_of_30000_changed_rows_renders_and_filters() {
         filtered.elapsed,
         baseline.elapsed
     );
+    std::fs::remove_file(&path).unwrap();
 }
