@@ -131,7 +131,7 @@ pub struct Percentiles {
 }
 
 /// The whole run in counts: no profile value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     /// The file name of `--users` (no directory).
     pub source: String,
