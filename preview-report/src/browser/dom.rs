@@ -125,6 +125,10 @@ impl Dom {
 
     /// The index of the end token closing the start token at `start` (or the end).
     fn end_of(&self, start: usize) -> usize {
+        if matches!(&self.tokens[start], Token::Start { name, .. } if VOID.contains(&name.as_str()))
+        {
+            return start;
+        }
         let mut depth = 0usize;
         for (i, t) in self.tokens.iter().enumerate().skip(start) {
             match t {
@@ -312,5 +316,8 @@ mod tests {
         assert_eq!(rows[1].attr("data-d"), Some("linked"));
         assert_eq!(dom.count_tag("script"), 1);
         assert!(dom.text("missing").is_none());
+        let void = Dom::parse("<p><input id=\"i\" value=\"v\">after</p>".to_owned());
+        assert_eq!(void.text("i").unwrap(), "");
+        assert_eq!(void.attr("i", "value").unwrap(), "v");
     }
 }
