@@ -157,6 +157,37 @@ fn run(
     })
 }
 
+/// The counts the page shows, by the id of their element without `count-`: each decision
+/// (`renamed`, ...), `collisions`, `plugin-failures`, `skipped` and `rows`. A count missing from the
+/// page or not a number is left out, so comparing with the expected map catches it.
+pub fn shown_counts(dom: &Dom) -> std::collections::BTreeMap<String, u64> {
+    let mut names: Vec<&str> = crate::Decision::ALL.iter().map(|d| d.as_str()).collect();
+    names.extend(["collisions", "plugin-failures", "skipped", "rows"]);
+    names
+        .into_iter()
+        .filter_map(|n| {
+            let text = dom.text(&format!("count-{n}"))?;
+            Some((n.to_owned(), text.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+/// What [`shown_counts`] must read for `summary`.
+pub fn expected_counts(summary: &crate::Summary) -> std::collections::BTreeMap<String, u64> {
+    let mut counts: std::collections::BTreeMap<String, u64> = crate::Decision::ALL
+        .iter()
+        .map(|d| (d.as_str().to_owned(), summary.decision(*d)))
+        .collect();
+    counts.insert("collisions".into(), summary.collisions_in_file);
+    counts.insert(
+        "plugin-failures".into(),
+        summary.plugin_failures.iter().map(|f| f.count).sum(),
+    );
+    counts.insert("skipped".into(), summary.skipped);
+    counts.insert("rows".into(), summary.rows);
+    counts
+}
+
 /// `file:///...` with every byte outside the unreserved set percent-encoded.
 fn file_url(path: &Path) -> String {
     use std::os::unix::ffi::OsStrExt;
