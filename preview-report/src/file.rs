@@ -83,19 +83,13 @@ const ELOOP: i32 = 62;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testdir::TestDir;
     use std::io::Write;
-
-    fn scratch(name: &str) -> std::path::PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("preview-report-file-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
 
     #[test]
     fn a_new_file_is_0600() {
-        let dir = scratch("new");
+        let scratch = TestDir::new("file-new");
+        let dir = scratch.path();
         let path = dir.join("r.jsonl");
         create_private(&path).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o7777;
@@ -104,7 +98,8 @@ mod tests {
 
     #[test]
     fn an_existing_file_is_truncated_and_narrowed_to_0600() {
-        let dir = scratch("existing");
+        let scratch = TestDir::new("file-existing");
+        let dir = scratch.path();
         let path = dir.join("r.jsonl");
         std::fs::write(&path, "old content that must go").unwrap();
         std::fs::set_permissions(&path, Permissions::from_mode(0o644)).unwrap();
@@ -118,7 +113,8 @@ mod tests {
 
     #[test]
     fn a_symlink_is_refused_and_its_target_untouched() {
-        let dir = scratch("link");
+        let scratch = TestDir::new("file-link");
+        let dir = scratch.path();
         let target = dir.join("target");
         std::fs::write(&target, "keep").unwrap();
         let link = dir.join("r.html");
@@ -135,7 +131,8 @@ mod tests {
 
     #[test]
     fn a_directory_is_refused() {
-        let dir = scratch("dir");
-        assert!(create_private(&dir).is_err());
+        let scratch = TestDir::new("file-dir");
+        let dir = scratch.path();
+        assert!(create_private(dir).is_err());
     }
 }

@@ -88,9 +88,8 @@ mod tests {
 
     #[test]
     fn rows_and_skipped_lines_round_trip_in_order() {
-        let dir = std::env::temp_dir().join(format!("preview-report-jsonl-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("report.jsonl");
+        let dir = crate::testdir::TestDir::new("jsonl");
+        let path = dir.path().join("report.jsonl");
         let row = RowReport {
             line: 2,
             decision: Decision::Renamed,

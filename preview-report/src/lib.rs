@@ -9,6 +9,8 @@ mod file;
 mod html;
 mod jsonl;
 mod terminal;
+#[cfg(test)]
+mod testdir;
 mod types;
 
 #[cfg(feature = "browser-test")]

@@ -17,10 +17,29 @@ use importhook_preview_report::{
 const HOSTILE: &str = "<script>document.title='pwned'</script></script>\"q\" 'a' <!-- \
                        <img src=\"http://canary.invalid/escaped.png\" onerror=\"document.title='pwned'\">\u{2028}";
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("preview-report-browser-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch directory");
-    dir.join(name)
+/// A scratch directory per test, removed when the test ends.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(test: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!(
+            "preview-report-browser-{}-{test}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch directory");
+        Scratch(dir)
+    }
+
+    fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn run(plugin: &str, outcome: &str) -> PluginRun {
@@ -174,8 +193,9 @@ fn assert_no_network(load: &PageLoad) {
 
 #[test]
 fn the_page_shows_the_summary_and_exactly_the_rows_that_change() {
+    let dir = Scratch::new("summary");
     let (rows, skipped, summary) = fixture();
-    let path = scratch("report.html");
+    let path = dir.join("report.html");
     write(&path, &rows, &skipped, &summary);
     let load = browser::load(&path, "").unwrap();
     let dom = &load.dom;
@@ -263,8 +283,9 @@ fn the_page_shows_the_summary_and_exactly_the_rows_that_change() {
 
 #[test]
 fn the_url_fragment_filters_the_table() {
+    let dir = Scratch::new("url");
     let (rows, skipped, summary) = fixture();
-    let path = scratch("filtered.html");
+    let path = dir.join("filtered.html");
     write(&path, &rows, &skipped, &summary);
     for (fragment, expected) in [
         ("decision=renamed", vec![3, 4, 12]),
@@ -298,10 +319,11 @@ fn the_url_fragment_filters_the_table() {
 /// its controls as a user would and writes what it saw into its own DOM.
 #[test]
 fn the_filters_write_themselves_to_the_url_fragment() {
+    let dir = Scratch::new("filters");
     let (rows, skipped, summary) = fixture();
-    let report = scratch("driven.html");
+    let report = dir.join("driven.html");
     write(&report, &rows, &skipped, &summary);
-    let harness = scratch("harness.html");
+    let harness = dir.join("harness.html");
     std::fs::write(
         &harness,
         r#"<!DOCTYPE html><html><body><p id="typed"></p><p id="cleared"></p><p id="reloaded"></p>
@@ -354,7 +376,8 @@ f.addEventListener("load", function () {
 /// proxy, and a report with markup slipped past its escaping is stopped by its policy and says so.
 #[test]
 fn the_network_checks_see_a_page_that_loads_something() {
-    let control = scratch("control.html");
+    let dir = Scratch::new("network");
+    let control = dir.join("control.html");
     std::fs::write(
         &control,
         "<!DOCTYPE html><html><body><img src=\"http://canary.invalid/control.png\"></body></html>",
@@ -370,7 +393,7 @@ fn the_network_checks_see_a_page_that_loads_something() {
     );
 
     let (rows, skipped, summary) = fixture();
-    let tampered = scratch("tampered.html");
+    let tampered = dir.join("tampered.html");
     write(&tampered, &rows, &skipped, &summary);
     let page = std::fs::read_to_string(&tampered).unwrap();
     let page = page.replacen(
@@ -402,7 +425,8 @@ fn the_network_checks_see_a_page_that_loads_something() {
 /// Times are printed (a measured note, not an assertion).
 #[test]
 fn a_page_of_30000_changed_rows_renders_and_filters() {
-    let path = scratch("large.html");
+    let dir = Scratch::new("large");
+    let path = dir.join("large.html");
     let started = Instant::now();
     let mut report = HtmlReport::create(&path).unwrap();
     let mut decisions = zero_decisions();
@@ -481,7 +505,7 @@ fn a_page_of_30000_changed_rows_renders_and_filters() {
     );
     assert_eq!(lines(&filtered.dom.rows("rows-body")), expected[1000..]);
 
-    let small = scratch("small.html");
+    let small = dir.join("small.html");
     let (rows, skipped, summary) = fixture();
     write(&small, &rows, &skipped, &summary);
     let baseline = browser::load(&small, "").unwrap();
@@ -494,5 +518,4 @@ fn a_page_of_30000_changed_rows_renders_and_filters() {
         filtered.elapsed,
         baseline.elapsed
     );
-    std::fs::remove_file(&path).unwrap();
 }

@@ -2,6 +2,7 @@
 //! makes of it: tests/browser.rs.)
 
 use super::*;
+use crate::testdir::TestDir;
 use crate::types::{Percentiles, PluginRun, zero_decisions};
 
 const HOSTILE: &str = "</td></tr></tbody></table><script>document.title='pwned'</script>\"'&<!--";
@@ -50,15 +51,10 @@ fn write(path: &Path, rows: &[RowReport], summary: &Summary) -> String {
     std::fs::read_to_string(path).unwrap()
 }
 
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("preview-report-html-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
 #[test]
 fn untrusted_values_never_reach_the_page_unescaped() {
-    let path = scratch("hostile.html");
+    let dir = TestDir::new("html-hostile");
+    let path = dir.path().join("hostile.html");
     let mut r = row(2, Decision::Renamed, HOSTILE);
     r.plugins[0].plugin = HOSTILE.into();
     r.plugins[0].outcome = HOSTILE.into();
@@ -84,7 +80,8 @@ fn untrusted_values_never_reach_the_page_unescaped() {
 
 #[test]
 fn only_rows_that_change_something_are_in_the_table() {
-    let path = scratch("changed.html");
+    let dir = TestDir::new("html-changed");
+    let path = dir.path().join("changed.html");
     let mut failed = row(4, Decision::Created, "c@example.com");
     failed.plugins[0].outcome = "timeout".into();
     let rows = [
@@ -107,7 +104,8 @@ fn only_rows_that_change_something_are_in_the_table() {
 
 #[test]
 fn rows_are_on_disk_before_the_summary_exists() {
-    let path = scratch("stream.html");
+    let dir = TestDir::new("html-stream");
+    let path = dir.path().join("stream.html");
     let mut report = HtmlReport::create(&path).unwrap();
     for line in 0..2_000 {
         report
@@ -123,8 +121,9 @@ fn rows_are_on_disk_before_the_summary_exists() {
 
 #[test]
 fn the_page_forbids_every_load_and_each_run_gets_its_own_nonce() {
-    let a = write(&scratch("a.html"), &[], &summary("users.csv"));
-    let b = write(&scratch("b.html"), &[], &summary("users.csv"));
+    let dir = TestDir::new("html-csp");
+    let a = write(&dir.path().join("a.html"), &[], &summary("users.csv"));
+    let b = write(&dir.path().join("b.html"), &[], &summary("users.csv"));
     let csp_of = |page: &str| {
         let start = page.find("Content-Security-Policy\" content=\"").unwrap();
         let rest = &page[start + 34..];
