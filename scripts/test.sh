@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 rustup target add wasm32-wasip2 wasm32-unknown-unknown >/dev/null 2>&1 || true
 # The JavaScript and Python toolchains the SDKs' tests and the end-to-end suite build with,
 # pinned (package-lock.json, requirements.txt), installed once from the registries. Needs
-# Node.js >= 20 (npm) and Python >= 3.11; redis-server and docker-registry are the system
-# packages left to install (.ci/run does it on Debian). They also fill npm's and pip's caches,
+# Node.js >= 20 (npm) and Python >= 3.11; redis-server, docker-registry and chromium are the
+# system packages left to install (.ci/run does it on Debian). They also fill npm's and pip's caches,
 # which the projects tests/tests/new_project.rs makes with `importhook new` under /tmp install
 # from.
 if [ ! -x examples/js/login-middle-name/node_modules/.bin/importhook-build-js ]; then
