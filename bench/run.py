@@ -870,7 +870,8 @@ def ratios(runs: list[dict], concurrencies: list[int]) -> list[dict]:
     return out
 
 
-# The summary line of issue 27: each (key, label, numerator, denominator, kind, bound) is a
+# The ratios every change is judged by (the last block of the summary): each (key, label,
+# numerator, denominator, kind, bound) is a
 # ratio per round of the comparison (runs of one round are interleaved, so the machine's
 # drift hits both sides alike), then the median over the rounds. `kind`: "cpu" divides CPU
 # per request, "added" divides the CPU a target adds over the denominator's by the
