@@ -870,13 +870,13 @@ def ratios(runs: list[dict], concurrencies: list[int]) -> list[dict]:
     return out
 
 
-# The ratios every change is judged by (the last block of the summary): each (key, label,
-# numerator, denominator, kind, bound) is a
-# ratio per round of the comparison (runs of one round are interleaved, so the machine's
-# drift hits both sides alike), then the median over the rounds. `kind`: "cpu" divides CPU
-# per request, "added" divides the CPU a target adds over the denominator's by the
-# denominator's, "rps" divides throughput, "p99" divides p99 latencies. `bound`: (op, value)
-# of the target the ratio should meet, or None for a reference.
+# The ratios every change is judged by (the last block of the summary). Each entry (key,
+# label, numerator, denominator, kind, bound) is a ratio per round of the comparison (runs of
+# one round are interleaved, so the machine's drift hits both sides alike), then the median
+# over the rounds. `kind`: "cpu" divides CPU per request, "added" divides the CPU a target
+# adds over the denominator's by the denominator's, "rps" divides throughput, "p99" divides
+# p99 latencies. `bound`: (op, value) of the target the ratio should meet, or None for a
+# reference.
 SUMMARY_RATIOS = [
     ("host_vs_native", "no plugins CPU/request ÷ native-limit's",
      "importhook-no-plugins", "native-limit", "cpu", ("<=", 1.15)),
