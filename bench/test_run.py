@@ -142,7 +142,26 @@ class SummaryRatiosTest(unittest.TestCase):
         self.assertAlmostEqual(rows["native_rps_vs_node"]["values"][16], 2.0)
         self.assertIsNone(rows["native_rps_vs_node"]["met"])
         self.assertAlmostEqual(rows["node_check_cpu"]["values"][64], 0.9)
-        self.assertAlmostEqual(rows["node_cpu_vs_native"]["values"][16], 2.0)
+        # Node is the leaner peer: node-peer-check, at 0.09 s/1k against 0.1.
+        self.assertAlmostEqual(rows["node_cpu_vs_native"]["values"][16], 1.8)
+        self.assertEqual(rps["node_peers"], {16: ["node-peer-check"], 64: ["node-peer-check"]})
+
+    def test_node_is_the_leaner_peer_of_each_round_with_its_own_throughput_and_p99(self):
+        runs = [
+            self.run_of("importhook-3-plugins", 64, 1, 6000, 30.0, 0.2),
+            self.run_of("node-peer", 64, 1, 5000, 20.0, 0.10),
+            self.run_of("node-peer-check", 64, 1, 4000, 10.0, 0.12),
+            self.run_of("importhook-3-plugins", 64, 2, 6000, 30.0, 0.2),
+            self.run_of("node-peer", 64, 2, 5000, 20.0, 0.10),
+            self.run_of("node-peer-check", 64, 2, 7500, 15.0, 0.08),
+        ]
+        rows = self.rows(runs, [64])
+        # Round 1: node-peer (6000 / 5000, p99 30 / 20); round 2: node-peer-check (6000 / 7500, 30 / 15).
+        self.assertAlmostEqual(rows["per_call_rps_vs_node"]["values"][64], (1.2 + 0.8) / 2)
+        self.assertAlmostEqual(rows["per_call_p99_vs_node"]["values"][64], (1.5 + 2.0) / 2)
+        self.assertEqual(rows["per_call_rps_vs_node"]["node_peers"][64], ["node-peer", "node-peer-check"])
+        lines = run.render_ratios(list(rows.values()), [64])
+        self.assertIn("node-peer 1×, node-peer-check 1×", "\n".join(lines))
 
     def test_a_ratio_without_both_targets_or_with_no_cpu_is_left_out(self):
         runs = [self.run_of("importhook-no-plugins", 64, 1, 10000, 5.0, None),
