@@ -6,7 +6,8 @@ starts the servers, drives them with wrk, and writes
 `bench/results/<UTC timestamp>/{results.json,summary.md}`. Scenarios:
 
 - comparison: importhook with 3 plugins, importhook with none, the native limit (same
-  strategies compiled in) and the Node.js peer, interleaved, at several concurrencies;
+  strategies compiled in) and two Node.js peers, interleaved, at several concurrencies, ending
+  with the ratios every change is judged by (`summary_ratios`);
 - rss10: peak memory of importhook with 10 plugins under load;
 - coldstart: time from spawn to ready with 10 plugins, empty and warm compile cache;
 - reload: plugin reloads (SIGHUP and file changes) under load.
@@ -39,7 +40,12 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 REQUEST_FILE = BENCH / "request.json"
 LUA_SCRIPT = BENCH / "wrk" / "post.lua"
-NODE_SERVER = BENCH / "node-peer" / "server.js"
+# The Node.js peers: the lean service a guide leads to, and a second one written apart from it
+# to check it (their CPU per request should agree; see bench/README.md).
+NODE_SERVERS = {
+    "node-peer": BENCH / "node-peer" / "server.js",
+    "node-peer-check": BENCH / "node-peer-check" / "server.mjs",
+}
 WORK_ROOT = BENCH / ".work"
 RESULTS_ROOT = BENCH / "results"
 
@@ -59,7 +65,10 @@ PLUGINS = [
 # The extra comparison target of `--baseline`.
 BASELINE = "baseline-3-plugins"
 ALL_TARGETS = ["importhook-3-plugins", "importhook-3-warm", "importhook-3-noop", "importhook-no-plugins",
-               "native-limit", "node-peer"]
+               "native-limit", "node-peer", "node-peer-check"]
+# Targets run by the importhook binary (the others: the native limit and the Node.js peers).
+IMPORTHOOK_TARGETS = {"importhook-3-plugins", "importhook-3-warm", "importhook-3-noop", "importhook-no-plugins",
+                      BASELINE}
 # A manifest for every plugin of a warm target: instances kept between calls.
 WARM_MANIFEST = 'instance = "warm"\n'
 
@@ -128,6 +137,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="count every response status in the comparison runs too (costs wrk CPU)")
     p.add_argument("--no-build", action="store_true",
                    help="use the binaries and wasm files already in target/ (development only)")
+    p.add_argument("--importhook-bin", type=Path,
+                   help="run this importhook binary instead of building one (say, a copy out of a "
+                        "shared target folder that others rebuild)")
+    p.add_argument("--native-bin", type=Path,
+                   help="run this importhook-native-limit binary instead of building one")
+    p.add_argument("--wasm-dir", type=Path,
+                   help="take the example and no-op plugins (*.wasm) from this folder instead of building them")
     p.add_argument("--keep-work", action="store_true",
                    help="keep bench/.work/<run>/ (certificate, caches, server logs) after a successful run")
     p.add_argument("--out", type=Path, help="results folder [bench/results/<UTC timestamp>]")
@@ -149,6 +165,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             p.error(f"--baseline {args.baseline}: not an executable file")
         args.baseline = args.baseline.resolve()
         args.targets = [BASELINE] + [t for t in args.targets if t != BASELINE]
+    for flag in ("importhook_bin", "native_bin"):
+        path = getattr(args, flag)
+        if path is not None:
+            if not os.access(path, os.X_OK) or not path.is_file():
+                p.error(f"--{flag.replace('_', '-')} {path}: not an executable file")
+            setattr(args, flag, path.resolve())
+    if args.wasm_dir is not None:
+        if not args.wasm_dir.is_dir():
+            p.error(f"--wasm-dir {args.wasm_dir}: not a folder")
+        args.wasm_dir = args.wasm_dir.resolve()
     return args
 
 
@@ -198,41 +224,63 @@ def cargo_target_dir() -> Path:
     return Path(json.loads(out)["target_directory"])
 
 
-def build(need_native: bool, skip: bool) -> dict[str, Path]:
-    """Release builds of the host, the native limit (when needed) and the wasm plugins.
+def needs(args: argparse.Namespace) -> dict[str, bool]:
+    """Which build outputs the chosen scenarios and targets use: the importhook binary (and
+    with it the wasm plugins), the native limit."""
+    comparison = "comparison" in args.scenarios
+    importhook = (any(s in args.scenarios for s in ("rss10", "coldstart", "reload"))
+                  or (comparison and any(t in IMPORTHOOK_TARGETS for t in args.targets)))
+    return {"importhook": importhook, "wasm": importhook,
+            "native": comparison and "native-limit" in args.targets}
+
+
+def build(args: argparse.Namespace) -> dict[str, Path]:
+    """Release builds of what the run needs (`needs`) and was not given by a flag
+    (`--importhook-bin`, `--native-bin`, `--wasm-dir`); nothing with `--no-build`.
 
     Returns the paths of the `importhook` and `importhook-native-limit` binaries and of the
-    plugin folder of the built wasm files. A failed build raises.
+    folder of the wasm plugins. A failed build or a missing output raises.
     """
-    target = cargo_target_dir()
-    if not skip:
-        steps = [(["cargo", "build", "--release", "--locked", "-p", "importhook"], "importhook")]
-        if need_native:
+    need = needs(args)
+    target = cargo_target_dir() if not (args.importhook_bin and args.native_bin and args.wasm_dir) else None
+    paths = {
+        "importhook": args.importhook_bin or (target and target / "release" / "importhook"),
+        "native-limit": args.native_bin or (target and target / "release" / "importhook-native-limit"),
+        "wasm": args.wasm_dir or (target and target / "wasm32-unknown-unknown" / "release"),
+    }
+    if not args.no_build:
+        steps = []
+        if need["importhook"] and not args.importhook_bin:
+            steps.append((["cargo", "build", "--release", "--locked", "-p", "importhook"], "importhook"))
+        if need["native"] and not args.native_bin:
             steps.append((["cargo", "build", "--release", "--locked", "-p", "importhook-native-limit"],
                           "importhook-native-limit"))
-        subprocess.run(["rustup", "target", "add", "wasm32-unknown-unknown"], cwd=ROOT,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wasm = ["cargo", "build", "--release", "--locked", "--target", "wasm32-unknown-unknown"]
-        for _, package, _ in PLUGINS:
-            wasm += ["-p", package]
-        # The no-op plugin: the floor of one isolated call in the micro-benchmark.
-        wasm += ["-p", "importhook-noop-plugin"]
-        steps.append((wasm, "the example plugins (wasm32-unknown-unknown)"))
+        if need["wasm"] and not args.wasm_dir:
+            subprocess.run(["rustup", "target", "add", "wasm32-unknown-unknown"], cwd=ROOT,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wasm = ["cargo", "build", "--release", "--locked", "--target", "wasm32-unknown-unknown"]
+            for _, package, _ in PLUGINS:
+                wasm += ["-p", package]
+            # The no-op plugin: the floor of one isolated call in the micro-benchmark.
+            wasm += ["-p", "importhook-noop-plugin"]
+            steps.append((wasm, "the example plugins (wasm32-unknown-unknown)"))
         for command, what in steps:
             log(f"building {what}: {' '.join(command)}")
             if subprocess.run(command, cwd=ROOT).returncode != 0:
                 raise BenchError(f"building {what} failed (see the cargo output above)")
-    paths = {
-        "importhook": target / "release" / "importhook",
-        "native-limit": target / "release" / "importhook-native-limit",
-        "wasm": target / "wasm32-unknown-unknown" / "release",
-    }
-    required = [paths["importhook"], paths["wasm"] / NOOP_WASM] + [paths["wasm"] / f for _, _, f in PLUGINS]
-    if need_native:
+    required = []
+    if need["importhook"]:
+        required.append(paths["importhook"])
+    if need["wasm"]:
+        required += [paths["wasm"] / NOOP_WASM] + [paths["wasm"] / f for _, _, f in PLUGINS]
+    if need["native"]:
         required.append(paths["native-limit"])
     missing = [str(p) for p in required if not p.exists()]
     if missing:
         raise BenchError(f"missing build output: {missing}")
+    for name, path in paths.items():
+        if path is not None:
+            log(f"{name}: {path}")
     return paths
 
 
@@ -533,13 +581,13 @@ def rust_server(setup: Setup, name: str, binary: Path, plugins: int, home: str |
 
 
 def node_server(setup: Setup, name: str = "node-peer") -> Server:
-    """The Node.js peer with --node-workers cluster workers."""
+    """A Node.js peer (`NODE_SERVERS`) with --node-workers cluster workers."""
     files = server_home(setup, name, 0)
     port = free_port()
     env = dict(os.environ)
     env.update(PORT=str(port), HOST="127.0.0.1", TLS_CERT=str(files["cert"]), TLS_KEY=str(files["key"]),
                HOOK_SECRET=setup.secret, WORKERS=str(setup.args.node_workers))
-    return Server(name, ["node", str(NODE_SERVER)], env, setup.work / "logs" / f"{name}.log", port, None)
+    return Server(name, ["node", str(NODE_SERVERS[name])], env, setup.work / "logs" / f"{name}.log", port, None)
 
 
 def comparison_server(setup: Setup, target: str) -> Server:
@@ -555,8 +603,8 @@ def comparison_server(setup: Setup, target: str) -> Server:
     if target == "native-limit":
         # It runs its strategies natively and ignores the plugins folder: give it an empty one.
         return rust_server(setup, target, setup.paths["native-limit"], 0)
-    if target == "node-peer":
-        return node_server(setup)
+    if target in NODE_SERVERS:
+        return node_server(setup, target)
     if target == BASELINE:
         return rust_server(setup, target, setup.args.baseline, 3)
     raise ValueError(target)
@@ -756,6 +804,7 @@ def scenario_comparison(setup: Setup) -> dict:
         "unexpected_reloads": {t: r for t, r in reloads.items() if r},
         "aggregates": aggregate(runs, peak),
         "ratios": ratios(runs, args.concurrencies),
+        "summary_ratios": summary_ratios(runs, args.concurrencies),
     }
 
 
@@ -819,6 +868,123 @@ def ratios(runs: list[dict], concurrencies: list[int]) -> list[dict]:
                 row["cpu_vs_baseline"] = our_cpu / baseline_cpu
         out.append(row)
     return out
+
+
+# In the ratios, "Node" is, in each round, whichever Node.js peer cost less CPU per request
+# in that round (its throughput and p99 with it): the leanest Node service measured, so that
+# a peer slower than it need be never flatters importhook.
+LEANER_NODE = "node (leaner peer of the round)"
+# The ratios every change is judged by (the last block of the summary). Each entry (key,
+# label, numerator, denominator, kind, bound) is a ratio per round of the comparison (runs of
+# one round are interleaved, so the machine's drift hits both sides alike), then the median
+# over the rounds. `kind`: "cpu" divides CPU per request, "added" divides the CPU a target
+# adds over the denominator's by the denominator's, "rps" divides throughput, "p99" divides
+# p99 latencies. `bound`: (op, value) of the target the ratio should meet, or None for a
+# reference.
+SUMMARY_RATIOS = [
+    ("host_vs_native", "no plugins CPU/request ÷ native-limit's",
+     "importhook-no-plugins", "native-limit", "cpu", ("<=", 1.15)),
+    ("per_call_added", "per-call: CPU the three examples add ÷ no-plugins CPU",
+     "importhook-3-plugins", "importhook-no-plugins", "added", ("<=", 1.0)),
+    ("warm_added", "warm: CPU the three examples add ÷ no-plugins CPU",
+     "importhook-3-warm", "importhook-no-plugins", "added", ("<=", 0.3)),
+    ("per_call_rps_vs_node", "per-call throughput ÷ Node's",
+     "importhook-3-plugins", LEANER_NODE, "rps", (">=", 1.0)),
+    ("per_call_p99_vs_node", "per-call p99 ÷ Node's",
+     "importhook-3-plugins", LEANER_NODE, "p99", ("<=", 1.0)),
+    ("native_rps_vs_node", "native-limit throughput ÷ Node's",
+     "native-limit", LEANER_NODE, "rps", None),
+    ("node_cpu_vs_native", "Node's CPU/request ÷ native-limit's",
+     LEANER_NODE, "native-limit", "cpu", None),
+    ("node_check_cpu", "node-peer-check CPU/request ÷ node-peer's (should be ≈ 1)",
+     "node-peer-check", "node-peer", "cpu", None),
+]
+
+
+def _ratio(kind: str, ours: dict, theirs: dict) -> float | None:
+    """One round's ratio of two runs (see SUMMARY_RATIOS), None when a side has no number."""
+    if kind == "rps":
+        a, b = ours["rps"], theirs["rps"]
+    elif kind == "p99":
+        a, b = ours["latency_ms"]["p99"], theirs["latency_ms"]["p99"]
+    else:
+        a, b = ours["cpu_s_per_1k"], theirs["cpu_s_per_1k"]
+        if a is not None and b is not None and kind == "added":
+            a = a - b
+    if a is None or not b:
+        return None
+    return a / b
+
+
+def summary_ratios(runs: list[dict], concurrencies: list[int]) -> list[dict]:
+    """The ratios of SUMMARY_RATIOS whose two targets were run: per concurrency the median over
+    rounds of each round's ratio, the rounds it is from, and whether every concurrency meets
+    the bound (None for a reference ratio)."""
+    by_key = {(r["target"], r["conns"], r.get("round", 1)): r for r in runs}
+    for (target, conns, round_no), run in list(by_key.items()):
+        if target not in NODE_SERVERS:
+            continue
+        current = by_key.get((LEANER_NODE, conns, round_no))
+        if current is None or (run["cpu_s_per_1k"] is not None
+                               and (current["cpu_s_per_1k"] is None
+                                    or run["cpu_s_per_1k"] < current["cpu_s_per_1k"])):
+            by_key[(LEANER_NODE, conns, round_no)] = run
+    out = []
+    for key, label, num, den, kind, bound in SUMMARY_RATIOS:
+        values, rounds = {}, {}
+        for conns in concurrencies:
+            per_round = []
+            for (target, c, round_no), run in by_key.items():
+                if target == num and c == conns and (den, conns, round_no) in by_key:
+                    ratio = _ratio(kind, run, by_key[(den, conns, round_no)])
+                    if ratio is not None:
+                        per_round.append(ratio)
+            if per_round:
+                values[conns] = statistics.median(per_round)
+                rounds[conns] = len(per_round)
+        if not values:
+            continue
+        met = None
+        if bound is not None:
+            op, limit = bound
+            met = all(v <= limit if op == "<=" else v >= limit for v in values.values())
+        row = {"key": key, "label": label, "numerator": num, "denominator": den, "kind": kind,
+               "bound": f"{'≤' if bound and bound[0] == '<=' else '≥'} {bound[1]:g}" if bound else None,
+               "values": values, "rounds": rounds, "met": met}
+        if LEANER_NODE in (num, den):
+            # Which peer was the leaner one, round by round, at each concurrency.
+            row["node_peers"] = {c: [by_key[(LEANER_NODE, c, r)]["target"]
+                                     for (t, cc, r) in sorted(by_key, key=lambda k: k[2])
+                                     if t == LEANER_NODE and cc == c] for c in values}
+        out.append(row)
+    return out
+
+
+def render_ratios(rows: list[dict], concurrencies: list[int]) -> list[str]:
+    """The summary block of ratios (markdown), one row per ratio, one column per concurrency."""
+    if not rows:
+        return []
+    lines = [
+        "## Ratios (one interleaved run; per concurrency the median over rounds of each round's ratio)",
+        "",
+        "| ratio | target | " + " | ".join(f"{c} conns" for c in concurrencies) + " | met |",
+        "|---|---|" + "---:|" * len(concurrencies) + "---|",
+    ]
+    for row in rows:
+        cells = [f"{row['values'][c]:.2f}" if c in row["values"] else "–" for c in concurrencies]
+        met = "–" if row["met"] is None else ("yes" if row["met"] else "**no**")
+        lines.append(f"| {row['label']} | {row['bound'] or 'reference'} | " + " | ".join(cells) + f" | {met} |")
+    lines.append("")
+    picks = next((row["node_peers"] for row in rows if "node_peers" in row), None)
+    if picks:
+        counts: dict[str, int] = {}
+        for names in picks.values():
+            for name in names:
+                counts[name] = counts.get(name, 0) + 1
+        shown = ", ".join(f"{name} {n}×" for name, n in sorted(counts.items()))
+        lines += ["Node: in each round, the Node.js peer with the lower CPU per request in that round "
+                  f"(its throughput and p99 with it); the leaner one was {shown}.", ""]
+    return lines
 
 
 def parse_criterion(text: str) -> list[dict]:
@@ -1086,7 +1252,7 @@ def render_summary(results: dict) -> str:
         "",
         f"Command: `{s['command']}`. wrk `-t{s['threads']}` and the servers share the machine's cores. "
         f"TLS: one self-signed ECDSA P-256 certificate for every server; keep-alive connections. "
-        f"Rust servers log one line per request ({s['log_format']}) to a file; the Node.js peer does not log.",
+        f"Rust servers log one line per request ({s['log_format']}) to a file; the Node.js peers do not log.",
         "",
     ]
     micro = results.get("micro")
@@ -1119,7 +1285,7 @@ def render_summary(results: dict) -> str:
         lines += [
             "",
             "Peak RSS is VmHWM over the server's whole life (start-up, warm-up and every concurrency), so it "
-            "is the same on each row of a target; node-peer's is the sum over the primary and "
+            "is the same on each row of a target; the Node.js peers' is the sum over the primary and "
             f"its {s['node_workers']} workers. CPU s/1k req: server CPU time (user + system, all "
             "threads and child processes) per 1,000 requests. Peak RSS once ready, before any request: "
             + ", ".join(f"{t} {mib(v['peak_rss_kib_at_ready'])} MiB" for t, v in comp["startup"].items()) + ".",
@@ -1217,6 +1383,9 @@ def render_summary(results: dict) -> str:
         else:
             lines.append(f"No reload in the {rel['idle_check_s']:g} s of quiet after the run.")
         lines.append("")
+    # Last, so that it is what the run ends with: the ratios every change is judged by.
+    if comp:
+        lines += render_ratios(comp.get("summary_ratios", []), s["concurrencies"])
     return "\n".join(lines)
 
 
@@ -1234,10 +1403,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     log(f"work folder {work}")
 
     ensure_wrk()
-    if "node-peer" in args.targets and "comparison" in args.scenarios and not shutil.which("node"):
+    if any(t in NODE_SERVERS for t in args.targets) and "comparison" in args.scenarios and not shutil.which("node"):
         raise BenchError("node is not installed")
-    need_native = "comparison" in args.scenarios and "native-limit" in args.targets
-    paths = build(need_native, args.no_build)
+    paths = build(args)
     cert, key = make_certificate(work)
     ca = work / "ca.pem"
     shutil.copyfile(cert, ca)
@@ -1254,6 +1422,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             "certificate": "self-signed ECDSA P-256 (prime256v1), CN=localhost, SAN localhost + 127.0.0.1",
             "request": str(REQUEST_FILE.relative_to(ROOT)),
             "baseline": str(args.baseline) if args.baseline else None,
+            "binaries": {k: str(v) for k, v in paths.items() if v is not None},
         },
     }
     scenarios = {"micro": scenario_micro, "comparison": scenario_comparison, "rss10": scenario_rss10,

@@ -89,5 +89,104 @@ class RatiosTest(unittest.TestCase):
         self.assertNotIn("rps_vs_node-peer", row)
 
 
+class SummaryRatiosTest(unittest.TestCase):
+    @staticmethod
+    def run_of(target, conns, round_no, rps, p99, cpu):
+        return {"target": target, "conns": conns, "round": round_no, "rps": rps,
+                "latency_ms": {"p99": p99}, "cpu_s_per_1k": cpu}
+
+    def rows(self, runs, concurrencies):
+        return {row["key"]: row for row in run.summary_ratios(runs, concurrencies)}
+
+    def test_each_round_is_paired_then_the_median_is_taken(self):
+        # Round 2 is a slow phase of the machine for both targets: paired, its ratio is as
+        # good as round 1's, where a ratio of medians over rounds would mix the phases.
+        runs = [
+            self.run_of("importhook-no-plugins", 64, 1, 10000, 5.0, 0.050),
+            self.run_of("native-limit", 64, 1, 12000, 4.0, 0.040),
+            self.run_of("importhook-no-plugins", 64, 2, 5000, 9.0, 0.100),
+            self.run_of("native-limit", 64, 2, 6000, 8.0, 0.080),
+            self.run_of("importhook-no-plugins", 64, 3, 9000, 6.0, 0.060),
+            self.run_of("native-limit", 64, 3, 9000, 5.0, 0.040),
+        ]
+        row = self.rows(runs, [64])["host_vs_native"]
+        self.assertAlmostEqual(row["values"][64], 1.25)  # median of 1.25, 1.25, 1.5
+        self.assertEqual(row["rounds"][64], 3)
+        self.assertEqual(row["bound"], "≤ 1.15")
+        self.assertFalse(row["met"])
+
+    def test_added_cpu_is_over_the_no_plugin_service(self):
+        runs = [
+            self.run_of("importhook-no-plugins", 16, 1, 10000, 5.0, 0.060),
+            self.run_of("importhook-3-plugins", 16, 1, 5000, 9.0, 0.150),
+            self.run_of("importhook-3-warm", 16, 1, 8000, 6.0, 0.075),
+        ]
+        rows = self.rows(runs, [16])
+        self.assertAlmostEqual(rows["per_call_added"]["values"][16], 1.5)
+        self.assertFalse(rows["per_call_added"]["met"])
+        self.assertAlmostEqual(rows["warm_added"]["values"][16], 0.25)
+        self.assertTrue(rows["warm_added"]["met"])
+
+    def test_node_ratios_every_concurrency_must_meet_the_bound(self):
+        runs = []
+        for conns, ours, node in ((16, 11000, 10000), (64, 9000, 10000)):
+            runs += [self.run_of("importhook-3-plugins", conns, 1, ours, 20.0, 0.2),
+                     self.run_of("node-peer", conns, 1, node, 10.0, 0.1),
+                     self.run_of("node-peer-check", conns, 1, node, 10.0, 0.09),
+                     self.run_of("native-limit", conns, 1, 2 * node, 5.0, 0.05)]
+        rows = self.rows(runs, [16, 64, 256])
+        rps = rows["per_call_rps_vs_node"]
+        self.assertEqual(rps["values"], {16: 1.1, 64: 0.9})
+        self.assertFalse(rps["met"])
+        self.assertAlmostEqual(rows["per_call_p99_vs_node"]["values"][64], 2.0)
+        self.assertAlmostEqual(rows["native_rps_vs_node"]["values"][16], 2.0)
+        self.assertIsNone(rows["native_rps_vs_node"]["met"])
+        self.assertAlmostEqual(rows["node_check_cpu"]["values"][64], 0.9)
+        # Node is the leaner peer: node-peer-check, at 0.09 s/1k against 0.1.
+        self.assertAlmostEqual(rows["node_cpu_vs_native"]["values"][16], 1.8)
+        self.assertEqual(rps["node_peers"], {16: ["node-peer-check"], 64: ["node-peer-check"]})
+
+    def test_node_is_the_leaner_peer_of_each_round_with_its_own_throughput_and_p99(self):
+        runs = [
+            self.run_of("importhook-3-plugins", 64, 1, 6000, 30.0, 0.2),
+            self.run_of("node-peer", 64, 1, 5000, 20.0, 0.10),
+            self.run_of("node-peer-check", 64, 1, 4000, 10.0, 0.12),
+            self.run_of("importhook-3-plugins", 64, 2, 6000, 30.0, 0.2),
+            self.run_of("node-peer", 64, 2, 5000, 20.0, 0.10),
+            self.run_of("node-peer-check", 64, 2, 7500, 15.0, 0.08),
+        ]
+        rows = self.rows(runs, [64])
+        # Round 1: node-peer (6000 / 5000, p99 30 / 20); round 2: node-peer-check (6000 / 7500, 30 / 15).
+        self.assertAlmostEqual(rows["per_call_rps_vs_node"]["values"][64], (1.2 + 0.8) / 2)
+        self.assertAlmostEqual(rows["per_call_p99_vs_node"]["values"][64], (1.5 + 2.0) / 2)
+        self.assertEqual(rows["per_call_rps_vs_node"]["node_peers"][64], ["node-peer", "node-peer-check"])
+        lines = run.render_ratios(list(rows.values()), [64])
+        self.assertIn("node-peer 1×, node-peer-check 1×", "\n".join(lines))
+
+    def test_a_ratio_without_both_targets_or_with_no_cpu_is_left_out(self):
+        runs = [self.run_of("importhook-no-plugins", 64, 1, 10000, 5.0, None),
+                self.run_of("native-limit", 64, 1, 12000, 4.0, 0.04),
+                self.run_of("node-peer", 64, 1, 9000, 6.0, 0.07)]
+        rows = self.rows(runs, [64])
+        self.assertEqual(set(rows), {"native_rps_vs_node", "node_cpu_vs_native"})
+
+    def test_the_block_has_one_row_per_ratio_and_a_column_per_concurrency(self):
+        runs = [self.run_of("importhook-no-plugins", 64, 1, 10000, 5.0, 0.05),
+                self.run_of("native-limit", 64, 1, 12000, 4.0, 0.05)]
+        lines = run.render_ratios(run.summary_ratios(runs, [16, 64]), [16, 64])
+        self.assertIn("| no plugins CPU/request ÷ native-limit's | ≤ 1.15 | – | 1.00 | yes |", lines)
+        self.assertEqual(run.render_ratios([], [64]), [])
+
+
+class NeedsTest(unittest.TestCase):
+    def test_only_what_the_scenarios_and_targets_run_is_built(self):
+        node_only = run.parse_args(["--scenarios", "comparison", "--targets", "node-peer,node-peer-check"])
+        self.assertEqual(run.needs(node_only), {"importhook": False, "wasm": False, "native": False})
+        native = run.parse_args(["--scenarios", "comparison", "--targets", "native-limit,importhook-no-plugins"])
+        self.assertEqual(run.needs(native), {"importhook": True, "wasm": True, "native": True})
+        reload_only = run.parse_args(["--scenarios", "reload"])
+        self.assertEqual(run.needs(reload_only), {"importhook": True, "wasm": True, "native": False})
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -35,8 +35,10 @@ py_status=${PIPESTATUS[0]}
 # The JavaScript and Python SDKs and example strategies, natively (no wasm built). Their
 # toolchains: `npm ci` in examples/js/login-middle-name, and the repository's .venv (README,
 # "Strategies in JavaScript and Python"); a missing one fails here, it is never skipped.
+# bench/node-peer's tests run both Node.js peers of the benchmark (openssl makes their
+# certificate) on the same cases: the checks importhook makes and the answer.
 lang_status=0
-for suite in sdk-js examples/js/login-middle-name; do
+for suite in sdk-js examples/js/login-middle-name bench/node-peer; do
     (cd "$suite" && node --test test/) 2>&1 | tee -a "$log" | grep -E '^# (tests|pass|fail) ' | sed "s|^|$suite: |"
     [ "${PIPESTATUS[0]}" -eq 0 ] || lang_status=1
 done

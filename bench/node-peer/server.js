@@ -6,7 +6,9 @@
 //
 //   POST /okta/import, Authorization: <secret>, body: the Okta import request
 //   -> 200 {"commands":[{"type":"com.okta.user.profile.update","value":{"login":"..."}}]}
-//      when the login is in conflict and the app user has a middle name, else 204.
+//      when the login is in conflict and the app user has a middle name, else 204; 404 for
+//      another path or method, 401 for a wrong secret, 415 for a body not declared JSON, 413
+//      over 256 KiB, 400 for a body that does not parse.
 //
 // Options, each as a flag or an env var (flags win):
 //   --port N        PORT         listening port (default 8443)
@@ -159,6 +161,13 @@ function makeHandler(secretBytes) {
     }
     if (!authorized(req.headers.authorization, secretBytes)) {
       answer(res, 401, 'unauthorized\n');
+      req.resume();
+      return;
+    }
+    // importhook refuses a body not declared JSON (415) before reading it: so does the peer.
+    const type = req.headers['content-type'];
+    if (typeof type !== 'string' || !type.toLowerCase().startsWith('application/json')) {
+      answer(res, 415, 'content type must be application/json\n');
       req.resume();
       return;
     }
