@@ -68,7 +68,10 @@ impl Bump {
         align: usize,
         grow: impl FnOnce(usize) -> Option<usize>,
     ) -> Option<usize> {
-        let wanted = size.checked_add(align)?.div_ceil(CHUNK).checked_mul(CHUNK)?;
+        let wanted = size
+            .checked_add(align)?
+            .div_ceil(CHUNK)
+            .checked_mul(CHUNK)?;
         if self.end - self.base + wanted > BUMP_LIMIT {
             return None;
         }

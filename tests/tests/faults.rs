@@ -290,7 +290,11 @@ async fn a_call_that_frees_as_it_goes_stays_within_its_memory_cap() {
         let server = start(ConfigLayer::default(), Some(plugins.path())).await;
         for call in 0..3 {
             let reply = server.hook(&request("churn")).await;
-            assert_eq!(reply.status, StatusCode::OK, "{build} {instance} call {call}");
+            assert_eq!(
+                reply.status,
+                StatusCode::OK,
+                "{build} {instance} call {call}"
+            );
             assert_eq!(
                 reply.json()["commands"][0]["value"]["churned"],
                 64,
