@@ -160,6 +160,7 @@ fn host_config<S: Strategy>() -> Result<S::Config, String> {
 
 /// The WIT `transform` export.
 pub fn run<S: Strategy>(request: &types::Request) -> Result<types::Outcome, String> {
+    crate::alloc::enter_call();
     install_panic_hook();
     let config = host_config::<S>()?;
     let source = HostRequest(request);
@@ -171,6 +172,7 @@ pub fn run<S: Strategy>(request: &types::Request) -> Result<types::Outcome, Stri
 /// The WIT `validate-config` export: the table must read into the strategy's type, then pass
 /// its own checks.
 pub fn validate_config<S: Strategy>() -> Result<(), String> {
+    crate::alloc::enter_call();
     install_panic_hook();
     let config = host_config::<S>()?;
     S::validate_config(&config).map_err(Error::into_message)

@@ -49,6 +49,11 @@
 // The generated bindings name this crate by its public path, also from inside it.
 extern crate self as importhook_sdk;
 
+#[cfg_attr(
+    not(all(target_arch = "wasm32", feature = "allocator")),
+    allow(dead_code)
+)]
+mod alloc;
 #[cfg(not(target_arch = "wasm32"))]
 mod builder;
 mod config;

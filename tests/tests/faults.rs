@@ -279,6 +279,32 @@ async fn no_state_survives_from_one_user_to_the_next() {
     server.stop().await;
 }
 
+/// Memory a call frees is reused within the call, whatever the SDK's allocator does for a
+/// fresh instance: 64 MiB allocated and freed in one call of a plugin capped at 16 MiB
+/// succeeds, in every build and isolation mode, call after call.
+#[tokio::test]
+async fn a_call_that_frees_as_it_goes_stays_within_its_memory_cap() {
+    for (build, instance) in VARIANTS {
+        let manifest = manifest("fail", 2_000, instance);
+        let plugins = plugins_folder(&[("10-churn", build, &manifest)]);
+        let server = start(ConfigLayer::default(), Some(plugins.path())).await;
+        for call in 0..3 {
+            let reply = server.hook(&request("churn")).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::OK,
+                "{build} {instance} call {call}"
+            );
+            assert_eq!(
+                reply.json()["commands"][0]["value"]["churned"],
+                64,
+                "{build} {instance} call {call}"
+            );
+        }
+        server.stop().await;
+    }
+}
+
 /// A warm instance keeps its statics from call to call; any failure, `max_calls` and a reload
 /// replace it.
 #[tokio::test]

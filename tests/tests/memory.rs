@@ -219,10 +219,19 @@ async fn in_a_memory_storm_every_innocent_call_is_served() {
             bombs.iter().any(|o| o == "overloaded"),
             "round {round}: 64 bombs of 32 MiB never met a {BUDGET_MIB} MiB budget"
         );
-        let (reserved, _) = runtime.memory_reserved();
+        // An answer may go out a moment before its request's large memories are torn down
+        // (off the workers): as in the test above, look for up to a plugin deadline.
+        let given_back_by = std::time::Instant::now() + Duration::from_secs(2);
+        let reserved = loop {
+            let (reserved, _) = runtime.memory_reserved();
+            if reserved == 0 || std::time::Instant::now() > given_back_by {
+                break reserved;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
         assert_eq!(
             reserved, 0,
-            "round {round}: memory still reserved after the storm"
+            "round {round}: memory still reserved 2 s after the storm"
         );
     }
 }

@@ -62,11 +62,18 @@ impl MemoryBudget {
             .is_ok()
     }
 
-    /// Gives `bytes` back, waking the reservations waiting for memory.
+    /// Gives `bytes` back, waking the reservations waiting for memory. With nobody waiting
+    /// (nearly always) it wakes nobody: `notify_waiters` takes a lock, and every instance
+    /// that goes releases.
     pub fn release(&self, bytes: usize) {
         if bytes > 0 {
             self.used.fetch_sub(bytes, Ordering::AcqRel);
-            self.released.notify_waiters();
+            // Pairs with the fence in `reserve_by`: either this load sees the waiter counted,
+            // or the waiter's check after counting itself sees the memory given back.
+            std::sync::atomic::fence(Ordering::SeqCst);
+            if self.waiting.load(Ordering::Acquire) > 0 {
+                self.released.notify_waiters();
+            }
         }
     }
 
@@ -80,6 +87,8 @@ impl MemoryBudget {
             return true;
         }
         let _waiting = Waiting::new(&self.waiting);
+        // Pairs with the fence in `release`, which skips the wake-up when nobody is counted.
+        std::sync::atomic::fence(Ordering::SeqCst);
         loop {
             // Registered before the check, so a release between the two is not missed.
             let released = self.released.notified();
@@ -221,5 +230,32 @@ mod tests {
         budget.leave(80);
         assert!(small.await.expect("small"));
         assert_eq!(budget.used(), 30);
+    }
+
+    /// A release wakes waiters only when one is counted: racing releases and waits on two
+    /// threads, no wait may miss the memory given back (each would run into its deadline).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_waiter_misses_a_release_that_skips_the_wake_up_when_none_waits() {
+        let budget = Arc::new(MemoryBudget::new(4));
+        let far = Instant::now() + Duration::from_secs(30);
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let budget = budget.clone();
+                tokio::spawn(async move {
+                    for _ in 0..2_000 {
+                        if !budget.reserve_by(1, far).await {
+                            return false;
+                        }
+                        tokio::task::yield_now().await;
+                        budget.release(1);
+                    }
+                    true
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert!(task.await.expect("task"), "a wait missed a release");
+        }
+        assert_eq!(budget.used(), 0);
     }
 }

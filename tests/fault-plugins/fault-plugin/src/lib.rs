@@ -123,6 +123,16 @@ fn misbehave(mode: &str) -> Result<Outcome, Error> {
                 hoard.push(std::hint::black_box(vec![1u8; 1 << 20]));
             }
         }
+        // 64 MiB allocated in one call, at most 2 MiB of it alive at once, freed oldest first:
+        // four times the manifest's 16 MiB cap if nothing freed were reused.
+        "churn" => {
+            let mut kept = vec![0u8; 1 << 20];
+            for round in 1..=64u8 {
+                let next = std::hint::black_box(vec![round; 1 << 20]);
+                kept = next;
+            }
+            Ok(Outcome::new().set_app_user("churned", i64::from(kept[0])))
+        }
         // Blocks in a WASI call (a monotonic-clock poll), where no epoch check can run.
         "sleep" => {
             std::thread::sleep(std::time::Duration::from_secs(30));
