@@ -2,7 +2,7 @@
 //! `--existing` export, rows conflicting with it, rows conflicting with each other, rows the
 //! middle-name or the counter strategy renames, rows normalize-login rewrites, malformed rows)
 //! is previewed with the example plugins, then the same rows are sent one by one to a real
-//! `serve` with the same plugins and a state store as fresh as the preview's seed. Every row's
+//! `serve` with the same plugins and the same state (a counter used three times). Every row's
 //! decision and final login, and every count of the summary, must be what serve's answers say.
 //! The test builds Okta's requests and reads serve's answers with its own code, not the host's.
 
@@ -129,6 +129,32 @@ async fn a_preview_counts_what_serve_answers_row_by_row() {
     write_files(work.path());
     let report = work.path().join("report.jsonl");
 
+    // The real state: the counter of one login of the file already at 3, by a serve.
+    let seed = work.path().join("state.redb");
+    let seeding = common::start(
+        ConfigLayer {
+            state_path: Some(seed.clone()),
+            ..ConfigLayer::default()
+        },
+        Some(plugins.path()),
+    )
+    .await;
+    for k in 1..=3 {
+        let answer = seeding
+            .hook(&common::login_conflict(
+                &format!("seed-{k}"),
+                "twin5@example.com",
+            ))
+            .await;
+        assert_eq!(answer.status, 200);
+    }
+    seeding.stop().await;
+    // serve gets a copy of it; the preview reads the real one, which must stay as it is.
+    let served_state = work.path().join("served.redb");
+    std::fs::copy(&seed, &served_state).expect("copy state");
+    let seed_listing = state_listing(&seed);
+    assert!(seed_listing.contains('3'), "{seed_listing}");
+
     // The preview, through the real binary.
     let output = std::process::Command::new(common::BIN)
         .arg("preview")
@@ -139,7 +165,7 @@ async fn a_preview_counts_what_serve_answers_row_by_row() {
         .arg("--existing")
         .arg(work.path().join("existing.csv"))
         .arg("--state-path")
-        .arg(work.path().join("state.redb"))
+        .arg(&seed)
         .arg("--out")
         .arg(&report)
         .output()
@@ -156,8 +182,9 @@ async fn a_preview_counts_what_serve_answers_row_by_row() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o600, "the report holds profile data");
-    assert!(
-        !work.path().join("state.redb").exists(),
+    assert_eq!(
+        state_listing(&seed),
+        seed_listing,
         "a preview writes no state"
     );
 
@@ -173,8 +200,15 @@ async fn a_preview_counts_what_serve_answers_row_by_row() {
         }
     }
 
-    // The same rows, one by one, to a real serve with the same plugins and a fresh store.
-    let server = common::start(ConfigLayer::default(), Some(plugins.path())).await;
+    // The same rows, one by one, to a real serve with the same plugins and state.
+    let server = common::start(
+        ConfigLayer {
+            state_path: Some(served_state),
+            ..ConfigLayer::default()
+        },
+        Some(plugins.path()),
+    )
+    .await;
     let org: HashMap<String, (String, String)> = existing()
         .into_iter()
         .map(|(id, login)| (same_login(&login), (id, login)))
@@ -250,6 +284,9 @@ async fn a_preview_counts_what_serve_answers_row_by_row() {
     server.stop().await;
 
     assert_eq!(skipped_lines, expected_skipped);
+    // The second twin5 (line 55, no middle name) got the counter's number after the real
+    // store's 3, in the preview as in serve.
+    assert_eq!(previewed[&55]["login_after"], "twin50004@example.com");
     assert_eq!(previewed.len() + skipped_lines.len(), ROWS);
     // Each kind of row is there, so the comparison above covered every decision the plugins
     // can reach here.
@@ -263,7 +300,15 @@ async fn a_preview_counts_what_serve_answers_row_by_row() {
         collisions > 0,
         "two rows of the file end with the same login"
     );
-    // The terminal summary: every count, and no profile value.
+    // The terminal summary: every count (on the line naming it), and no profile value.
+    let shows = |name: &str, count: u64| {
+        stdout.lines().any(|line| {
+            line.contains(name)
+                && line
+                    .split(|c: char| !c.is_ascii_digit())
+                    .any(|n| n == count.to_string())
+        })
+    };
     for decision in [
         "created",
         "renamed",
@@ -273,18 +318,28 @@ async fn a_preview_counts_what_serve_answers_row_by_row() {
         "refused",
     ] {
         let count = counts.get(decision).copied().unwrap_or(0);
-        let expected = format!("  {decision:<10} {count}\n");
-        assert!(stdout.contains(&expected), "{expected:?} in {stdout}");
+        assert!(shows(decision, count), "{decision} {count} in {stdout}");
     }
-    assert!(
-        stdout.contains(&format!("({} skipped)", expected_skipped.len())),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains(&format!("collisions inside the file: {collisions}")),
-        "{stdout}"
-    );
+    assert!(shows("skipped", expected_skipped.len() as u64), "{stdout}");
+    assert!(shows("collision", collisions), "{stdout}");
     assert!(!stdout.contains("@example.com"), "{stdout}");
+}
+
+/// What `importhook state list` shows of the counter plugin in the state file `path` (waiting
+/// for the server that wrote it to let go of it).
+fn state_listing(path: &Path) -> String {
+    for _ in 0..50 {
+        let output = std::process::Command::new(common::BIN)
+            .args(["state", "list", "40-login-counter-suffix", "--state-path"])
+            .arg(path)
+            .output()
+            .expect("run state list");
+        if output.status.success() {
+            return String::from_utf8_lossy(&output.stdout).into_owned();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the state file {} stays locked", path.display());
 }
 
 /// Reads serve's answer to a row whose default action was `action` and login `login`.
@@ -332,4 +387,102 @@ fn read_answer(status: u16, body: &[u8], action: &str, login: &str) -> Served {
         decision,
         login_after: after,
     }
+}
+
+#[test]
+fn a_file_that_is_not_an_import_stops_the_preview_at_once() {
+    let work = common::TempDir::new("preview-bad");
+    let cases: [(&str, &[u8], &str); 3] = [
+        (
+            "users.csv",
+            b"\x7fELF\x02\x01\x01\x00\x00",
+            "neither a CSV with a header nor JSON Lines",
+        ),
+        (
+            "users.json",
+            b"[{\"login\": \"a@example.com\"}]",
+            "JSON array",
+        ),
+        (
+            "users.csv",
+            b"userName,mail\na@example.com,a@example.com\n",
+            "no column `login`",
+        ),
+    ];
+    for (name, bytes, why) in cases {
+        let path = work.path().join(name);
+        std::fs::write(&path, bytes).expect("write");
+        let output = std::process::Command::new(common::BIN)
+            .args(["preview", "--plugins"])
+            .arg(work.path().join("no-plugins-needed"))
+            .arg("--users")
+            .arg(&path)
+            .output()
+            .expect("run preview");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{name}: {stderr}");
+        assert!(stderr.contains(why), "{name}: {stderr}");
+        assert!(output.stdout.is_empty(), "{name}: nothing previewed");
+    }
+}
+
+/// Without `--existing`, rows are matched against the org through the directory client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_an_export_each_login_is_looked_up_in_the_org() {
+    let org = common::okta_org::FakeOrg::start().await;
+    org.add_user("Held@Example.com", "00uheld", "ACTIVE");
+    let work = common::TempDir::new("preview-org");
+    std::fs::create_dir_all(work.path().join("plugins")).expect("plugins");
+    let token = work.path().join("token");
+    std::fs::write(&token, common::okta_org::API_TOKEN).expect("token");
+    let users = work.path().join("users.jsonl");
+    std::fs::write(
+        &users,
+        "{\"login\":\"held@example.com\"}\n{\"login\":\"new@example.com\"}\n",
+    )
+    .expect("users");
+    let preview = |rules: &str| {
+        let report = work.path().join(format!("{rules}.jsonl"));
+        let output = std::process::Command::new(common::BIN)
+            .args(["preview", "--match-on", rules, "--plugins"])
+            .arg(work.path().join("plugins"))
+            .arg("--users")
+            .arg(&users)
+            .args(["--okta-org-url", &org.url, "--okta-ca-file"])
+            .arg(org.ca_file())
+            .arg("--okta-api-token-file")
+            .arg(&token)
+            .arg("--out")
+            .arg(&report)
+            .env_remove("IMPORTHOOK_OKTA_API_TOKEN")
+            .output()
+            .expect("run preview");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        std::fs::read_to_string(&report)
+            .expect("report")
+            .lines()
+            .map(|line| {
+                let row: Value = serde_json::from_str(line).expect("json");
+                (
+                    row["decision"].as_str().unwrap_or("").to_owned(),
+                    row["linked_user_id"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    // The app matches on the username: the user holding it is the match, Okta links.
+    assert_eq!(
+        preview("USERNAME"),
+        [
+            ("unchanged".to_owned(), json!("00uheld")),
+            ("created".to_owned(), Value::Null)
+        ]
+    );
+    // It matches on email only: the held login is a conflict.
+    assert_eq!(preview("EMAIL")[0], ("conflict".to_owned(), Value::Null));
+    assert!(org.user_calls() >= 2, "the org was asked");
 }

@@ -72,6 +72,14 @@ pub fn open(path: &Path, format: Format) -> anyhow::Result<Box<dyn Iterator<Item
     })
 }
 
+/// The columns of the CSV at `path`.
+pub fn csv_header(path: &Path) -> anyhow::Result<Vec<String>> {
+    let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(CsvRows::new(file)
+        .with_context(|| path.display().to_string())?
+        .header)
+}
+
 /// CSV rows: each record a profile of its header's columns (an empty cell is left out).
 pub struct CsvRows<R: Read> {
     reader: csv::Reader<R>,

@@ -10,6 +10,7 @@ mod input;
 mod matching;
 mod run;
 mod seed;
+mod summary;
 
 pub use matching::{Found, Mapping, Org, OrgUser, Rule};
 pub use run::{PreviewArgs, run};
