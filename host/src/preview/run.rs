@@ -424,6 +424,10 @@ impl Reports {
                 .skipped(skipped)
                 .context("cannot write the --out report")?;
         }
+        if let Some(html) = &mut self.html {
+            html.skipped(skipped)
+                .context("cannot write the --html report")?;
+        }
         Ok(())
     }
 
