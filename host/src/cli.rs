@@ -1,4 +1,4 @@
-//! The command line: `serve`, `try`, `check`, `doctor`, `new`, `pull` and `state`.
+//! The command line: `serve`, `try`, `preview`, `check`, `doctor`, `new`, `pull` and `state`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,6 +28,11 @@ enum Command {
     /// (nothing for 204), a per-plugin report to stderr; exit status 3 when a plugin failed,
     /// timed out or was skipped.
     Try(TryArgs),
+    /// Run a whole import file (CSV or JSON Lines) through the plugins `serve` would run, with
+    /// Okta's matching simulated against an export of the org or the org itself: what each
+    /// row becomes (created, renamed, linked, unchanged, conflict, refused), counts on the
+    /// terminal, a JSON Lines report with --out; nothing is written to the state store
+    Preview(Box<crate::preview::PreviewArgs>),
     /// Load and compile the configured plugins and check their interface version; exit
     /// non-zero listing every problem: an unusable plugin, a file that is not a plugin, a
     /// manifest without its plugin, or no plugin at all.
@@ -150,6 +155,10 @@ fn main_with(natives: Option<NativeStrategies>) -> ExitCode {
             .and_then(|format| {
                 crate::tryout::run_try(&args.plugins, &args.request, args.instructions, format)
             })
+        }
+        Command::Preview(args) => {
+            crate::logging::init(LogFormat::Text);
+            crate::preview::run(*args)
         }
         Command::Check(args) => {
             crate::logging::init(LogFormat::Text);

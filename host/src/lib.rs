@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod oauth;
 pub mod okta;
 pub mod outbound;
+pub mod preview;
 pub mod pull;
 pub mod regular_file;
 pub mod reload;

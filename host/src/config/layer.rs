@@ -195,6 +195,21 @@ pub struct ConfigLayer {
     /// by the plugin call's deadline) before the plugin gets it [default: 0, no wait]
     #[arg(long, env = "IMPORTHOOK_STATE_REDIS_WAIT", value_name = "N")]
     pub state_redis_wait: Option<u32>,
+    /// `[preview]`: how `importhook preview` reads an import file (file only).
+    #[arg(skip)]
+    #[serde(default)]
+    pub preview: Option<PreviewSection>,
+}
+
+/// The `[preview]` table of the config file.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewSection {
+    /// Okta user attribute = column (or JSON key) of the import file.
+    #[serde(default)]
+    pub mapping: std::collections::BTreeMap<String, String>,
+    /// The app's matching rules, as `context.policy` lists them.
+    pub match_on: Option<Vec<String>>,
 }
 
 /// Reads the TOML file at `path` as a [`ConfigLayer`], naming the file on any error.

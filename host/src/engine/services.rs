@@ -43,6 +43,15 @@ impl Services {
         Self::with(None)
     }
 
+    /// Services whose state calls go to `store`, opened by the caller (the seeded scratch
+    /// store of `importhook preview`), and a directory answering `unknown` until
+    /// [`Services::with_directory`].
+    pub fn with_state_store(store: Arc<dyn StateStore>) -> Self {
+        let services = Self::with(None);
+        *services.lock() = Some(store);
+        services
+    }
+
     fn with(config: Option<StateConfig>) -> Self {
         Self {
             state: Arc::new(LazyState {
