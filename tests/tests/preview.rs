@@ -13,6 +13,7 @@ use std::path::Path;
 
 use common::okta_org::same_login;
 use importhook::config::ConfigLayer;
+use importhook_preview_report::{browser, is_success_outcome};
 use serde_json::{Value, json};
 
 const ROWS: usize = 1000;
@@ -128,6 +129,7 @@ async fn a_preview_counts_what_serve_answers_row_by_row() {
     let work = common::TempDir::new("preview");
     write_files(work.path());
     let report = work.path().join("report.jsonl");
+    let page = work.path().join("report.html");
 
     // The real state: the counter of one login of the file already at 3, by a serve.
     let seed = work.path().join("state.redb");
@@ -168,6 +170,8 @@ async fn a_preview_counts_what_serve_answers_row_by_row() {
         .arg(&seed)
         .arg("--out")
         .arg(&report)
+        .arg("--html")
+        .arg(&page)
         .output()
         .expect("run preview");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -303,7 +307,7 @@ async fn a_preview_counts_what_serve_answers_row_by_row() {
     // The terminal summary: every count (on the line naming it), and no profile value.
     let shows = |name: &str, count: u64| {
         stdout.lines().any(|line| {
-            line.contains(name)
+            line.to_lowercase().contains(name)
                 && line
                     .split(|c: char| !c.is_ascii_digit())
                     .any(|n| n == count.to_string())
@@ -323,6 +327,34 @@ async fn a_preview_counts_what_serve_answers_row_by_row() {
     assert!(shows("skipped", expected_skipped.len() as u64), "{stdout}");
     assert!(shows("collision", collisions), "{stdout}");
     assert!(!stdout.contains("@example.com"), "{stdout}");
+
+    // The HTML page, as a headless Chromium shows it after its scripts ran: the same counts.
+    let mode = std::fs::metadata(&page).expect("page").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the page holds profile data");
+    let shown = browser::shown_counts(&browser::load(&page, "").expect("chromium").dom);
+    let mut expected: BTreeMap<String, u64> = [
+        "created",
+        "renamed",
+        "linked",
+        "unchanged",
+        "conflict",
+        "refused",
+    ]
+    .into_iter()
+    .map(|d| (d.to_owned(), counts.get(d).copied().unwrap_or(0)))
+    .collect();
+    expected.insert("collisions".into(), collisions);
+    expected.insert("skipped".into(), expected_skipped.len() as u64);
+    expected.insert("rows".into(), ROWS as u64);
+    // Plugin failures are not in serve's answers: the page must count what the JSONL report
+    // lists row by row.
+    let failures = previewed
+        .values()
+        .flat_map(|row| row["plugins"].as_array().cloned().unwrap_or_default())
+        .filter(|run| !is_success_outcome(run["outcome"].as_str().unwrap_or_default()))
+        .count();
+    expected.insert("plugin-failures".into(), failures as u64);
+    assert_eq!(shown, expected, "the page's counts are serve's");
 }
 
 /// What `importhook state list` shows of the counter plugin in the state file `path` (waiting
