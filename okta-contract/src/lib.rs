@@ -44,6 +44,7 @@
 //! path `location`, as Okta lists for every cause.
 
 mod number;
+mod read;
 mod request;
 mod response;
 mod surrogates;
