@@ -60,7 +60,8 @@ fn body_of(place: Place, element: &str) -> Vec<u8> {
         Place::ProfileArray => (format!(r#""login":"a","tags":[{repeated}]"#), String::new()),
         Place::ProfileAttributes => {
             let count = 250_000 / (element.len() + 8);
-            let attributes: Vec<String> = (0..count).map(|i| format!(r#""a{i}":{element}"#)).collect();
+            let attributes: Vec<String> =
+                (0..count).map(|i| format!(r#""a{i}":{element}"#)).collect();
             (attributes.join(","), String::new())
         }
     };
@@ -84,7 +85,11 @@ fn parsed_per_body_byte(body: &[u8]) -> f64 {
 #[test]
 fn no_request_costs_more_than_the_documented_bytes_per_body_byte_parsed() {
     let mut worst = 0.0f64;
-    for place in [Place::Matches, Place::ProfileArray, Place::ProfileAttributes] {
+    for place in [
+        Place::Matches,
+        Place::ProfileArray,
+        Place::ProfileAttributes,
+    ] {
         for element in [
             // Okta never shows a match (its OpenAPI types them as strings): small objects,
             // user-id strings, and the densest shapes a body could hold.
