@@ -573,10 +573,32 @@ impl<'de> Deserialize<'de> for ImportRequest {
 
 impl ImportRequest {
     /// Reads a parsed JSON value by the lenient rules; `Err` only when it is not an object.
+    /// Read through its text: deserializing a number from a [`Value`] again parses its text
+    /// into a new number, which loses what the text keeps (`-0` becomes `0`).
     pub fn from_json(value: Value) -> Result<Self, NotAnObject> {
         if !value.is_object() {
             return Err(NotAnObject);
         }
-        Self::deserialize(value).map_err(|_: serde_json::Error| NotAnObject)
+        let text = serde_json::to_vec(&value).map_err(|_| NotAnObject)?;
+        serde_json::from_slice(&text).map_err(|_: serde_json::Error| NotAnObject)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_json_value_reads_as_its_text_does_numbers_included() {
+        let text = r#"{"data": {"appUser": {"profile": {"zero": -0, "list": [-0, 1.50, 1e400]}},
+            "context": {"matches": [-0]}}}"#;
+        let from_text: ImportRequest = serde_json::from_str(text).expect("text");
+        let value: Value = serde_json::from_str(text).expect("json");
+        let from_value = ImportRequest::from_json(value).expect("object");
+        assert_eq!(from_value, from_text);
+        let profile = &from_value.data.app_user.profile;
+        assert_eq!(profile["zero"].to_string(), "-0");
+        assert_eq!(profile["list"].to_string(), "[-0,1.50,1e+400]");
+        assert_eq!(from_value.data.context.matches[0].to_string(), "-0");
     }
 }
