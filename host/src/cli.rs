@@ -199,7 +199,8 @@ fn serve(args: ServeArgs, natives: Option<NativeStrategies>) -> anyhow::Result<(
     // Everything that can be wrong with the configuration fails here, before anything binds.
     let settings = settings_from(&args)?;
     // Dropped when serving ends (or start-up fails): what is still queued is written first.
-    let _log_writer = crate::logging::init_serving(settings.log_format);
+    let _log_writer =
+        crate::logging::init_serving(settings.log_format).context("starting the log thread")?;
     crate::fdlimit::raise_open_files();
     let strategies = match natives {
         Some(natives) => Strategies::Native(natives),

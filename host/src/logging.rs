@@ -2,7 +2,8 @@
 //! importhook's own lines (the service's, and its plugins' under `importhook::plugin`) from
 //! `info`, and other crates' warnings. While serving, a thread of its own writes the lines.
 
-use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
+pub mod batch;
+
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -82,9 +83,10 @@ pub fn filter(rust_log: Option<&str>) -> EnvFilter {
     EnvFilter::try_new(directives(rust_log)).unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER))
 }
 
-/// Lines queued for the log thread before a request that logs waits for room: a few seconds
-/// of a busy import (one line per request) while whatever reads stderr is slow, ~5 MB at most.
-const QUEUED_LINES: usize = 16 * 1024;
+/// Bytes of lines buffered for the log thread before a request that logs waits for room: a
+/// few seconds of a busy import (one line of ~300 bytes per request) while whatever reads
+/// stderr is slow.
+const QUEUED_BYTES: usize = 4 * 1024 * 1024;
 
 /// Installs the global subscriber, writing to stderr from the calling thread (the one-shot
 /// commands); a second call (tests) is a no-op.
@@ -92,20 +94,17 @@ pub fn init(format: LogFormat) {
     install(format, std::io::stderr);
 }
 
-/// Installs the global subscriber for `serve`: request threads only queue their lines and a
-/// thread of its own writes them, in batches. A write to stderr is a system call, and stderr
-/// is often a pipe to a log collector: written from the request threads, those system calls
-/// compete with serving for the CPU, and a collector that stopped reading would stall every
-/// request at once. Nothing is dropped: once [`QUEUED_LINES`] wait, logging waits too.
-/// The queue is written out when the returned guard drops: keep it until serving ends.
-pub fn init_serving(format: LogFormat) -> WorkerGuard {
-    let (writer, guard) = NonBlockingBuilder::default()
-        .lossy(false)
-        .buffered_lines_limit(QUEUED_LINES)
-        .thread_name("importhook-log")
-        .finish(std::io::BufWriter::new(std::io::stderr()));
+/// Installs the global subscriber for `serve`: request threads only buffer their lines and a
+/// thread of its own writes them, in batches (see [`batch`]). A write to stderr is a system
+/// call, and stderr is often a pipe to a log collector: written from the request threads,
+/// those system calls compete with serving for the CPU, and a collector that stopped reading
+/// would stall every request at once. Nothing is dropped: once [`QUEUED_BYTES`] wait, logging
+/// waits too. The buffer is written out when the returned guard drops: keep it until serving
+/// ends.
+pub fn init_serving(format: LogFormat) -> std::io::Result<batch::BatchGuard> {
+    let (writer, guard) = batch::batched(std::io::stderr(), "importhook-log", QUEUED_BYTES)?;
     install(format, writer);
-    guard
+    Ok(guard)
 }
 
 fn install<W>(format: LogFormat, writer: W)

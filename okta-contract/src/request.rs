@@ -1,9 +1,8 @@
 //! The request Okta POSTs once per imported user, and the lenient reading of it (the rules are
 //! in the crate docs).
 
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Map, Value};
+use serde::{Serialize, Serializer};
+use serde_json::Value;
 
 use crate::{EVENT_TYPE, Profile, response::ActionResult};
 
@@ -228,39 +227,6 @@ impl ImportRequest {
             RequestedAction::Unknown(text) => Some(Unhandled::UnknownAction(text)),
         }
     }
-
-    /// Reads a parsed JSON value by the lenient rules; `Err` only when it is not an object.
-    pub fn from_json(value: Value) -> Result<Self, NotAnObject> {
-        let Value::Object(mut top) = value else {
-            return Err(NotAnObject);
-        };
-        let mut read = Reader::default();
-        let event_id = read
-            .string(top.remove("eventId"), "eventId")
-            .unwrap_or_default();
-        let event_time = read.string(top.remove("eventTime"), "eventTime");
-        // A non-string eventType is another event type, not an absent one.
-        let event_type = match top.remove("eventType") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(text)) => Some(text),
-            Some(other) => Some(other.to_string()),
-        };
-        let event_type_version = match top.remove("eventTypeVersion") {
-            Some(Value::Number(n)) => Some(n.to_string()),
-            other => read.string(other, "eventTypeVersion"),
-        };
-        let source = read.string(top.remove("source"), "source");
-        let data = read.data(top.remove("data"));
-        Ok(Self {
-            event_id,
-            event_time,
-            event_type,
-            event_type_version,
-            source,
-            data,
-            irregular: read.irregular,
-        })
-    }
 }
 
 /// The request body is JSON but not an object.
@@ -274,140 +240,6 @@ impl std::fmt::Display for NotAnObject {
 }
 
 impl std::error::Error for NotAnObject {}
-
-impl<'de> Deserialize<'de> for ImportRequest {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // Parsed as JSON first and then read leniently: the profiles are moved, not copied.
-        Self::from_json(Value::deserialize(deserializer)?).map_err(D::Error::custom)
-    }
-}
-
-/// Reads owned JSON by the lenient rules, noting the paths of irregular values.
-#[derive(Default)]
-struct Reader {
-    irregular: Vec<&'static str>,
-}
-
-impl Reader {
-    fn note(&mut self, path: &'static str) {
-        if !self.irregular.contains(&path) {
-            self.irregular.push(path);
-        }
-    }
-
-    fn object(&mut self, value: Option<Value>, path: &'static str) -> Map<String, Value> {
-        match value {
-            None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(map)) => map,
-            Some(_) => {
-                self.note(path);
-                Map::new()
-            }
-        }
-    }
-
-    fn string(&mut self, value: Option<Value>, path: &'static str) -> Option<String> {
-        match value {
-            None | Some(Value::Null) => None,
-            Some(Value::String(text)) => Some(text),
-            Some(_) => {
-                self.note(path);
-                None
-            }
-        }
-    }
-
-    fn list(&mut self, value: Option<Value>, path: &'static str) -> Vec<Value> {
-        match value {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => items,
-            Some(_) => {
-                self.note(path);
-                Vec::new()
-            }
-        }
-    }
-
-    /// A list of strings; `null` elements are dropped, other non-strings are irregular.
-    fn strings(&mut self, value: Option<Value>, path: &'static str) -> Vec<String> {
-        let items = self.list(value, path);
-        let mut out = Vec::with_capacity(items.len());
-        for item in items {
-            if let Some(text) = self.string(Some(item), path) {
-                out.push(text);
-            }
-        }
-        out
-    }
-
-    fn data(&mut self, value: Option<Value>) -> ImportData {
-        let mut data = self.object(value, "data");
-        let mut app_user = self.object(data.remove("appUser"), "data.appUser");
-        let mut user = self.object(data.remove("user"), "data.user");
-        let mut action = self.object(data.remove("action"), "data.action");
-        let context = self.object(data.remove("context"), "data.context");
-        let result = match action.remove("result") {
-            None | Some(Value::Null) => RequestedAction::Missing,
-            Some(Value::String(text)) => RequestedAction::from_text(&text),
-            Some(_) => {
-                self.note("data.action.result");
-                RequestedAction::Missing
-            }
-        };
-        ImportData {
-            app_user: ProfileHolder {
-                profile: self.object(app_user.remove("profile"), "data.appUser.profile"),
-            },
-            user: UserHolder {
-                id: self.string(user.remove("id"), "data.user.id"),
-                profile: self.object(user.remove("profile"), "data.user.profile"),
-            },
-            action: ActionHolder { result },
-            context: self.context(context),
-        }
-    }
-
-    fn context(&mut self, mut context: Map<String, Value>) -> ImportContext {
-        let application = match context.remove("application") {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(mut app)) => {
-                let mut field = |name: &str, path| self.string(app.remove(name), path);
-                Some(Application {
-                    id: field("id", "data.context.application.id").unwrap_or_default(),
-                    name: field("name", "data.context.application.name").unwrap_or_default(),
-                    label: field("label", "data.context.application.label").unwrap_or_default(),
-                    status: field("status", "data.context.application.status").unwrap_or_default(),
-                })
-            }
-            Some(_) => {
-                self.note("data.context.application");
-                None
-            }
-        };
-        let job = match context.remove("job") {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(mut job)) => Some(Job {
-                id: self
-                    .string(job.remove("id"), "data.context.job.id")
-                    .unwrap_or_default(),
-                kind: self
-                    .string(job.remove("type"), "data.context.job.type")
-                    .unwrap_or_default(),
-            }),
-            Some(_) => {
-                self.note("data.context.job");
-                None
-            }
-        };
-        ImportContext {
-            conflicts: self.strings(context.remove("conflicts"), "data.context.conflicts"),
-            application,
-            job,
-            matches: self.list(context.remove("matches"), "data.context.matches"),
-            policy: self.strings(context.remove("policy"), "data.context.policy"),
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

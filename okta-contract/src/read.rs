@@ -1,0 +1,604 @@
+//! The lenient reading of Okta's request, streamed: each field is deserialized straight into
+//! its typed place by the crate's rules, with no JSON tree built for the envelope first (its
+//! keys are matched where they lie in the body, unknown ones skipped without being kept).
+//! Profiles and `matches` are the only JSON values kept.
+
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, de::Error as _};
+use serde_json::Value;
+
+use crate::request::{
+    ActionHolder, Application, ImportContext, ImportData, ImportRequest, Job, NotAnObject,
+    ProfileHolder, RequestedAction, UserHolder,
+};
+use crate::{Profile, response::ActionResult};
+
+/// serde_json's key for a number read losslessly (`arbitrary_precision`): such a number
+/// reaches a visitor as a map holding this one key.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+/// Every path that can be noted irregular, in the order they are reported (outer before inner,
+/// whatever order the body has them in).
+const PATHS: &[&str] = &[
+    "eventId",
+    "eventTime",
+    "eventTypeVersion",
+    "source",
+    "data",
+    "data.appUser",
+    "data.user",
+    "data.action",
+    "data.context",
+    "data.action.result",
+    "data.appUser.profile",
+    "data.user.id",
+    "data.user.profile",
+    "data.context.application",
+    "data.context.application.id",
+    "data.context.application.name",
+    "data.context.application.label",
+    "data.context.application.status",
+    "data.context.job",
+    "data.context.job.id",
+    "data.context.job.type",
+    "data.context.conflicts",
+    "data.context.matches",
+    "data.context.policy",
+];
+
+/// The paths of irregular values met so far.
+#[derive(Default)]
+struct Notes(Vec<&'static str>);
+
+impl Notes {
+    fn note(&mut self, path: &'static str) {
+        if !self.0.contains(&path) {
+            self.0.push(path);
+        }
+    }
+
+    fn into_ordered(mut self) -> Vec<&'static str> {
+        self.0
+            .sort_by_key(|path| PATHS.iter().position(|p| p == path));
+        self.0
+    }
+}
+
+/// An object key, borrowed from the body when it holds no escape.
+enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl Key<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Borrowed(key) => key,
+            Self::Owned(key) => key,
+        }
+    }
+
+    fn into_string(self) -> String {
+        match self {
+            Self::Borrowed(key) => key.to_owned(),
+            Self::Owned(key) => key,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key::Borrowed(key))
+            }
+            fn visit_str<E>(self, key: &str) -> Result<Key<'de>, E> {
+                Ok(Key::Owned(key.to_owned()))
+            }
+            fn visit_string<E>(self, key: String) -> Result<Key<'de>, E> {
+                Ok(Key::Owned(key))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// What one JSON value turned out to be, for a field expecting some shape.
+enum Read<T> {
+    /// `null`.
+    Absent,
+    /// The expected shape.
+    Got(T),
+    /// Anything else, read whole and dropped.
+    Other,
+}
+
+/// The shape a field expects. What a method does not take is read whole and is
+/// [`Read::Other`].
+trait Expect<'de>: Sized {
+    type Out;
+    fn text(self, _text: String) -> Option<Self::Out> {
+        None
+    }
+    fn seq<A: SeqAccess<'de>>(
+        self,
+        mut seq: A,
+        _notes: &mut Notes,
+    ) -> Result<Option<Self::Out>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+        _notes: &mut Notes,
+    ) -> Result<Option<Self::Out>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+}
+
+/// Reads one value of any shape, handing the expected one to `E`.
+struct Lenient<'n, E> {
+    notes: &'n mut Notes,
+    expect: E,
+}
+
+impl<'de, E: Expect<'de>> DeserializeSeed<'de> for Lenient<'_, E> {
+    type Value = Read<E::Out>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+fn got<T>(out: Option<T>) -> Read<T> {
+    out.map_or(Read::Other, Read::Got)
+}
+
+impl<'de, E: Expect<'de>> Visitor<'de> for Lenient<'_, E> {
+    type Value = Read<E::Out>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<Er>(self) -> Result<Self::Value, Er> {
+        Ok(Read::Absent)
+    }
+    fn visit_none<Er>(self) -> Result<Self::Value, Er> {
+        Ok(Read::Absent)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, inner: D) -> Result<Self::Value, D::Error> {
+        inner.deserialize_any(self)
+    }
+    fn visit_bool<Er>(self, _: bool) -> Result<Self::Value, Er> {
+        Ok(Read::Other)
+    }
+    fn visit_i64<Er>(self, _: i64) -> Result<Self::Value, Er> {
+        Ok(Read::Other)
+    }
+    fn visit_u64<Er>(self, _: u64) -> Result<Self::Value, Er> {
+        Ok(Read::Other)
+    }
+    fn visit_f64<Er>(self, _: f64) -> Result<Self::Value, Er> {
+        Ok(Read::Other)
+    }
+    fn visit_str<Er>(self, text: &str) -> Result<Self::Value, Er> {
+        Ok(got(self.expect.text(text.to_owned())))
+    }
+    fn visit_string<Er>(self, text: String) -> Result<Self::Value, Er> {
+        Ok(got(self.expect.text(text)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        Ok(got(self.expect.seq(seq, self.notes)?))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        Ok(got(self.expect.map(map, self.notes)?))
+    }
+}
+
+/// Reads the value of the current key; `None` when it is `null` or, noted at `path`, of
+/// another shape than `expect`'s.
+fn field<'de, A: MapAccess<'de>, E: Expect<'de>>(
+    map: &mut A,
+    notes: &mut Notes,
+    path: &'static str,
+    expect: E,
+) -> Result<Option<E::Out>, A::Error> {
+    Ok(
+        match map.next_value_seed(Lenient {
+            notes: &mut *notes,
+            expect,
+        })? {
+            Read::Absent => None,
+            Read::Got(out) => Some(out),
+            Read::Other => {
+                notes.note(path);
+                None
+            }
+        },
+    )
+}
+
+/// Walks an object's entries, `entry` reading each value; `false` when the "object" was a
+/// number read losslessly (then it is consumed and nothing else is read).
+fn entries<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    mut entry: impl FnMut(Key<'de>, &mut A) -> Result<(), A::Error>,
+) -> Result<bool, A::Error> {
+    let mut first = true;
+    while let Some(key) = map.next_key::<Key<'de>>()? {
+        if first && key.as_str() == NUMBER_TOKEN {
+            map.next_value::<IgnoredAny>()?;
+            return Ok(false);
+        }
+        first = false;
+        entry(key, map)?;
+    }
+    Ok(true)
+}
+
+/// A string.
+struct Text;
+
+impl Expect<'_> for Text {
+    type Out = String;
+    fn text(self, text: String) -> Option<String> {
+        Some(text)
+    }
+}
+
+/// A list of strings; `null` elements are dropped, other elements noted at the path.
+struct Strings(&'static str);
+
+impl<'de> Expect<'de> for Strings {
+    type Out = Vec<String>;
+    fn seq<A: SeqAccess<'de>>(
+        self,
+        mut seq: A,
+        notes: &mut Notes,
+    ) -> Result<Option<Vec<String>>, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        loop {
+            let element = seq.next_element_seed(Lenient {
+                notes: &mut *notes,
+                expect: Text,
+            })?;
+            match element {
+                None => break,
+                Some(Read::Got(text)) => out.push(text),
+                Some(Read::Absent) => {}
+                Some(Read::Other) => notes.note(self.0),
+            }
+        }
+        Ok(Some(out))
+    }
+}
+
+/// A list of JSON values.
+struct List;
+
+impl<'de> Expect<'de> for List {
+    type Out = Vec<Value>;
+    fn seq<A: SeqAccess<'de>>(
+        self,
+        mut seq: A,
+        _notes: &mut Notes,
+    ) -> Result<Option<Vec<Value>>, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(value) = seq.next_element()? {
+            out.push(value);
+        }
+        Ok(Some(out))
+    }
+}
+
+/// A profile: an object whose values are kept as JSON, in the body's order.
+struct ProfileMap;
+
+impl<'de> Expect<'de> for ProfileMap {
+    type Out = Profile;
+    fn map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+        _notes: &mut Notes,
+    ) -> Result<Option<Profile>, A::Error> {
+        let mut profile = Profile::with_capacity(map.size_hint().unwrap_or(0));
+        let object = entries(&mut map, |key, map| {
+            let value: Value = map.next_value()?;
+            profile.insert(key.into_string(), value);
+            Ok(())
+        })?;
+        Ok(object.then_some(profile))
+    }
+}
+
+/// A part of the envelope that is an object of known fields.
+trait Fields: Default {
+    /// Reads the value of `key` (consuming it, known or not).
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+        notes: &mut Notes,
+    ) -> Result<(), A::Error>;
+}
+
+/// An object read into `T`.
+struct Object<T>(std::marker::PhantomData<T>);
+
+fn object<T>() -> Object<T> {
+    Object(std::marker::PhantomData)
+}
+
+impl<'de, T: Fields> Expect<'de> for Object<T> {
+    type Out = T;
+    fn map<A: MapAccess<'de>>(self, mut map: A, notes: &mut Notes) -> Result<Option<T>, A::Error> {
+        let mut out = T::default();
+        let object = entries(&mut map, |key, map| out.field(key.as_str(), map, notes))?;
+        Ok(object.then_some(out))
+    }
+}
+
+fn skip<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
+    map.next_value::<IgnoredAny>().map(drop)
+}
+
+/// The envelope's own fields, and what was noted reading it.
+#[derive(Default)]
+struct Envelope {
+    request: ImportRequest,
+}
+
+impl Fields for Envelope {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+        notes: &mut Notes,
+    ) -> Result<(), A::Error> {
+        let request = &mut self.request;
+        match key {
+            "eventId" => {
+                request.event_id = field(map, notes, "eventId", Text)?.unwrap_or_default();
+            }
+            "eventTime" => request.event_time = field(map, notes, "eventTime", Text)?,
+            // A non-string eventType is another event type, not an absent one.
+            "eventType" => {
+                request.event_type = match map.next_value::<Value>()? {
+                    Value::Null => None,
+                    Value::String(text) => Some(text),
+                    other => Some(other.to_string()),
+                };
+            }
+            "eventTypeVersion" => {
+                request.event_type_version = match map.next_value::<Value>()? {
+                    Value::Null => None,
+                    Value::String(text) => Some(text),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => {
+                        notes.note("eventTypeVersion");
+                        None
+                    }
+                };
+            }
+            "source" => request.source = field(map, notes, "source", Text)?,
+            "data" => request.data = field(map, notes, "data", object())?.unwrap_or_default(),
+            _ => skip(map)?,
+        }
+        Ok(())
+    }
+}
+
+impl Fields for ImportData {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+        notes: &mut Notes,
+    ) -> Result<(), A::Error> {
+        match key {
+            "appUser" => {
+                self.app_user = field(map, notes, "data.appUser", object())?.unwrap_or_default();
+            }
+            "user" => self.user = field(map, notes, "data.user", object())?.unwrap_or_default(),
+            "action" => {
+                self.action = field(map, notes, "data.action", object())?.unwrap_or_default();
+            }
+            "context" => {
+                self.context = field(map, notes, "data.context", object())?.unwrap_or_default();
+            }
+            _ => skip(map)?,
+        }
+        Ok(())
+    }
+}
+
+impl Fields for ProfileHolder {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+        notes: &mut Notes,
+    ) -> Result<(), A::Error> {
+        match key {
+            "profile" => {
+                self.profile =
+                    field(map, notes, "data.appUser.profile", ProfileMap)?.unwrap_or_default();
+            }
+            _ => skip(map)?,
+        }
+        Ok(())
+    }
+}
+
+impl Fields for UserHolder {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+        notes: &mut Notes,
+    ) -> Result<(), A::Error> {
+        match key {
+            "id" => self.id = field(map, notes, "data.user.id", Text)?,
+            "profile" => {
+                self.profile =
+                    field(map, notes, "data.user.profile", ProfileMap)?.unwrap_or_default();
+            }
+            _ => skip(map)?,
+        }
+        Ok(())
+    }
+}
+
+impl Fields for ActionHolder {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+        notes: &mut Notes,
+    ) -> Result<(), A::Error> {
+        match key {
+            "result" => {
+                self.result = match field(map, notes, "data.action.result", Text)? {
+                    None => RequestedAction::Missing,
+                    Some(text) => ActionResult::from_text(&text)
+                        .map_or(RequestedAction::Unknown(text), RequestedAction::Known),
+                };
+            }
+            _ => skip(map)?,
+        }
+        Ok(())
+    }
+}
+
+impl Fields for ImportContext {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+        notes: &mut Notes,
+    ) -> Result<(), A::Error> {
+        const CONFLICTS: &str = "data.context.conflicts";
+        const POLICY: &str = "data.context.policy";
+        match key {
+            "conflicts" => {
+                self.conflicts =
+                    field(map, notes, CONFLICTS, Strings(CONFLICTS))?.unwrap_or_default();
+            }
+            "application" => {
+                self.application = field(map, notes, "data.context.application", object())?;
+            }
+            "job" => self.job = field(map, notes, "data.context.job", object())?,
+            "matches" => {
+                self.matches = field(map, notes, "data.context.matches", List)?.unwrap_or_default();
+            }
+            "policy" => {
+                self.policy = field(map, notes, POLICY, Strings(POLICY))?.unwrap_or_default();
+            }
+            _ => skip(map)?,
+        }
+        Ok(())
+    }
+}
+
+impl Fields for Application {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+        notes: &mut Notes,
+    ) -> Result<(), A::Error> {
+        let (slot, path) = match key {
+            "id" => (&mut self.id, "data.context.application.id"),
+            "name" => (&mut self.name, "data.context.application.name"),
+            "label" => (&mut self.label, "data.context.application.label"),
+            "status" => (&mut self.status, "data.context.application.status"),
+            _ => return skip(map),
+        };
+        *slot = field(map, notes, path, Text)?.unwrap_or_default();
+        Ok(())
+    }
+}
+
+impl Fields for Job {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+        notes: &mut Notes,
+    ) -> Result<(), A::Error> {
+        let (slot, path) = match key {
+            "id" => (&mut self.id, "data.context.job.id"),
+            "type" => (&mut self.kind, "data.context.job.type"),
+            _ => return skip(map),
+        };
+        *slot = field(map, notes, path, Text)?.unwrap_or_default();
+        Ok(())
+    }
+}
+
+/// The top level: an object, or the one refusal.
+struct Top;
+
+impl<'de> Visitor<'de> for Top {
+    type Value = ImportRequest;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an Okta import hook request (a JSON object)")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ImportRequest, A::Error> {
+        let mut notes = Notes::default();
+        let mut envelope = Envelope::default();
+        let object = entries(&mut map, |key, map| {
+            envelope.field(key.as_str(), map, &mut notes)
+        })?;
+        if !object {
+            return Err(A::Error::custom(NotAnObject));
+        }
+        envelope.request.irregular = notes.into_ordered();
+        Ok(envelope.request)
+    }
+}
+
+impl<'de> Deserialize<'de> for ImportRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(Top)
+    }
+}
+
+impl ImportRequest {
+    /// Reads a parsed JSON value by the lenient rules; `Err` only when it is not an object.
+    /// Read through its text: deserializing a number from a [`Value`] again parses its text
+    /// into a new number, which loses what the text keeps (`-0` becomes `0`).
+    pub fn from_json(value: Value) -> Result<Self, NotAnObject> {
+        if !value.is_object() {
+            return Err(NotAnObject);
+        }
+        let text = serde_json::to_vec(&value).map_err(|_| NotAnObject)?;
+        serde_json::from_slice(&text).map_err(|_: serde_json::Error| NotAnObject)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_json_value_reads_as_its_text_does_numbers_included() {
+        let text = r#"{"data": {"appUser": {"profile": {"zero": -0, "list": [-0, 1.50, 1e400]}},
+            "context": {"matches": [-0]}}}"#;
+        let from_text: ImportRequest = serde_json::from_str(text).expect("text");
+        let value: Value = serde_json::from_str(text).expect("json");
+        let from_value = ImportRequest::from_json(value).expect("object");
+        assert_eq!(from_value, from_text);
+        let profile = &from_value.data.app_user.profile;
+        assert_eq!(profile["zero"].to_string(), "-0");
+        assert_eq!(profile["list"].to_string(), "[-0,1.50,1e+400]");
+        assert_eq!(from_value.data.context.matches[0].to_string(), "-0");
+    }
+}
