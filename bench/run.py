@@ -6,8 +6,9 @@ starts the servers, drives them with wrk, and writes
 `bench/results/<UTC timestamp>/{results.json,summary.md}`. Scenarios:
 
 - comparison: importhook with 3 plugins, importhook with none, the native limit (same
-  strategies compiled in) and two Node.js peers, interleaved, at several concurrencies, ending
-  with the ratios every change is judged by (`summary_ratios`);
+  strategies compiled in), a plain native service written apart from importhook and two
+  Node.js peers, interleaved, at several concurrencies, ending with the ratios every change is
+  judged by (`summary_ratios`);
 - rss10: peak memory of importhook with 10 plugins under load;
 - coldstart: time from spawn to ready with 10 plugins, empty and warm compile cache;
 - reload: plugin reloads (SIGHUP and file changes) under load.
@@ -65,10 +66,12 @@ PLUGINS = [
 # The extra comparison target of `--baseline`.
 BASELINE = "baseline-3-plugins"
 ALL_TARGETS = ["importhook-3-plugins", "importhook-3-warm", "importhook-3-noop", "importhook-no-plugins",
-               "native-limit", "node-peer", "node-peer-check"]
-# Targets run by the importhook binary (the others: the native limit and the Node.js peers).
+               "native-limit", "native-plain", "node-peer", "node-peer-check"]
+# Targets run by the importhook binary (the others: the two native services and the Node.js peers).
 IMPORTHOOK_TARGETS = {"importhook-3-plugins", "importhook-3-warm", "importhook-3-noop", "importhook-no-plugins",
                       BASELINE}
+# The importhook targets that load wasm plugins (the others need no wasm built).
+PLUGIN_TARGETS = IMPORTHOOK_TARGETS - {"importhook-no-plugins"}
 # A manifest for every plugin of a warm target: instances kept between calls.
 WARM_MANIFEST = 'instance = "warm"\n'
 
@@ -142,6 +145,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         "shared target folder that others rebuild)")
     p.add_argument("--native-bin", type=Path,
                    help="run this importhook-native-limit binary instead of building one")
+    p.add_argument("--native-plain-bin", type=Path,
+                   help="run this importhook-native-plain binary instead of building one")
     p.add_argument("--wasm-dir", type=Path,
                    help="take the example and no-op plugins (*.wasm) from this folder instead of building them")
     p.add_argument("--keep-work", action="store_true",
@@ -165,7 +170,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             p.error(f"--baseline {args.baseline}: not an executable file")
         args.baseline = args.baseline.resolve()
         args.targets = [BASELINE] + [t for t in args.targets if t != BASELINE]
-    for flag in ("importhook_bin", "native_bin"):
+    for flag in ("importhook_bin", "native_bin", "native_plain_bin"):
         path = getattr(args, flag)
         if path is not None:
             if not os.access(path, os.X_OK) or not path.is_file():
@@ -225,27 +230,34 @@ def cargo_target_dir() -> Path:
 
 
 def needs(args: argparse.Namespace) -> dict[str, bool]:
-    """Which build outputs the chosen scenarios and targets use: the importhook binary (and
-    with it the wasm plugins), the native limit."""
+    """Which build outputs the chosen scenarios and targets use: the importhook binary, the wasm
+    plugins (for a target or scenario that loads plugins), the native limit, the plain native
+    service."""
     comparison = "comparison" in args.scenarios
-    importhook = (any(s in args.scenarios for s in ("rss10", "coldstart", "reload"))
-                  or (comparison and any(t in IMPORTHOOK_TARGETS for t in args.targets)))
-    return {"importhook": importhook, "wasm": importhook,
-            "native": comparison and "native-limit" in args.targets}
+    others = any(s in args.scenarios for s in ("rss10", "coldstart", "reload"))
+    importhook = others or (comparison and any(t in IMPORTHOOK_TARGETS for t in args.targets))
+    wasm = others or (comparison and any(t in PLUGIN_TARGETS for t in args.targets))
+    return {"importhook": importhook, "wasm": wasm,
+            "native": comparison and "native-limit" in args.targets,
+            "native_plain": comparison and "native-plain" in args.targets}
 
 
 def build(args: argparse.Namespace) -> dict[str, Path]:
     """Release builds of what the run needs (`needs`) and was not given by a flag
-    (`--importhook-bin`, `--native-bin`, `--wasm-dir`); nothing with `--no-build`.
+    (`--importhook-bin`, `--native-bin`, `--native-plain-bin`, `--wasm-dir`); nothing with
+    `--no-build`.
 
-    Returns the paths of the `importhook` and `importhook-native-limit` binaries and of the
-    folder of the wasm plugins. A failed build or a missing output raises.
+    Returns the paths of the `importhook`, `importhook-native-limit` and
+    `importhook-native-plain` binaries and of the folder of the wasm plugins. A failed build or
+    a missing output raises.
     """
     need = needs(args)
-    target = cargo_target_dir() if not (args.importhook_bin and args.native_bin and args.wasm_dir) else None
+    given = (args.importhook_bin, args.native_bin, args.native_plain_bin, args.wasm_dir)
+    target = cargo_target_dir() if not all(given) else None
     paths = {
         "importhook": args.importhook_bin or (target and target / "release" / "importhook"),
         "native-limit": args.native_bin or (target and target / "release" / "importhook-native-limit"),
+        "native-plain": args.native_plain_bin or (target and target / "release" / "importhook-native-plain"),
         "wasm": args.wasm_dir or (target and target / "wasm32-unknown-unknown" / "release"),
     }
     if not args.no_build:
@@ -255,6 +267,9 @@ def build(args: argparse.Namespace) -> dict[str, Path]:
         if need["native"] and not args.native_bin:
             steps.append((["cargo", "build", "--release", "--locked", "-p", "importhook-native-limit"],
                           "importhook-native-limit"))
+        if need["native_plain"] and not args.native_plain_bin:
+            steps.append((["cargo", "build", "--release", "--locked", "-p", "importhook-native-plain"],
+                          "importhook-native-plain"))
         if need["wasm"] and not args.wasm_dir:
             subprocess.run(["rustup", "target", "add", "wasm32-unknown-unknown"], cwd=ROOT,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -275,6 +290,8 @@ def build(args: argparse.Namespace) -> dict[str, Path]:
         required += [paths["wasm"] / NOOP_WASM] + [paths["wasm"] / f for _, _, f in PLUGINS]
     if need["native"]:
         required.append(paths["native-limit"])
+    if need["native_plain"]:
+        required.append(paths["native-plain"])
     missing = [str(p) for p in required if not p.exists()]
     if missing:
         raise BenchError(f"missing build output: {missing}")
@@ -590,6 +607,17 @@ def node_server(setup: Setup, name: str = "node-peer") -> Server:
     return Server(name, ["node", str(NODE_SERVERS[name])], env, setup.work / "logs" / f"{name}.log", port, None)
 
 
+def native_plain_server(setup: Setup, name: str = "native-plain") -> Server:
+    """The plain native service: the Node.js peers' options (env vars), one tokio worker per
+    core (its default)."""
+    files = server_home(setup, name, 0)
+    port = free_port()
+    env = dict(os.environ)
+    env.update(PORT=str(port), HOST="127.0.0.1", TLS_CERT=str(files["cert"]), TLS_KEY=str(files["key"]),
+               HOOK_SECRET=setup.secret)
+    return Server(name, [str(setup.paths["native-plain"])], env, setup.work / "logs" / f"{name}.log", port, None)
+
+
 def comparison_server(setup: Setup, target: str) -> Server:
     """The server of one comparison target."""
     if target == "importhook-3-plugins":
@@ -603,6 +631,8 @@ def comparison_server(setup: Setup, target: str) -> Server:
     if target == "native-limit":
         # It runs its strategies natively and ignores the plugins folder: give it an empty one.
         return rust_server(setup, target, setup.paths["native-limit"], 0)
+    if target == "native-plain":
+        return native_plain_server(setup, target)
     if target in NODE_SERVERS:
         return node_server(setup, target)
     if target == BASELINE:
@@ -882,8 +912,10 @@ LEANER_NODE = "node (leaner peer of the round)"
 # p99 latencies. `bound`: (op, value) of the target the ratio should meet, or None for a
 # reference.
 SUMMARY_RATIOS = [
-    ("host_vs_native", "no plugins CPU/request ÷ native-limit's",
-     "importhook-no-plugins", "native-limit", "cpu", ("<=", 1.15)),
+    ("host_vs_native", "no plugins CPU/request ÷ native-plain's",
+     "importhook-no-plugins", "native-plain", "cpu", ("<=", 1.15)),
+    ("host_vs_native_limit", "no plugins CPU/request ÷ native-limit's (importhook, strategies compiled in)",
+     "importhook-no-plugins", "native-limit", "cpu", None),
     ("per_call_added", "per-call: CPU the three examples add ÷ no-plugins CPU",
      "importhook-3-plugins", "importhook-no-plugins", "added", ("<=", 1.0)),
     ("warm_added", "warm: CPU the three examples add ÷ no-plugins CPU",
@@ -896,6 +928,10 @@ SUMMARY_RATIOS = [
      "native-limit", LEANER_NODE, "rps", None),
     ("node_cpu_vs_native", "Node's CPU/request ÷ native-limit's",
      LEANER_NODE, "native-limit", "cpu", None),
+    ("native_plain_rps_vs_node", "native-plain throughput ÷ Node's",
+     "native-plain", LEANER_NODE, "rps", None),
+    ("native_plain_cpu_vs_node", "native-plain CPU/request ÷ Node's",
+     "native-plain", LEANER_NODE, "cpu", None),
     ("node_check_cpu", "node-peer-check CPU/request ÷ node-peer's (should be ≈ 1)",
      "node-peer-check", "node-peer", "cpu", None),
 ]
@@ -1252,7 +1288,8 @@ def render_summary(results: dict) -> str:
         "",
         f"Command: `{s['command']}`. wrk `-t{s['threads']}` and the servers share the machine's cores. "
         f"TLS: one self-signed ECDSA P-256 certificate for every server; keep-alive connections. "
-        f"Rust servers log one line per request ({s['log_format']}) to a file; the Node.js peers do not log.",
+        f"importhook and native-limit log one line per request ({s['log_format']}) to a file; native-plain "
+        "and the Node.js peers do not log.",
         "",
     ]
     micro = results.get("micro")

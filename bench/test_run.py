@@ -103,17 +103,36 @@ class SummaryRatiosTest(unittest.TestCase):
         # good as round 1's, where a ratio of medians over rounds would mix the phases.
         runs = [
             self.run_of("importhook-no-plugins", 64, 1, 10000, 5.0, 0.050),
-            self.run_of("native-limit", 64, 1, 12000, 4.0, 0.040),
+            self.run_of("native-plain", 64, 1, 12000, 4.0, 0.040),
             self.run_of("importhook-no-plugins", 64, 2, 5000, 9.0, 0.100),
-            self.run_of("native-limit", 64, 2, 6000, 8.0, 0.080),
+            self.run_of("native-plain", 64, 2, 6000, 8.0, 0.080),
             self.run_of("importhook-no-plugins", 64, 3, 9000, 6.0, 0.060),
-            self.run_of("native-limit", 64, 3, 9000, 5.0, 0.040),
+            self.run_of("native-plain", 64, 3, 9000, 5.0, 0.040),
         ]
         row = self.rows(runs, [64])["host_vs_native"]
         self.assertAlmostEqual(row["values"][64], 1.25)  # median of 1.25, 1.25, 1.5
         self.assertEqual(row["rounds"][64], 3)
         self.assertEqual(row["bound"], "≤ 1.15")
         self.assertFalse(row["met"])
+
+    def test_the_host_target_is_against_the_plain_service_the_native_limit_a_reference(self):
+        runs = [
+            self.run_of("importhook-no-plugins", 64, 1, 10000, 5.0, 0.060),
+            self.run_of("native-plain", 64, 1, 12000, 4.0, 0.040),
+            self.run_of("native-limit", 64, 1, 9000, 5.0, 0.080),
+            self.run_of("node-peer", 64, 1, 8000, 6.0, 0.100),
+        ]
+        rows = self.rows(runs, [64])
+        self.assertAlmostEqual(rows["host_vs_native"]["values"][64], 1.5)
+        self.assertEqual(rows["host_vs_native"]["denominator"], "native-plain")
+        self.assertFalse(rows["host_vs_native"]["met"])
+        limit = rows["host_vs_native_limit"]
+        self.assertAlmostEqual(limit["values"][64], 0.75)
+        self.assertIsNone(limit["met"])
+        self.assertIsNone(limit["bound"])
+        self.assertAlmostEqual(rows["native_plain_rps_vs_node"]["values"][64], 1.5)
+        self.assertAlmostEqual(rows["native_plain_cpu_vs_node"]["values"][64], 0.4)
+        self.assertIsNone(rows["native_plain_cpu_vs_node"]["met"])
 
     def test_added_cpu_is_over_the_no_plugin_service(self):
         runs = [
@@ -172,20 +191,28 @@ class SummaryRatiosTest(unittest.TestCase):
 
     def test_the_block_has_one_row_per_ratio_and_a_column_per_concurrency(self):
         runs = [self.run_of("importhook-no-plugins", 64, 1, 10000, 5.0, 0.05),
-                self.run_of("native-limit", 64, 1, 12000, 4.0, 0.05)]
+                self.run_of("native-plain", 64, 1, 12000, 4.0, 0.05)]
         lines = run.render_ratios(run.summary_ratios(runs, [16, 64]), [16, 64])
-        self.assertIn("| no plugins CPU/request ÷ native-limit's | ≤ 1.15 | – | 1.00 | yes |", lines)
+        self.assertIn("| no plugins CPU/request ÷ native-plain's | ≤ 1.15 | – | 1.00 | yes |", lines)
         self.assertEqual(run.render_ratios([], [64]), [])
 
 
 class NeedsTest(unittest.TestCase):
     def test_only_what_the_scenarios_and_targets_run_is_built(self):
         node_only = run.parse_args(["--scenarios", "comparison", "--targets", "node-peer,node-peer-check"])
-        self.assertEqual(run.needs(node_only), {"importhook": False, "wasm": False, "native": False})
-        native = run.parse_args(["--scenarios", "comparison", "--targets", "native-limit,importhook-no-plugins"])
-        self.assertEqual(run.needs(native), {"importhook": True, "wasm": True, "native": True})
+        self.assertEqual(run.needs(node_only),
+                         {"importhook": False, "wasm": False, "native": False, "native_plain": False})
+        native = run.parse_args(["--scenarios", "comparison", "--targets", "native-limit,importhook-3-plugins"])
+        self.assertEqual(run.needs(native),
+                         {"importhook": True, "wasm": True, "native": True, "native_plain": False})
+        # No plugin loaded: no wasm to build.
+        plain = run.parse_args(["--scenarios", "comparison", "--targets", "native-plain,importhook-no-plugins"])
+        self.assertEqual(run.needs(plain),
+                         {"importhook": True, "wasm": False, "native": False, "native_plain": True})
         reload_only = run.parse_args(["--scenarios", "reload"])
-        self.assertEqual(run.needs(reload_only), {"importhook": True, "wasm": True, "native": False})
+        self.assertEqual(run.needs(reload_only),
+                         {"importhook": True, "wasm": True, "native": False, "native_plain": False})
+        self.assertIn("native-plain", run.parse_args([]).targets)
 
 
 if __name__ == "__main__":
