@@ -106,14 +106,7 @@ impl Settings {
         let hook = crate::hook::config::Limits::resolve(cli, &file, &origin)?;
         let engine = crate::engine::config::Limits::resolve(cli, &file, &origin)?;
 
-        let directory = crate::directory::config::resolve(
-            cli,
-            &file,
-            &origin,
-            std::env::var(crate::directory::config::OKTA_API_TOKEN_ENV)
-                .ok()
-                .as_deref(),
-        )?;
+        let directory = crate::directory::config::resolve_from_env(cli, &file, &origin)?;
 
         Ok(Self {
             listen,

@@ -39,6 +39,20 @@ fn budgeted_runtime() -> std::sync::Arc<Runtime> {
     .expect("runtime")
 }
 
+/// The memory the runtime still holds once a storm's calls are over. An answer may go out a
+/// moment before its request's large memories are torn down (off the workers, on a loaded
+/// machine), so this waits for up to a plugin deadline (2 s) for it to reach zero.
+async fn reserved_after_teardown(runtime: &Runtime) -> usize {
+    let given_back_by = std::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        let (reserved, _) = runtime.memory_reserved();
+        if reserved == 0 || std::time::Instant::now() > given_back_by {
+            return reserved;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_memory_storm_is_held_to_the_budget_and_given_back() {
     let _serial = SERIAL.lock().await;
@@ -129,17 +143,8 @@ async fn a_memory_storm_is_held_to_the_budget_and_given_back() {
         "resident memory grew {} MiB with a {BUDGET_MIB} MiB budget",
         grew / MIB
     );
-    // Every reservation is given back once the calls are over: an answer may go out a moment
-    // before the last instance of its request is torn down (on a loaded machine), so this
-    // looks for up to a plugin deadline (2 s) ...
-    let given_back_by = std::time::Instant::now() + Duration::from_secs(2);
-    let reserved = loop {
-        let (reserved, _) = runtime.memory_reserved();
-        if reserved == 0 || std::time::Instant::now() > given_back_by {
-            break reserved;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    // Every reservation is given back once the calls are over.
+    let reserved = reserved_after_teardown(&runtime).await;
     assert_eq!(reserved, 0, "memory still reserved 2 s after the storm");
     // ... and the pool keeps only a bounded part of it resident: what each memory slot used
     // during the storm last touched, up to 2 MiB a slot (64 pipelines at once).
@@ -219,16 +224,7 @@ async fn in_a_memory_storm_every_innocent_call_is_served() {
             bombs.iter().any(|o| o == "overloaded"),
             "round {round}: 64 bombs of 32 MiB never met a {BUDGET_MIB} MiB budget"
         );
-        // An answer may go out a moment before its request's large memories are torn down
-        // (off the workers): as in the test above, look for up to a plugin deadline.
-        let given_back_by = std::time::Instant::now() + Duration::from_secs(2);
-        let reserved = loop {
-            let (reserved, _) = runtime.memory_reserved();
-            if reserved == 0 || std::time::Instant::now() > given_back_by {
-                break reserved;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
+        let reserved = reserved_after_teardown(&runtime).await;
         assert_eq!(
             reserved, 0,
             "round {round}: memory still reserved 2 s after the storm"

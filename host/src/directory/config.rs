@@ -11,6 +11,21 @@ use crate::config::layer::{ConfigLayer, Origin, pick};
 /// Environment variable holding the Okta API token (never a flag).
 pub const OKTA_API_TOKEN_ENV: &str = "IMPORTHOOK_OKTA_API_TOKEN";
 
+/// [`resolve`] with the API token from the process's environment ([`OKTA_API_TOKEN_ENV`]),
+/// as `serve` and `preview` read it.
+pub(crate) fn resolve_from_env(
+    cli: &ConfigLayer,
+    file: &ConfigLayer,
+    origin: &Origin<'_>,
+) -> anyhow::Result<Option<crate::directory::Config>> {
+    resolve(
+        cli,
+        file,
+        origin,
+        std::env::var(OKTA_API_TOKEN_ENV).ok().as_deref(),
+    )
+}
+
 /// The Okta directory settings: none without `okta_org_url`; with it, exactly one kind of
 /// credentials (API token from env or file, or client id + private key).
 pub(crate) fn resolve(

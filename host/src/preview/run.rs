@@ -132,14 +132,7 @@ impl Plan {
             state: crate::state::config::resolve(cli, &file, &origin)?,
             hook: Limits::resolve(cli, &file, &origin)?,
             engine: crate::engine::config::Limits::resolve(cli, &file, &origin)?,
-            directory: crate::directory::config::resolve(
-                cli,
-                &file,
-                &origin,
-                std::env::var(crate::directory::config::OKTA_API_TOKEN_ENV)
-                    .ok()
-                    .as_deref(),
-            )?,
+            directory: crate::directory::config::resolve_from_env(cli, &file, &origin)?,
             mapping,
             rules,
         })
