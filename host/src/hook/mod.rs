@@ -22,6 +22,12 @@ use crate::okta::{HookResponse, ImportRequest};
 use crate::slots::ConnectionMark;
 use config::OnTimeout;
 
+/// The error summary answered when the request deadline comes first under `on_timeout =
+/// "error"` (it reaches Okta's System Log: no request data in it).
+pub(crate) const DEADLINE_SUMMARY: &str = "importhook did not finish within its request deadline";
+/// The error summary answered when the pipeline's answer breaks one of Okta's rules.
+pub(crate) const INVALID_RESPONSE_SUMMARY: &str = "importhook could not build a valid response";
+
 /// How a request ended, for logs and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -409,9 +415,9 @@ fn respond(response: HookResponse) -> Answer {
         Ok(body) => Answer::json(StatusCode::OK, outcome, body),
         Err(e) => {
             tracing::error!(error = %e, "pipeline produced a response Okta would reject");
-            let summary = "importhook could not build a valid response";
             let body =
-                serde_json::to_vec(&HookResponse::error(summary, Vec::new())).unwrap_or_default();
+                serde_json::to_vec(&HookResponse::error(INVALID_RESPONSE_SUMMARY, Vec::new()))
+                    .unwrap_or_default();
             Answer::json(StatusCode::OK, Outcome::Internal, body)
         }
     }
@@ -425,11 +431,9 @@ fn deadline_passed(policy: OnTimeout) -> Answer {
             outcome: Outcome::DeadlinePassed,
             ..Answer::no_content()
         },
-        OnTimeout::Error => Answer::refuse(
-            StatusCode::OK,
-            Outcome::DeadlinePassed,
-            "importhook did not finish within its request deadline",
-        ),
+        OnTimeout::Error => {
+            Answer::refuse(StatusCode::OK, Outcome::DeadlinePassed, DEADLINE_SUMMARY)
+        }
     }
 }
 

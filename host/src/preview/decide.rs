@@ -6,13 +6,8 @@ use serde_json::Value;
 
 use crate::engine::{CallOutcome, PluginReport};
 use crate::hook::config::OnTimeout;
+use crate::hook::{DEADLINE_SUMMARY, INVALID_RESPONSE_SUMMARY};
 use crate::okta::{ActionResult, Command, HookResponse, ImportRequest};
-
-/// The summary `serve` answers when the request deadline comes first under `on_timeout =
-/// "error"` (the same words as the endpoint's).
-pub const DEADLINE_SUMMARY: &str = "importhook did not finish within its request deadline";
-/// The summary `serve` answers when the pipeline's answer breaks one of Okta's rules.
-pub const INVALID_SUMMARY: &str = "importhook could not build a valid response";
 
 /// What the hook answers for one row, as far as the decision goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,7 +71,7 @@ pub fn verdict(
         return settle(verdict, false);
     }
     if response.to_checked_json().is_err() {
-        return refused(verdict, INVALID_SUMMARY);
+        return refused(verdict, INVALID_RESPONSE_SUMMARY);
     }
     if let Some(error) = &response.error {
         return refused(verdict, &error.error_summary);
