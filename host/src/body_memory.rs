@@ -5,11 +5,12 @@
 //! retries once), so a burst of large bodies costs some of them a retry, never the process its
 //! container's memory limit.
 //!
-//! What a body costs parsed depends on its shape, densest for a body of tiny `matches`
-//! elements, each kept as a JSON value as the contract requires
-//! ([`importhook_okta::PARSED_BYTES_PER_BODY_BYTE`] says how much). A request is charged that
-//! worst case, since its shape is not known before it is parsed, plus the raw body, which is
-//! live while it is parsed and dropped right after.
+//! What a body costs parsed depends on its shape, densest for a profile of the shortest
+//! attributes ([`importhook_okta::PARSED_BYTES_PER_BODY_BYTE`] says how much: profiles and
+//! `matches` are kept as their text, with a small index per attribute). A request is charged
+//! that worst case, since its shape is not known before it is parsed, plus the raw body and,
+//! for a body with a lone surrogate, its marked copy: both live while it is parsed and dropped
+//! right after.
 
 use std::time::{Duration, Instant};
 
@@ -18,8 +19,8 @@ use crate::engine::MemoryBudget;
 /// Default `max_body_memory_mib`: see README, "Running in production", for the arithmetic.
 pub const DEFAULT_MIB: u64 = 96;
 
-/// Bytes charged per body byte: its parsed form at most, and the body itself.
-pub const CHARGE_PER_BODY_BYTE: u64 = importhook_okta::PARSED_BYTES_PER_BODY_BYTE + 1;
+/// Bytes charged per body byte: its parsed form at most, the body itself and its marked copy.
+pub const CHARGE_PER_BODY_BYTE: u64 = importhook_okta::PARSED_BYTES_PER_BODY_BYTE + 2;
 
 /// Bytes charged per request whatever its body: headers, the parsed envelope, the answer.
 pub const CHARGE_PER_REQUEST: u64 = 16 * 1024;

@@ -282,7 +282,7 @@ mod tests {
             ),
             ("max_body_memory_mib = 0", "field `max_body_memory_mib`"),
             // Less than one body of the default max_body_bytes is charged.
-            ("max_body_memory_mib = 16", "field `max_body_memory_mib`"),
+            ("max_body_memory_mib = 2", "field `max_body_memory_mib`"),
             ("write_timeout_ms = 0", "field `write_timeout_ms`"),
             ("max_plugin_bytes = 0", "field `max_plugin_bytes`"),
             ("idle_timeout_ms = 0", "field `idle_timeout_ms`"),

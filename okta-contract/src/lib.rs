@@ -14,12 +14,16 @@
 //!   absent one as [`RequestedAction::Missing`];
 //! - a value of a type Okta does not document there (a string where an object belongs, a number
 //!   in `conflicts`) is read as absent and its path recorded in [`ImportRequest::irregular`];
-//! - profile values and `matches` are kept as JSON, numbers losslessly (`1e400`, `-0`, `1.0`,
-//!   `1.50` and integers past 64 bits keep every digit; an exponent is written `e+400`),
-//!   strings exactly as sent (no Unicode normalization);
-//! - a lone UTF-16 surrogate escape, which a strict parser refuses with the whole body, can be
-//!   read as [`INVALID_STRING_MARK`] first ([`mark_lone_surrogates`]), so that only what reads
-//!   that value is refused ([`holds_invalid_string`]).
+//! - profiles and `matches` are kept as the JSON text Okta sent ([`RawProfile`], [`RawList`]),
+//!   checked as JSON but read only when something reads a value ([`JsonText::parse`]): numbers
+//!   losslessly (`1e400`, `-0`, `1.0`, `1.50` and integers past 64 bits keep every digit; read
+//!   into a [`serde_json::Value`], an exponent is written `e+400`), strings exactly as sent (no
+//!   Unicode normalization);
+//! - a value serde_json can only refuse when it reads it (a lone UTF-16 surrogate escape,
+//!   nesting past 128 levels) makes that value [`Unreadable`], not the request. A lone surrogate
+//!   elsewhere in the body, which a strict parser refuses with the whole body, can be read as
+//!   [`INVALID_STRING_MARK`] first ([`mark_lone_surrogates`]), so that only what reads that
+//!   value is refused ([`holds_invalid_string`]).
 //!
 //! Whether to act on what was read is the caller's decision: [`ImportRequest::is_for_this_hook`]
 //! and [`ImportRequest::unhandled`] say what the host needs (it answers another `eventType` with
@@ -44,6 +48,7 @@
 //! path `location`, as Okta lists for every cause.
 
 mod number;
+mod raw;
 mod read;
 mod request;
 mod response;
@@ -52,6 +57,7 @@ mod surrogates;
 /// Okta's rules for a user's login (the `importhook-login` crate).
 pub use importhook_login as login;
 pub use number::{NumberForm, number_form};
+pub use raw::{JsonText, NotAProfile, RawList, RawProfile, Unreadable};
 pub use request::{
     ActionHolder, Application, ImportContext, ImportData, ImportRequest, Job, NotAnObject,
     ProfileHolder, RequestedAction, Unhandled, UserHolder,
@@ -66,19 +72,19 @@ pub use surrogates::{INVALID_STRING_MARK, holds_invalid_string, mark_lone_surrog
 pub const EVENT_TYPE: &str = "com.okta.import.transform";
 
 /// The most heap memory parsing an [`ImportRequest`] holds at once, per byte of its JSON body,
-/// for the densest body the contract allows: a list of tiny elements (`[1,1,…]`,
-/// `[{"a":1},…]`) in `matches` or in an array attribute of a profile, each kept as a JSON value
-/// of its own (80 bytes with `preserve_order`, plus the text of a lossless number). The
-/// envelope is read into typed fields without a JSON tree of its own, so what is left is the
-/// JSON values the contract keeps. User-id strings (how Okta's OpenAPI types `matches`) cost
-/// ~8×, small `{id, status}` objects ~13×, profiles of small attributes ~19–43×. Measured with
-/// the allocator's chunk sizes by `tests/parsed_size.rs` (65.4 at most), which fails when a
-/// shape costs more; a host budgeting request memory charges at least this.
-pub const PARSED_BYTES_PER_BODY_BYTE: u64 = 66;
+/// for the densest body the contract allows. The envelope is read into typed fields and the
+/// profiles and `matches` are kept as their text ([`RawProfile`], [`RawList`]), so what is
+/// left is that text (1× what it takes in the body) and 16 bytes per profile attribute: the
+/// densest body is a profile of the shortest attributes (`"":1,` five bytes each, a name
+/// repeated). `matches` and list attributes of any shape cost ~1×, profiles of ordinary
+/// attributes ~2×. Measured with the allocator's chunk sizes by `tests/parsed_size.rs` (8.4 at
+/// most, with the index's growth), which fails when a shape costs more; a host budgeting
+/// request memory charges at least this.
+pub const PARSED_BYTES_PER_BODY_BYTE: u64 = 9;
 
 /// Okta rejects hook responses of 256 KB or more; we stay strictly below in either reading of "KB".
 pub const MAX_RESPONSE_BYTES: usize = 256_000;
 
-/// A profile: attribute name to JSON value, in Okta's order. Okta's schema says "string", but
-/// real payloads carry `null`, arrays and any custom attribute type.
+/// Profile attributes read into JSON values, in order: the updates a response sends. A
+/// request's profiles are kept as Okta sent them ([`RawProfile`]).
 pub type Profile = serde_json::Map<String, serde_json::Value>;

@@ -1,15 +1,15 @@
 //! The lenient reading of Okta's request, streamed: each field is deserialized straight into
 //! its typed place by the crate's rules, with no JSON tree built for the envelope first (its
 //! keys are matched where they lie in the body, unknown ones skipped without being kept).
-//! Profiles and `matches` are the only JSON values kept.
+//! Profiles and `matches` are kept as their JSON text ([`crate::raw`]).
 
 use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::Value;
+use serde_json::value::RawValue;
 
-use crate::Profile;
+use crate::raw::{RawList, RawProfile};
 
 mod envelope;
 
@@ -74,13 +74,6 @@ impl Key<'_> {
     fn as_str(&self) -> &str {
         match self {
             Self::Borrowed(key) => key,
-            Self::Owned(key) => key,
-        }
-    }
-
-    fn into_string(self) -> String {
-        match self {
-            Self::Borrowed(key) => key.to_owned(),
             Self::Owned(key) => key,
         }
     }
@@ -278,42 +271,41 @@ impl<'de> Expect<'de> for Strings {
     }
 }
 
-/// A list of JSON values.
-struct List;
-
-impl<'de> Expect<'de> for List {
-    type Out = Vec<Value>;
-    fn seq<A: SeqAccess<'de>>(
-        self,
-        mut seq: A,
-        _notes: &mut Notes,
-    ) -> Result<Option<Vec<Value>>, A::Error> {
-        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(value) = seq.next_element()? {
-            out.push(value);
-        }
-        Ok(Some(out))
+/// Reads the value of the current key as JSON text, kept by `keep`; `None` when it is `null`
+/// or, noted at `path`, when `keep` does not take it.
+fn kept<'de, A: MapAccess<'de>, T>(
+    map: &mut A,
+    notes: &mut Notes,
+    path: &'static str,
+    keep: impl FnOnce(Box<RawValue>) -> Option<T>,
+) -> Result<Option<T>, A::Error> {
+    let raw: Box<RawValue> = map.next_value()?;
+    if raw.get() == "null" {
+        return Ok(None);
     }
+    let kept = keep(raw);
+    if kept.is_none() {
+        notes.note(path);
+    }
+    Ok(kept)
 }
 
-/// A profile: an object whose values are kept as JSON, in the body's order.
-struct ProfileMap;
+/// A profile: an object kept as its text ([`RawProfile`]).
+fn profile<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    notes: &mut Notes,
+    path: &'static str,
+) -> Result<RawProfile, A::Error> {
+    Ok(kept(map, notes, path, |raw| RawProfile::from_raw(raw).ok())?.unwrap_or_default())
+}
 
-impl<'de> Expect<'de> for ProfileMap {
-    type Out = Profile;
-    fn map<A: MapAccess<'de>>(
-        self,
-        mut map: A,
-        _notes: &mut Notes,
-    ) -> Result<Option<Profile>, A::Error> {
-        let mut profile = Profile::with_capacity(map.size_hint().unwrap_or(0));
-        let object = entries(&mut map, |key, map| {
-            let value: Value = map.next_value()?;
-            profile.insert(key.into_string(), value);
-            Ok(())
-        })?;
-        Ok(object.then_some(profile))
-    }
+/// A list of JSON values kept as its text ([`RawList`]).
+fn list<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    notes: &mut Notes,
+    path: &'static str,
+) -> Result<RawList, A::Error> {
+    Ok(kept(map, notes, path, RawList::from_raw)?.unwrap_or_default())
 }
 
 /// A part of the envelope that is an object of known fields.

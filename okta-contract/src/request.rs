@@ -1,10 +1,9 @@
 //! The request Okta POSTs once per imported user, and the lenient reading of it (the rules are
 //! in the crate docs).
 
+use crate::raw::{RawList, RawProfile};
+use crate::{EVENT_TYPE, response::ActionResult};
 use serde::{Serialize, Serializer};
-use serde_json::Value;
-
-use crate::{EVENT_TYPE, Profile, response::ActionResult};
 
 /// The request envelope. `Deserialize` refuses only a body that is not a JSON object.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -55,7 +54,7 @@ pub struct ImportData {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ProfileHolder {
     /// The attributes.
-    pub profile: Profile,
+    pub profile: RawProfile,
 }
 
 /// `data.user`.
@@ -65,7 +64,7 @@ pub struct UserHolder {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The attributes.
-    pub profile: Profile,
+    pub profile: RawProfile,
 }
 
 /// `data.action`.
@@ -141,7 +140,7 @@ pub struct ImportContext {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job: Option<Job>,
     /// Okta users matched to the app user; Okta never documented the element shape.
-    pub matches: Vec<Value>,
+    pub matches: RawList,
     /// Import-matching policies that applied.
     pub policy: Vec<String>,
 }
@@ -244,7 +243,7 @@ impl std::error::Error for NotAnObject {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn read(value: Value) -> ImportRequest {
         serde_json::from_value(value).expect("lenient parse")

@@ -49,6 +49,9 @@ enum Place {
     ProfileArray,
     /// As attributes of their own, `"a0": element, "a1": element, …` (custom attributes).
     ProfileAttributes,
+    /// As attributes of one empty name, `"": element, "": element, …`: the fewest bytes an
+    /// attribute can take (JSON allows a name twice; the last value is read).
+    ProfileRepeatedName,
 }
 
 /// A ~256 KB request whose `place` holds `element` over and over.
@@ -63,6 +66,13 @@ fn body_of(place: Place, element: &str) -> Vec<u8> {
             let attributes: Vec<String> =
                 (0..count).map(|i| format!(r#""a{i}":{element}"#)).collect();
             (attributes.join(","), String::new())
+        }
+        Place::ProfileRepeatedName => {
+            let count = 250_000 / (element.len() + 4);
+            (
+                vec![format!(r#""":{element}"#); count].join(","),
+                String::new(),
+            )
         }
     };
     format!(
@@ -89,6 +99,7 @@ fn no_request_costs_more_than_the_documented_bytes_per_body_byte_parsed() {
         Place::Matches,
         Place::ProfileArray,
         Place::ProfileAttributes,
+        Place::ProfileRepeatedName,
     ] {
         for element in [
             // Okta never shows a match (its OpenAPI types them as strings): small objects,

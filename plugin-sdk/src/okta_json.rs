@@ -4,7 +4,7 @@
 //! missing action) is refused here with the reason, so a unit test cannot pass on input no
 //! plugin would ever see.
 
-use importhook_okta::{ActionResult, ImportRequest, Profile};
+use importhook_okta::{ActionResult, ImportRequest, RawProfile};
 
 use crate::source::{Action, ProfileKind, Source};
 use crate::value::{Application, Job, Value};
@@ -52,7 +52,7 @@ impl OktaJson {
         self
     }
 
-    fn profile(&self, kind: ProfileKind) -> &Profile {
+    fn profile(&self, kind: ProfileKind) -> &RawProfile {
         match kind {
             ProfileKind::AppUser => &self.request.data.app_user.profile,
             ProfileKind::User => &self.request.data.user.profile,
@@ -66,11 +66,20 @@ impl Source for OktaJson {
     }
 
     fn get(&self, profile: ProfileKind, name: &str) -> Option<Value> {
-        self.profile(profile).get(name).map(crate::json::to_value)
+        let text = self.profile(profile).get(name)?;
+        // The host refuses a plugin's read of a value it cannot read (the call fails); a
+        // native test fails here, on the read.
+        let value = text
+            .parse()
+            .unwrap_or_else(|why| panic!("the attribute `{name}` is not readable: {why}"));
+        Some(crate::json::to_value(&value))
     }
 
     fn names(&self, profile: ProfileKind) -> Vec<String> {
-        self.profile(profile).keys().cloned().collect()
+        self.profile(profile)
+            .names()
+            .map(|n| n.into_owned())
+            .collect()
     }
 
     fn changed(&self, profile: ProfileKind) -> Vec<String> {
@@ -104,7 +113,10 @@ impl Source for OktaJson {
 
     fn matches(&self) -> Vec<Value> {
         let matches = &self.request.data.context.matches;
-        matches.iter().map(crate::json::to_value).collect()
+        let values = matches
+            .to_values()
+            .unwrap_or_else(|why| panic!("a match is not readable: {why}"));
+        values.iter().map(crate::json::to_value).collect()
     }
 
     fn policy(&self) -> Vec<String> {

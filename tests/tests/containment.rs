@@ -2,8 +2,9 @@
 //! immutable mid-load), a zero-length state file, odd entries in the plugins folder (FIFOs, a
 //! `/dev/zero` link, a folder and a 200 MB file named `*.wasm`), readiness that only reports
 //! what this replica can fix, a flood of admin connections at a low open-file limit, a log
-//! kept beside the watched certificate at `RUST_LOG=trace`, a 250 KB `eventId`, and a lone
-//! surrogate in an attribute no plugin reads. The tests mount tmpfs and use `chattr`: they run
+//! kept beside the watched certificate at `RUST_LOG=trace`, a 250 KB `eventId`, and a value
+//! serde cannot read (a lone surrogate, nesting past 128 levels) in an attribute no plugin
+//! reads. The tests mount tmpfs and use `chattr`: they run
 //! as root (as CI does) and fail, never skip, without it.
 
 mod common;
@@ -632,7 +633,7 @@ async fn a_long_event_id_is_hashed_in_logs_and_state_and_a_retry_still_gets_its_
 }
 
 #[tokio::test]
-async fn a_lone_surrogate_no_plugin_reads_does_not_refuse_the_request() {
+async fn an_unreadable_value_no_plugin_reads_does_not_refuse_the_request() {
     let plugins = plugins_folder(&[("10-normalize", "normalize-login", "")]);
     let server = start(ConfigLayer::default(), Some(plugins.path())).await;
     let send = |body: String| {
@@ -669,6 +670,20 @@ async fn a_lone_surrogate_no_plugin_reads_does_not_refuse_the_request() {
     );
     // The plugin reads `login`: its call fails (on_error skip), the request is still answered.
     let reply = send(body(r#"{"login":"JOE\udc00@Example.COM"}"#)).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{:?}", reply.body);
+    // Valid JSON nested deeper than serde_json reads (128 levels): kept as text, so it costs
+    // only the plugins that read it.
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    let reply = send(body(&format!(
+        r#"{{"login":"JOE@Example.COM","groups":{deep}}}"#
+    )))
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    assert_eq!(
+        reply.json()["commands"][0]["value"]["login"],
+        "joe@example.com"
+    );
+    let reply = send(body(&format!(r#"{{"login":{deep}}}"#))).await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "{:?}", reply.body);
     server.stop().await;
 }

@@ -79,14 +79,17 @@ impl Source for HostState<'_> {
             ProfileKind::AppUser => working.app_user(),
             ProfileKind::User => working.user(),
         };
-        profile.get(name).map(value_from_json)
+        // An unreadable value (a lone surrogate) reads as absent here; the wasm host fails the
+        // plugin's call instead. Okta's benchmark request holds none.
+        let value = profile.get(name)?.read().ok()?;
+        Some(value_from_json(&value))
     }
 
     fn names(&self, profile: ProfileKind) -> Vec<String> {
         let working = self.0;
         match profile {
-            ProfileKind::AppUser => working.app_user().names().cloned().collect(),
-            ProfileKind::User => working.user().names().cloned().collect(),
+            ProfileKind::AppUser => working.app_user().names().map(|n| n.into_owned()).collect(),
+            ProfileKind::User => working.user().names().map(|n| n.into_owned()).collect(),
         }
     }
 
@@ -121,7 +124,8 @@ impl Source for HostState<'_> {
             .context()
             .matches
             .iter()
-            .map(value_from_json)
+            .filter_map(|text| text.parse().ok())
+            .map(|value| value_from_json(&value))
             .collect()
     }
 

@@ -4,12 +4,16 @@
 //! change against what it sent) and the guard on states no plugin may leave
 //! ([`Working::check`]).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde_json::Value as Json;
 
 use crate::okta::login::{LoginFormat, LoginProblem};
-use crate::okta::{ActionResult, Decision, HookResponse, ImportContext, ImportRequest, Profile};
+use crate::okta::{
+    ActionResult, Decision, HookResponse, ImportContext, ImportRequest, JsonText, Profile,
+    RawProfile, Unreadable,
+};
 
 /// What one plugin call returned, its values within the caps (the pipeline checks it against
 /// the working request before applying it).
@@ -52,24 +56,67 @@ pub struct Working {
 /// One profile as the plugins so far have left it.
 #[derive(Debug, Clone, Copy)]
 pub struct ProfileView<'a> {
-    sent: &'a Profile,
+    sent: &'a RawProfile,
     set: &'a Profile,
+}
+
+/// One attribute's current value: set by a plugin, or as Okta sent it (read when needed).
+#[derive(Debug, Clone, Copy)]
+pub enum Current<'a> {
+    /// A plugin's value.
+    Set(&'a Json),
+    /// Okta's text.
+    Sent(JsonText<'a>),
+}
+
+impl Current<'_> {
+    /// The value, read.
+    pub fn read(self) -> Result<Json, Unreadable> {
+        match self {
+            Self::Set(value) => Ok(value.clone()),
+            Self::Sent(text) => text.parse(),
+        }
+    }
+}
+
+/// Whether Okta sent `value` as `name`. A string is compared without reading the rest; an
+/// unreadable value is no value a plugin can have set.
+fn sent_as(sent: &RawProfile, name: &str, value: &Json) -> bool {
+    let Some(text) = sent.get(name) else {
+        return false;
+    };
+    match value {
+        Json::String(value) => text.as_str().is_some_and(|sent| sent == value.as_str()),
+        _ => text.parse().is_ok_and(|sent| sent == *value),
+    }
 }
 
 impl<'a> ProfileView<'a> {
     /// The attribute's current value.
-    pub fn get(&self, name: &str) -> Option<&'a Json> {
-        self.set.get(name).or_else(|| self.sent.get(name))
+    pub fn get(&self, name: &str) -> Option<Current<'a>> {
+        match self.set.get(name) {
+            Some(value) => Some(Current::Set(value)),
+            None => self.sent.get(name).map(Current::Sent),
+        }
+    }
+
+    /// Whether the attribute's current value is `value`.
+    fn holds(&self, name: &str, value: &Json) -> bool {
+        match self.set.get(name) {
+            Some(current) => current == value,
+            None => sent_as(self.sent, name, value),
+        }
     }
 
     /// The attribute names: Okta's in Okta's order, then the ones plugins added, in the order
     /// they were added.
-    pub fn names(&self) -> impl Iterator<Item = &'a String> + use<'a> {
+    pub fn names(&self) -> impl Iterator<Item = Cow<'a, str>> + use<'a> {
         let sent = self.sent;
-        sent.keys().chain(
+        sent.names().chain(
             self.set
                 .keys()
-                .filter(move |name| !sent.contains_key(name.as_str())),
+                .filter(move |name| !sent.contains_key(name))
+                .map(|name| Cow::Borrowed(name.as_str())),
         )
     }
 
@@ -78,7 +125,7 @@ impl<'a> ProfileView<'a> {
     fn changed(&self) -> Profile {
         self.set
             .iter()
-            .filter(|(name, value)| self.sent.get(name.as_str()) != Some(*value))
+            .filter(|(name, value)| !sent_as(self.sent, name, value))
             .map(|(name, value)| (name.clone(), value.clone()))
             .collect()
     }
@@ -126,8 +173,12 @@ impl Working {
     /// Only the Okta user profile is checked: app user profiles have no `login` of Okta's.
     /// Since every applied contribution passed, the final state never breaks these rules.
     pub fn check(&self, contribution: &Contribution) -> Result<(), InvalidContribution> {
-        let original_login = self.original.data.user.profile.get(LOGIN);
-        let mut login = self.user().get(LOGIN);
+        let sent = &self.original.data.user.profile;
+        // Whether the login is still the one Okta sent (or still absent, as Okta sent it).
+        let mut login_as_sent = match self.user_set.get(LOGIN) {
+            None => true,
+            Some(value) => sent_as(sent, LOGIN, value),
+        };
         for (name, value) in &contribution.user {
             if name != LOGIN {
                 continue;
@@ -138,11 +189,11 @@ impl Working {
                 }
                 Json::String(text) => {
                     // Okta's own value is no change (the net diff leaves it out).
-                    if original_login != Some(value) {
+                    login_as_sent = sent_as(sent, LOGIN, value);
+                    if !login_as_sent {
                         crate::okta::login::check(text, self.login_format)
                             .map_err(InvalidContribution::LoginRefused)?;
                     }
-                    login = Some(value);
                 }
                 _ => return Err(InvalidContribution::LoginNotText),
             }
@@ -152,7 +203,7 @@ impl Working {
             Some(Decision::CreateUser) => ActionResult::CreateUser,
             Some(Decision::LinkUser(_)) => ActionResult::LinkUser,
         };
-        if action == ActionResult::LinkUser && login != original_login {
+        if action == ActionResult::LinkUser && !login_as_sent {
             return Err(InvalidContribution::LoginChangedOnLink);
         }
         Ok(())
@@ -297,7 +348,7 @@ impl Working {
 /// Adds to `changed` the attributes of `updates` whose value differs from `before`'s.
 fn note_changes(changed: &mut Vec<String>, before: ProfileView<'_>, updates: &[(String, Json)]) {
     for (name, value) in updates {
-        if before.get(name) != Some(value) && !changed.contains(name) {
+        if !before.holds(name, value) && !changed.contains(name) {
             changed.push(name.clone());
         }
     }

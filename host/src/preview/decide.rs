@@ -2,6 +2,8 @@
 //! answer it: the final action, login and linked user, and the row's [`Decision`].
 
 use importhook_preview_report::Decision;
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use crate::engine::{CallOutcome, PluginReport};
@@ -26,14 +28,13 @@ pub struct Verdict {
 }
 
 /// The login of the projected Okta user profile (empty when there is none).
-pub fn projected_login(request: &ImportRequest) -> &str {
+pub fn projected_login(request: &ImportRequest) -> Cow<'_, str> {
     request
         .data
         .user
         .profile
-        .get("login")
-        .and_then(Value::as_str)
-        .unwrap_or("")
+        .get_str("login")
+        .unwrap_or_default()
 }
 
 /// Reads `response` (`None`: the request deadline came first, answered by `on_timeout`).
@@ -53,7 +54,7 @@ pub fn verdict(
         decision: Decision::Created,
         action: default_action,
         linked_user_id: request.data.user.id.clone(),
-        login_after: before.to_owned(),
+        login_after: before.clone().into_owned(),
         error: None,
     };
     let refused = |mut verdict: Verdict, summary: &str| {

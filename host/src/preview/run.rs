@@ -310,7 +310,7 @@ impl Preview<'_> {
             .await;
         let latency_us = micros(started.elapsed());
         let verdict = decide::verdict(&request, run.response(), self.plan.hook.on_timeout);
-        let before = projected_login(&request).to_owned();
+        let before = projected_login(&request).into_owned();
         let mut decision = verdict.decision;
         let mut collision_with_line = None;
         if verdict.action == ActionResult::CreateUser && decision != Decision::Refused {

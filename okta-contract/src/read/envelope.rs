@@ -7,7 +7,7 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, de::Error as _};
 use serde_json::Value;
 
-use super::{Fields, List, Notes, ProfileMap, Strings, Text, entries, field, object, skip};
+use super::{Fields, Notes, Strings, Text, entries, field, list, object, profile, skip};
 use crate::request::{
     ActionHolder, Application, ImportContext, ImportData, ImportRequest, Job, NotAnObject,
     ProfileHolder, RequestedAction, UserHolder,
@@ -93,8 +93,7 @@ impl Fields for ProfileHolder {
     ) -> Result<(), A::Error> {
         match key {
             "profile" => {
-                self.profile =
-                    field(map, notes, "data.appUser.profile", ProfileMap)?.unwrap_or_default();
+                self.profile = profile(map, notes, "data.appUser.profile")?;
             }
             _ => skip(map)?,
         }
@@ -112,8 +111,7 @@ impl Fields for UserHolder {
         match key {
             "id" => self.id = field(map, notes, "data.user.id", Text)?,
             "profile" => {
-                self.profile =
-                    field(map, notes, "data.user.profile", ProfileMap)?.unwrap_or_default();
+                self.profile = profile(map, notes, "data.user.profile")?;
             }
             _ => skip(map)?,
         }
@@ -161,7 +159,7 @@ impl Fields for ImportContext {
             }
             "job" => self.job = field(map, notes, "data.context.job", object())?,
             "matches" => {
-                self.matches = field(map, notes, "data.context.matches", List)?.unwrap_or_default();
+                self.matches = list(map, notes, "data.context.matches")?;
             }
             "policy" => {
                 self.policy = field(map, notes, POLICY, Strings(POLICY))?.unwrap_or_default();
@@ -262,8 +260,15 @@ mod tests {
         let from_value = ImportRequest::from_json(value).expect("object");
         assert_eq!(from_value, from_text);
         let profile = &from_value.data.app_user.profile;
-        assert_eq!(profile["zero"].to_string(), "-0");
-        assert_eq!(profile["list"].to_string(), "[-0,1.50,1e+400]");
-        assert_eq!(from_value.data.context.matches[0].to_string(), "-0");
+        let read = |name| profile.get(name).expect(name).parse().expect("readable");
+        assert_eq!(read("zero").to_string(), "-0");
+        assert_eq!(read("list").to_string(), "[-0,1.50,1e+400]");
+        let matches = from_value
+            .data
+            .context
+            .matches
+            .to_values()
+            .expect("readable");
+        assert_eq!(matches[0].to_string(), "-0");
     }
 }

@@ -4,6 +4,7 @@
 //! profile's attributes, and lowering the whole request into every call would cost each call
 //! the whole request.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
@@ -13,7 +14,7 @@ use crate::engine::bindings::plugin::types::{
     self, Application, Job, Profile as WhichProfile, Value,
 };
 use crate::engine::bindings::{to_wit, value_size};
-use crate::engine::working::{ProfileView, RequestView, Working};
+use crate::engine::working::{Current, ProfileView, RequestView, Working};
 use crate::okta::ActionResult;
 
 /// One profile of the working request, as the plugin names it (the WIT `profile` enum, not
@@ -86,14 +87,19 @@ impl types::HostRequest for RequestCap {
         name: String,
     ) -> wasmtime::Result<Option<Value>> {
         let working = self.working(&handle)?;
-        let raw = view(&working, profile).get(&name);
-        if raw.is_some_and(importhook_okta::holds_invalid_string) {
-            // Read leniently so that other attributes still serve; reading this one is refused.
-            return Err(wasmtime::Error::msg(
-                "the attribute holds an invalid string (a lone UTF-16 surrogate): not readable",
-            ));
-        }
-        let value = raw.map(to_wit);
+        let value = match view(&working, profile).get(&name) {
+            None => None,
+            Some(Current::Set(value)) => Some(to_wit(value)),
+            // Okta's value is read now, the first time anything reads it (most are strings,
+            // taken straight from the text). Read leniently, so that other attributes still
+            // serve; reading this one is refused.
+            Some(Current::Sent(text)) => Some(match text.as_str() {
+                Some(string) => Value::Text(string.into_owned()),
+                None => to_wit(&text.parse().map_err(|why| {
+                    wasmtime::Error::msg(format!("the attribute is not readable: {why}"))
+                })?),
+            }),
+        };
         let size = value.as_ref().map_or(0, value_size);
         Ok(self.read(value, size))
     }
@@ -104,7 +110,10 @@ impl types::HostRequest for RequestCap {
         profile: WhichProfile,
     ) -> wasmtime::Result<Vec<String>> {
         let working = self.working(&handle)?;
-        let names: Vec<String> = view(&working, profile).names().cloned().collect();
+        let names: Vec<String> = view(&working, profile)
+            .names()
+            .map(Cow::into_owned)
+            .collect();
         if names
             .iter()
             .any(|n| n.contains(importhook_okta::INVALID_STRING_MARK))
@@ -157,7 +166,12 @@ impl types::HostRequest for RequestCap {
 
     fn matches(&mut self, handle: Resource<RequestView>) -> wasmtime::Result<Vec<Value>> {
         let working = self.working(&handle)?;
-        let matches: Vec<Value> = working.context().matches.iter().map(to_wit).collect();
+        let matches = working.context().matches.iter().map(|text| {
+            text.parse()
+                .map(|value| to_wit(&value))
+                .map_err(|why| wasmtime::Error::msg(format!("a match is not readable: {why}")))
+        });
+        let matches = matches.collect::<wasmtime::Result<Vec<Value>>>()?;
         let size = matches.iter().map(value_size).sum();
         Ok(self.read(matches, size))
     }

@@ -1,0 +1,494 @@
+//! Profiles and `matches` kept as the JSON text Okta sent, with where each attribute lies in
+//! it: a value is parsed only when something reads it. A strategy reads a handful of a
+//! profile's attributes, so a JSON tree of every value would be built for nothing, and it
+//! would cost up to 65 times the body's size (a list of tiny elements, each a value of its
+//! own). Kept as text, a profile costs its text and 16 bytes per attribute, `matches` its text.
+//!
+//! A value is read as serde_json reads it, at the time it is read: numbers losslessly, strings
+//! exactly as sent. What serde_json checks only then (a lone UTF-16 surrogate, nesting past
+//! 128 levels) makes that one value [`Unreadable`], not the request.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::Profile;
+
+mod scan;
+
+/// One JSON value as Okta sent it (its text, valid JSON, not yet read).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct JsonText<'a>(&'a str);
+
+/// Why a value kept as text cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unreadable {
+    /// It holds a string (or a key) with a lone UTF-16 surrogate escape: valid JSON, but no
+    /// Unicode text.
+    InvalidString,
+    /// It nests deeper than serde_json reads (128 levels).
+    TooDeep,
+}
+
+impl fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::InvalidString => "it holds an invalid string (a lone UTF-16 surrogate)",
+            Self::TooDeep => "it nests deeper than 128 levels",
+        })
+    }
+}
+
+impl std::error::Error for Unreadable {}
+
+impl<'a> JsonText<'a> {
+    /// The value's JSON text, exactly as sent.
+    pub fn text(self) -> &'a str {
+        self.0
+    }
+
+    /// The value, read as serde_json reads it (numbers losslessly, strings as sent).
+    pub fn parse(self) -> Result<Value, Unreadable> {
+        match serde_json::from_str::<Value>(self.0) {
+            Ok(value) if crate::holds_invalid_string(&value) => Err(Unreadable::InvalidString),
+            Ok(value) => Ok(value),
+            // The text is valid JSON (it was checked when the body was read), so serde_json
+            // refuses it only for a lone surrogate or its depth limit; marking the surrogates
+            // tells which.
+            Err(_) => match crate::mark_lone_surrogates(self.0.as_bytes()) {
+                Some(_) => Err(Unreadable::InvalidString),
+                None => Err(Unreadable::TooDeep),
+            },
+        }
+    }
+
+    /// The value's text when it is a JSON string (borrowed when it holds no escape); `None` for
+    /// any other value, or a string that is not readable.
+    pub fn as_str(self) -> Option<Cow<'a, str>> {
+        let inner = self.0.strip_prefix('"')?.strip_suffix('"')?;
+        if !inner.contains('\\') {
+            return (!inner.contains(crate::INVALID_STRING_MARK)).then_some(Cow::Borrowed(inner));
+        }
+        match self.parse() {
+            Ok(Value::String(text)) => Some(Cow::Owned(text)),
+            _ => None,
+        }
+    }
+
+    /// Whether the value is `null`.
+    pub fn is_null(self) -> bool {
+        self.0 == "null"
+    }
+}
+
+impl fmt::Debug for JsonText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl Serialize for JsonText<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Written back exactly as sent (serde_json's serializer copies raw text verbatim).
+        let raw = RawValue::from_string(self.0.to_owned()).map_err(serde::ser::Error::custom)?;
+        raw.serialize(serializer)
+    }
+}
+
+/// Where one attribute lies in its profile's text (byte offsets; the key's without quotes).
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    /// Start of the key's text, [`ESCAPED`] set when it holds an escape.
+    key: u32,
+    key_end: u32,
+    value: u32,
+    value_end: u32,
+}
+
+/// Set in [`Entry::key`] when the key's text holds an escape (so it must be decoded to be
+/// compared).
+const ESCAPED: u32 = 1 << 31;
+
+/// The longest profile text kept (offsets are 31 bits); a body is capped far below it.
+const MAX_TEXT: usize = (ESCAPED - 1) as usize;
+
+impl Entry {
+    fn key_range(self) -> std::ops::Range<usize> {
+        (self.key & !ESCAPED) as usize..self.key_end as usize
+    }
+
+    fn value_range(self) -> std::ops::Range<usize> {
+        self.value as usize..self.value_end as usize
+    }
+
+    fn escaped(self) -> bool {
+        self.key & ESCAPED != 0
+    }
+}
+
+/// A profile as Okta sent it: attribute name to JSON value, in Okta's order, kept as the
+/// object's text. Okta's schema says "string", but real payloads carry `null`, arrays and any
+/// custom attribute type. A name sent twice reads as serde_json reads it: the last value, at
+/// the first one's place.
+#[derive(Clone, Default)]
+pub struct RawProfile {
+    /// The object's text (`{…}`), or empty for an empty profile.
+    text: Box<str>,
+    /// Its entries in the text's order, repeated names included.
+    entries: Box<[Entry]>,
+}
+
+/// The text is not one JSON object of at most [`MAX_TEXT`] bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotAProfile;
+
+impl fmt::Display for NotAProfile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a profile is a JSON object (of less than 2 GiB)")
+    }
+}
+
+impl std::error::Error for NotAProfile {}
+
+impl RawProfile {
+    /// A profile from JSON text: one object.
+    pub fn from_json(text: &str) -> Result<Self, NotAProfile> {
+        let raw: Box<RawValue> = serde_json::from_str(text).map_err(|_| NotAProfile)?;
+        Self::from_raw(raw)
+    }
+
+    /// A profile from JSON text serde_json has checked: one object.
+    pub(crate) fn from_raw(raw: Box<RawValue>) -> Result<Self, NotAProfile> {
+        let text: Box<str> = raw.into();
+        if text.len() > MAX_TEXT {
+            return Err(NotAProfile);
+        }
+        let entries = scan::object(text.as_bytes()).ok_or(NotAProfile)?;
+        Ok(Self {
+            text,
+            entries: entries.into_boxed_slice(),
+        })
+    }
+
+    /// The object's JSON text as sent (`{}` for an empty profile).
+    pub fn text(&self) -> &str {
+        if self.text.is_empty() {
+            "{}"
+        } else {
+            &self.text
+        }
+    }
+
+    fn key(&self, entry: Entry) -> Cow<'_, str> {
+        let raw = &self.text[entry.key_range()];
+        if entry.escaped() {
+            Cow::Owned(scan::decode_key(raw))
+        } else {
+            Cow::Borrowed(raw)
+        }
+    }
+
+    fn is_key(&self, entry: Entry, name: &str) -> bool {
+        if entry.escaped() {
+            scan::decode_key(&self.text[entry.key_range()]) == name
+        } else {
+            &self.text[entry.key_range()] == name
+        }
+    }
+
+    fn value(&self, entry: Entry) -> JsonText<'_> {
+        JsonText(&self.text[entry.value_range()])
+    }
+
+    /// The value of `name`, if the profile has it (a `null` value is `Some`).
+    pub fn get(&self, name: &str) -> Option<JsonText<'_>> {
+        // The last value of a repeated name wins, as serde_json reads an object.
+        let entry = self.entries.iter().rev().find(|e| self.is_key(**e, name))?;
+        Some(self.value(*entry))
+    }
+
+    /// The text of `name` when it is a JSON string (see [`JsonText::as_str`]).
+    pub fn get_str(&self, name: &str) -> Option<Cow<'_, str>> {
+        self.get(name)?.as_str()
+    }
+
+    /// Whether the profile has `name`.
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.entries.iter().any(|e| self.is_key(*e, name))
+    }
+
+    /// Whether the profile has no attribute.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The number of attributes (a repeated name counts once).
+    pub fn len(&self) -> usize {
+        self.names().count()
+    }
+
+    /// The attribute names in Okta's order, each once.
+    pub fn names(&self) -> impl Iterator<Item = Cow<'_, str>> {
+        self.iter().map(|(name, _)| name)
+    }
+
+    /// Each attribute once, in Okta's order, with its value. Okta sends each name once; only
+    /// a body that repeats one pays for finding the first place and last value of each.
+    pub fn iter(&self) -> impl Iterator<Item = (Cow<'_, str>, JsonText<'_>)> {
+        let repeats = self.repeats();
+        let mut seen = std::collections::HashSet::new();
+        self.entries.iter().filter_map(move |entry| {
+            let name = self.key(*entry);
+            if !repeats {
+                return Some((name, self.value(*entry)));
+            }
+            if !seen.insert(name.clone()) {
+                return None;
+            }
+            let value = self.get(&name).unwrap_or(self.value(*entry));
+            Some((name, value))
+        })
+    }
+
+    fn repeats(&self) -> bool {
+        let mut names: Vec<Cow<'_, str>> = self.entries.iter().map(|e| self.key(*e)).collect();
+        names.sort_unstable();
+        names.windows(2).any(|pair| pair[0] == pair[1])
+    }
+
+    /// Every attribute read into a JSON map.
+    pub fn to_map(&self) -> Result<Profile, Unreadable> {
+        self.iter()
+            .map(|(name, value)| Ok((name.into_owned(), value.parse()?)))
+            .collect()
+    }
+}
+
+impl From<&Profile> for RawProfile {
+    fn from(profile: &Profile) -> Self {
+        let text = serde_json::to_string(profile).expect("a JSON map serializes");
+        Self::from_json(&text).expect("a JSON map is an object")
+    }
+}
+
+impl From<Profile> for RawProfile {
+    fn from(profile: Profile) -> Self {
+        Self::from(&profile)
+    }
+}
+
+impl PartialEq for RawProfile {
+    /// Equal when they hold the same names in the same order with equal values (as read).
+    fn eq(&self, other: &Self) -> bool {
+        let (mut mine, mut theirs) = (self.iter(), other.iter());
+        loop {
+            match (mine.next(), theirs.next()) {
+                (None, None) => return true,
+                (Some((a, x)), Some((b, y))) => {
+                    let same = a == b && (x == y || x.parse().ok() == y.parse().ok());
+                    if !same {
+                        return false;
+                    }
+                }
+                _ => return false,
+            }
+        }
+    }
+}
+
+impl fmt::Debug for RawProfile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for RawProfile {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for (name, value) in self.iter() {
+            map.serialize_entry(&name, &value)?;
+        }
+        map.end()
+    }
+}
+
+/// A JSON list as Okta sent it (`matches`), kept as its text; its elements are found when read.
+#[derive(Clone, Default)]
+pub struct RawList {
+    /// The list's text (`[…]`), or empty for an empty list.
+    text: Box<str>,
+}
+
+impl RawList {
+    /// A list from JSON text serde_json has checked; `None` when it is not a list.
+    pub(crate) fn from_raw(raw: Box<RawValue>) -> Option<Self> {
+        let text: Box<str> = raw.into();
+        text.starts_with('[').then_some(Self { text })
+    }
+
+    /// The elements, in order.
+    pub fn iter(&self) -> impl Iterator<Item = JsonText<'_>> {
+        scan::elements(&self.text).map(JsonText)
+    }
+
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// Whether the list has no element.
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+
+    /// Every element read.
+    pub fn to_values(&self) -> Result<Vec<Value>, Unreadable> {
+        self.iter().map(JsonText::parse).collect()
+    }
+}
+
+impl From<Vec<Value>> for RawList {
+    fn from(values: Vec<Value>) -> Self {
+        let text = serde_json::to_string(&values).expect("a JSON list serializes");
+        Self { text: text.into() }
+    }
+}
+
+impl PartialEq for RawList {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter()
+            .map(JsonText::parse)
+            .eq(other.iter().map(JsonText::parse))
+    }
+}
+
+impl fmt::Debug for RawList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for RawList {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut list = serializer.serialize_seq(None)?;
+        for element in self.iter() {
+            list.serialize_element(&element)?;
+        }
+        list.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn profile(text: &str) -> RawProfile {
+        RawProfile::from_json(text).expect("object")
+    }
+
+    #[test]
+    fn values_are_read_when_asked_exactly_as_sent() {
+        let p = profile(
+            r#"{"login": "a@x.io", "n": 1.50, "big": 1e400, "l": [1, {"a": null}], "z": null}"#,
+        );
+        assert_eq!(p.get("n").map(JsonText::text), Some("1.50"));
+        let big = p.get("big").expect("big").parse().expect("readable");
+        assert_eq!(big.to_string(), "1e+400");
+        assert_eq!(p.get("l").expect("l").parse(), Ok(json!([1, {"a": null}])));
+        assert!(p.get("z").is_some_and(JsonText::is_null));
+        assert_eq!(p.get("missing"), None);
+        assert!(matches!(p.get_str("login"), Some(Cow::Borrowed("a@x.io"))));
+        assert_eq!(p.get_str("n"), None);
+        assert_eq!(
+            p.names().collect::<Vec<_>>(),
+            ["login", "n", "big", "l", "z"]
+        );
+        assert_eq!(p.len(), 5);
+        // Written back as sent.
+        assert_eq!(
+            serde_json::to_string(&p).expect("json"),
+            r#"{"login":"a@x.io","n":1.50,"big":1e400,"l":[1, {"a": null}],"z":null}"#
+        );
+    }
+
+    #[test]
+    fn escaped_names_and_strings_read_as_their_text() {
+        let p = profile(r#"{"a\u0062": "x\u0040y", "q\"": "\"", "é": "\u00e9"}"#);
+        assert_eq!(p.get_str("ab").as_deref(), Some("x@y"));
+        assert_eq!(p.get_str("q\"").as_deref(), Some("\""));
+        assert_eq!(p.get_str("é").as_deref(), Some("é"));
+        assert!(p.contains_key("ab") && !p.contains_key("a\\u0062"));
+        assert_eq!(p.names().collect::<Vec<_>>(), ["ab", "q\"", "é"]);
+    }
+
+    #[test]
+    fn a_repeated_name_reads_as_serde_json_reads_an_object() {
+        let text = r#"{"a": 1, "b": 2, "a": 3}"#;
+        let p = profile(text);
+        let map: Profile = serde_json::from_str(text).expect("map");
+        assert_eq!(p.to_map(), Ok(map.clone()));
+        assert_eq!(p.get("a").map(JsonText::text), Some("3"));
+        assert_eq!(p.names().collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(p.len(), 2);
+        assert_eq!(p, RawProfile::from(&map));
+    }
+
+    #[test]
+    fn only_the_value_that_cannot_be_read_is_unreadable() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let p = profile(&format!(
+            r#"{{"ok": "x", "bad": "\ud800", "deep": {deep}, "k\udc00": 1}}"#
+        ));
+        assert_eq!(p.get("ok").expect("ok").parse(), Ok(json!("x")));
+        assert_eq!(
+            p.get("bad").expect("bad").parse(),
+            Err(Unreadable::InvalidString)
+        );
+        assert_eq!(p.get_str("bad"), None);
+        assert_eq!(
+            p.get("deep").expect("deep").parse(),
+            Err(Unreadable::TooDeep)
+        );
+        let marked = format!("k{}", crate::INVALID_STRING_MARK);
+        assert!(p.names().any(|name| name == marked));
+        // A string already marked (the host marks a body a strict parse refuses) is unreadable.
+        let marked = profile(r#"{"a": "\uFDD0"}"#);
+        assert_eq!(
+            marked.get("a").expect("a").parse(),
+            Err(Unreadable::InvalidString)
+        );
+        assert_eq!(marked.get_str("a"), None);
+    }
+
+    #[test]
+    fn only_an_object_is_a_profile() {
+        for text in ["[]", "1", "\"a\"", "null", "{", ""] {
+            assert_eq!(RawProfile::from_json(text), Err(NotAProfile), "{text}");
+        }
+        let empty = RawProfile::default();
+        assert!(empty.is_empty() && empty.get("a").is_none());
+        assert_eq!(empty, profile("{ }"));
+        assert_eq!(serde_json::to_string(&empty).expect("json"), "{}");
+    }
+
+    #[test]
+    fn lists_are_split_when_read() {
+        let raw: Box<RawValue> =
+            serde_json::from_str(r#"[ "00u1", {"id": "00u2"}, 1e400 ]"#).expect("json");
+        let list = RawList::from_raw(raw).expect("list");
+        assert_eq!(list.len(), 3);
+        let values = list.to_values().expect("readable");
+        assert_eq!(values[..2], [json!("00u1"), json!({"id": "00u2"})]);
+        assert_eq!(values[2].to_string(), "1e+400");
+        assert_eq!(list, RawList::from(values));
+        assert!(RawList::default().is_empty());
+        assert_eq!(
+            serde_json::to_string(&list).expect("json"),
+            r#"["00u1",{"id": "00u2"},1e400]"#
+        );
+    }
+}
