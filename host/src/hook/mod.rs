@@ -232,7 +232,9 @@ where
         answer.auth = Some(auth);
         return answer;
     };
-    let mut answer = serve_authenticated(app, request, deadline).await;
+    // Boxed: the body, the parse and the pipeline are most of this future's size, and hyper
+    // moves the request's future into place by copying it whole.
+    let mut answer = Box::pin(serve_authenticated(app, request, deadline)).await;
     answer.auth = Some(auth);
     answer
 }
@@ -365,7 +367,8 @@ async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Authenticated, A
         }
         Authenticator::OAuth(verifier) => verifier,
     };
-    match verifier.verify(headers).await {
+    // Boxed, so that only OAuth requests carry the token check's state.
+    match Box::pin(verifier.verify(headers)).await {
         Ok(kid) => {
             tracing::debug!(auth = "oauth", kid = %kid, "bearer token accepted");
             Ok(Authenticated::OAuth(kid))
