@@ -3,15 +3,18 @@
 //! a formatter of its own, and through the service's (`importhook::logging::dispatch`), in
 //! text and JSON, with the default filter, into a writer that discards them. `ROUNDS` rounds
 //! (default 5), the two set-ups interleaved and their order alternating; nanoseconds per line.
-//! A micro-benchmark: one thread, the line's formatting and dispatch only.
+//! `WRITER=batch` writes through the serving log's batched writer to a sink; `ONLY=ours` runs
+//! the service's alone. A micro-benchmark: one thread, the line's formatting and dispatch only.
 
 use std::hint::black_box;
 use std::io::Write;
 use std::time::Instant;
 
 use importhook::hook::RequestLine;
+use importhook::logging::batch::{BatchGuard, batched};
 use importhook::logging::{LogFormat, dispatch, filter};
 use tracing::Dispatch;
+use tracing_subscriber::fmt::MakeWriter;
 
 /// Discards the lines, after reading their length.
 struct Discard;
@@ -26,10 +29,13 @@ impl Write for Discard {
 }
 
 /// The set-up before: tracing-subscriber's formatter, configured as `logging::install` did.
-fn stock(format: LogFormat) -> Dispatch {
+fn stock<W>(format: LogFormat, writer: W) -> Dispatch
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter(None))
-        .with_writer(|| Discard)
+        .with_writer(writer)
         .with_ansi(false);
     match format {
         LogFormat::Text => Dispatch::new(builder.finish()),
@@ -82,33 +88,70 @@ fn env(name: &str, default: u64) -> u64 {
 fn main() {
     let lines = env("LINES", 1_000_000);
     let rounds = env("ROUNDS", 5);
-    println!("{lines} lines a run, {rounds} rounds, ns per line (stock / ours)");
+    // `ONLY=ours` runs the service's formatter alone (for a profile of it); `WRITER=batch`
+    // writes through the serving log's batched writer (to a sink) instead of discarding.
+    let only_ours = std::env::var("ONLY").is_ok_and(|v| v == "ours");
+    let batch = std::env::var("WRITER").is_ok_and(|v| v == "batch");
+    println!(
+        "{lines} lines a run, {rounds} rounds, {} writer, ns per line (stock / ours)",
+        if batch { "batched" } else { "discarding" }
+    );
     for format in [LogFormat::Text, LogFormat::Json] {
-        let before = stock(format);
-        let after = dispatch(format, || Discard, filter(None), false);
-        // Warm both (thread-local buffers, callsite interest).
-        run(&before, lines / 10);
-        run(&after, lines / 10);
-        let (mut stock_ns, mut ours_ns) = (Vec::new(), Vec::new());
-        for round in 0..rounds {
-            if round % 2 == 0 {
-                stock_ns.push(run(&before, lines));
-                ours_ns.push(run(&after, lines));
-            } else {
-                ours_ns.push(run(&after, lines));
-                stock_ns.push(run(&before, lines));
-            }
-            println!(
-                "{format:?} round {}: {:.0} / {:.0}",
-                round + 1,
-                stock_ns[stock_ns.len() - 1],
-                ours_ns[ours_ns.len() - 1]
-            );
+        let mut guards = Vec::new();
+        if batch {
+            let mut writer = || {
+                let (writer, guard) =
+                    batched(std::io::sink(), "bench-log", 4 << 20).expect("thread");
+                guards.push(guard);
+                writer
+            };
+            compare(format, lines, rounds, only_ours, &mut writer);
+        } else {
+            compare(format, lines, rounds, only_ours, &mut || || Discard);
         }
-        let (s, o) = (median(stock_ns), median(ours_ns));
+        drop::<Vec<BatchGuard>>(guards);
+    }
+}
+
+fn compare<W>(
+    format: LogFormat,
+    lines: u64,
+    rounds: u64,
+    only_ours: bool,
+    writer: &mut dyn FnMut() -> W,
+) where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    let after = dispatch(format, writer(), filter(None), false);
+    if only_ours {
+        for round in 0..rounds {
+            println!("{format:?} round {}: {:.0}", round + 1, run(&after, lines));
+        }
+        return;
+    }
+    let before = stock(format, writer());
+    // Warm both (thread-local buffers, callsite interest).
+    run(&before, lines / 10);
+    run(&after, lines / 10);
+    let (mut stock_ns, mut ours_ns) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        if round % 2 == 0 {
+            stock_ns.push(run(&before, lines));
+            ours_ns.push(run(&after, lines));
+        } else {
+            ours_ns.push(run(&after, lines));
+            stock_ns.push(run(&before, lines));
+        }
         println!(
-            "{format:?} median: {s:.0} / {o:.0} ns per line ({:.2}x)",
-            o / s
+            "{format:?} round {}: {:.0} / {:.0}",
+            round + 1,
+            stock_ns[stock_ns.len() - 1],
+            ours_ns[ours_ns.len() - 1]
         );
     }
+    let (s, o) = (median(stock_ns), median(ours_ns));
+    println!(
+        "{format:?} median: {s:.0} / {o:.0} ns per line ({:.2}x)",
+        o / s
+    );
 }

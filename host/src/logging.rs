@@ -4,7 +4,7 @@
 
 pub mod batch;
 mod clock;
-pub mod line;
+mod line;
 #[cfg(test)]
 mod line_tests;
 
@@ -124,7 +124,7 @@ where
     let _ = dispatch(format, writer, filter(rust_log.as_deref()), ansi).try_init();
 }
 
-/// The service's subscriber: `filter` decides which events are written, [`line::Lines`]
+/// The service's subscriber: `filter` decides which events are written, its own formatter
 /// formats them as tracing-subscriber's `Full` text format (colours when `ansi`) or its JSON
 /// format with the event flattened, one line each, to `writer`.
 pub fn dispatch<W>(format: LogFormat, writer: W, filter: EnvFilter, ansi: bool) -> Dispatch

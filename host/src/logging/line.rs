@@ -82,7 +82,8 @@ where
             return self.stock.format_event(ctx, writer, event);
         }
         let sanitize = writer.sanitizes_ansi_escapes();
-        let written = LINE.with(|line| {
+        // Not there while the thread's locals are being destroyed.
+        let written = LINE.try_with(|line| {
             // Busy when a value's `Debug` logs an event of its own.
             let mut line = line.try_borrow_mut().ok()?;
             line.clear();
@@ -96,7 +97,7 @@ where
             }
             written
         });
-        match written {
+        match written.ok().flatten() {
             Some(result) => result,
             None => self.stock.format_event(ctx, writer, event),
         }
@@ -235,10 +236,8 @@ impl Visit for TextFields<'_> {
 /// `value` as `{:?}` writes it: copied between quotes when it is printable ASCII without `"`
 /// or `\`, else through `Debug` (which escapes by Unicode's tables).
 fn debug_str(line: &mut String, value: &str) {
-    if value
-        .bytes()
-        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
-    {
+    let escaped = |b: u8| !(0x20..0x7f).contains(&b) || b == b'"' || b == b'\\';
+    if !value.bytes().fold(false, |any, b| any | escaped(b)) {
         line.push('"');
         line.push_str(value);
         line.push('"');
@@ -381,6 +380,11 @@ fn json_str(line: &mut String, value: &str) {
 
 /// `value`'s characters as serde_json escapes them inside a string.
 fn escape_json_into(line: &mut String, value: &str) {
+    // Without an early exit the check compiles to a loop over several bytes at a time.
+    if !value.bytes().fold(false, |any, b| any | json_escaped(b)) {
+        line.push_str(value);
+        return;
+    }
     let mut plain = 0;
     for (at, b) in value.bytes().enumerate() {
         if !json_escaped(b) {
