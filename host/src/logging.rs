@@ -4,6 +4,7 @@
 
 pub mod batch;
 mod clock;
+mod escape;
 mod line;
 #[cfg(test)]
 mod line_tests;
