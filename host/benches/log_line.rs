@@ -8,6 +8,7 @@
 
 use std::hint::black_box;
 use std::io::Write;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use importhook::hook::RequestLine;
@@ -73,6 +74,41 @@ fn run(dispatch: &Dispatch, lines: u64) -> f64 {
     })
 }
 
+/// Keeps what is written.
+#[derive(Clone, Default)]
+struct Keep(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Keep {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("kept").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Checks that both set-ups write the same line, but for the timestamp (27 bytes, after
+/// `{"timestamp":"` in JSON), before timing them.
+fn same_line(format: LogFormat) {
+    let written = |dispatch: Dispatch, kept: Keep| {
+        tracing::dispatcher::with_default(&dispatch, || line(7).write());
+        let mut line = String::from_utf8(kept.0.lock().expect("kept").clone()).expect("utf-8");
+        let at = if line.starts_with('{') { 14 } else { 0 };
+        line.replace_range(at..at + 27, "<T>");
+        line
+    };
+    let (before, after) = (Keep::default(), Keep::default());
+    let into = |kept: &Keep| {
+        let kept = kept.clone();
+        move || kept.clone()
+    };
+    let before = written(stock(format, into(&before)), before);
+    let after = written(dispatch(format, into(&after), filter(None), false), after);
+    assert_eq!(before, after, "{format:?}");
+    print!("{after}");
+}
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -122,6 +158,7 @@ fn compare<W>(
 ) where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
+    same_line(format);
     let after = dispatch(format, writer(), filter(None), false);
     if only_ours {
         for round in 0..rounds {
