@@ -3,9 +3,17 @@
 //! `info`, and other crates' warnings. While serving, a thread of its own writes the lines.
 
 pub mod batch;
+mod clock;
+mod escape;
+mod line;
+#[cfg(test)]
+mod line_tests;
 
+use tracing::Dispatch;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::fmt::format::{Format, JsonFields};
+use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::layer::{ConfigLayer, Origin, pick};
 
@@ -112,21 +120,42 @@ where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
     let rust_log = std::env::var(EnvFilter::DEFAULT_ENV).ok();
-    let filter = filter(rust_log.as_deref());
     // Colour codes only on a terminal: log collectors (and tests) read plain `key=value`.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = dispatch(format, writer, filter(rust_log.as_deref()), ansi).try_init();
+}
+
+/// The service's subscriber: `filter` decides which events are written, its own formatter
+/// formats them as tracing-subscriber's `Full` text format (colours when `ansi`) or its JSON
+/// format with the event flattened, one line each, to `writer`.
+pub fn dispatch<W>(format: LogFormat, writer: W, filter: EnvFilter, ansi: bool) -> Dispatch
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(writer)
-        .with_ansi(ansi);
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .try_init(),
-    };
+        .with_writer(writer);
+    match format {
+        LogFormat::Text => Dispatch::new(
+            builder
+                .with_ansi(ansi)
+                .event_format(line::Lines::text(Format::default()))
+                .finish(),
+        ),
+        LogFormat::Json => Dispatch::new(
+            builder
+                // JSON has no colours (tracing-subscriber's own `json()` turns them off).
+                .with_ansi(false)
+                .fmt_fields(JsonFields::new())
+                .event_format(line::Lines::json(
+                    Format::default()
+                        .json()
+                        .flatten_event(true)
+                        .with_current_span(false),
+                ))
+                .finish(),
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -172,6 +201,66 @@ mod tests {
         text.lines()
             .filter_map(|line| line.split_whitespace().last().map(str::to_owned))
             .collect()
+    }
+
+    /// What `write` logs through [`dispatch`] with `rust_log`, the timestamp replaced by `<T>`.
+    pub(super) fn logged(
+        format: LogFormat,
+        rust_log: Option<&str>,
+        write: impl FnOnce(),
+    ) -> String {
+        let sink = line_tests::Sink::default();
+        let writer = sink.clone();
+        let dispatch = dispatch(format, move || writer.clone(), filter(rust_log), false);
+        tracing::dispatcher::with_default(&dispatch, write);
+        line_tests::masked(&sink.text())
+    }
+
+    fn request_line() -> crate::hook::RequestLine<'static> {
+        crate::hook::RequestLine {
+            request_id: 7,
+            event_id: "evt-1",
+            status: 401,
+            outcome: "unauthorized",
+            auth: "-",
+            kid: "-",
+            reason: "no secret matched",
+            latency_us: 1234,
+        }
+    }
+
+    #[test]
+    fn the_request_line_in_text_and_json() {
+        assert_eq!(
+            logged(LogFormat::Text, None, || request_line().write()),
+            "<T>  INFO importhook::hook: request request_id=7 event_id=\"evt-1\" status=401 \
+             outcome=\"unauthorized\" auth=\"-\" kid=\"-\" reason=\"no secret matched\" \
+             latency_us=1234\n"
+        );
+        assert_eq!(
+            logged(LogFormat::Json, None, || request_line().write()),
+            "{\"timestamp\":\"<T>\",\"level\":\"INFO\",\"message\":\"request\",\
+             \"request_id\":7,\"event_id\":\"evt-1\",\"status\":401,\"outcome\":\"unauthorized\",\
+             \"auth\":\"-\",\"kid\":\"-\",\"reason\":\"no secret matched\",\"latency_us\":1234,\
+             \"target\":\"importhook::hook\"}\n"
+        );
+    }
+
+    #[test]
+    fn rust_log_decides_whether_the_request_line_is_written() {
+        for format in [LogFormat::Text, LogFormat::Json] {
+            assert_eq!(
+                logged(format, Some("importhook=warn"), || request_line().write()),
+                ""
+            );
+            assert_eq!(
+                logged(format, Some("importhook::hook=info"), || request_line()
+                    .write())
+                .lines()
+                .count(),
+                1
+            );
+        }
     }
 
     #[test]
