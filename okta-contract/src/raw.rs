@@ -9,6 +9,7 @@
 //! 128 levels) makes that one value [`Unreadable`], not the request.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
@@ -227,36 +228,37 @@ impl RawProfile {
 
     /// The number of attributes (a repeated name counts once).
     pub fn len(&self) -> usize {
-        self.names().count()
+        self.distinct().len()
     }
 
     /// The attribute names in Okta's order, each once.
     pub fn names(&self) -> impl Iterator<Item = Cow<'_, str>> {
-        self.iter().map(|(name, _)| name)
+        self.distinct().into_iter().map(|(name, _)| name)
     }
 
-    /// Each attribute once, in Okta's order, with its value. Okta sends each name once; only
-    /// a body that repeats one pays for finding the first place and last value of each.
+    /// Each attribute once, in Okta's order, with its value.
     pub fn iter(&self) -> impl Iterator<Item = (Cow<'_, str>, JsonText<'_>)> {
-        let repeats = self.repeats();
-        let mut seen = std::collections::HashSet::new();
-        self.entries.iter().filter_map(move |entry| {
-            let name = self.key(*entry);
-            if !repeats {
-                return Some((name, self.value(*entry)));
-            }
-            if !seen.insert(name.clone()) {
-                return None;
-            }
-            let value = self.get(&name).unwrap_or(self.value(*entry));
-            Some((name, value))
-        })
+        self.distinct()
+            .into_iter()
+            .map(|(name, entry)| (name, self.value(entry)))
     }
 
-    fn repeats(&self) -> bool {
-        let mut names: Vec<Cow<'_, str>> = self.entries.iter().map(|e| self.key(*e)).collect();
-        names.sort_unstable();
-        names.windows(2).any(|pair| pair[0] == pair[1])
+    /// Each name once, at its first entry's place, with its last entry: serde_json's reading of
+    /// a name sent twice. One pass, so that a body of many names costs no more than its size.
+    fn distinct(&self) -> Vec<(Cow<'_, str>, Entry)> {
+        let mut place: HashMap<Cow<'_, str>, usize> = HashMap::with_capacity(self.entries.len());
+        let mut out: Vec<(Cow<'_, str>, Entry)> = Vec::with_capacity(self.entries.len());
+        for entry in self.entries.iter().copied() {
+            let name = self.key(entry);
+            match place.get(&name) {
+                Some(&at) => out[at].1 = entry,
+                None => {
+                    place.insert(name.clone(), out.len());
+                    out.push((name, entry));
+                }
+            }
+        }
+        out
     }
 
     /// Every attribute read into a JSON map.
