@@ -5,12 +5,13 @@
 //! own). Kept as text, a profile costs its text and 16 bytes per attribute, `matches` its text.
 //!
 //! A value is read as serde_json reads it, at the time it is read: numbers losslessly, strings
-//! exactly as sent. What serde_json checks only then (a lone UTF-16 surrogate, nesting past
-//! 128 levels) makes that one value [`Unreadable`], not the request.
+//! exactly as sent. What serde_json checks only then (a lone UTF-16 surrogate, nesting 128
+//! levels deep or more) makes that one value [`Unreadable`], not the request.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::OnceLock;
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
@@ -30,7 +31,7 @@ pub enum Unreadable {
     /// It holds a string (or a key) with a lone UTF-16 surrogate escape: valid JSON, but no
     /// Unicode text.
     InvalidString,
-    /// It nests deeper than serde_json reads (128 levels).
+    /// It nests 128 levels deep or more (serde_json reads 127).
     TooDeep,
 }
 
@@ -38,7 +39,7 @@ impl fmt::Display for Unreadable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::InvalidString => "it holds an invalid string (a lone UTF-16 surrogate)",
-            Self::TooDeep => "it nests deeper than 128 levels",
+            Self::TooDeep => "it nests 128 levels deep or more",
         })
     }
 }
@@ -102,16 +103,21 @@ impl Serialize for JsonText<'_> {
 /// Where one attribute lies in its profile's text (byte offsets; the key's without quotes).
 #[derive(Debug, Clone, Copy)]
 struct Entry {
-    /// Start of the key's text, [`ESCAPED`] set when it holds an escape.
+    /// Start of the key's text; with [`ESCAPED`] set, of its decoded text in
+    /// [`RawProfile::escaped_names`] instead.
     key: u32,
     key_end: u32,
     value: u32,
     value_end: u32,
 }
 
-/// Set in [`Entry::key`] when the key's text holds an escape (so it must be decoded to be
-/// compared).
+/// Set in [`Entry::key`] when the key's text holds an escape: its name is then kept decoded,
+/// once, beside the text.
 const ESCAPED: u32 = 1 << 31;
+
+/// Profiles of up to this many entries are searched in order; larger ones through an index by
+/// name, built the first time a name is looked up.
+const SEARCHED_IN_ORDER: usize = 32;
 
 /// The longest profile text kept (offsets are 31 bits); a body is capped far below it.
 const MAX_TEXT: usize = (ESCAPED - 1) as usize;
@@ -140,6 +146,11 @@ pub struct RawProfile {
     text: Box<str>,
     /// Its entries in the text's order, repeated names included.
     entries: Box<[Entry]>,
+    /// The names that hold an escape, decoded, one after another.
+    escaped_names: Box<str>,
+    /// Entry positions sorted by name, then position (only for a profile of more than
+    /// [`SEARCHED_IN_ORDER`] entries, once a name was looked up): 4 bytes an entry.
+    by_name: OnceLock<Box<[u32]>>,
 }
 
 /// The text is not one JSON object of at most [`MAX_TEXT`] bytes.
@@ -167,10 +178,12 @@ impl RawProfile {
         if text.len() > MAX_TEXT {
             return Err(NotAProfile);
         }
-        let entries = scan::object(text.as_bytes()).ok_or(NotAProfile)?;
+        let (entries, escaped_names) = scan::object(&text).ok_or(NotAProfile)?;
         Ok(Self {
             text,
             entries: entries.into_boxed_slice(),
+            escaped_names: escaped_names.into_boxed_str(),
+            by_name: OnceLock::new(),
         })
     }
 
@@ -183,21 +196,16 @@ impl RawProfile {
         }
     }
 
-    fn key(&self, entry: Entry) -> Cow<'_, str> {
-        let raw = &self.text[entry.key_range()];
+    fn name(&self, entry: Entry) -> &str {
         if entry.escaped() {
-            Cow::Owned(scan::decode_key(raw))
+            &self.escaped_names[entry.key_range()]
         } else {
-            Cow::Borrowed(raw)
+            &self.text[entry.key_range()]
         }
     }
 
-    fn is_key(&self, entry: Entry, name: &str) -> bool {
-        if entry.escaped() {
-            scan::decode_key(&self.text[entry.key_range()]) == name
-        } else {
-            &self.text[entry.key_range()] == name
-        }
+    fn key(&self, entry: Entry) -> Cow<'_, str> {
+        Cow::Borrowed(self.name(entry))
     }
 
     fn value(&self, entry: Entry) -> JsonText<'_> {
@@ -207,8 +215,22 @@ impl RawProfile {
     /// The value of `name`, if the profile has it (a `null` value is `Some`).
     pub fn get(&self, name: &str) -> Option<JsonText<'_>> {
         // The last value of a repeated name wins, as serde_json reads an object.
-        let entry = self.entries.iter().rev().find(|e| self.is_key(**e, name))?;
-        Some(self.value(*entry))
+        if self.entries.len() <= SEARCHED_IN_ORDER {
+            let entry = self.entries.iter().rev().find(|e| self.name(**e) == name)?;
+            return Some(self.value(*entry));
+        }
+        let by_name = self.by_name.get_or_init(|| {
+            let mut order: Vec<u32> = (0..self.entries.len() as u32).collect();
+            order.sort_by(|a, b| {
+                let name = |at: &u32| self.name(self.entries[*at as usize]);
+                name(a).cmp(name(b)).then(a.cmp(b))
+            });
+            order.into_boxed_slice()
+        });
+        // Past the last entry of `name`: the one before it, if it is `name`, is its last value.
+        let end = by_name.partition_point(|at| self.name(self.entries[*at as usize]) <= name);
+        let last = self.entries[*by_name.get(end.checked_sub(1)?)? as usize];
+        (self.name(last) == name).then(|| self.value(last))
     }
 
     /// The text of `name` when it is a JSON string (see [`JsonText::as_str`]).
@@ -218,7 +240,7 @@ impl RawProfile {
 
     /// Whether the profile has `name`.
     pub fn contains_key(&self, name: &str) -> bool {
-        self.entries.iter().any(|e| self.is_key(*e, name))
+        self.get(name).is_some()
     }
 
     /// Whether the profile has no attribute.
@@ -290,7 +312,7 @@ impl PartialEq for RawProfile {
             match (mine.next(), theirs.next()) {
                 (None, None) => return true,
                 (Some((a, x)), Some((b, y))) => {
-                    let same = a == b && (x == y || x.parse().ok() == y.parse().ok());
+                    let same = a == b && same_value(x, y);
                     if !same {
                         return false;
                     }
@@ -361,10 +383,21 @@ impl From<Vec<Value>> for RawList {
 
 impl PartialEq for RawList {
     fn eq(&self, other: &Self) -> bool {
-        self.iter()
-            .map(JsonText::parse)
-            .eq(other.iter().map(JsonText::parse))
+        let (mut mine, mut theirs) = (self.iter(), other.iter());
+        loop {
+            match (mine.next(), theirs.next()) {
+                (None, None) => return true,
+                (Some(x), Some(y)) if same_value(x, y) => {}
+                _ => return false,
+            }
+        }
     }
+}
+
+/// Whether two values are equal as read (`1.0` and `1.00` differ, `"\u0061"` and `"a"` do
+/// not); a value that cannot be read equals only the same text.
+fn same_value(x: JsonText<'_>, y: JsonText<'_>) -> bool {
+    x == y || matches!((x.parse(), y.parse()), (Ok(a), Ok(b)) if a == b)
 }
 
 impl fmt::Debug for RawList {
@@ -464,6 +497,70 @@ mod tests {
             Err(Unreadable::InvalidString)
         );
         assert_eq!(marked.get_str("a"), None);
+    }
+
+    #[test]
+    fn a_large_profile_is_looked_up_by_name_as_a_small_one_is() {
+        // Past SEARCHED_IN_ORDER entries, through the index by name: repeated and escaped names
+        // included, the last value wins, absent names are absent.
+        let mut text = String::from("{");
+        for i in 0..100 {
+            text.push_str(&format!(r#""a{i}":{i},"\u0062{i}":"b{i}","#));
+        }
+        text.push_str(r#""a7":"last","":0,"\u0061":1}"#);
+        let p = profile(&text);
+        let map: Profile = serde_json::from_str(&text).expect("map");
+        for (name, value) in &map {
+            assert_eq!(
+                p.get(name).expect(name).parse().as_ref(),
+                Ok(value),
+                "{name}"
+            );
+        }
+        assert_eq!(p.get_str("a7").as_deref(), Some("last"));
+        assert_eq!(p.get_str("b42").as_deref(), Some("b42"));
+        for absent in ["a100", "b", "\\u0062", "zzz", "a-1"] {
+            assert!(
+                p.get(absent).is_none() && !p.contains_key(absent),
+                "{absent}"
+            );
+        }
+        assert_eq!(p.len(), map.len());
+        assert_eq!(
+            p.names().collect::<Vec<_>>(),
+            map.keys().map(String::as_str).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn unreadable_values_equal_only_the_same_text() {
+        assert_ne!(
+            profile(r#"{"a": "x\ud800"}"#),
+            profile(r#"{"a": "y\ud800"}"#)
+        );
+        assert_eq!(
+            profile(r#"{"a": "x\ud800"}"#),
+            profile(r#"{"a":"x\ud800"}"#)
+        );
+        let list = |text: &str| RawList::from_raw(serde_json::from_str(text).expect("json"));
+        assert_ne!(list(r#"["x\ud800"]"#), list(r#"["y\ud800"]"#));
+        assert_eq!(list(r#"["\u0061", 1.0]"#), list(r#"["a", 1.0]"#));
+        assert_ne!(list("[1.0]"), list("[1.00]"));
+    }
+
+    #[test]
+    fn serde_json_reads_127_levels_and_no_more() {
+        let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let p = profile(&format!(
+            r#"{{"ok": {}, "deep": {}}}"#,
+            nested(127),
+            nested(128)
+        ));
+        assert!(p.get("ok").expect("ok").parse().is_ok());
+        assert_eq!(
+            p.get("deep").expect("deep").parse(),
+            Err(Unreadable::TooDeep)
+        );
     }
 
     #[test]

@@ -45,7 +45,7 @@ impl std::fmt::Debug for Profile<'_> {
 
 impl Profile<'_> {
     /// The value of `name`, if the profile has it (a `null` value is `Some(Value::Null)`).
-    /// A value the host cannot read (a lone UTF-16 surrogate, nesting past 128 levels) fails
+    /// A value the host cannot read (a lone UTF-16 surrogate, nesting 128 levels deep or more) fails
     /// the call, which the plugin's `on_error` handles; in a native test, it panics.
     pub fn get(&self, name: &str) -> Option<Value> {
         self.source.get(self.kind, name)

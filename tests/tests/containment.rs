@@ -3,7 +3,7 @@
 //! `/dev/zero` link, a folder and a 200 MB file named `*.wasm`), readiness that only reports
 //! what this replica can fix, a flood of admin connections at a low open-file limit, a log
 //! kept beside the watched certificate at `RUST_LOG=trace`, a 250 KB `eventId`, and a value
-//! serde cannot read (a lone surrogate, nesting past 128 levels) in an attribute no plugin
+//! serde cannot read (a lone surrogate, nesting 128 levels deep) in an attribute no plugin
 //! reads. The tests mount tmpfs and use `chattr`: they run
 //! as root (as CI does) and fail, never skip, without it.
 
@@ -671,7 +671,7 @@ async fn an_unreadable_value_no_plugin_reads_does_not_refuse_the_request() {
     // The plugin reads `login`: its call fails (on_error skip), the request is still answered.
     let reply = send(body(r#"{"login":"JOE\udc00@Example.COM"}"#)).await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "{:?}", reply.body);
-    // Valid JSON nested deeper than serde_json reads (128 levels): kept as text, so it costs
+    // Valid JSON nested deeper than serde_json reads (127 levels): kept as text, so it costs
     // only the plugins that read it.
     let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
     let reply = send(body(&format!(

@@ -69,12 +69,15 @@ fn offset(at: usize) -> u32 {
     u32::try_from(at).unwrap_or(u32::MAX) & !ESCAPED
 }
 
-/// The entries of the object `bytes` holds; `None` when it is not an object.
-pub(super) fn object(bytes: &[u8]) -> Option<Vec<Entry>> {
+/// The entries of the object `text` holds, and the names that hold an escape, decoded, one
+/// after another (where such an entry's key points); `None` when it is not an object.
+pub(super) fn object(text: &str) -> Option<(Vec<Entry>, String)> {
+    let bytes = text.as_bytes();
     if bytes.first() != Some(&b'{') {
         return None;
     }
     let mut entries = Vec::new();
+    let mut escaped_names = String::new();
     let mut at = skip_ws(bytes, 1);
     while bytes.get(at) == Some(&b'"') {
         let key = at + 1;
@@ -84,9 +87,16 @@ pub(super) fn object(bytes: &[u8]) -> Option<Vec<Entry>> {
         at = skip_ws(bytes, at + 1);
         let value = at;
         let end = value_end(bytes, value);
+        let (key, key_end) = if escaped {
+            let start = escaped_names.len();
+            escaped_names.push_str(&decode_key(&text[key..key_end]));
+            (offset(start) | ESCAPED, offset(escaped_names.len()))
+        } else {
+            (offset(key), offset(key_end))
+        };
         entries.push(Entry {
-            key: offset(key) | if escaped { ESCAPED } else { 0 },
-            key_end: offset(key_end),
+            key,
+            key_end,
             value: offset(value),
             value_end: offset(end),
         });
@@ -96,7 +106,7 @@ pub(super) fn object(bytes: &[u8]) -> Option<Vec<Entry>> {
         }
     }
     entries.shrink_to_fit();
-    Some(entries)
+    Some((entries, escaped_names))
 }
 
 /// The elements of the list `text` holds, each as its text.
@@ -139,12 +149,13 @@ mod tests {
     use super::*;
 
     fn texts(json: &str) -> Vec<(String, String)> {
-        object(json.as_bytes())
-            .expect("object")
+        let (entries, escaped_names) = object(json).expect("object");
+        entries
             .into_iter()
             .map(|e| {
+                let names = if e.escaped() { &escaped_names } else { json };
                 (
-                    json[e.key_range()].to_owned(),
+                    names[e.key_range()].to_owned(),
                     json[e.value_range()].to_owned(),
                 )
             })
@@ -159,7 +170,7 @@ mod tests {
             texts(json),
             [
                 ("a", "1"),
-                ("b\\\"c", "\"x\\\\\""),
+                ("b\"c", "\"x\\\\\""),
                 ("d", "[1,{\"e\":\"]}\"}]"),
                 ("f", "{}"),
                 ("g", "null"),
@@ -167,10 +178,11 @@ mod tests {
             ]
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
         );
-        assert!(object(b"{ }").expect("object").is_empty());
-        assert!(object(b"[1]").is_none());
-        let escaped = object(br#"{"a\u0062":1,"ab":2}"#).expect("object");
+        assert!(object("{ }").expect("object").0.is_empty());
+        assert!(object("[1]").is_none());
+        let (escaped, names) = object(r#"{"a\u0062":1,"ab":2}"#).expect("object");
         assert!(escaped[0].escaped() && !escaped[1].escaped());
+        assert_eq!(names, "ab");
         assert_eq!(decode_key(r"a\u0062"), "ab");
         assert_eq!(
             decode_key(r"x\ud800"),
