@@ -160,24 +160,11 @@ where
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-
     use super::*;
 
     /// Which of a fixed set of events `rust_log` lets through, as `target:level`.
     fn passed(rust_log: Option<&str>) -> Vec<String> {
-        #[derive(Clone, Default)]
-        struct Sink(Arc<Mutex<Vec<u8>>>);
-        impl std::io::Write for Sink {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().expect("sink").extend_from_slice(buf);
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let sink = Sink::default();
+        let sink = line_tests::Sink::default();
         let writer = sink.clone();
         let subscriber = tracing_subscriber::fmt()
             .with_env_filter(filter(rust_log))
@@ -197,7 +184,7 @@ mod tests {
             tracing::trace!(target: "notify::inotify", "notify:trace");
             tracing::trace!(target: "mio::poll", "mio:trace");
         });
-        let text = String::from_utf8(sink.0.lock().expect("sink").clone()).expect("utf-8");
+        let text = sink.text();
         text.lines()
             .filter_map(|line| line.split_whitespace().last().map(str::to_owned))
             .collect()
