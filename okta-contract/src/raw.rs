@@ -80,9 +80,13 @@ impl<'a> JsonText<'a> {
         }
     }
 
-    /// Whether the value is `null`.
-    pub fn is_null(self) -> bool {
-        self.0 == "null"
+    /// Whether the value reads as `value`: a string is compared without reading anything else,
+    /// and a value that cannot be read is none.
+    pub fn reads_as(self, value: &Value) -> bool {
+        match value {
+            Value::String(value) => self.as_str().is_some_and(|text| text == value.as_str()),
+            _ => self.parse().is_ok_and(|read| read == *value),
+        }
     }
 }
 
@@ -187,25 +191,12 @@ impl RawProfile {
         })
     }
 
-    /// The object's JSON text as sent (`{}` for an empty profile).
-    pub fn text(&self) -> &str {
-        if self.text.is_empty() {
-            "{}"
-        } else {
-            &self.text
-        }
-    }
-
     fn name(&self, entry: Entry) -> &str {
         if entry.escaped() {
             &self.escaped_names[entry.key_range()]
         } else {
             &self.text[entry.key_range()]
         }
-    }
-
-    fn key(&self, entry: Entry) -> Cow<'_, str> {
-        Cow::Borrowed(self.name(entry))
     }
 
     fn value(&self, entry: Entry) -> JsonText<'_> {
@@ -254,12 +245,12 @@ impl RawProfile {
     }
 
     /// The attribute names in Okta's order, each once.
-    pub fn names(&self) -> impl Iterator<Item = Cow<'_, str>> {
+    pub fn names(&self) -> impl Iterator<Item = &str> {
         self.distinct().into_iter().map(|(name, _)| name)
     }
 
     /// Each attribute once, in Okta's order, with its value.
-    pub fn iter(&self) -> impl Iterator<Item = (Cow<'_, str>, JsonText<'_>)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, JsonText<'_>)> {
         self.distinct()
             .into_iter()
             .map(|(name, entry)| (name, self.value(entry)))
@@ -267,15 +258,15 @@ impl RawProfile {
 
     /// Each name once, at its first entry's place, with its last entry: serde_json's reading of
     /// a name sent twice. One pass, so that a body of many names costs no more than its size.
-    fn distinct(&self) -> Vec<(Cow<'_, str>, Entry)> {
-        let mut place: HashMap<Cow<'_, str>, usize> = HashMap::with_capacity(self.entries.len());
-        let mut out: Vec<(Cow<'_, str>, Entry)> = Vec::with_capacity(self.entries.len());
+    fn distinct(&self) -> Vec<(&str, Entry)> {
+        let mut place: HashMap<&str, usize> = HashMap::with_capacity(self.entries.len());
+        let mut out: Vec<(&str, Entry)> = Vec::with_capacity(self.entries.len());
         for entry in self.entries.iter().copied() {
-            let name = self.key(entry);
-            match place.get(&name) {
+            let name = self.name(entry);
+            match place.get(name) {
                 Some(&at) => out[at].1 = entry,
                 None => {
-                    place.insert(name.clone(), out.len());
+                    place.insert(name, out.len());
                     out.push((name, entry));
                 }
             }
@@ -286,7 +277,7 @@ impl RawProfile {
     /// Every attribute read into a JSON map.
     pub fn to_map(&self) -> Result<Profile, Unreadable> {
         self.iter()
-            .map(|(name, value)| Ok((name.into_owned(), value.parse()?)))
+            .map(|(name, value)| Ok((name.to_owned(), value.parse()?)))
             .collect()
     }
 }
@@ -298,28 +289,12 @@ impl From<&Profile> for RawProfile {
     }
 }
 
-impl From<Profile> for RawProfile {
-    fn from(profile: Profile) -> Self {
-        Self::from(&profile)
-    }
-}
-
 impl PartialEq for RawProfile {
     /// Equal when they hold the same names in the same order with equal values (as read).
     fn eq(&self, other: &Self) -> bool {
-        let (mut mine, mut theirs) = (self.iter(), other.iter());
-        loop {
-            match (mine.next(), theirs.next()) {
-                (None, None) => return true,
-                (Some((a, x)), Some((b, y))) => {
-                    let same = a == b && same_value(x, y);
-                    if !same {
-                        return false;
-                    }
-                }
-                _ => return false,
-            }
-        }
+        same_sequence(self.iter(), other.iter(), |(a, x), (b, y)| {
+            a == b && same_value(x, y)
+        })
     }
 }
 
@@ -383,13 +358,25 @@ impl From<Vec<Value>> for RawList {
 
 impl PartialEq for RawList {
     fn eq(&self, other: &Self) -> bool {
-        let (mut mine, mut theirs) = (self.iter(), other.iter());
-        loop {
-            match (mine.next(), theirs.next()) {
-                (None, None) => return true,
-                (Some(x), Some(y)) if same_value(x, y) => {}
-                _ => return false,
+        same_sequence(self.iter(), other.iter(), same_value)
+    }
+}
+
+/// Whether two sequences are as long and `same` holds for each pair.
+fn same_sequence<T>(
+    mut mine: impl Iterator<Item = T>,
+    mut theirs: impl Iterator<Item = T>,
+    same: impl Fn(T, T) -> bool,
+) -> bool {
+    loop {
+        match (mine.next(), theirs.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) => {
+                if !same(x, y) {
+                    return false;
+                }
             }
+            _ => return false,
         }
     }
 }
@@ -434,7 +421,7 @@ mod tests {
         let big = p.get("big").expect("big").parse().expect("readable");
         assert_eq!(big.to_string(), "1e+400");
         assert_eq!(p.get("l").expect("l").parse(), Ok(json!([1, {"a": null}])));
-        assert!(p.get("z").is_some_and(JsonText::is_null));
+        assert_eq!(p.get("z").map(JsonText::text), Some("null"));
         assert_eq!(p.get("missing"), None);
         assert!(matches!(p.get_str("login"), Some(Cow::Borrowed("a@x.io"))));
         assert_eq!(p.get_str("n"), None);
@@ -561,6 +548,17 @@ mod tests {
             p.get("deep").expect("deep").parse(),
             Err(Unreadable::TooDeep)
         );
+    }
+
+    #[test]
+    fn a_value_reads_as_what_serde_json_reads() {
+        let p = profile(r#"{"s": "a\u0040b", "n": 1.0, "bad": "\ud800", "l": [1]}"#);
+        let reads_as = |name, value: Value| p.get(name).expect(name).reads_as(&value);
+        assert!(reads_as("s", json!("a@b")) && !reads_as("s", json!("a\\u0040b")));
+        assert!(reads_as("l", json!([1])) && !reads_as("l", json!(["1"])));
+        let one: Value = serde_json::from_str("1.0").expect("number");
+        assert!(reads_as("n", one) && !reads_as("n", json!(1)));
+        assert!(!reads_as("bad", json!("\u{FDD0}")) && !reads_as("bad", json!(null)));
     }
 
     #[test]

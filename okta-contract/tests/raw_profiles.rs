@@ -40,7 +40,7 @@ proptest! {
         .expect("json");
         let profile = RawProfile::from_json(&text).expect("an object");
         prop_assert_eq!(profile.to_map().expect("readable"), map.clone());
-        let names: Vec<String> = profile.names().map(|n| n.into_owned()).collect();
+        let names: Vec<String> = profile.names().map(str::to_owned).collect();
         prop_assert_eq!(names, map.keys().cloned().collect::<Vec<_>>());
         for (name, value) in &map {
             prop_assert_eq!(&profile.get(name).expect("present").parse().expect("readable"), value);

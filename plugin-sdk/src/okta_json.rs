@@ -76,10 +76,7 @@ impl Source for OktaJson {
     }
 
     fn names(&self, profile: ProfileKind) -> Vec<String> {
-        self.profile(profile)
-            .names()
-            .map(|n| n.into_owned())
-            .collect()
+        self.profile(profile).names().map(str::to_owned).collect()
     }
 
     fn changed(&self, profile: ProfileKind) -> Vec<String> {

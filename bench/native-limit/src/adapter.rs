@@ -88,8 +88,8 @@ impl Source for HostState<'_> {
     fn names(&self, profile: ProfileKind) -> Vec<String> {
         let working = self.0;
         match profile {
-            ProfileKind::AppUser => working.app_user().names().map(|n| n.into_owned()).collect(),
-            ProfileKind::User => working.user().names().map(|n| n.into_owned()).collect(),
+            ProfileKind::AppUser => working.app_user().names().map(str::to_owned).collect(),
+            ProfileKind::User => working.user().names().map(str::to_owned).collect(),
         }
     }
 

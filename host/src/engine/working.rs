@@ -4,7 +4,6 @@
 //! change against what it sent) and the guard on states no plugin may leave
 //! ([`Working::check`]).
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde_json::Value as Json;
@@ -79,16 +78,9 @@ impl Current<'_> {
     }
 }
 
-/// Whether Okta sent `value` as `name`. A string is compared without reading the rest; an
-/// unreadable value is no value a plugin can have set.
+/// Whether Okta sent `value` as `name`.
 fn sent_as(sent: &RawProfile, name: &str, value: &Json) -> bool {
-    let Some(text) = sent.get(name) else {
-        return false;
-    };
-    match value {
-        Json::String(value) => text.as_str().is_some_and(|sent| sent == value.as_str()),
-        _ => text.parse().is_ok_and(|sent| sent == *value),
-    }
+    sent.get(name).is_some_and(|text| text.reads_as(value))
 }
 
 impl<'a> ProfileView<'a> {
@@ -110,13 +102,13 @@ impl<'a> ProfileView<'a> {
 
     /// The attribute names: Okta's in Okta's order, then the ones plugins added, in the order
     /// they were added.
-    pub fn names(&self) -> impl Iterator<Item = Cow<'a, str>> + use<'a> {
+    pub fn names(&self) -> impl Iterator<Item = &'a str> + use<'a> {
         let sent = self.sent;
         sent.names().chain(
             self.set
                 .keys()
-                .filter(move |name| !sent.contains_key(name))
-                .map(|name| Cow::Borrowed(name.as_str())),
+                .map(String::as_str)
+                .filter(move |name| !sent.contains_key(name)),
         )
     }
 

@@ -4,7 +4,6 @@
 //! profile's attributes, and lowering the whole request into every call would cost each call
 //! the whole request.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
@@ -110,10 +109,7 @@ impl types::HostRequest for RequestCap {
         profile: WhichProfile,
     ) -> wasmtime::Result<Vec<String>> {
         let working = self.working(&handle)?;
-        let names: Vec<String> = view(&working, profile)
-            .names()
-            .map(Cow::into_owned)
-            .collect();
+        let names: Vec<String> = view(&working, profile).names().map(str::to_owned).collect();
         if names
             .iter()
             .any(|n| n.contains(importhook_okta::INVALID_STRING_MARK))

@@ -19,8 +19,8 @@ fn request(action: &str, user_id: Option<&str>) -> Arc<ImportRequest> {
 fn whole(view: ProfileView<'_>) -> Profile {
     view.names()
         .filter_map(|name| {
-            let value = view.get(&name)?.read().expect("readable");
-            Some((name.into_owned(), value))
+            let value = view.get(name)?.read().expect("readable");
+            Some((name.to_owned(), value))
         })
         .collect()
 }
