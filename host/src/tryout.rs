@@ -31,7 +31,7 @@ pub fn run_try(
 ) -> anyhow::Result<()> {
     let body = std::fs::read(request_file)
         .with_context(|| format!("cannot read {}", request_file.display()))?;
-    let request: ImportRequest = serde_json::from_slice(&body).map_err(|e| {
+    let request = ImportRequest::from_body(&body).map_err(|e| {
         anyhow::anyhow!(
             "{} is not an Okta import hook request (line {}, column {})",
             request_file.display(),

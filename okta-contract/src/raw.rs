@@ -146,7 +146,8 @@ impl Entry {
 /// the first one's place.
 #[derive(Clone, Default)]
 pub struct RawProfile {
-    /// The object's text (`{…}`), or empty for an empty profile.
+    /// The entries' texts, one after another: each key's (unless it holds an escape), then
+    /// its value's, both exactly as sent.
     text: Box<str>,
     /// Its entries in the text's order, repeated names included.
     entries: Box<[Entry]>,
@@ -157,7 +158,69 @@ pub struct RawProfile {
     by_name: OnceLock<Box<[u32]>>,
 }
 
-/// The text is not one JSON object of at most [`MAX_TEXT`] bytes.
+/// A profile read one entry at a time, as the body is parsed (serde_json has checked each
+/// key and value): the one pass over a profile's text.
+pub(crate) struct ProfileBuilder {
+    text: String,
+    entries: Vec<Entry>,
+    escaped_names: String,
+}
+
+impl Default for ProfileBuilder {
+    fn default() -> Self {
+        // Sized for a usual profile, so that reading one rarely grows them.
+        Self {
+            text: String::with_capacity(512),
+            entries: Vec::with_capacity(16),
+            escaped_names: String::new(),
+        }
+    }
+}
+
+impl ProfileBuilder {
+    /// Adds an entry: `name` is the key's text when `escaped` is false, else the key read (its
+    /// escapes decoded); `value` the value's text. `None` past [`MAX_TEXT`] bytes.
+    pub(crate) fn push(&mut self, name: &str, escaped: bool, value: &str) -> Option<()> {
+        let names = if escaped {
+            &mut self.escaped_names
+        } else {
+            &mut self.text
+        };
+        let key = names.len();
+        names.push_str(name);
+        let key_end = names.len();
+        let value_start = self.text.len();
+        self.text.push_str(value);
+        let value_end = self.text.len();
+        if value_end > MAX_TEXT || key_end > MAX_TEXT {
+            return None;
+        }
+        // In bounds: both are at most MAX_TEXT, below 2^31.
+        let offset = |at: usize| at as u32;
+        self.entries.push(Entry {
+            key: if escaped {
+                offset(key) | ESCAPED
+            } else {
+                offset(key)
+            },
+            key_end: offset(key_end),
+            value: offset(value_start),
+            value_end: offset(value_end),
+        });
+        Some(())
+    }
+
+    pub(crate) fn finish(self) -> RawProfile {
+        RawProfile {
+            text: self.text.into_boxed_str(),
+            entries: self.entries.into_boxed_slice(),
+            escaped_names: self.escaped_names.into_boxed_str(),
+            by_name: OnceLock::new(),
+        }
+    }
+}
+
+/// The text is not one JSON object of at most [`MAX_TEXT`] bytes of keys and values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotAProfile;
 
@@ -170,25 +233,15 @@ impl fmt::Display for NotAProfile {
 impl std::error::Error for NotAProfile {}
 
 impl RawProfile {
-    /// A profile from JSON text: one object.
+    /// A profile from JSON text: one object. A key holding a lone UTF-16 surrogate reads
+    /// with [`crate::INVALID_STRING_MARK`] in its place, as a body holding one does.
     pub fn from_json(text: &str) -> Result<Self, NotAProfile> {
-        let raw: Box<RawValue> = serde_json::from_str(text).map_err(|_| NotAProfile)?;
-        Self::from_raw(raw)
-    }
-
-    /// A profile from JSON text serde_json has checked: one object.
-    pub(crate) fn from_raw(raw: Box<RawValue>) -> Result<Self, NotAProfile> {
-        let text: Box<str> = raw.into();
-        if text.len() > MAX_TEXT {
-            return Err(NotAProfile);
-        }
-        let (entries, escaped_names) = scan::object(&text).ok_or(NotAProfile)?;
-        Ok(Self {
-            text,
-            entries: entries.into_boxed_slice(),
-            escaped_names: escaped_names.into_boxed_str(),
-            by_name: OnceLock::new(),
-        })
+        crate::read::profile_from_text(text)
+            .or_else(|| {
+                let marked = crate::mark_lone_surrogates(text.as_bytes())?;
+                crate::read::profile_from_text(std::str::from_utf8(&marked).ok()?)
+            })
+            .ok_or(NotAProfile)
     }
 
     fn name(&self, entry: Entry) -> &str {

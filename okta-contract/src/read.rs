@@ -3,19 +3,24 @@
 //! keys are matched where they lie in the body, unknown ones skipped without being kept).
 //! Profiles and `matches` are kept as their JSON text ([`crate::raw`]).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::raw::{RawList, RawProfile};
+use crate::raw::{ProfileBuilder, RawList, RawProfile};
 
 mod envelope;
 
 /// serde_json's key for a number read losslessly (`arbitrary_precision`): such a number
 /// reaches a visitor as a map holding this one key.
 const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+/// serde_json's name for a value read as its text (`raw_value`): its deserializer hands such a
+/// value over as a map of this one key to the text.
+const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 
 /// Every path that can be noted irregular, in the order they are reported (outer before inner,
 /// whatever order the body has them in).
@@ -98,6 +103,52 @@ impl<'de> Deserialize<'de> for Key<'de> {
             }
         }
         deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// One value's JSON text: borrowed from the body when serde_json reads text (as its
+/// `&RawValue`), owned when it reads a `Value` (as its `Box<RawValue>`). serde_json offers no
+/// one type for both; this follows its protocol for them.
+struct ValueText<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for ValueText<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Token;
+        impl<'de> Visitor<'de> for Token {
+            type Value = ValueText<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value's text")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                match map.next_key::<Key<'de>>()? {
+                    Some(key) if key.as_str() == RAW_VALUE_TOKEN => map.next_value_seed(Text),
+                    _ => Err(serde::de::Error::custom("not a JSON value's text")),
+                }
+            }
+        }
+        struct Text;
+        impl<'de> DeserializeSeed<'de> for Text {
+            type Value = ValueText<'de>;
+            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_str(self)
+            }
+        }
+        impl<'de> Visitor<'de> for Text {
+            type Value = ValueText<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value's text")
+            }
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(ValueText(Cow::Borrowed(text)))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(ValueText(Cow::Owned(text.to_owned())))
+            }
+            fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
+                Ok(ValueText(Cow::Owned(text)))
+            }
+        }
+        deserializer.deserialize_newtype_struct(RAW_VALUE_TOKEN, Token)
     }
 }
 
@@ -290,13 +341,59 @@ fn kept<'de, A: MapAccess<'de>, T>(
     Ok(kept)
 }
 
-/// A profile: an object kept as its text ([`RawProfile`]).
+/// A profile: an object kept as its entries' text ([`RawProfile`]), read in one pass: each
+/// key as serde_json reads it (borrowed when it holds no escape), each value as its text.
 fn profile<'de, A: MapAccess<'de>>(
     map: &mut A,
     notes: &mut Notes,
     path: &'static str,
 ) -> Result<RawProfile, A::Error> {
-    Ok(kept(map, notes, path, |raw| RawProfile::from_raw(raw).ok())?.unwrap_or_default())
+    Ok(field(map, notes, path, ProfileObject)?.unwrap_or_default())
+}
+
+/// The shape of a profile: an object.
+struct ProfileObject;
+
+impl<'de> Expect<'de> for ProfileObject {
+    type Out = RawProfile;
+    fn map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+        _notes: &mut Notes,
+    ) -> Result<Option<RawProfile>, A::Error> {
+        let mut profile = ProfileBuilder::default();
+        let mut fits = true;
+        let object = entries(&mut map, |key, map| {
+            // Borrowed from the body: the value's text is copied once, into the profile's.
+            let value: ValueText<'de> = map.next_value()?;
+            if fits {
+                let (name, escaped) = match &key {
+                    Key::Borrowed(name) => (*name, false),
+                    Key::Owned(name) => (name.as_str(), true),
+                };
+                fits = profile.push(name, escaped, &value.0).is_some();
+            }
+            Ok(())
+        })?;
+        Ok((object && fits).then(|| profile.finish()))
+    }
+}
+
+/// `text` read as a profile; `None` when it is not one object (or not JSON).
+pub(crate) fn profile_from_text(text: &str) -> Option<RawProfile> {
+    let mut notes = Notes::default();
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let read = Lenient {
+        notes: &mut notes,
+        expect: ProfileObject,
+    }
+    .deserialize(&mut deserializer)
+    .ok()?;
+    deserializer.end().ok()?;
+    match read {
+        Read::Got(profile) => Some(profile),
+        Read::Absent | Read::Other => None,
+    }
 }
 
 /// A list of JSON values kept as its text ([`RawList`]).

@@ -310,14 +310,9 @@ where
         Err(answer) => return answer,
     };
     charge.shrink_to(crate::body_memory::charge_for(body.len() as u64));
-    // A lone surrogate escape refuses the strict parse; read it marked instead, so that only a
-    // plugin reading that value is refused (see `importhook_okta::mark_lone_surrogates`).
-    let parsed = serde_json::from_slice::<ImportRequest>(&body).or_else(|e| {
-        importhook_okta::mark_lone_surrogates(&body)
-            .ok_or(())
-            .and_then(|marked| serde_json::from_slice(&marked).map_err(|_| ()))
-            .map_err(|()| e)
-    });
+    // A lone surrogate escape is read marked, so that only a plugin reading that value is
+    // refused (see `importhook_okta::mark_lone_surrogates`).
+    let parsed = ImportRequest::from_body(&body);
     // The raw body is not needed past parsing: it does not wait for the plugins.
     drop(body);
     let hook_request: ImportRequest = match parsed {

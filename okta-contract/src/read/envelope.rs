@@ -235,6 +235,27 @@ impl<'de> Deserialize<'de> for ImportRequest {
 }
 
 impl ImportRequest {
+    /// Reads a request body by the lenient rules. A body with a lone UTF-16 surrogate escape
+    /// is read with [`crate::INVALID_STRING_MARK`] in its place (see
+    /// [`crate::mark_lone_surrogates`]); the error, when there is one, is the body's own.
+    pub fn from_body(body: &[u8]) -> Result<Self, serde_json::Error> {
+        Self::from_body_strict(body).or_else(|e| {
+            crate::mark_lone_surrogates(body)
+                .ok_or(())
+                .and_then(|marked| Self::from_body_strict(&marked).map_err(drop))
+                .map_err(|()| e)
+        })
+    }
+
+    fn from_body_strict(body: &[u8]) -> Result<Self, serde_json::Error> {
+        match std::str::from_utf8(body) {
+            // Checked as UTF-8 once: serde_json then reads each string without checking it again.
+            Ok(text) => serde_json::from_str(text),
+            // serde_json says where the body stops being UTF-8.
+            Err(_) => serde_json::from_slice(body),
+        }
+    }
+
     /// Reads a parsed JSON value by the lenient rules; `Err` only when it is not an object.
     /// Read through its text: deserializing a number from a [`Value`] again parses its text
     /// into a new number, which loses what the text keeps (`-0` becomes `0`).
@@ -242,14 +263,31 @@ impl ImportRequest {
         if !value.is_object() {
             return Err(NotAnObject);
         }
-        let text = serde_json::to_vec(&value).map_err(|_| NotAnObject)?;
-        serde_json::from_slice(&text).map_err(|_: serde_json::Error| NotAnObject)
+        let text = serde_json::to_string(&value).map_err(|_| NotAnObject)?;
+        serde_json::from_str(&text).map_err(|_: serde_json::Error| NotAnObject)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_deserialized_from_a_value_reads_as_from_its_text() {
+        // Profile values are taken as text borrowed from a body, or owned from a `Value`.
+        let text = r#"{"data": {"appUser": {"profile": {"a\u0062": 1, "s": "x", "l": [true]}},
+            "user": {"profile": {"login": "a@x.io", "n": null}}}}"#;
+        let from_text = ImportRequest::from_body(text.as_bytes()).expect("text");
+        let value: Value = serde_json::from_str(text).expect("json");
+        let from_value: ImportRequest = serde_json::from_value(value).expect("value");
+        assert_eq!(from_value, from_text);
+        let names: Vec<&str> = from_value.data.app_user.profile.names().collect();
+        assert_eq!(names, ["ab", "s", "l"]);
+        assert_eq!(
+            from_text.data.user.profile.get_str("login").as_deref(),
+            Some("a@x.io")
+        );
+    }
 
     #[test]
     fn a_json_value_reads_as_its_text_does_numbers_included() {
