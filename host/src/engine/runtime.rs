@@ -114,7 +114,14 @@ impl Runtime {
         config.signals_based_traps(false);
         config.memory_guard_size(0);
         config.guard_before_linear_memory(false);
-        let instances = MAX_CONCURRENT_CALLS * 2 + MAX_WARM_INSTANCES as u32;
+        let instances = if cfg!(feature = "valgrind-pool") {
+            // Valgrind cannot reserve the full pool's address space (each memory slot takes
+            // 4 GiB of it): a few instances, each memory reserving only its largest size.
+            config.memory_reservation((MAX_MEMORY_MIB << 20) as u64);
+            16
+        } else {
+            MAX_CONCURRENT_CALLS * 2 + MAX_WARM_INSTANCES as u32
+        };
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(instances)
             // One fiber stack per call in flight (serving, plus loads checking new plugins).
