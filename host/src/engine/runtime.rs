@@ -117,7 +117,7 @@ impl Runtime {
         let instances = if cfg!(feature = "valgrind-pool") {
             // Valgrind cannot reserve the full pool's address space (each memory slot takes
             // 4 GiB of it): a few instances, each memory reserving only its largest size.
-            config.memory_reservation((MAX_MEMORY_MIB << 20) as u64);
+            config.memory_reservation(MAX_MEMORY_MIB << 20);
             16
         } else {
             MAX_CONCURRENT_CALLS * 2 + MAX_WARM_INSTANCES as u32
