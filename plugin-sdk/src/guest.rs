@@ -12,7 +12,7 @@ use crate::strategy::Strategy;
 use crate::value::{Application, Attribute, Decision, Job, Scalar, Value};
 
 /// The host's request, read through its resource methods: each call copies only its answer.
-struct HostRequest<'a>(&'a types::Request);
+pub(crate) struct HostRequest<'a>(&'a types::Request);
 
 fn profile(kind: ProfileKind) -> types::Profile {
     match kind {
@@ -163,8 +163,8 @@ pub fn run<S: Strategy>(request: &types::Request) -> Result<types::Outcome, Stri
     crate::alloc::enter_call();
     install_panic_hook();
     let config = host_config::<S>()?;
-    let source = HostRequest(request);
-    Request::with_source(&source, |request| S::transform(request, &config))
+    let host = HostRequest(request);
+    Request::with_host(&host, |request| S::transform(request, &config))
         .map(outcome_to_wit)
         .map_err(Error::into_message)
 }

@@ -19,6 +19,32 @@ enum SourceRef {
     // Only native code (tests) owns its source: a plugin borrows the host's request.
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     Owned(Box<dyn Source>),
+    /// Inside a plugin, the host's request, for the call `Request::with_host` makes (as
+    /// `Borrowed`).
+    #[cfg(target_arch = "wasm32")]
+    Host(*const crate::__guest::HostRequest<'static>),
+}
+
+/// What a request reads through. Inside a plugin, the host's request is called directly, not
+/// through `dyn Source`: a trait object's table names every method, so each plugin would
+/// import every host function, used or not, and each import costs every fresh instance its
+/// wiring. Called directly, a plugin imports only what its strategy reads.
+#[derive(Clone, Copy)]
+enum Reader<'r> {
+    Dyn(&'r dyn Source),
+    #[cfg(target_arch = "wasm32")]
+    Host(&'r crate::__guest::HostRequest<'r>),
+}
+
+/// Calls `method` on the source behind a [`Reader`].
+macro_rules! read {
+    ($reader:expr, $method:ident($($arg:expr),*)) => {
+        match $reader {
+            Reader::Dyn(source) => source.$method($($arg),*),
+            #[cfg(target_arch = "wasm32")]
+            Reader::Host(host) => Source::$method(host, $($arg),*),
+        }
+    };
 }
 
 impl std::fmt::Debug for Request {
@@ -33,7 +59,7 @@ impl std::fmt::Debug for Request {
 /// A read-only view of one profile.
 #[derive(Clone, Copy)]
 pub struct Profile<'r> {
-    source: &'r dyn Source,
+    source: Reader<'r>,
     kind: ProfileKind,
 }
 
@@ -48,7 +74,7 @@ impl Profile<'_> {
     /// A value the host cannot read (a lone UTF-16 surrogate, nesting 128 levels deep or more) fails
     /// the call, which the plugin's `on_error` handles; in a native test, it panics.
     pub fn get(&self, name: &str) -> Option<Value> {
-        self.source.get(self.kind, name)
+        read!(self.source, get(self.kind, name))
     }
 
     /// The text value of `name`; `None` when absent, null or not text.
@@ -76,13 +102,13 @@ impl Profile<'_> {
 
     /// The attribute names, in Okta's order.
     pub fn names(&self) -> Vec<String> {
-        self.source.names(self.kind)
+        read!(self.source, names(self.kind))
     }
 
     /// The attributes the strategies before this one changed (e.g. `["login"]` when an earlier
     /// strategy already rewrote the login), in first-change order.
     pub fn changed(&self) -> Vec<String> {
-        self.source.changed(self.kind)
+        read!(self.source, changed(self.kind))
     }
 
     /// True when a strategy before this one changed `name`.
@@ -116,18 +142,40 @@ impl Request {
         f(&request)
     }
 
-    fn source(&self) -> &dyn Source {
+    /// Runs `f` on a request reading the host's request resource (see `with_source`).
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn with_host<R>(
+        host: &crate::__guest::HostRequest<'_>,
+        f: impl FnOnce(&Request) -> R,
+    ) -> R {
+        let borrowed: *const crate::__guest::HostRequest<'_> = host;
+        // SAFETY: as in `with_source`: only the lifetime changes, and the pointer is read
+        // only while `host` is borrowed here.
+        #[allow(unsafe_code)]
+        let borrowed: *const crate::__guest::HostRequest<'static> =
+            unsafe { std::mem::transmute(borrowed) };
+        let request = Request {
+            source: SourceRef::Host(borrowed),
+        };
+        f(&request)
+    }
+
+    fn source(&self) -> Reader<'_> {
         match &self.source {
             // SAFETY: see `with_source`: the source outlives every `&Request` to this one.
             #[allow(unsafe_code)]
-            SourceRef::Borrowed(source) => unsafe { &**source },
-            SourceRef::Owned(source) => source.as_ref(),
+            SourceRef::Borrowed(source) => Reader::Dyn(unsafe { &**source }),
+            SourceRef::Owned(source) => Reader::Dyn(source.as_ref()),
+            // SAFETY: see `with_host`, as for `Borrowed`.
+            #[cfg(target_arch = "wasm32")]
+            #[allow(unsafe_code)]
+            SourceRef::Host(host) => Reader::Host(unsafe { &**host }),
         }
     }
 
     /// Okta's id of this hook call.
     pub fn event_id(&self) -> String {
-        self.source().event_id()
+        read!(self.source(), event_id())
     }
 
     /// The app user profile (`data.appUser.profile`), e.g. the CSV columns.
@@ -148,22 +196,22 @@ impl Request {
 
     /// The existing Okta user the import matched (`data.user.id`), if any.
     pub fn matched_user_id(&self) -> Option<String> {
-        self.source().matched_user_id()
+        read!(self.source(), matched_user_id())
     }
 
     /// The current action.
     pub fn action(&self) -> Action {
-        self.source().action()
+        read!(self.source(), action())
     }
 
     /// The Okta user the import will link to, when the action is [`Action::LinkUser`].
     pub fn link_target(&self) -> Option<String> {
-        self.source().link_target()
+        read!(self.source(), link_target())
     }
 
     /// Attributes in conflict (`data.context.conflicts`), e.g. `["login"]`.
     pub fn conflicts(&self) -> Vec<String> {
-        self.source().conflicts()
+        read!(self.source(), conflicts())
     }
 
     /// True when `attribute` is among the conflicts.
@@ -173,7 +221,7 @@ impl Request {
 
     /// `data.context.matches` as Okta sent them.
     pub fn matches(&self) -> Vec<Value> {
-        self.source().matches()
+        read!(self.source(), matches())
     }
 
     /// The Okta user ids of `data.context.matches`: entries that are ids, or objects with a
@@ -196,17 +244,17 @@ impl Request {
 
     /// `data.context.policy`.
     pub fn policy(&self) -> Vec<String> {
-        self.source().policy()
+        read!(self.source(), policy())
     }
 
     /// `data.context.application`.
     pub fn application(&self) -> Option<Application> {
-        self.source().application()
+        read!(self.source(), application())
     }
 
     /// `data.context.job`.
     pub fn job(&self) -> Option<Job> {
-        self.source().job()
+        read!(self.source(), job())
     }
 }
 
