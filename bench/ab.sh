@@ -11,6 +11,8 @@
 #   mode variant round requests cpu_us_per_request req_per_s peak_rss_kib(VmHWM)
 # then the median of each mode and variant. The plugins are the wasm files of
 # `bench/run.sh` (wasm32-unknown-unknown/release in Cargo's target folder): build them first.
+# A_WASM / B_WASM, when set, are folders of those files for one side only (to A/B a change
+# of the SDK, which the plugins are built with).
 set -euo pipefail
 
 [[ $# -ge 2 ]] || { sed -n '2,13p' "$0"; exit 2; }
@@ -18,8 +20,11 @@ A=$(realpath "$1"); B=$(realpath "$2"); ROUNDS=${3:-3}; SECONDS_PER_RUN=${4:-8}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 WASM=$TARGET/wasm32-unknown-unknown/release
+A_WASM=${A_WASM:-$WASM}; B_WASM=${B_WASM:-$WASM}
 for f in normalize_login link_single_match login_middle_name; do
-  [[ -f $WASM/$f.wasm ]] || { echo "missing $WASM/$f.wasm: build the plugins first" >&2; exit 1; }
+  for dir in "$A_WASM" "$B_WASM"; do
+    [[ -f $dir/$f.wasm ]] || { echo "missing $dir/$f.wasm: build the plugins first" >&2; exit 1; }
+  done
 done
 command -v wrk >/dev/null || { echo "wrk not found (bench/run.sh installs it)" >&2; exit 1; }
 
@@ -31,16 +36,19 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 
 # The plugin folder of each mode (the middle-name strategy is granted its directory lookups;
 # with no Okta org configured every lookup answers `unknown` at once, as in bench/run.sh).
-for mode in none per-call warm; do
-  mkdir -p "$WORK/$mode"
-  [[ $mode == none ]] && continue
-  cp "$WASM/normalize_login.wasm" "$WORK/$mode/10-normalize-login.wasm"
-  cp "$WASM/link_single_match.wasm" "$WORK/$mode/20-link-single-match.wasm"
-  cp "$WASM/login_middle_name.wasm" "$WORK/$mode/30-login-middle-name.wasm"
-  warm=""; [[ $mode == warm ]] && warm=$'instance = "warm"\n'
-  printf '%s' "$warm" > "$WORK/$mode/10-normalize-login.toml"
-  printf '%s' "$warm" > "$WORK/$mode/20-link-single-match.toml"
-  printf 'grants = ["directory"]\n%s' "$warm" > "$WORK/$mode/30-login-middle-name.toml"
+for variant in A B; do
+  wasm=$A_WASM; [[ $variant == B ]] && wasm=$B_WASM
+  for mode in none per-call warm; do
+    dir=$WORK/$variant-$mode; mkdir -p "$dir"
+    [[ $mode == none ]] && continue
+    cp "$wasm/normalize_login.wasm" "$dir/10-normalize-login.wasm"
+    cp "$wasm/link_single_match.wasm" "$dir/20-link-single-match.wasm"
+    cp "$wasm/login_middle_name.wasm" "$dir/30-login-middle-name.wasm"
+    warm=""; [[ $mode == warm ]] && warm=$'instance = "warm"\n'
+    printf '%s' "$warm" > "$dir/10-normalize-login.toml"
+    printf '%s' "$warm" > "$dir/20-link-single-match.toml"
+    printf 'grants = ["directory"]\n%s' "$warm" > "$dir/30-login-middle-name.toml"
+  done
 done
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -55,7 +63,7 @@ for round in $(seq 1 "$ROUNDS"); do
     for variant in A B; do
       binary=$A; [[ $variant == B ]] && binary=$B
       run=$WORK/run-$round-$mode-$variant; mkdir -p "$run/cache"
-      env -u RUST_LOG IMPORTHOOK_SECRETS=s3cret "$binary" serve --plugins "$WORK/$mode" \
+      env -u RUST_LOG IMPORTHOOK_SECRETS=s3cret "$binary" serve --plugins "$WORK/$variant-$mode" \
         --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --tls-cert "$WORK/cert.pem" \
         --tls-key "$WORK/key.pem" --cache-dir "$run/cache" --log-format text > "$run/log" 2>&1 &
       pid=$!
