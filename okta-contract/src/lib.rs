@@ -63,8 +63,8 @@ pub use request::{
     ProfileHolder, RequestedAction, Unhandled, UserHolder,
 };
 pub use response::{
-    ActionResult, ActionValue, Command, Decision, ErrorCause, HookError, HookResponse,
-    LocationType, ResponseError, UserRef,
+    ActionResult, ActionValue, Command, DebugContext, Decision, ErrorCause, HookError,
+    HookResponse, LocationType, NotADebugContext, ResponseError, UserRef,
 };
 pub use surrogates::{INVALID_STRING_MARK, holds_invalid_string, mark_lone_surrogates};
 

@@ -2,6 +2,7 @@
 //! for them (a `LINK_USER` paired with its target, a body under 256 KB).
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::{MAX_RESPONSE_BYTES, Profile};
@@ -54,7 +55,84 @@ pub struct HookResponse {
     pub error: Option<HookError>,
     /// Free-form diagnostics copied into Okta's System Log.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub debug_context: Option<Map<String, Value>>,
+    pub debug_context: Option<DebugContext>,
+}
+
+/// `debugContext`: a JSON object, kept as its text. The host writes it straight from its
+/// per-plugin reports on every answer that changes something; built as a map of JSON values
+/// it cost more than the rest of the answer (each key, string and map allocated and hashed).
+#[derive(Clone)]
+pub struct DebugContext(Box<RawValue>);
+
+/// The text is not a JSON object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotADebugContext;
+
+impl std::fmt::Display for NotADebugContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("debugContext is a JSON object")
+    }
+}
+
+impl std::error::Error for NotADebugContext {}
+
+impl DebugContext {
+    /// `value` serialized; it must serialize as a JSON object.
+    pub fn of<T: Serialize>(value: &T) -> Result<Self, NotADebugContext> {
+        let text = serde_json::to_string(value).map_err(|_| NotADebugContext)?;
+        Self::from_text(text)
+    }
+
+    /// A JSON object's text.
+    pub fn from_text(text: String) -> Result<Self, NotADebugContext> {
+        if !text.trim_start().starts_with('{') {
+            return Err(NotADebugContext);
+        }
+        RawValue::from_string(text)
+            .map(Self)
+            .map_err(|_| NotADebugContext)
+    }
+
+    /// Its JSON text.
+    pub fn text(&self) -> &str {
+        self.0.get()
+    }
+
+    /// Read as a JSON map.
+    pub fn to_map(&self) -> Map<String, Value> {
+        serde_json::from_str(self.0.get()).unwrap_or_default()
+    }
+}
+
+impl PartialEq for DebugContext {
+    /// Equal when they read as the same map (whatever the spacing).
+    fn eq(&self, other: &Self) -> bool {
+        self.text() == other.text() || self.to_map() == other.to_map()
+    }
+}
+
+impl std::fmt::Debug for DebugContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.text())
+    }
+}
+
+impl Serialize for DebugContext {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for DebugContext {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(deserializer)?;
+        // serde_json's raw text starts at the value itself.
+        if raw.get().starts_with('{') {
+            Ok(Self(raw))
+        } else {
+            Err(serde::de::Error::custom(NotADebugContext))
+        }
+    }
 }
 
 /// One command of a hook response.
@@ -306,6 +384,25 @@ mod tests {
             Some(Decision::LinkUser(" ".into())),
         );
         assert_eq!(empty_id.to_checked_json(), Err(ResponseError::UnpairedLink));
+    }
+
+    #[test]
+    fn debug_context_is_an_object_kept_as_its_text() {
+        let context =
+            DebugContext::of(&serde_json::json!({"plugins": [{"name": "a"}]})).expect("an object");
+        assert_eq!(context.text(), r#"{"plugins":[{"name":"a"}]}"#);
+        let spaced: DebugContext =
+            serde_json::from_str(r#"{ "plugins" : [ {"name": "a"} ] }"#).expect("reads");
+        assert_eq!(spaced, context, "equal as read, whatever the spacing");
+        assert!(DebugContext::from_text("[1]".to_owned()).is_err());
+        assert!(serde_json::from_str::<DebugContext>("\"x\"").is_err());
+        let response = HookResponse {
+            debug_context: Some(context),
+            ..HookResponse::default()
+        };
+        let body: Value =
+            serde_json::from_slice(&response.to_checked_json().expect("valid")).expect("json");
+        assert_eq!(body["debugContext"]["plugins"][0]["name"], "a");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value as Json};
+use serde::Serialize;
 
 use super::capability::log::MAX_LOG_LINES;
 use super::isolation::{CallStats, Failure, FailureKind};
@@ -14,7 +14,7 @@ use super::plugin::LoadedPlugin;
 use super::runtime::Runtime;
 use super::working::{Contribution, Working};
 use crate::okta::login::LoginFormat;
-use crate::okta::{ErrorCause, HookResponse, ImportRequest};
+use crate::okta::{DebugContext, ErrorCause, HookResponse, ImportRequest};
 
 /// How one plugin call ended, as reports, logs, metrics and `debugContext` name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -316,30 +316,29 @@ fn failure_response(plugin: &str, kind: FailureKind) -> HookResponse {
 }
 
 /// Per-plugin outcome and time, for Okta's System Log. Never a profile value.
-fn debug_context(reports: &[PluginReport], timings: bool) -> Map<String, Json> {
-    // Built field by field into maps of the right size: this runs on every answer that
-    // changes something, and `json!` grows each map from empty.
-    let plugins: Vec<Json> = reports
+fn debug_context(reports: &[PluginReport], timings: bool) -> DebugContext {
+    /// `{"plugins": [{"name", "outcome", "micros"?}, ...]}`, serialized straight from the
+    /// reports: this runs on every answer that changes something.
+    #[derive(Serialize)]
+    struct Context<'a> {
+        plugins: Vec<PluginEntry<'a>>,
+    }
+    #[derive(Serialize)]
+    struct PluginEntry<'a> {
+        name: &'a str,
+        outcome: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        micros: Option<u64>,
+    }
+    let plugins = reports
         .iter()
-        .map(|r| {
-            let mut entry = Map::with_capacity(if timings { 3 } else { 2 });
-            entry.insert("name".to_owned(), Json::String(r.name.to_string()));
-            entry.insert(
-                "outcome".to_owned(),
-                Json::String(r.outcome.as_str().to_owned()),
-            );
-            if timings {
-                entry.insert(
-                    "micros".to_owned(),
-                    Json::from(duration_micros(r.stats.elapsed)),
-                );
-            }
-            Json::Object(entry)
+        .map(|r| PluginEntry {
+            name: &r.name,
+            outcome: r.outcome.as_str(),
+            micros: timings.then(|| duration_micros(r.stats.elapsed)),
         })
         .collect();
-    let mut map = Map::with_capacity(1);
-    map.insert("plugins".to_owned(), Json::Array(plugins));
-    map
+    DebugContext::of(&Context { plugins }).expect("a struct serializes as a JSON object")
 }
 
 fn duration_micros(d: Duration) -> u64 {
