@@ -77,10 +77,15 @@ impl std::fmt::Display for NotADebugContext {
 impl std::error::Error for NotADebugContext {}
 
 impl DebugContext {
-    /// `value` serialized; it must serialize as a JSON object.
+    /// `value` serialized; it must serialize as a JSON object. (serde_json's own output is
+    /// not parsed again to be checked, as text from elsewhere is.)
     pub fn of<T: Serialize>(value: &T) -> Result<Self, NotADebugContext> {
-        let text = serde_json::to_string(value).map_err(|_| NotADebugContext)?;
-        Self::from_text(text)
+        let raw = serde_json::value::to_raw_value(value).map_err(|_| NotADebugContext)?;
+        if raw.get().starts_with('{') {
+            Ok(Self(raw))
+        } else {
+            Err(NotADebugContext)
+        }
     }
 
     /// A JSON object's text.
