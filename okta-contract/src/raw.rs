@@ -178,8 +178,9 @@ impl Default for ProfileBuilder {
 }
 
 impl ProfileBuilder {
-    /// Adds an entry: `name` is the key's text when `escaped` is false, else the key read (its
-    /// escapes decoded); `value` the value's text. `None` past [`MAX_TEXT`] bytes.
+    /// Adds an entry: `name` is the key's text as sent when `escaped` is false, else the key
+    /// read (its escapes decoded, or a key the reader owns, as a `Value`'s), kept beside the
+    /// text; `value` is the value's text. `None` past [`MAX_TEXT`] bytes.
     pub(crate) fn push(&mut self, name: &str, escaped: bool, value: &str) -> Option<()> {
         let names = if escaped {
             &mut self.escaped_names

@@ -367,6 +367,7 @@ impl<'de> Expect<'de> for ProfileObject {
             // Borrowed from the body: the value's text is copied once, into the profile's.
             let value: ValueText<'de> = map.next_value()?;
             if fits {
+                // A key serde_json decoded (it held an escape) is kept apart from the text.
                 let (name, escaped) = match &key {
                     Key::Borrowed(name) => (*name, false),
                     Key::Owned(name) => (name.as_str(), true),

@@ -273,6 +273,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_body_is_read_as_text_marked_where_it_holds_a_lone_surrogate() {
+        // In a value, kept as its text: only reading it fails. In a key, which serde_json
+        // reads: the body is read again with the surrogate marked.
+        let body = br#"{"eventId": "e1", "data": {"appUser": {"profile": {"a": "x\ud800", "k\udc00": 2, "b": 1}}}}"#;
+        let request = ImportRequest::from_body(body).expect("read marked");
+        assert_eq!(request.event_id, "e1");
+        let profile = &request.data.app_user.profile;
+        assert!(
+            profile.get("a").expect("a").parse().is_err(),
+            "only `a` is unreadable"
+        );
+        let marked_key = format!("k{}", crate::INVALID_STRING_MARK);
+        assert_eq!(
+            profile.get(&marked_key).map(crate::JsonText::text),
+            Some("2")
+        );
+        assert_eq!(profile.get("b").map(crate::JsonText::text), Some("1"));
+        // Not UTF-8: serde_json's error says where.
+        let error = ImportRequest::from_body(b"{\"eventId\": \"\xff\"}").expect_err("not UTF-8");
+        assert_eq!((error.line(), error.column()), (1, 14));
+    }
+
+    #[test]
     fn a_request_deserialized_from_a_value_reads_as_from_its_text() {
         // Profile values are taken as text borrowed from a body, or owned from a `Value`.
         let text = r#"{"data": {"appUser": {"profile": {"a\u0062": 1, "s": "x", "l": [true]}},
