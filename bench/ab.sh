@@ -34,21 +34,11 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
   -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 \
   -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
 
-# The plugin folder of each mode (the middle-name strategy is granted its directory lookups;
-# with no Okta org configured every lookup answers `unknown` at once, as in bench/run.sh).
-for variant in A B; do
-  wasm=$A_WASM; [[ $variant == B ]] && wasm=$B_WASM
-  for mode in none per-call warm; do
-    dir=$WORK/$variant-$mode; mkdir -p "$dir"
-    [[ $mode == none ]] && continue
-    cp "$wasm/normalize_login.wasm" "$dir/10-normalize-login.wasm"
-    cp "$wasm/link_single_match.wasm" "$dir/20-link-single-match.wasm"
-    cp "$wasm/login_middle_name.wasm" "$dir/30-login-middle-name.wasm"
-    warm=""; [[ $mode == warm ]] && warm=$'instance = "warm"\n'
-    printf '%s' "$warm" > "$dir/10-normalize-login.toml"
-    printf '%s' "$warm" > "$dir/20-link-single-match.toml"
-    printf 'grants = ["directory"]\n%s' "$warm" > "$dir/30-login-middle-name.toml"
-  done
+# The plugin folder of each mode, for each side.
+source "$ROOT/bench/plugin-folder.sh"
+for mode in none per-call warm; do
+  plugin_folder "$WORK/A-$mode" "$mode" "$A_WASM"
+  plugin_folder "$WORK/B-$mode" "$mode" "$B_WASM"
 done
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }

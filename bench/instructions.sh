@@ -42,17 +42,9 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
   -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 \
   -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
 
-# The plugin folders, as bench/ab.sh lays them out.
+source "$ROOT/bench/plugin-folder.sh"
 for mode in none per-call warm; do
-  mkdir -p "$WORK/$mode"
-  [[ $mode == none ]] && continue
-  cp "$WASM/normalize_login.wasm" "$WORK/$mode/10-normalize-login.wasm"
-  cp "$WASM/link_single_match.wasm" "$WORK/$mode/20-link-single-match.wasm"
-  cp "$WASM/login_middle_name.wasm" "$WORK/$mode/30-login-middle-name.wasm"
-  warm=""; [[ $mode == warm ]] && warm=$'instance = "warm"\n'
-  printf '%s' "$warm" > "$WORK/$mode/10-normalize-login.toml"
-  printf '%s' "$warm" > "$WORK/$mode/20-link-single-match.toml"
-  printf 'grants = ["directory"]\n%s' "$warm" > "$WORK/$mode/30-login-middle-name.toml"
+  plugin_folder "$WORK/$mode" "$mode" "$WASM"
 done
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
