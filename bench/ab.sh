@@ -30,12 +30,10 @@ command -v wrk >/dev/null || { echo "wrk not found (bench/run.sh installs it)" >
 
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
-  -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 \
-  -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
+source "$ROOT/bench/common.sh"
+self_signed_cert "$WORK"
 
 # The plugin folder of each mode, for each side.
-source "$ROOT/bench/plugin-folder.sh"
 for mode in none per-call warm; do
   plugin_folder "$WORK/A-$mode" "$mode" "$A_WASM"
   plugin_folder "$WORK/B-$mode" "$mode" "$B_WASM"

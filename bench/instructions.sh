@@ -38,11 +38,9 @@ OUT=$ROOT/bench/results/$(date -u +%Y%m%dT%H%M%SZ)-instructions
 mkdir -p "$OUT"
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
-  -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 \
-  -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
+source "$ROOT/bench/common.sh"
+self_signed_cert "$WORK"
 
-source "$ROOT/bench/plugin-folder.sh"
 for mode in none per-call warm; do
   plugin_folder "$WORK/$mode" "$mode" "$WASM"
 done

@@ -1,4 +1,13 @@
-# Sourced by bench/ab.sh and bench/instructions.sh: the plugin folder of one benchmark mode.
+# Sourced by bench/ab.sh and bench/instructions.sh: what both set up before their servers.
+
+# A self-signed certificate for 127.0.0.1: DIR/cert.pem and DIR/key.pem.
+self_signed_cert() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+    -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 \
+    -keyout "$1/key.pem" -out "$1/cert.pem" 2>/dev/null
+}
+
+# The plugin folder of one benchmark mode.
 #
 #   plugin_folder DIR MODE WASM_DIR     MODE: none (empty), per-call or warm
 #
