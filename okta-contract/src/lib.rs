@@ -72,17 +72,18 @@ pub use surrogates::{INVALID_STRING_MARK, holds_invalid_string, mark_lone_surrog
 pub const EVENT_TYPE: &str = "com.okta.import.transform";
 
 /// The most heap memory parsing an [`ImportRequest`] holds at once, per byte of its JSON body,
-/// for the densest body the contract allows. The envelope is read into typed fields and the
-/// profiles and `matches` are kept as their text ([`RawProfile`], [`RawList`]), so what is
-/// left is that text (1× what it takes in the body) and 16 bytes per profile attribute: the
-/// densest body is a profile of the shortest attributes (`"":1,` five bytes each, a name
-/// repeated). `matches` and list attributes of any shape cost ~1×, profiles of ordinary
-/// attributes ~2×. Measured with the allocator's chunk sizes by `tests/parsed_size.rs` (8.4 at
-/// most, with the index's growth), which fails when a shape costs more; a host budgeting
-/// request memory charges at least this. A profile of more than 32 attributes that is looked
-/// up by name later gets an index of 4 bytes an attribute, within what this leaves over the
-/// parsed form's ~4× once parsing is done.
-pub const PARSED_BYTES_PER_BODY_BYTE: u64 = 9;
+/// for the densest body the contract allows. The envelope is read into typed fields, `matches`
+/// is kept as its text and each profile as its keys' and values' text ([`RawProfile`],
+/// [`RawList`]), so what is left is that text (at most 1× what it takes in the body) and 16
+/// bytes per profile attribute: the densest body is a profile of the shortest attributes
+/// (`"":1,` five bytes each, a name repeated). `matches` and list attributes of any shape cost
+/// ~1×, profiles of ordinary attributes ~2.5×. Measured with the allocator's chunk sizes by
+/// `tests/parsed_size.rs` (7.6 at most, with the entries' growth while a profile is read),
+/// which fails when a shape costs more; a host budgeting request memory charges at least
+/// this. A profile of more than 32 attributes that is looked up by name later gets an index of
+/// 4 bytes an attribute, within what this leaves over the parsed form's ~4× once parsing is
+/// done.
+pub const PARSED_BYTES_PER_BODY_BYTE: u64 = 8;
 
 /// Okta rejects hook responses of 256 KB or more; we stay strictly below in either reading of "KB".
 pub const MAX_RESPONSE_BYTES: usize = 256_000;
