@@ -108,8 +108,13 @@ impl<'de> Deserialize<'de> for Key<'de> {
 
 /// One value's JSON text: borrowed from the body when serde_json reads text (as its
 /// `&RawValue`), owned when it reads a `Value` (as its `Box<RawValue>`). serde_json offers no
-/// one type for both; this follows its protocol for them.
-struct ValueText<'de>(Cow<'de, str>);
+/// one type for both; this follows its protocol for them. `Plain` is a string handed over
+/// where a value's text was asked for: what a lossless number's one entry holds (its digits),
+/// never a value of an object.
+enum ValueText<'de> {
+    Json(Cow<'de, str>),
+    Plain,
+}
 
 impl<'de> Deserialize<'de> for ValueText<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -125,6 +130,9 @@ impl<'de> Deserialize<'de> for ValueText<'de> {
                     _ => Err(serde::de::Error::custom("not a JSON value's text")),
                 }
             }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(ValueText::Plain)
+            }
         }
         struct Text;
         impl<'de> DeserializeSeed<'de> for Text {
@@ -139,13 +147,13 @@ impl<'de> Deserialize<'de> for ValueText<'de> {
                 f.write_str("a JSON value's text")
             }
             fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
-                Ok(ValueText(Cow::Borrowed(text)))
+                Ok(ValueText::Json(Cow::Borrowed(text)))
             }
             fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
-                Ok(ValueText(Cow::Owned(text.to_owned())))
+                Ok(ValueText::Json(Cow::Owned(text.to_owned())))
             }
             fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
-                Ok(ValueText(Cow::Owned(text)))
+                Ok(ValueText::Json(Cow::Owned(text)))
             }
         }
         deserializer.deserialize_newtype_struct(RAW_VALUE_TOKEN, Token)
@@ -363,20 +371,25 @@ impl<'de> Expect<'de> for ProfileObject {
     ) -> Result<Option<RawProfile>, A::Error> {
         let mut profile = ProfileBuilder::default();
         let mut fits = true;
-        let object = entries(&mut map, |key, map| {
+        // Not `entries`: an object whose first name is serde_json's number token is still a
+        // profile here (its value comes as JSON text); only a number's one entry comes plain.
+        while let Some(key) = map.next_key::<Key<'de>>()? {
             // Borrowed from the body: the value's text is copied once, into the profile's.
-            let value: ValueText<'de> = map.next_value()?;
+            let ValueText::Json(value) = map.next_value()? else {
+                // A number read losslessly: consumed, and not a profile.
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                return Ok(None);
+            };
             if fits {
                 // A key serde_json decoded (it held an escape) is kept apart from the text.
                 let (name, escaped) = match &key {
                     Key::Borrowed(name) => (*name, false),
                     Key::Owned(name) => (name.as_str(), true),
                 };
-                fits = profile.push(name, escaped, &value.0).is_some();
+                fits = profile.push(name, escaped, &value).is_some();
             }
-            Ok(())
-        })?;
-        Ok((object && fits).then(|| profile.finish()))
+        }
+        Ok(fits.then(|| profile.finish()))
     }
 }
 

@@ -103,16 +103,19 @@ impl DebugContext {
         self.0.get()
     }
 
-    /// Read as a JSON map.
-    pub fn to_map(&self) -> Map<String, Value> {
-        serde_json::from_str(self.0.get()).unwrap_or_default()
+    /// Read as a JSON map; `None` when serde_json cannot read it (a lone UTF-16 surrogate, its
+    /// depth limit), though it is valid JSON text.
+    pub fn to_map(&self) -> Option<Map<String, Value>> {
+        serde_json::from_str(self.0.get()).ok()
     }
 }
 
 impl PartialEq for DebugContext {
-    /// Equal when they read as the same map (whatever the spacing).
+    /// Equal when they read as the same map (whatever the spacing); one that cannot be read
+    /// equals only the same text.
     fn eq(&self, other: &Self) -> bool {
-        self.text() == other.text() || self.to_map() == other.to_map()
+        self.text() == other.text()
+            || matches!((self.to_map(), other.to_map()), (Some(a), Some(b)) if a == b)
     }
 }
 
@@ -400,6 +403,17 @@ mod tests {
             serde_json::from_str(r#"{ "plugins" : [ {"name": "a"} ] }"#).expect("reads");
         assert_eq!(spaced, context, "equal as read, whatever the spacing");
         assert!(DebugContext::from_text("[1]".to_owned()).is_err());
+        // Valid JSON text serde_json cannot read (a lone surrogate): equal only to itself.
+        let unreadable = |text: &str| DebugContext::from_text(text.to_owned()).expect("JSON");
+        assert_ne!(
+            unreadable(r#"{"a":"\ud800"}"#),
+            unreadable(r#"{"b":"\ud800"}"#)
+        );
+        assert_ne!(unreadable(r#"{"a":"\ud800"}"#), unreadable("{}"));
+        assert_eq!(
+            unreadable(r#"{"a":"\ud800"}"#),
+            unreadable(r#"{"a":"\ud800"}"#)
+        );
         assert!(serde_json::from_str::<DebugContext>("\"x\"").is_err());
         let response = HookResponse {
             debug_context: Some(context),
