@@ -237,12 +237,10 @@ impl RawProfile {
     /// A profile from JSON text: one object. A key holding a lone UTF-16 surrogate reads
     /// with [`crate::INVALID_STRING_MARK`] in its place, as a body holding one does.
     pub fn from_json(text: &str) -> Result<Self, NotAProfile> {
-        crate::read::profile_from_text(text)
-            .or_else(|| {
-                let marked = crate::mark_lone_surrogates(text.as_bytes())?;
-                crate::read::profile_from_text(std::str::from_utf8(&marked).ok()?)
-            })
-            .ok_or(NotAProfile)
+        crate::surrogates::read_marked_if_refused(text.as_bytes(), |text| {
+            let text = std::str::from_utf8(text).map_err(|_| NotAProfile)?;
+            crate::read::profile_from_text(text).ok_or(NotAProfile)
+        })
     }
 
     fn name(&self, entry: Entry) -> &str {

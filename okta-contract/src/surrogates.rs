@@ -52,6 +52,19 @@ pub fn mark_lone_surrogates(body: &[u8]) -> Option<Vec<u8>> {
     out
 }
 
+/// `read(body)`; when that fails and `body` holds a lone surrogate escape, `read` of the body
+/// with each marked ([`mark_lone_surrogates`]) instead. The error, when both fail, is the
+/// body's own.
+pub(crate) fn read_marked_if_refused<T, E>(
+    body: &[u8],
+    read: impl Fn(&[u8]) -> Result<T, E>,
+) -> Result<T, E> {
+    read(body).or_else(|e| match mark_lone_surrogates(body) {
+        Some(marked) => read(&marked).map_err(|_| e),
+        None => Err(e),
+    })
+}
+
 /// The four hex digits at `at`, if there are four.
 fn hex4(body: &[u8], at: usize) -> Option<u32> {
     let digits = body.get(at..at + 4)?;

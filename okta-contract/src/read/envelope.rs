@@ -239,12 +239,7 @@ impl ImportRequest {
     /// is read with [`crate::INVALID_STRING_MARK`] in its place (see
     /// [`crate::mark_lone_surrogates`]); the error, when there is one, is the body's own.
     pub fn from_body(body: &[u8]) -> Result<Self, serde_json::Error> {
-        Self::from_body_strict(body).or_else(|e| {
-            crate::mark_lone_surrogates(body)
-                .ok_or(())
-                .and_then(|marked| Self::from_body_strict(&marked).map_err(drop))
-                .map_err(|()| e)
-        })
+        crate::surrogates::read_marked_if_refused(body, Self::from_body_strict)
     }
 
     fn from_body_strict(body: &[u8]) -> Result<Self, serde_json::Error> {
