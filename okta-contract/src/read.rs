@@ -276,7 +276,9 @@ fn field<'de, A: MapAccess<'de>, E: Expect<'de>>(
 }
 
 /// Walks an object's entries, `entry` reading each value; `false` when the "object" was a
-/// number read losslessly (then it is consumed and nothing else is read).
+/// number read losslessly (then it is consumed and nothing else is read). An object whose
+/// first name is serde_json's number token is still an object: that entry, which no field of
+/// the envelope has, is skipped.
 fn entries<'de, A: MapAccess<'de>>(
     map: &mut A,
     mut entry: impl FnMut(Key<'de>, &mut A) -> Result<(), A::Error>,
@@ -284,8 +286,11 @@ fn entries<'de, A: MapAccess<'de>>(
     let mut first = true;
     while let Some(key) = map.next_key::<Key<'de>>()? {
         if first && key.as_str() == NUMBER_TOKEN {
-            map.next_value::<IgnoredAny>()?;
-            return Ok(false);
+            first = false;
+            match map.next_value()? {
+                ValueText::Plain => return Ok(false),
+                ValueText::Json(_) => continue,
+            }
         }
         first = false;
         entry(key, map)?;
@@ -371,8 +376,9 @@ impl<'de> Expect<'de> for ProfileObject {
     ) -> Result<Option<RawProfile>, A::Error> {
         let mut profile = ProfileBuilder::default();
         let mut fits = true;
-        // Not `entries`: an object whose first name is serde_json's number token is still a
-        // profile here (its value comes as JSON text); only a number's one entry comes plain.
+        // Not `entries`, which skips a first entry named serde_json's number token: a profile
+        // keeps it. A number read losslessly is told apart the same way: its one entry's value
+        // comes plain, an object's as JSON text.
         while let Some(key) = map.next_key::<Key<'de>>()? {
             // Borrowed from the body: the value's text is copied once, into the profile's.
             let ValueText::Json(value) = map.next_value()? else {

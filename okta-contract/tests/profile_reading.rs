@@ -126,3 +126,22 @@ fn what_is_not_an_object_is_noted_and_read_empty() {
         assert_eq!(from_value.irregular, request.irregular, "{profile}");
     }
 }
+
+/// The same in the envelope: an object whose first name is the number token is read as an
+/// object (the body was refused, "trailing comma"), and a number where an object belongs is
+/// still noted.
+#[test]
+fn an_envelope_object_whose_first_name_is_the_number_token_is_an_object() {
+    let body = r#"{"$serde_json::private::Number":"1","eventId":"e",
+        "data":{"$serde_json::private::Number":{"x":1},"appUser":{"profile":{"a":1}}}}"#;
+    let request = ImportRequest::from_body(body.as_bytes()).expect("body");
+    assert_eq!(request.event_id, "e");
+    assert!(request.irregular.is_empty(), "{:?}", request.irregular);
+    assert_eq!(
+        request.data.app_user.profile.get("a").map(JsonText::text),
+        Some("1")
+    );
+    // (serde_json's own `Value` cannot read this body: it takes such an object for a number.)
+    let number = ImportRequest::from_body(br#"{"eventId":"e","data":1.50}"#).expect("body");
+    assert_eq!(number.irregular, ["data"]);
+}
