@@ -8,7 +8,6 @@ use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 
 use crate::raw::{ProfileBuilder, RawList, RawProfile};
 
@@ -335,25 +334,6 @@ impl<'de> Expect<'de> for Strings {
     }
 }
 
-/// Reads the value of the current key as JSON text, kept by `keep`; `None` when it is `null`
-/// or, noted at `path`, when `keep` does not take it.
-fn kept<'de, A: MapAccess<'de>, T>(
-    map: &mut A,
-    notes: &mut Notes,
-    path: &'static str,
-    keep: impl FnOnce(Box<RawValue>) -> Option<T>,
-) -> Result<Option<T>, A::Error> {
-    let raw: Box<RawValue> = map.next_value()?;
-    if raw.get() == "null" {
-        return Ok(None);
-    }
-    let kept = keep(raw);
-    if kept.is_none() {
-        notes.note(path);
-    }
-    Ok(kept)
-}
-
 /// A profile: an object kept as its entries' text ([`RawProfile`]), read in one pass: each
 /// key as serde_json reads it (borrowed when it holds no escape), each value as its text.
 fn profile<'de, A: MapAccess<'de>>(
@@ -422,7 +402,15 @@ fn list<'de, A: MapAccess<'de>>(
     notes: &mut Notes,
     path: &'static str,
 ) -> Result<RawList, A::Error> {
-    Ok(kept(map, notes, path, RawList::from_raw)?.unwrap_or_default())
+    let list = match map.next_value()? {
+        ValueText::Json(text) if text == "null" => return Ok(RawList::default()),
+        ValueText::Json(text) => RawList::from_text(text),
+        ValueText::Plain => None,
+    };
+    if list.is_none() {
+        notes.note(path);
+    }
+    Ok(list.unwrap_or_default())
 }
 
 /// A part of the envelope that is an object of known fields.
