@@ -3,7 +3,6 @@
 //! keys are matched where they lie in the body, unknown ones skipped without being kept).
 //! Profiles and `matches` are kept as their JSON text ([`crate::raw`]).
 
-use std::borrow::Cow;
 use std::fmt;
 
 use serde::Deserialize;
@@ -68,7 +67,8 @@ impl Notes {
     }
 }
 
-/// An object key, borrowed from the body when it holds no escape.
+/// An object key or a value's text, borrowed from the body when serde_json lends it (a key that
+/// holds no escape; a value's text always, from a body).
 enum Key<'de> {
     Borrowed(&'de str),
     Owned(String),
@@ -111,7 +111,7 @@ impl<'de> Deserialize<'de> for Key<'de> {
 /// where a value's text was asked for: what a lossless number's one entry holds (its digits),
 /// never a value of an object.
 enum ValueText<'de> {
-    Json(Cow<'de, str>),
+    Json(Key<'de>),
     Plain,
 }
 
@@ -125,34 +125,15 @@ impl<'de> Deserialize<'de> for ValueText<'de> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 match map.next_key::<Key<'de>>()? {
-                    Some(key) if key.as_str() == RAW_VALUE_TOKEN => map.next_value_seed(Text),
+                    // The text comes as a string, borrowed when it can be (as a key's).
+                    Some(key) if key.as_str() == RAW_VALUE_TOKEN => {
+                        Ok(ValueText::Json(map.next_value()?))
+                    }
                     _ => Err(serde::de::Error::custom("not a JSON value's text")),
                 }
             }
             fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
                 Ok(ValueText::Plain)
-            }
-        }
-        struct Text;
-        impl<'de> DeserializeSeed<'de> for Text {
-            type Value = ValueText<'de>;
-            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-                d.deserialize_str(self)
-            }
-        }
-        impl<'de> Visitor<'de> for Text {
-            type Value = ValueText<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON value's text")
-            }
-            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
-                Ok(ValueText::Json(Cow::Borrowed(text)))
-            }
-            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
-                Ok(ValueText::Json(Cow::Owned(text.to_owned())))
-            }
-            fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
-                Ok(ValueText::Json(Cow::Owned(text)))
             }
         }
         deserializer.deserialize_newtype_struct(RAW_VALUE_TOKEN, Token)
@@ -372,7 +353,7 @@ impl<'de> Expect<'de> for ProfileObject {
                     Key::Borrowed(name) => (*name, false),
                     Key::Owned(name) => (name.as_str(), true),
                 };
-                fits = profile.push(name, escaped, &value).is_some();
+                fits = profile.push(name, escaped, value.as_str()).is_some();
             }
         }
         Ok(fits.then(|| profile.finish()))
@@ -403,8 +384,8 @@ fn list<'de, A: MapAccess<'de>>(
     path: &'static str,
 ) -> Result<RawList, A::Error> {
     let list = match map.next_value()? {
-        ValueText::Json(text) if text == "null" => return Ok(RawList::default()),
-        ValueText::Json(text) => RawList::from_text(text),
+        ValueText::Json(text) if text.as_str() == "null" => return Ok(RawList::default()),
+        ValueText::Json(text) => RawList::from_text(text.as_str()),
         ValueText::Plain => None,
     };
     if list.is_none() {
