@@ -184,7 +184,7 @@ impl Settings {
             None => Vec::new(),
         };
         all.extend(self.fixed_secrets.iter().cloned());
-        Ok(SecretSet::new(self.secrets.header().clone(), &all))
+        SecretSet::new(self.secrets.header().clone(), &all)
     }
 }
 

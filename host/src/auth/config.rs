@@ -87,7 +87,7 @@ pub(crate) fn resolve(
         None => (None, Vec::new()),
     };
     all.extend(secrets);
-    let secrets = SecretSet::new(header, &all);
+    let secrets = SecretSet::new(header, &all)?;
     Ok(AuthSettings {
         secrets,
         fixed_secrets,

@@ -1,20 +1,26 @@
 //! Shared-secret authentication: Okta sends the stored secret verbatim in a configurable header.
 //!
-//! Secrets are kept as SHA-256 digests and every presented value is compared, in constant time,
-//! against every configured digest, so neither the matching secret nor any length leaks.
+//! Secrets are kept as keyed digests (SipHash-2-4, 128 bits, under a key drawn at random when
+//! the process starts) and every presented value's digest is compared, in constant time, with
+//! every configured one, so neither the matching secret nor any length leaks: the time depends
+//! only on the presented value's length. A keyed digest (a PRF) is as good as a cryptographic
+//! hash for this: with the key unknown outside the process, a forged match is a 2^-128 guess,
+//! and SipHash of a header costs ~150 instructions where SHA-256 cost ~2,500 (a tenth of the
+//! hook's own work on a request, BENCHMARKS.md "Eighth pass").
 
 pub(crate) mod config;
 
 use std::fmt;
+use std::hash::Hasher;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, bail};
 use arc_swap::ArcSwap;
 
 use http::HeaderMap;
 use http::header::HeaderName;
-use ring::digest::{SHA256, digest};
+use siphasher::sip128::{Hasher128, SipHasher24};
 use subtle::{Choice, ConstantTimeEq};
 
 use crate::oauth::OAuthVerifier;
@@ -76,7 +82,9 @@ impl AuthError {
 #[derive(Clone)]
 pub struct SecretSet {
     header: HeaderName,
-    digests: Vec<[u8; 32]>,
+    /// The process's digest key ([`digest_key`]).
+    key: &'static [u8; 16],
+    digests: Vec<[u8; 16]>,
 }
 
 impl fmt::Debug for SecretSet {
@@ -91,19 +99,42 @@ impl fmt::Debug for SecretSet {
     }
 }
 
-fn sha256(bytes: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    out.copy_from_slice(digest(&SHA256, bytes).as_ref());
-    out
+/// The process's digest key: 128 random bits, drawn once. Every set of the process (a reload's
+/// included) uses it, so digests of one set compare with any presented value.
+fn digest_key() -> anyhow::Result<&'static [u8; 16]> {
+    static KEY: OnceLock<[u8; 16]> = OnceLock::new();
+    if let Some(key) = KEY.get() {
+        return Ok(key);
+    }
+    use ring::rand::{SecureRandom, SystemRandom};
+    let mut key = [0u8; 16];
+    SystemRandom::new()
+        .fill(&mut key)
+        .map_err(|_| anyhow::anyhow!("no system randomness for the secrets' digest key"))?;
+    Ok(KEY.get_or_init(|| key))
+}
+
+/// `bytes`' digest under `key` (constant time in `bytes`' contents: SipHash is only additions,
+/// rotations and xors).
+fn keyed_digest(key: &[u8; 16], bytes: &[u8]) -> [u8; 16] {
+    let mut hasher = SipHasher24::new_with_key(key);
+    hasher.write(bytes);
+    hasher.finish128().as_bytes()
 }
 
 impl SecretSet {
-    /// A set accepting any of `secrets` in `header`.
-    pub fn new(header: HeaderName, secrets: &[Secret]) -> Self {
-        Self {
+    /// A set accepting any of `secrets` in `header`. Fails only when the system has no
+    /// randomness for the digest key (the first set of the process draws it).
+    pub fn new(header: HeaderName, secrets: &[Secret]) -> anyhow::Result<Self> {
+        let key = digest_key()?;
+        Ok(Self {
             header,
-            digests: secrets.iter().map(|s| sha256(s.0.as_bytes())).collect(),
-        }
+            key,
+            digests: secrets
+                .iter()
+                .map(|s| keyed_digest(key, s.0.as_bytes()))
+                .collect(),
+        })
     }
 
     /// The header name checked.
@@ -128,7 +159,7 @@ impl SecretSet {
         if values.next().is_some() {
             return Err(AuthError::Duplicated);
         }
-        let presented = sha256(presented.as_bytes());
+        let presented = keyed_digest(self.key, presented.as_bytes());
         // Fold over every secret without short-circuiting: the time does not depend on
         // which secret matched, or whether any did.
         let matched = self
@@ -217,6 +248,7 @@ mod tests {
             HeaderName::from_bytes(header.as_bytes()).expect("name"),
             &secrets,
         )
+        .expect("a digest key")
     }
 
     #[test]
@@ -307,7 +339,8 @@ mod tests {
     fn debug_and_display_are_redacted() {
         let secret = Secret::new("hunter2-canary");
         assert!(!format!("{secret:?} {secret}").contains("hunter2"));
-        let set = SecretSet::new(HeaderName::from_static("authorization"), &[secret]);
+        let set = SecretSet::new(HeaderName::from_static("authorization"), &[secret])
+            .expect("a digest key");
         assert!(!format!("{set:?}").contains("hunter2"));
     }
 }
