@@ -78,7 +78,7 @@ pub const EVENT_TYPE: &str = "com.okta.import.transform";
 /// bytes per profile attribute: the densest body is a profile of the shortest attributes
 /// (`"":1,` five bytes each, a name repeated). `matches` and list attributes of any shape cost
 /// ~1×, profiles of ordinary attributes ~2.5×. Measured with the allocator's chunk sizes by
-/// `tests/parsed_size.rs` (7.6 at most, with the entries' growth while a profile is read),
+/// `tests/parsed_size.rs` (6.8 at most, with the entries' growth while a profile is read),
 /// which fails when a shape costs more; a host budgeting request memory charges at least
 /// this. A profile of more than 32 attributes that is looked up by name later gets an index of
 /// 4 bytes an attribute, within what this leaves over the parsed form's ~4× once parsing is

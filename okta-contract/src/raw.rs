@@ -148,11 +148,16 @@ impl Entry {
 pub struct RawProfile {
     /// The entries' texts, one after another: each key's (unless it holds an escape), then
     /// its value's, both exactly as sent.
-    text: Box<str>,
+    ///
+    /// Kept as the builder grew them, not shrunk to fit: shrinking each buffer cost a second
+    /// allocation and a copy on every request (most profiles are a few hundred bytes), for at
+    /// most the builder's own slack, which the body's memory charge already counts (it is the
+    /// peak while parsing).
+    text: String,
     /// Its entries in the text's order, repeated names included.
-    entries: Box<[Entry]>,
+    entries: Vec<Entry>,
     /// The names that hold an escape, decoded, one after another.
-    escaped_names: Box<str>,
+    escaped_names: String,
     /// Entry positions sorted by name, then position (only for a profile of more than
     /// [`SEARCHED_IN_ORDER`] entries, once a name was looked up): 4 bytes an entry.
     by_name: OnceLock<Box<[u32]>>,
@@ -213,9 +218,9 @@ impl ProfileBuilder {
 
     pub(crate) fn finish(self) -> RawProfile {
         RawProfile {
-            text: self.text.into_boxed_str(),
-            entries: self.entries.into_boxed_slice(),
-            escaped_names: self.escaped_names.into_boxed_str(),
+            text: self.text,
+            entries: self.entries,
+            escaped_names: self.escaped_names,
             by_name: OnceLock::new(),
         }
     }
