@@ -55,6 +55,9 @@ mod response;
 mod surrogates;
 
 /// Okta's rules for a user's login (the `importhook-login` crate).
+/// The string type of the request's short fields (ids, names, statuses): `Deref<Target = str>`,
+/// kept inline up to 24 bytes.
+pub use compact_str::CompactString;
 pub use importhook_login as login;
 pub use number::{NumberForm, number_form};
 pub use raw::{JsonText, NotAProfile, RawList, RawProfile, Unreadable};

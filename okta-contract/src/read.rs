@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::raw::{ProfileBuilder, RawList, RawProfile};
+use compact_str::CompactString;
 
 mod envelope;
 
@@ -154,7 +155,7 @@ enum Read<T> {
 /// [`Read::Other`].
 trait Expect<'de>: Sized {
     type Out;
-    fn text(self, _text: String) -> Option<Self::Out> {
+    fn text(self, _text: &str) -> Option<Self::Out> {
         None
     }
     fn seq<A: SeqAccess<'de>>(
@@ -219,9 +220,6 @@ impl<'de, E: Expect<'de>> Visitor<'de> for Lenient<'_, E> {
         Ok(Read::Other)
     }
     fn visit_str<Er>(self, text: &str) -> Result<Self::Value, Er> {
-        Ok(got(self.expect.text(text.to_owned())))
-    }
-    fn visit_string<Er>(self, text: String) -> Result<Self::Value, Er> {
         Ok(got(self.expect.text(text)))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
@@ -282,9 +280,9 @@ fn entries<'de, A: MapAccess<'de>>(
 struct Text;
 
 impl Expect<'_> for Text {
-    type Out = String;
-    fn text(self, text: String) -> Option<String> {
-        Some(text)
+    type Out = CompactString;
+    fn text(self, text: &str) -> Option<CompactString> {
+        Some(CompactString::new(text))
     }
 }
 
@@ -292,12 +290,12 @@ impl Expect<'_> for Text {
 struct Strings(&'static str);
 
 impl<'de> Expect<'de> for Strings {
-    type Out = Vec<String>;
+    type Out = Vec<CompactString>;
     fn seq<A: SeqAccess<'de>>(
         self,
         mut seq: A,
         notes: &mut Notes,
-    ) -> Result<Option<Vec<String>>, A::Error> {
+    ) -> Result<Option<Vec<CompactString>>, A::Error> {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
         loop {
             let element = seq.next_element_seed(Lenient {

@@ -3,6 +3,7 @@
 
 use crate::raw::{RawList, RawProfile};
 use crate::{EVENT_TYPE, response::ActionResult};
+use compact_str::CompactString;
 use serde::{Serialize, Serializer};
 
 /// The request envelope. `Deserialize` refuses only a body that is not a JSON object.
@@ -11,22 +12,22 @@ use serde::{Serialize, Serializer};
 pub struct ImportRequest {
     /// Okta's id of this hook call (not personal data; used to correlate logs). Empty when
     /// absent: Okta always sends it, but its OpenAPI does not require it.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub event_id: String,
+    #[serde(skip_serializing_if = "CompactString::is_empty")]
+    pub event_id: CompactString,
     /// When Okta sent the request (ISO-8601).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub event_time: Option<String>,
+    pub event_time: Option<CompactString>,
     /// The hook type; `None` when absent. A non-string value is kept as its JSON text, so it
     /// reads as another event type.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub event_type: Option<String>,
+    pub event_type: Option<CompactString>,
     /// The hook version; Okta documents `"1.0"` but its OpenAPI example shows a bare number,
     /// kept here as its text.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub event_type_version: Option<String>,
+    pub event_type_version: Option<CompactString>,
     /// The id of the inline hook (`cal…`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
+    pub source: Option<CompactString>,
     /// The user being imported and its context.
     pub data: ImportData,
     /// JSON paths (a fixed vocabulary, never a value) of values whose type Okta does not
@@ -62,7 +63,7 @@ pub struct ProfileHolder {
 pub struct UserHolder {
     /// Present only when the user was matched to an existing Okta user.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<CompactString>,
     /// The attributes.
     pub profile: RawProfile,
 }
@@ -132,7 +133,7 @@ impl Serialize for RequestedAction {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ImportContext {
     /// Attributes of the projected Okta profile in conflict (today only `login`).
-    pub conflicts: Vec<String>,
+    pub conflicts: Vec<CompactString>,
     /// The app the import runs for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub application: Option<Application>,
@@ -142,30 +143,30 @@ pub struct ImportContext {
     /// Okta users matched to the app user; Okta never documented the element shape.
     pub matches: RawList,
     /// Import-matching policies that applied.
-    pub policy: Vec<String>,
+    pub policy: Vec<CompactString>,
 }
 
 /// `data.context.application`. A field absent or `null` is empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Application {
     /// App id (`0oa…`).
-    pub id: String,
+    pub id: CompactString,
     /// App type name.
-    pub name: String,
+    pub name: CompactString,
     /// Display name.
-    pub label: String,
+    pub label: CompactString,
     /// `ACTIVE` or `INACTIVE`.
-    pub status: String,
+    pub status: CompactString,
 }
 
 /// `data.context.job`. A field absent or `null` is empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Job {
     /// Job id (`ij1…`).
-    pub id: String,
+    pub id: CompactString,
     /// Job type, e.g. `import:users`.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: CompactString,
 }
 
 /// Why a request that was read should not be acted on: Okta's default action should apply.

@@ -81,8 +81,8 @@ fn nulls_and_missing_containers_read_as_empty() {
         .context;
     let application = fields.application.expect("application");
     assert_eq!(
-        (application.id, application.label),
-        (String::new(), String::new())
+        (application.id.as_str(), application.label.as_str()),
+        ("", "")
     );
     assert_eq!(fields.job.expect("job").kind, "");
 

@@ -62,7 +62,7 @@ impl OktaJson {
 
 impl Source for OktaJson {
     fn event_id(&self) -> String {
-        self.request.event_id.clone()
+        self.request.event_id.to_string()
     }
 
     fn get(&self, profile: ProfileKind, name: &str) -> Option<Value> {
@@ -90,7 +90,7 @@ impl Source for OktaJson {
     }
 
     fn matched_user_id(&self) -> Option<String> {
-        self.request.data.user.id.clone()
+        self.request.data.user.id.as_deref().map(str::to_owned)
     }
 
     fn action(&self) -> Action {
@@ -99,13 +99,13 @@ impl Source for OktaJson {
 
     fn link_target(&self) -> Option<String> {
         match self.action {
-            Action::LinkUser => self.request.data.user.id.clone(),
+            Action::LinkUser => self.request.data.user.id.as_deref().map(str::to_owned),
             Action::CreateUser => None,
         }
     }
 
     fn conflicts(&self) -> Vec<String> {
-        self.request.data.context.conflicts.clone()
+        owned(&self.request.data.context.conflicts)
     }
 
     fn matches(&self) -> Vec<Value> {
@@ -117,24 +117,29 @@ impl Source for OktaJson {
     }
 
     fn policy(&self) -> Vec<String> {
-        self.request.data.context.policy.clone()
+        owned(&self.request.data.context.policy)
     }
 
     fn application(&self) -> Option<Application> {
         let app = self.request.data.context.application.as_ref()?;
         Some(Application {
-            id: app.id.clone(),
-            name: app.name.clone(),
-            label: app.label.clone(),
-            status: app.status.clone(),
+            id: app.id.to_string(),
+            name: app.name.to_string(),
+            label: app.label.to_string(),
+            status: app.status.to_string(),
         })
     }
 
     fn job(&self) -> Option<Job> {
         let job = self.request.data.context.job.as_ref()?;
         Some(Job {
-            id: job.id.clone(),
-            kind: job.kind.clone(),
+            id: job.id.to_string(),
+            kind: job.kind.to_string(),
         })
     }
+}
+
+/// The host model's short strings, as the plugin API's owned ones.
+fn owned(texts: &[importhook_okta::CompactString]) -> Vec<String> {
+    texts.iter().map(|text| text.to_string()).collect()
 }

@@ -116,7 +116,12 @@ impl Source for HostState<'_> {
     }
 
     fn conflicts(&self) -> Vec<String> {
-        self.0.context().conflicts.clone()
+        self.0
+            .context()
+            .conflicts
+            .iter()
+            .map(|c| c.to_string())
+            .collect()
     }
 
     fn matches(&self) -> Vec<Value> {
@@ -130,22 +135,27 @@ impl Source for HostState<'_> {
     }
 
     fn policy(&self) -> Vec<String> {
-        self.0.context().policy.clone()
+        self.0
+            .context()
+            .policy
+            .iter()
+            .map(|p| p.to_string())
+            .collect()
     }
 
     fn application(&self) -> Option<Application> {
         self.0.context().application.as_ref().map(|a| Application {
-            id: a.id.clone(),
-            name: a.name.clone(),
-            label: a.label.clone(),
-            status: a.status.clone(),
+            id: a.id.to_string(),
+            name: a.name.to_string(),
+            label: a.label.to_string(),
+            status: a.status.to_string(),
         })
     }
 
     fn job(&self) -> Option<Job> {
         self.0.context().job.as_ref().map(|j| Job {
-            id: j.id.clone(),
-            kind: j.kind.clone(),
+            id: j.id.to_string(),
+            kind: j.kind.to_string(),
         })
     }
 }

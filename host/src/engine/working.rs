@@ -212,7 +212,7 @@ impl Working {
             user_set: Profile::new(),
             action,
             link_target: match action {
-                ActionResult::LinkUser => request.data.user.id.clone(),
+                ActionResult::LinkUser => request.data.user.id.as_deref().map(str::to_owned),
                 ActionResult::CreateUser => None,
             },
             login_format: LoginFormat::default(),
@@ -224,7 +224,7 @@ impl Working {
     /// The request a plugin's load check runs on: no attributes, no conflict, no match.
     pub fn minimal() -> Self {
         Self::from_request(&Arc::new(ImportRequest {
-            event_id: "importhook-load-check".to_owned(),
+            event_id: "importhook-load-check".into(),
             ..ImportRequest::default()
         }))
     }
@@ -319,7 +319,7 @@ impl Working {
         let user = self.user().changed();
         let initial_action = planned(original);
         let initial_target = match initial_action {
-            ActionResult::LinkUser => original.data.user.id.as_ref(),
+            ActionResult::LinkUser => original.data.user.id.as_deref(),
             ActionResult::CreateUser => None,
         };
         let decision = match (self.action, &self.link_target) {
@@ -327,7 +327,8 @@ impl Working {
             (ActionResult::CreateUser, _) => Some(Decision::CreateUser),
             // A link is only ever emitted together with its target.
             (ActionResult::LinkUser, Some(target))
-                if initial_action != ActionResult::LinkUser || initial_target != Some(target) =>
+                if initial_action != ActionResult::LinkUser
+                    || initial_target != Some(target.as_str()) =>
             {
                 Some(Decision::LinkUser(target.clone()))
             }

@@ -14,6 +14,7 @@ use http::header::{
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Body;
+use importhook_okta::CompactString;
 
 use crate::app::App;
 use crate::auth::Authenticator;
@@ -88,7 +89,7 @@ impl Outcome {
 struct Answer {
     response: Response<Full<Bytes>>,
     outcome: Outcome,
-    event_id: Option<String>,
+    event_id: Option<CompactString>,
     auth: Option<Authenticated>,
     /// Why a `401` was given (never the presented value), for the request log line.
     refusal: Option<String>,
@@ -130,10 +131,13 @@ impl Answer {
         }
     }
 
-    fn with_event(mut self, event_id: String) -> Self {
+    fn with_event(mut self, event_id: CompactString) -> Self {
         // Logged: bounded like a state key (a long id becomes its hash).
-        let hashed = (event_id.len() > crate::state::MAX_EVENT_ID_BYTES)
-            .then(|| crate::state::bounded_event_id(&event_id).into_owned());
+        let hashed = (event_id.len() > crate::state::MAX_EVENT_ID_BYTES).then(|| {
+            crate::state::bounded_event_id(&event_id)
+                .into_owned()
+                .into()
+        });
         self.event_id = Some(hashed.unwrap_or(event_id));
         self
     }

@@ -53,7 +53,7 @@ pub fn verdict(
     let mut verdict = Verdict {
         decision: Decision::Created,
         action: default_action,
-        linked_user_id: request.data.user.id.clone(),
+        linked_user_id: request.data.user.id.as_deref().map(str::to_owned),
         login_after: before.clone().into_owned(),
         error: None,
     };

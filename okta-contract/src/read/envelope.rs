@@ -37,15 +37,15 @@ impl Fields for Envelope {
             "eventType" => {
                 request.event_type = match map.next_value::<Value>()? {
                     Value::Null => None,
-                    Value::String(text) => Some(text),
-                    other => Some(other.to_string()),
+                    Value::String(text) => Some(text.into()),
+                    other => Some(other.to_string().into()),
                 };
             }
             "eventTypeVersion" => {
                 request.event_type_version = match map.next_value::<Value>()? {
                     Value::Null => None,
-                    Value::String(text) => Some(text),
-                    Value::Number(n) => Some(n.to_string()),
+                    Value::String(text) => Some(text.into()),
+                    Value::Number(n) => Some(n.to_string().into()),
                     _ => {
                         notes.note("eventTypeVersion");
                         None
@@ -130,8 +130,10 @@ impl Fields for ActionHolder {
             "result" => {
                 self.result = match field(map, notes, "data.action.result", Text)? {
                     None => RequestedAction::Missing,
-                    Some(text) => ActionResult::from_text(&text)
-                        .map_or(RequestedAction::Unknown(text), RequestedAction::Known),
+                    Some(text) => ActionResult::from_text(&text).map_or_else(
+                        || RequestedAction::Unknown(text.into_string()),
+                        RequestedAction::Known,
+                    ),
                 };
             }
             _ => skip(map)?,

@@ -70,6 +70,11 @@ fn strings_size(list: &[String]) -> usize {
     list.iter().map(String::len).sum()
 }
 
+/// The request model's short strings, as the plugin API's owned ones.
+fn owned(texts: &[importhook_okta::CompactString]) -> Vec<String> {
+    texts.iter().map(|text| text.to_string()).collect()
+}
+
 impl types::Host for RequestCap {}
 
 impl types::HostRequest for RequestCap {
@@ -155,7 +160,7 @@ impl types::HostRequest for RequestCap {
     }
 
     fn conflicts(&mut self, handle: Resource<RequestView>) -> wasmtime::Result<Vec<String>> {
-        let conflicts = self.working(&handle)?.context().conflicts.clone();
+        let conflicts = owned(&self.working(&handle)?.context().conflicts);
         let size = strings_size(&conflicts);
         Ok(self.read(conflicts, size))
     }
@@ -173,7 +178,7 @@ impl types::HostRequest for RequestCap {
     }
 
     fn policy(&mut self, handle: Resource<RequestView>) -> wasmtime::Result<Vec<String>> {
-        let policy = self.working(&handle)?.context().policy.clone();
+        let policy = owned(&self.working(&handle)?.context().policy);
         let size = strings_size(&policy);
         Ok(self.read(policy, size))
     }
@@ -184,10 +189,10 @@ impl types::HostRequest for RequestCap {
     ) -> wasmtime::Result<Option<Application>> {
         let working = self.working(&handle)?;
         let app = working.context().application.as_ref().map(|a| Application {
-            id: a.id.clone(),
-            name: a.name.clone(),
-            label: a.label.clone(),
-            status: a.status.clone(),
+            id: a.id.to_string(),
+            name: a.name.to_string(),
+            label: a.label.to_string(),
+            status: a.status.to_string(),
         });
         let size = app.as_ref().map_or(0, |a| {
             a.id.len() + a.name.len() + a.label.len() + a.status.len()
@@ -198,8 +203,8 @@ impl types::HostRequest for RequestCap {
     fn job(&mut self, handle: Resource<RequestView>) -> wasmtime::Result<Option<Job>> {
         let working = self.working(&handle)?;
         let job = working.context().job.as_ref().map(|j| Job {
-            id: j.id.clone(),
-            kind: j.kind.clone(),
+            id: j.id.to_string(),
+            kind: j.kind.to_string(),
         });
         let size = job.as_ref().map_or(0, |j| j.id.len() + j.kind.len());
         Ok(self.read(job, size))
