@@ -11,7 +11,7 @@ use crate::auth::{Authenticator, SecretSet};
 use crate::body_memory::BodyMemory;
 use crate::config::Settings;
 use crate::engine::{PluginSet, Services};
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, PluginSeries};
 use crate::oauth::OAuthVerifier;
 use crate::okta::{HookResponse, ImportRequest};
 
@@ -20,7 +20,7 @@ use crate::okta::{HookResponse, ImportRequest};
 pub struct App {
     settings: Settings,
     auth: Authenticator,
-    plugins: ArcSwap<PluginSet>,
+    plugins: ArcSwap<Serving>,
     in_flight: tokio::sync::Semaphore,
     body_memory: BodyMemory,
     metrics: Arc<Metrics>,
@@ -32,6 +32,25 @@ pub struct App {
     state_probe: Mutex<Option<(Instant, bool)>>,
     /// Held while a probe runs, so probes never overlap.
     probing: tokio::sync::Mutex<()>,
+}
+
+/// The plugin set serving new requests, with its plugins' metric series (swapped together).
+#[derive(Debug)]
+struct Serving {
+    set: Arc<PluginSet>,
+    /// One per plugin, in the set's order.
+    series: Box<[PluginSeries]>,
+}
+
+impl Serving {
+    fn new(set: Arc<PluginSet>) -> Self {
+        let series = set
+            .plugins()
+            .iter()
+            .map(|plugin| PluginSeries::new(plugin.shared_name()))
+            .collect();
+        Self { set, series }
+    }
 }
 
 /// Least time between two probes of the state store, whatever asks how it is.
@@ -59,7 +78,7 @@ impl App {
             services,
             settings,
             auth,
-            plugins: ArcSwap::new(plugins),
+            plugins: ArcSwap::from_pointee(Serving::new(plugins)),
             ready: AtomicBool::new(false),
             tls_unreadable: AtomicBool::new(false),
             state_probe: Mutex::new(None),
@@ -91,12 +110,12 @@ impl App {
 
     /// The plugin set serving new requests.
     pub fn plugins(&self) -> Arc<PluginSet> {
-        self.plugins.load_full()
+        self.plugins.load().set.clone()
     }
 
     /// Swaps in a new plugin set; requests already running finish on the old one.
     pub fn replace_plugins(&self, plugins: Arc<PluginSet>) {
-        self.plugins.store(plugins);
+        self.plugins.store(Arc::new(Serving::new(plugins)));
     }
 
     /// Runs the plugin pipeline on one request; `None` when `deadline` came first.
@@ -107,12 +126,20 @@ impl App {
     ) -> Option<HookResponse> {
         // The pipeline keeps the deadline itself (the wait for room in the instance pool and
         // every plugin call), so the calls that did run always reach the metrics.
-        let plugins = self.plugins();
+        let serving = self.plugins.load_full();
+        let plugins = &serving.set;
         let run = plugins.run_in_slot(&Arc::new(request), deadline).await;
         let log_messages = self.settings.log_plugin_messages;
+        // The reports come in the set's order, some plugins maybe without one.
+        let mut series = serving.series.iter();
         for report in &run.reports {
-            self.metrics
-                .plugin_call(&report.name, report.outcome.as_str(), report.stats.elapsed);
+            let own = series.by_ref().find(|series| series.is_for(&report.name));
+            self.metrics.plugin_call(
+                own,
+                &report.name,
+                report.outcome.as_str(),
+                report.stats.elapsed,
+            );
             // The plugin's own words may quote the profile it read: logged only when the
             // operator opted in (`log_plugin_messages`). The failure itself is logged anyway,
             // by kind, where it happened.

@@ -48,7 +48,7 @@ impl LoadedPlugin {
     }
 
     /// The name, shared with the reports and metric labels of its calls.
-    pub(super) fn shared_name(&self) -> Arc<str> {
+    pub fn shared_name(&self) -> Arc<str> {
         self.name.clone()
     }
 
