@@ -54,10 +54,10 @@ mod request;
 mod response;
 mod surrogates;
 
-/// Okta's rules for a user's login (the `importhook-login` crate).
 /// The string type of the request's short fields (ids, names, statuses): `Deref<Target = str>`,
 /// kept inline up to 24 bytes.
 pub use compact_str::CompactString;
+/// Okta's rules for a user's login (the `importhook-login` crate).
 pub use importhook_login as login;
 pub use number::{NumberForm, number_form};
 pub use raw::{JsonText, NotAProfile, RawList, RawProfile, Unreadable};
@@ -83,9 +83,10 @@ pub const EVENT_TYPE: &str = "com.okta.import.transform";
 /// ~1×, profiles of ordinary attributes ~2.5×. Measured with the allocator's chunk sizes by
 /// `tests/parsed_size.rs` (6.8 at most, with the entries' growth while a profile is read),
 /// which fails when a shape costs more; a host budgeting request memory charges at least
-/// this. A profile of more than 32 attributes that is looked up by name later gets an index of
-/// 4 bytes an attribute, within what this leaves over the parsed form's ~4× once parsing is
-/// done.
+/// this. Once parsed, a request keeps less than its peak (at most ~4.7×: a profile keeps its
+/// buffers as they grew, spare room included); a profile of more than 32 attributes that is
+/// looked up by name later gets an index of 4 bytes an attribute, which stays within this
+/// (~6.1× at most with it).
 pub const PARSED_BYTES_PER_BODY_BYTE: u64 = 8;
 
 /// Okta rejects hook responses of 256 KB or more; we stay strictly below in either reading of "KB".

@@ -1,12 +1,13 @@
 //! Shared-secret authentication: Okta sends the stored secret verbatim in a configurable header.
 //!
-//! Secrets are kept as keyed digests (SipHash-2-4, 128 bits, under a key drawn at random when
-//! the process starts) and every presented value's digest is compared, in constant time, with
-//! every configured one, so neither the matching secret nor any length leaks: the time depends
-//! only on the presented value's length. A keyed digest (a PRF) is as good as a cryptographic
-//! hash for this: with the key unknown outside the process, a forged match is a 2^-128 guess,
-//! and SipHash of a header costs ~150 instructions where SHA-256 cost ~2,500 (a tenth of the
-//! hook's own work on a request, BENCHMARKS.md "Eighth pass").
+//! Secrets are kept as keyed digests (SipHash-2-4, 128 bits, under a key drawn at random once
+//! per process, by the first set made at start-up) and every presented value's digest is
+//! compared, in constant time, with every configured one, so neither the matching secret nor
+//! any length leaks: the time depends only on the presented value's length and the number of
+//! secrets. A keyed digest (a PRF) is as good as a cryptographic hash for this: with the key
+//! unknown outside the process, a forged match is a 2^-128 guess, and SipHash of a header costs
+//! ~150 instructions where SHA-256 cost ~2,500 (~3 % of a request's, BENCHMARKS.md "Eighth
+//! pass").
 
 pub(crate) mod config;
 
