@@ -1,5 +1,5 @@
 //! The wasmtime side: one `Engine` (pooling allocator, epoch interruption driven by a ticker
-//! thread), one `Linker` with every host capability, compilation with an on-disk artifact
+//! thread, [`super::epoch`]), one `Linker` with every host capability, compilation with an on-disk artifact
 //! cache, and turning a core module into a component at load (WASI-free Rust plugins are
 //! built for `wasm32-unknown-unknown`). How a call runs is `isolation`'s business.
 //! The measurements behind the engine settings are in BENCHMARKS.md.
@@ -20,6 +20,7 @@ use super::bindings::GrantedPluginPre as PluginPre;
 use super::bindings::plugin::types::Attribute;
 use super::capability::budget::MemoryBudget;
 use super::capability::{self, Grants, InstanceData, config::ConfigCap};
+use super::epoch::EpochTicker;
 use super::isolation::{Blueprint, MAX_WARM_INSTANCES, Warm};
 use super::manifest::MAX_MEMORY_MIB;
 
@@ -35,8 +36,6 @@ impl<T> IntoAnyhow<T> for wasmtime::Result<T> {
     }
 }
 
-/// How often the epoch advances; deadlines are whole ticks.
-pub const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(1);
 /// Memory kept resident per pooled slot between calls. A slot keeps what its last call touched
 /// of it, up to this: after a burst, the pool holds at most 2 MiB for each of the most
 /// instances alive at once and of the SPARE_WARM_SLOTS (see `max_unused_warm_slots` below).
@@ -63,6 +62,8 @@ pub struct Runtime {
     linker: Linker<InstanceData>,
     cache_dir: Option<PathBuf>,
     metered: bool,
+    /// Advances the epoch while a plugin store exists.
+    ticker: Arc<EpochTicker>,
     /// Bounds running pipelines to what the instance pool holds, across plugin sets: during a
     /// reload the old and the new set share it.
     pipelines: Semaphore,
@@ -149,7 +150,7 @@ impl Runtime {
         let engine = Engine::new(&config)
             .anyhow()
             .context("cannot create the wasm engine")?;
-        start_epoch_ticker(&engine)?;
+        let ticker = EpochTicker::start(&engine)?;
 
         let mut linker = Linker::<InstanceData>::new(&engine);
         capability::add_to_linker(&mut linker)
@@ -160,6 +161,7 @@ impl Runtime {
             linker,
             cache_dir,
             metered,
+            ticker,
             pipelines: Semaphore::new(MAX_CONCURRENT_CALLS as usize),
             warm_instances: Arc::new(AtomicUsize::new(0)),
             memory_budget: Arc::new(MemoryBudget::new(budget_bytes)),
@@ -283,6 +285,7 @@ impl Runtime {
             memory_bytes,
             budget: self.memory_budget.clone(),
             metered: self.metered,
+            ticker: self.ticker.clone(),
         })
     }
 
@@ -312,23 +315,6 @@ where
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })
-}
-
-/// Advances the epoch every tick for as long as the engine lives. Without it no deadline
-/// would ever fire, so failing to start it is a start-up error.
-fn start_epoch_ticker(engine: &Engine) -> anyhow::Result<()> {
-    let weak = engine.weak();
-    std::thread::Builder::new()
-        .name("importhook-epoch".into())
-        .spawn(move || {
-            while let Some(engine) = weak.upgrade() {
-                engine.increment_epoch();
-                drop(engine);
-                std::thread::sleep(EPOCH_TICK);
-            }
-        })
-        .context("cannot start the epoch ticker thread")?;
-    Ok(())
 }
 
 fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {

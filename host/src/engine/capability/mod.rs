@@ -90,6 +90,8 @@ pub struct InstanceData {
     pub limiter: MemoryLimiter,
     /// When the current call must stop (read by the epoch callback).
     pub deadline: Instant,
+    /// Keeps the epoch advancing while this store lives.
+    _ticking: crate::engine::epoch::Ticking,
 }
 
 impl InstanceData {
@@ -101,6 +103,7 @@ impl InstanceData {
         memory_bytes: usize,
         budget: Arc<budget::MemoryBudget>,
         log_lines: u32,
+        ticking: crate::engine::epoch::Ticking,
     ) -> Self {
         Self {
             request: request::RequestCap::default(),
@@ -119,6 +122,7 @@ impl InstanceData {
                 overloaded: false,
             },
             deadline: Instant::now(),
+            _ticking: ticking,
         }
     }
 

@@ -156,6 +156,8 @@ pub struct Blueprint {
     pub budget: Arc<crate::engine::capability::budget::MemoryBudget>,
     /// Count instructions (fuel).
     pub metered: bool,
+    /// The epoch ticker: each store keeps it ticking while it lives.
+    pub ticker: Arc<crate::engine::epoch::EpochTicker>,
 }
 
 impl Blueprint {
@@ -166,6 +168,7 @@ impl Blueprint {
             self.memory_bytes,
             self.budget.clone(),
             log_lines,
+            self.ticker.ticking(),
         );
         let mut store = Store::new(&self.engine, data);
         store.limiter_async(|data| &mut data.limiter);
@@ -221,6 +224,7 @@ impl Blueprint {
             memory_bytes: self.memory_bytes,
             budget: self.budget.clone(),
             metered: self.metered,
+            ticker: self.ticker.clone(),
         })
     }
 

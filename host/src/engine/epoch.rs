@@ -1,0 +1,176 @@
+//! The epoch ticker: advances the engine's epoch every [`EPOCH_TICK`] while a plugin store
+//! exists (only a store runs wasm, and every deadline of a call, an instantiation or a load
+//! check is counted in ticks), and sleeps while none does. Ticking always, an idle service woke
+//! a thousand times a second: 160 ms of CPU every 10 s doing nothing (BENCHMARKS.md, "Eighth
+//! pass").
+//!
+//! Each store holds a [`Ticking`] for as long as it lives (it sits in the store's data): the
+//! first one wakes the ticker, which then ticks until the last one is dropped. A warm instance
+//! keeps its store, so the ticker ticks for as long as a warm instance is alive.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::Thread;
+use std::time::Duration;
+
+use anyhow::Context;
+use wasmtime::{Engine, EngineWeak};
+
+/// How often the epoch advances while a store exists; deadlines are whole ticks.
+pub const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// How long the idle ticker sleeps before it looks whether its engine is gone (a store's
+/// creation wakes it at once).
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+
+/// The ticker thread of one engine.
+#[derive(Debug)]
+pub struct EpochTicker {
+    /// Stores alive.
+    stores: AtomicUsize,
+    thread: Thread,
+}
+
+impl EpochTicker {
+    /// Starts the ticker of `engine`; it stops once the engine is dropped. Without it no
+    /// deadline would ever fire, so failing to start it is a start-up error.
+    pub fn start(engine: &Engine) -> anyhow::Result<Arc<Self>> {
+        let weak = engine.weak();
+        // The thread's handle is needed to build the state the thread runs on: handed over
+        // once it exists.
+        let (handover, handed) = std::sync::mpsc::sync_channel::<Arc<Self>>(1);
+        let thread = std::thread::Builder::new()
+            .name("importhook-epoch".into())
+            .spawn(move || {
+                if let Ok(ticker) = handed.recv() {
+                    ticker.run(&weak);
+                }
+            })
+            .context("cannot start the epoch ticker thread")?;
+        let ticker = Arc::new(Self {
+            stores: AtomicUsize::new(0),
+            thread: thread.thread().clone(),
+        });
+        handover
+            .send(ticker.clone())
+            .context("the epoch ticker thread ended before it started")?;
+        Ok(ticker)
+    }
+
+    /// Keeps the epoch advancing for as long as the returned guard lives: one per store.
+    pub fn ticking(self: &Arc<Self>) -> Ticking {
+        if self.stores.fetch_add(1, Ordering::AcqRel) == 0 {
+            // Wakes a parked ticker; if it is about to park, it returns from it at once.
+            self.thread.unpark();
+        }
+        Ticking(self.clone())
+    }
+
+    fn run(&self, engine: &EngineWeak) {
+        loop {
+            if self.stores.load(Ordering::Acquire) == 0 {
+                std::thread::park_timeout(IDLE_CHECK);
+                if engine.upgrade().is_none() {
+                    return;
+                }
+                continue;
+            }
+            // A tick's wait first: a store made while the ticker slept gets a whole tick, as
+            // one made while it ticks gets what is left of the current one.
+            std::thread::sleep(EPOCH_TICK);
+            let Some(engine) = engine.upgrade() else {
+                return;
+            };
+            engine.increment_epoch();
+        }
+    }
+
+    /// Stores alive (for tests).
+    #[cfg(test)]
+    fn stores(&self) -> usize {
+        self.stores.load(Ordering::Acquire)
+    }
+}
+
+/// Held by one store: the ticker ticks while any is alive.
+#[derive(Debug)]
+pub struct Ticking(Arc<EpochTicker>);
+
+impl Drop for Ticking {
+    fn drop(&mut self) {
+        self.0.stores.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+    use wasmtime::{Config, Store};
+
+    fn engine() -> Engine {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        Engine::new(&config).expect("engine")
+    }
+
+    /// The epoch as a store of `engine` sees it: a deadline of 0 ticks from now is reached
+    /// once the epoch moved past the moment the deadline was set.
+    fn epoch_moves_within(engine: &Engine, wait: Duration) -> bool {
+        // (module (func (export "spin") (loop br 0)))
+        const SPIN: &[u8] = &[
+            0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+            0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type 0: [] -> []
+            0x03, 0x02, 0x01, 0x00, // function 0 of type 0
+            0x07, 0x08, 0x01, 0x04, b's', b'p', b'i', b'n', 0x00, 0x00, // export "spin"
+            0x0a, 0x09, 0x01, 0x07, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b, // loop br 0
+        ];
+        let module = wasmtime::Module::new(engine, SPIN).expect("module");
+        let mut store = Store::new(engine, ());
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_trap();
+        let instance = wasmtime::Instance::new(&mut store, &module, &[]).expect("instance");
+        let spin = instance
+            .get_typed_func::<(), ()>(&mut store, "spin")
+            .expect("spin");
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = done.send(spin.call(&mut store, ()).is_err());
+        });
+        finished.recv_timeout(wait).unwrap_or(false)
+    }
+
+    #[test]
+    fn the_epoch_advances_while_a_store_holds_a_guard_and_the_count_follows_the_guards() {
+        let engine = engine();
+        let ticker = EpochTicker::start(&engine).expect("ticker");
+        assert_eq!(ticker.stores(), 0);
+        let first = ticker.ticking();
+        let second = ticker.ticking();
+        assert_eq!(ticker.stores(), 2);
+        // A loop with no way out ends: the ticker interrupts it within a few ticks.
+        let started = Instant::now();
+        assert!(
+            epoch_moves_within(&engine, Duration::from_secs(5)),
+            "a looping call was not interrupted while a store held a guard"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+        drop((first, second));
+        assert_eq!(ticker.stores(), 0);
+    }
+
+    #[test]
+    fn the_ticker_sleeps_while_no_store_exists_and_wakes_for_the_first() {
+        let engine = engine();
+        let ticker = EpochTicker::start(&engine).expect("ticker");
+        // No guard: nothing advances the epoch, so a looping call is not interrupted.
+        assert!(
+            !epoch_moves_within(&engine, Duration::from_millis(300)),
+            "the epoch advanced with no store alive"
+        );
+        // The first guard wakes it (the looping call of the first check still spins on its
+        // own thread and ends now too).
+        let _guard = ticker.ticking();
+        assert!(epoch_moves_within(&engine, Duration::from_secs(5)));
+    }
+}
