@@ -195,7 +195,9 @@ impl Runtime {
         self.metered
     }
 
-    /// The engine.
+    /// The engine. A store that runs plugin code must come from a plugin's blueprint (its
+    /// `store`), which keeps the epoch ticker ticking: the ticker sleeps while none exists, and
+    /// then no deadline fires.
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
