@@ -63,7 +63,7 @@ pub use number::{NumberForm, number_form};
 pub use raw::{JsonText, NotAProfile, RawList, RawProfile, Unreadable};
 pub use request::{
     ActionHolder, Application, ImportContext, ImportData, ImportRequest, Job, NotAnObject,
-    ProfileHolder, RequestedAction, Unhandled, UserHolder,
+    ProfileHolder, RequestedAction, Unhandled, UserHolder, to_strings,
 };
 pub use response::{
     ActionResult, ActionValue, Command, DebugContext, Decision, ErrorCause, HookError,

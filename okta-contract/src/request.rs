@@ -169,6 +169,12 @@ pub struct Job {
     pub kind: CompactString,
 }
 
+/// `texts` as owned strings: the type the plugin API gives lists of the request's short strings
+/// (`conflicts`, `policy`) in.
+pub fn to_strings(texts: &[CompactString]) -> Vec<String> {
+    texts.iter().map(|text| text.to_string()).collect()
+}
+
 /// Why a request that was read should not be acted on: Okta's default action should apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unhandled<'a> {

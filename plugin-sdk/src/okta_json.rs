@@ -105,7 +105,7 @@ impl Source for OktaJson {
     }
 
     fn conflicts(&self) -> Vec<String> {
-        owned(&self.request.data.context.conflicts)
+        importhook_okta::to_strings(&self.request.data.context.conflicts)
     }
 
     fn matches(&self) -> Vec<Value> {
@@ -117,7 +117,7 @@ impl Source for OktaJson {
     }
 
     fn policy(&self) -> Vec<String> {
-        owned(&self.request.data.context.policy)
+        importhook_okta::to_strings(&self.request.data.context.policy)
     }
 
     fn application(&self) -> Option<Application> {
@@ -137,9 +137,4 @@ impl Source for OktaJson {
             kind: job.kind.to_string(),
         })
     }
-}
-
-/// The host model's short strings, as the plugin API's owned ones.
-fn owned(texts: &[importhook_okta::CompactString]) -> Vec<String> {
-    texts.iter().map(|text| text.to_string()).collect()
 }

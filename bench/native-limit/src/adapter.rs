@@ -5,7 +5,7 @@
 use std::marker::PhantomData;
 
 use importhook::engine::{Contribution, NativeStrategy, Working};
-use importhook::okta::{ActionResult, Decision};
+use importhook::okta::{ActionResult, Decision, to_strings};
 use importhook_sdk::{
     Action, Application, Attribute, Job, ProfileKind, Request, Scalar, Source, Strategy, Value,
     value_from_json,
@@ -116,12 +116,7 @@ impl Source for HostState<'_> {
     }
 
     fn conflicts(&self) -> Vec<String> {
-        self.0
-            .context()
-            .conflicts
-            .iter()
-            .map(|c| c.to_string())
-            .collect()
+        to_strings(&self.0.context().conflicts)
     }
 
     fn matches(&self) -> Vec<Value> {
@@ -135,12 +130,7 @@ impl Source for HostState<'_> {
     }
 
     fn policy(&self) -> Vec<String> {
-        self.0
-            .context()
-            .policy
-            .iter()
-            .map(|p| p.to_string())
-            .collect()
+        to_strings(&self.0.context().policy)
     }
 
     fn application(&self) -> Option<Application> {

@@ -347,13 +347,7 @@ impl Preview<'_> {
             login_after: verdict.login_after,
             action: verdict.action.as_str().to_owned(),
             linked_user_id: verdict.linked_user_id,
-            conflicts: request
-                .data
-                .context
-                .conflicts
-                .iter()
-                .map(|c| c.to_string())
-                .collect(),
+            conflicts: crate::okta::to_strings(&request.data.context.conflicts),
             collision_with_line,
             plugins,
             latency_us,

@@ -70,11 +70,6 @@ fn strings_size(list: &[String]) -> usize {
     list.iter().map(String::len).sum()
 }
 
-/// The request model's short strings, as the plugin API's owned ones.
-fn owned(texts: &[importhook_okta::CompactString]) -> Vec<String> {
-    texts.iter().map(|text| text.to_string()).collect()
-}
-
 impl types::Host for RequestCap {}
 
 impl types::HostRequest for RequestCap {
@@ -160,7 +155,7 @@ impl types::HostRequest for RequestCap {
     }
 
     fn conflicts(&mut self, handle: Resource<RequestView>) -> wasmtime::Result<Vec<String>> {
-        let conflicts = owned(&self.working(&handle)?.context().conflicts);
+        let conflicts = importhook_okta::to_strings(&self.working(&handle)?.context().conflicts);
         let size = strings_size(&conflicts);
         Ok(self.read(conflicts, size))
     }
@@ -178,7 +173,7 @@ impl types::HostRequest for RequestCap {
     }
 
     fn policy(&mut self, handle: Resource<RequestView>) -> wasmtime::Result<Vec<String>> {
-        let policy = owned(&self.working(&handle)?.context().policy);
+        let policy = importhook_okta::to_strings(&self.working(&handle)?.context().policy);
         let size = strings_size(&policy);
         Ok(self.read(policy, size))
     }
