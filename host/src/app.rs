@@ -133,13 +133,16 @@ impl App {
         // The reports come in the set's order, some plugins maybe without one.
         let mut series = serving.series.iter();
         for report in &run.reports {
-            let own = series.by_ref().find(|series| series.is_for(&report.name));
-            self.metrics.plugin_call(
-                own,
-                &report.name,
-                report.outcome.as_str(),
-                report.stats.elapsed,
-            );
+            let outcome = report.outcome.as_str();
+            match series.by_ref().find(|series| series.is_for(&report.name)) {
+                Some(own) => self.metrics.plugin_call(own, outcome, report.stats.elapsed),
+                // Not reached (every report is of a plugin of the set): looked up by label.
+                None => self.metrics.plugin_call(
+                    &PluginSeries::new(report.name.clone()),
+                    outcome,
+                    report.stats.elapsed,
+                ),
+            }
             // The plugin's own words may quote the profile it read: logged only when the
             // operator opted in (`log_plugin_messages`). The failure itself is logged anyway,
             // by kind, where it happened.

@@ -313,33 +313,21 @@ impl Metrics {
         self.request_duration.observe(latency.as_secs_f64());
     }
 
-    /// Records one plugin call. `series`, when given, is `plugin`'s: its usual series are
-    /// taken from it rather than looked up by label.
-    pub fn plugin_call(
-        &self,
-        series: Option<&PluginSeries>,
-        plugin: &Arc<str>,
-        outcome: &'static str,
-        elapsed: Duration,
-    ) {
-        let seconds = elapsed.as_secs_f64();
-        if let Some(series) = series {
-            if outcome == OK {
-                series
-                    .ok
-                    .get_or_init(|| self.plugin_calls_counter(plugin, OK))
-                    .inc();
-            } else {
-                self.plugin_calls_counter(plugin, outcome).inc();
-            }
+    /// Records one call of the plugin whose series are `series`.
+    pub fn plugin_call(&self, series: &PluginSeries, outcome: &'static str, elapsed: Duration) {
+        let plugin = &series.name;
+        if outcome == OK {
             series
-                .duration
-                .get_or_init(|| self.plugin_duration_histogram(plugin))
-                .observe(seconds);
-            return;
+                .ok
+                .get_or_init(|| self.plugin_calls_counter(plugin, OK))
+                .inc();
+        } else {
+            self.plugin_calls_counter(plugin, outcome).inc();
         }
-        self.plugin_calls_counter(plugin, outcome).inc();
-        self.plugin_duration_histogram(plugin).observe(seconds);
+        series
+            .duration
+            .get_or_init(|| self.plugin_duration_histogram(plugin))
+            .observe(elapsed.as_secs_f64());
     }
 
     /// The series of `plugin`'s calls that ended with `outcome` (created at zero if new).
@@ -443,8 +431,7 @@ mod tests {
         directory.lookup("login-exists", "taken", Duration::from_millis(2));
         metrics.request(204, "no_change", "header", Duration::from_millis(3));
         metrics.plugin_call(
-            None,
-            &"20-login".into(),
+            &PluginSeries::new("20-login".into()),
             "timeout",
             Duration::from_millis(200),
         );
@@ -492,10 +479,10 @@ mod tests {
             "nothing before a call"
         );
         for outcome in ["ok", "ok", "timeout"] {
-            metrics.plugin_call(Some(&series), &name, outcome, Duration::from_millis(1));
+            metrics.plugin_call(&series, outcome, Duration::from_millis(1));
         }
-        // Recorded by label too (a report without series): the same series grow.
-        metrics.plugin_call(None, &name, "ok", Duration::from_millis(1));
+        // Series of the same plugin made again (as a reload does): the same series grow.
+        metrics.plugin_call(&PluginSeries::new(name), "ok", Duration::from_millis(1));
         let text = metrics.encode();
         for needle in [
             "importhook_plugin_calls_total{plugin=\"10-normalize\",outcome=\"ok\"} 3",
