@@ -1,7 +1,7 @@
 //! The wasmtime side: one `Engine` (pooling allocator, epoch interruption driven by a ticker
-//! thread, [`super::epoch`]), one `Linker` with every host capability, compilation with an on-disk artifact
-//! cache, and turning a core module into a component at load (WASI-free Rust plugins are
-//! built for `wasm32-unknown-unknown`). How a call runs is `isolation`'s business.
+//! thread, [`super::epoch`]), one `Linker` with every host capability, compilation with an
+//! on-disk artifact cache, and turning a core module into a component at load (WASI-free Rust
+//! plugins are built for `wasm32-unknown-unknown`). How a call runs is `isolation`'s business.
 //! The measurements behind the engine settings are in BENCHMARKS.md.
 
 use std::future::Future;
