@@ -74,19 +74,19 @@ pub use surrogates::{INVALID_STRING_MARK, holds_invalid_string, mark_lone_surrog
 /// The only event type this hook handles.
 pub const EVENT_TYPE: &str = "com.okta.import.transform";
 
-/// The most heap memory parsing an [`ImportRequest`] holds at once, per byte of its JSON body,
-/// for the densest body the contract allows. The envelope is read into typed fields, `matches`
-/// is kept as its text and each profile as its keys' and values' text ([`RawProfile`],
-/// [`RawList`]), so what is left is that text (at most 1× what it takes in the body) and 16
-/// bytes per profile attribute: the densest body is a profile of the shortest attributes
-/// (`"":1,` five bytes each, a name repeated). `matches` and list attributes of any shape cost
-/// ~1×, profiles of ordinary attributes ~2.5×. Measured with the allocator's chunk sizes by
-/// `tests/parsed_size.rs` (6.8 at most, with the entries' growth while a profile is read),
-/// which fails when a shape costs more; a host budgeting request memory charges at least
-/// this. Once parsed, a request keeps less than its peak (at most ~4.7×: a profile keeps its
-/// buffers as they grew, spare room included); a profile of more than 32 attributes that is
-/// looked up by name later gets an index of 4 bytes an attribute, which stays within this
-/// (~6.1× at most with it).
+/// The most heap memory parsing an [`ImportRequest`] and reading its profiles holds at once,
+/// per byte of its JSON body, for the densest body the contract allows. The envelope is read
+/// into typed fields, `matches` and each profile are kept as their text ([`RawProfile`],
+/// [`RawList`]): parsed, a request keeps about 1× its body. A profile finds where its
+/// attributes lie the first time it is read, 16 bytes per attribute, so the densest body is a
+/// profile of the shortest attributes (`"":1,` five bytes each, a name repeated), read.
+/// `matches` and list attributes of any shape cost ~1×, profiles of ordinary attributes up to
+/// ~2.5× once read. Measured with the allocator's chunk sizes by `tests/parsed_size.rs` (7.3 at
+/// most, with the entries' growth while a profile's are found and the index by name a profile
+/// of more than 32 attributes gets when first looked up, 4 bytes an attribute), which fails
+/// when a shape costs more; a host budgeting request memory charges at least this. What a
+/// request keeps once read is less than its peak (at most ~6.0×: the entries keep the room
+/// they grew into).
 pub const PARSED_BYTES_PER_BODY_BYTE: u64 = 8;
 
 /// Okta rejects hook responses of 256 KB or more; we stay strictly below in either reading of "KB".

@@ -108,7 +108,7 @@ impl Serialize for JsonText<'_> {
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     /// Start of the key's text; with [`ESCAPED`] set, of its decoded text in
-    /// [`RawProfile::escaped_names`] instead.
+    /// [`Index::escaped_names`] instead.
     key: u32,
     key_end: u32,
     value: u32,
@@ -144,16 +144,22 @@ impl Entry {
 /// object's text. Okta's schema says "string", but real payloads carry `null`, arrays and any
 /// custom attribute type. A name sent twice reads as serde_json reads it: the last value, at
 /// the first one's place.
+///
+/// Where each attribute lies is found the first time the profile is read, not when the body
+/// is: a request no strategy reads (no plugins, or plugins that read only the envelope) costs
+/// serde_json's check of the profile and one copy of its text.
 #[derive(Clone, Default)]
 pub struct RawProfile {
-    /// The entries' texts, one after another: each key's (unless it holds an escape), then
-    /// its value's, both exactly as sent.
-    ///
-    /// Kept as the builder grew them, not shrunk to fit: shrinking each buffer cost a second
-    /// allocation and a copy on every request (most profiles are a few hundred bytes), for at
-    /// most the builder's own slack, which the body's memory charge already counts (it is the
-    /// peak while parsing).
-    text: String,
+    /// The object's text exactly as sent (`{…}`), checked as JSON by serde_json; empty for the
+    /// empty profile.
+    text: Box<str>,
+    /// Where its attributes lie, found when first read.
+    index: OnceLock<Index>,
+}
+
+/// Where a profile's attributes lie in its text.
+#[derive(Clone, Default)]
+struct Index {
     /// Its entries in the text's order, repeated names included.
     entries: Vec<Entry>,
     /// The names that hold an escape, decoded, one after another.
@@ -163,67 +169,50 @@ pub struct RawProfile {
     by_name: OnceLock<Box<[u32]>>,
 }
 
-/// A profile read one entry at a time, as the body is parsed (serde_json has checked each
-/// key and value): the one pass over a profile's text.
-pub(crate) struct ProfileBuilder {
-    text: String,
-    entries: Vec<Entry>,
-    escaped_names: String,
-}
-
-impl Default for ProfileBuilder {
-    fn default() -> Self {
-        // Sized for a usual profile, so that reading one rarely grows them.
-        Self {
-            text: String::with_capacity(512),
+impl Index {
+    /// Finds the entries of `text`, an object serde_json has checked (at most [`MAX_TEXT`]
+    /// bytes, so every offset fits).
+    fn of(text: &str) -> Self {
+        let mut index = Self {
+            // Sized for a usual profile, so that finding its entries rarely grows it.
             entries: Vec::with_capacity(16),
-            escaped_names: String::new(),
+            ..Self::default()
+        };
+        // In bounds: the text is at most MAX_TEXT bytes, below 2^31.
+        let offset = |at: usize| at as u32;
+        for found in scan::entries(text) {
+            let (key, key_end) = if found.key_escaped {
+                let start = index.escaped_names.len();
+                index
+                    .escaped_names
+                    .push_str(&decoded_name(&text[found.quoted_key.clone()]));
+                (offset(start) | ESCAPED, offset(index.escaped_names.len()))
+            } else {
+                let quoted = &found.quoted_key;
+                (offset(quoted.start + 1), offset(quoted.end - 1))
+            };
+            index.entries.push(Entry {
+                key,
+                key_end,
+                value: offset(found.value.start),
+                value_end: offset(found.value.end),
+            });
         }
+        index
     }
 }
 
-impl ProfileBuilder {
-    /// Adds an entry: `name` is the key's text as sent when `escaped` is false, else the key
-    /// read (its escapes decoded, or a key the reader owns, as a `Value`'s), kept beside the
-    /// text; `value` is the value's text. `None` past [`MAX_TEXT`] bytes.
-    pub(crate) fn push(&mut self, name: &str, escaped: bool, value: &str) -> Option<()> {
-        let names = if escaped {
-            &mut self.escaped_names
-        } else {
-            &mut self.text
-        };
-        let key = names.len();
-        names.push_str(name);
-        let key_end = names.len();
-        let value_start = self.text.len();
-        self.text.push_str(value);
-        let value_end = self.text.len();
-        if value_end > MAX_TEXT || key_end > MAX_TEXT {
-            return None;
-        }
-        // In bounds: both are at most MAX_TEXT, below 2^31.
-        let offset = |at: usize| at as u32;
-        self.entries.push(Entry {
-            key: if escaped {
-                offset(key) | ESCAPED
-            } else {
-                offset(key)
-            },
-            key_end: offset(key_end),
-            value: offset(value_start),
-            value_end: offset(value_end),
-        });
-        Some(())
-    }
-
-    pub(crate) fn finish(self) -> RawProfile {
-        RawProfile {
-            text: self.text,
-            entries: self.entries,
-            escaped_names: self.escaped_names,
-            by_name: OnceLock::new(),
-        }
-    }
+/// A key holding an escape, decoded as serde_json decodes it; a lone UTF-16 surrogate reads as
+/// [`crate::INVALID_STRING_MARK`], as it does in a body holding one.
+fn decoded_name(quoted: &str) -> String {
+    serde_json::from_str::<String>(quoted)
+        .ok()
+        .or_else(|| {
+            let marked = crate::mark_lone_surrogates(quoted.as_bytes())?;
+            serde_json::from_slice::<String>(&marked).ok()
+        })
+        // Not reached for text serde_json has checked: the key as sent, without its quotes.
+        .unwrap_or_else(|| quoted[1..quoted.len() - 1].to_owned())
 }
 
 /// The text is not one JSON object of at most [`MAX_TEXT`] bytes of keys and values.
@@ -242,15 +231,26 @@ impl RawProfile {
     /// A profile from JSON text: one object. A key holding a lone UTF-16 surrogate reads
     /// with [`crate::INVALID_STRING_MARK`] in its place, as a body holding one does.
     pub fn from_json(text: &str) -> Result<Self, NotAProfile> {
-        crate::surrogates::read_marked_if_refused(text.as_bytes(), |text| {
-            let text = std::str::from_utf8(text).map_err(|_| NotAProfile)?;
-            crate::read::profile_from_text(text).ok_or(NotAProfile)
+        let checked = serde_json::from_str::<&RawValue>(text).map_err(|_| NotAProfile)?;
+        Self::from_text(checked.get()).ok_or(NotAProfile)
+    }
+
+    /// A profile from one value's text serde_json has checked; `None` when it is not an
+    /// object, or longer than [`MAX_TEXT`].
+    pub(crate) fn from_text(text: &str) -> Option<Self> {
+        (text.starts_with('{') && text.len() <= MAX_TEXT).then(|| Self {
+            text: text.into(),
+            index: OnceLock::new(),
         })
     }
 
-    fn name(&self, entry: Entry) -> &str {
+    fn index(&self) -> &Index {
+        self.index.get_or_init(|| Index::of(&self.text))
+    }
+
+    fn name<'p>(&'p self, index: &'p Index, entry: Entry) -> &'p str {
         if entry.escaped() {
-            &self.escaped_names[entry.key_range()]
+            &index.escaped_names[entry.key_range()]
         } else {
             &self.text[entry.key_range()]
         }
@@ -262,23 +262,25 @@ impl RawProfile {
 
     /// The value of `name`, if the profile has it (a `null` value is `Some`).
     pub fn get(&self, name: &str) -> Option<JsonText<'_>> {
+        let index = self.index();
+        let name_of = |entry: Entry| self.name(index, entry);
         // The last value of a repeated name wins, as serde_json reads an object.
-        if self.entries.len() <= SEARCHED_IN_ORDER {
-            let entry = self.entries.iter().rev().find(|e| self.name(**e) == name)?;
+        if index.entries.len() <= SEARCHED_IN_ORDER {
+            let entry = index.entries.iter().rev().find(|e| name_of(**e) == name)?;
             return Some(self.value(*entry));
         }
-        let by_name = self.by_name.get_or_init(|| {
-            let mut order: Vec<u32> = (0..self.entries.len() as u32).collect();
+        let by_name = index.by_name.get_or_init(|| {
+            let mut order: Vec<u32> = (0..index.entries.len() as u32).collect();
             order.sort_by(|a, b| {
-                let name = |at: &u32| self.name(self.entries[*at as usize]);
+                let name = |at: &u32| name_of(index.entries[*at as usize]);
                 name(a).cmp(name(b)).then(a.cmp(b))
             });
             order.into_boxed_slice()
         });
         // Past the last entry of `name`: the one before it, if it is `name`, is its last value.
-        let end = by_name.partition_point(|at| self.name(self.entries[*at as usize]) <= name);
-        let last = self.entries[*by_name.get(end.checked_sub(1)?)? as usize];
-        (self.name(last) == name).then(|| self.value(last))
+        let end = by_name.partition_point(|at| name_of(index.entries[*at as usize]) <= name);
+        let last = index.entries[*by_name.get(end.checked_sub(1)?)? as usize];
+        (name_of(last) == name).then(|| self.value(last))
     }
 
     /// The text of `name` when it is a JSON string (see [`JsonText::as_str`]).
@@ -293,7 +295,7 @@ impl RawProfile {
 
     /// Whether the profile has no attribute.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.index().entries.is_empty()
     }
 
     /// The number of attributes (a repeated name counts once).
@@ -316,10 +318,11 @@ impl RawProfile {
     /// Each name once, at its first entry's place, with its last entry: serde_json's reading of
     /// a name sent twice. One pass, so that a body of many names costs no more than its size.
     fn distinct(&self) -> Vec<(&str, Entry)> {
-        let mut place: HashMap<&str, usize> = HashMap::with_capacity(self.entries.len());
-        let mut out: Vec<(&str, Entry)> = Vec::with_capacity(self.entries.len());
-        for entry in self.entries.iter().copied() {
-            let name = self.name(entry);
+        let index = self.index();
+        let mut place: HashMap<&str, usize> = HashMap::with_capacity(index.entries.len());
+        let mut out: Vec<(&str, Entry)> = Vec::with_capacity(index.entries.len());
+        for entry in index.entries.iter().copied() {
+            let name = self.name(index, entry);
             match place.get(name) {
                 Some(&at) => out[at].1 = entry,
                 None => {

@@ -1,14 +1,15 @@
 //! The lenient reading of Okta's request, streamed: each field is deserialized straight into
 //! its typed place by the crate's rules, with no JSON tree built for the envelope first (its
 //! keys are matched where they lie in the body, unknown ones skipped without being kept).
-//! Profiles and `matches` are kept as their JSON text ([`crate::raw`]).
+//! Profiles and `matches` are kept as their JSON text ([`crate::raw`]), checked and copied,
+//! not read.
 
 use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::raw::{ProfileBuilder, RawList, RawProfile};
+use crate::raw::{RawList, RawProfile};
 use compact_str::CompactString;
 
 mod envelope;
@@ -313,66 +314,14 @@ impl<'de> Expect<'de> for Strings {
     }
 }
 
-/// A profile: an object kept as its entries' text ([`RawProfile`]), read in one pass: each
-/// key as serde_json reads it (borrowed when it holds no escape), each value as its text.
+/// A profile, kept as its text ([`RawProfile`]): serde_json checks it and the text is copied
+/// once; where its attributes lie is found when something first reads it.
 fn profile<'de, A: MapAccess<'de>>(
     map: &mut A,
     notes: &mut Notes,
     path: &'static str,
 ) -> Result<RawProfile, A::Error> {
-    Ok(field(map, notes, path, ProfileObject)?.unwrap_or_default())
-}
-
-/// The shape of a profile: an object.
-struct ProfileObject;
-
-impl<'de> Expect<'de> for ProfileObject {
-    type Out = RawProfile;
-    fn map<A: MapAccess<'de>>(
-        self,
-        mut map: A,
-        _notes: &mut Notes,
-    ) -> Result<Option<RawProfile>, A::Error> {
-        let mut profile = ProfileBuilder::default();
-        let mut fits = true;
-        // Not `entries`, which skips a first entry named serde_json's number token: a profile
-        // keeps it. A number read losslessly is told apart the same way: its one entry's value
-        // comes plain, an object's as JSON text.
-        while let Some(key) = map.next_key::<Key<'de>>()? {
-            // Borrowed from the body: the value's text is copied once, into the profile's.
-            let ValueText::Json(value) = map.next_value()? else {
-                // A number read losslessly: consumed, and not a profile.
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                return Ok(None);
-            };
-            if fits {
-                // A key serde_json decoded (it held an escape) is kept apart from the text.
-                let (name, escaped) = match &key {
-                    Key::Borrowed(name) => (*name, false),
-                    Key::Owned(name) => (name.as_str(), true),
-                };
-                fits = profile.push(name, escaped, value.as_str()).is_some();
-            }
-        }
-        Ok(fits.then(|| profile.finish()))
-    }
-}
-
-/// `text` read as a profile; `None` when it is not one object (or not JSON).
-pub(crate) fn profile_from_text(text: &str) -> Option<RawProfile> {
-    let mut notes = Notes::default();
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let read = Lenient {
-        notes: &mut notes,
-        expect: ProfileObject,
-    }
-    .deserialize(&mut deserializer)
-    .ok()?;
-    deserializer.end().ok()?;
-    match read {
-        Read::Got(profile) => Some(profile),
-        Read::Absent | Read::Other => None,
-    }
+    kept_as_text(map, notes, path, RawProfile::from_text)
 }
 
 /// A list of JSON values kept as its text ([`RawList`]).
@@ -381,15 +330,26 @@ fn list<'de, A: MapAccess<'de>>(
     notes: &mut Notes,
     path: &'static str,
 ) -> Result<RawList, A::Error> {
-    let list = match map.next_value()? {
-        ValueText::Json(text) if text.as_str() == "null" => return Ok(RawList::default()),
-        ValueText::Json(text) => RawList::from_text(text.as_str()),
+    kept_as_text(map, notes, path, RawList::from_text)
+}
+
+/// Reads the current key's value as its text, kept by `keep` when it has the shape `keep`
+/// takes; `null` is the default, any other shape is noted at `path`.
+fn kept_as_text<'de, A: MapAccess<'de>, T: Default>(
+    map: &mut A,
+    notes: &mut Notes,
+    path: &'static str,
+    keep: fn(&str) -> Option<T>,
+) -> Result<T, A::Error> {
+    let kept = match map.next_value()? {
+        ValueText::Json(text) if text.as_str() == "null" => return Ok(T::default()),
+        ValueText::Json(text) => keep(text.as_str()),
         ValueText::Plain => None,
     };
-    if list.is_none() {
+    if kept.is_none() {
         notes.note(path);
     }
-    Ok(list.unwrap_or_default())
+    Ok(kept.unwrap_or_default())
 }
 
 /// A part of the envelope that is an object of known fields.

@@ -1,6 +1,6 @@
-//! A profile read in serde_json's one pass over the body (`read.rs`, `ProfileObject`) reads as
+//! A profile kept as its text and read when first asked (`raw.rs`, `raw/scan.rs`) reads as
 //! serde_json reads the same object, from a body and from a `Value`, and what is not an object
-//! is noted and read as empty, as it was when profiles were scanned a second time.
+//! is noted and read as empty.
 
 use importhook_okta::{ImportRequest, JsonText, Profile, RawProfile};
 use serde_json::Value;

@@ -1,5 +1,8 @@
-//! Finding where a list's elements lie in JSON text serde_json has already checked: the scan
-//! only follows the structure (strings, nesting, commas), it never validates.
+//! Finding where a list's elements and an object's entries lie in JSON text serde_json has
+//! already checked: the scan only follows the structure (strings, nesting, commas, colons), it
+//! never validates.
+
+use std::ops::Range;
 
 fn skip_ws(bytes: &[u8], mut at: usize) -> usize {
     while matches!(bytes.get(at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
@@ -9,13 +12,23 @@ fn skip_ws(bytes: &[u8], mut at: usize) -> usize {
 }
 
 /// The index of the quote closing the string whose text starts at `at`.
-fn string_end(bytes: &[u8], mut at: usize) -> usize {
+fn string_end(bytes: &[u8], at: usize) -> usize {
+    string_end_escaped(bytes, at).0
+}
+
+/// The index of the quote closing the string whose text starts at `at`, and whether the
+/// string holds an escape.
+fn string_end_escaped(bytes: &[u8], mut at: usize) -> (usize, bool) {
+    let mut escaped = false;
     loop {
-        match memchr::memchr2(b'"', b'\\', &bytes[at..]) {
+        match memchr::memchr2(b'"', b'\\', bytes.get(at..).unwrap_or_default()) {
             // The escaped byte is never the closing quote (`\"`), whatever it is.
-            Some(offset) if bytes[at + offset] == b'\\' => at += offset + 2,
-            Some(offset) => return at + offset,
-            None => return bytes.len(),
+            Some(offset) if bytes[at + offset] == b'\\' => {
+                escaped = true;
+                at += offset + 2;
+            }
+            Some(offset) => return (at + offset, escaped),
+            None => return (bytes.len(), escaped),
         }
     }
 }
@@ -79,6 +92,46 @@ pub(super) fn elements(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// One entry of an object's text.
+pub(super) struct Found {
+    /// The key's text with its quotes.
+    pub(super) quoted_key: Range<usize>,
+    /// Whether the key holds an escape.
+    pub(super) key_escaped: bool,
+    /// The value's text.
+    pub(super) value: Range<usize>,
+}
+
+/// The entries of the object `text` holds, in order.
+pub(super) fn entries(text: &str) -> impl Iterator<Item = Found> {
+    let bytes = text.as_bytes();
+    let mut at = if bytes.first() == Some(&b'{') {
+        skip_ws(bytes, 1)
+    } else {
+        bytes.len()
+    };
+    std::iter::from_fn(move || {
+        if bytes.get(at) != Some(&b'"') {
+            return None;
+        }
+        let (key_end, key_escaped) = string_end_escaped(bytes, at + 1);
+        let quoted_key = at..(key_end + 1).min(bytes.len());
+        // Past the key, the colon and the space around it.
+        let colon = skip_ws(bytes, quoted_key.end);
+        let start = skip_ws(bytes, colon + 1);
+        let end = value_end(bytes, start).min(bytes.len());
+        at = skip_ws(bytes, end);
+        if bytes.get(at) == Some(&b',') {
+            at = skip_ws(bytes, at + 1);
+        }
+        Some(Found {
+            quoted_key,
+            key_escaped,
+            value: start.min(end)..end,
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,5 +143,31 @@ mod tests {
         assert_eq!(elements("[]").count(), 0);
         assert_eq!(elements("[ ]").count(), 0);
         assert_eq!(elements("").count(), 0);
+    }
+
+    #[test]
+    fn entries_are_found() {
+        let text = r#"{ "a" : 1 ,"b\\\"":{"c":[1,"}"]}, "":"x\"y" ,"n":null}"#;
+        let all: Vec<(&str, bool, &str)> = entries(text)
+            .map(|found| {
+                (
+                    &text[found.quoted_key],
+                    found.key_escaped,
+                    &text[found.value],
+                )
+            })
+            .collect();
+        assert_eq!(
+            all,
+            [
+                (r#""a""#, false, "1"),
+                (r#""b\\\"""#, true, r#"{"c":[1,"}"]}"#),
+                (r#""""#, false, r#""x\"y""#),
+                (r#""n""#, false, "null"),
+            ]
+        );
+        assert_eq!(entries("{}").count(), 0);
+        assert_eq!(entries("{ }").count(), 0);
+        assert_eq!(entries("").count(), 0);
     }
 }
