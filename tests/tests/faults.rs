@@ -305,6 +305,52 @@ async fn a_call_that_frees_as_it_goes_stays_within_its_memory_cap() {
     }
 }
 
+/// A warm instance waiting idle between calls does not keep the epoch ticker awake (it runs
+/// no wasm), and one taken up again for a call ticks: a loop in it still times out.
+#[tokio::test]
+async fn an_idle_warm_instance_lets_the_epoch_ticker_sleep_and_a_reused_one_still_times_out() {
+    // An engine of its own: the test binary's shared one serves other tests' calls meanwhile.
+    let runtime = importhook::engine::Runtime::new(
+        Some(common::workspace_root().join("target/e2e-cache")),
+        false,
+    )
+    .expect("runtime");
+    let manifest = "instance = \"warm\"\nmax_calls = 100\ntimeout_ms = 1000\n[config]\nmode = \"when-asked\"\n";
+    let plugins = plugins_folder(&[("10-counter", "fault-plugin", manifest)]);
+    let server = common::start_with(
+        ConfigLayer::default(),
+        Some(plugins.path()),
+        runtime.clone(),
+    )
+    .await;
+    // The load's checks ran in stores of their own, dropped since.
+    assert_eq!(runtime.epoch_guards(), 0, "before any call");
+    for call in 1..=3 {
+        let reply = server.hook(&request("counter")).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(reply.json()["commands"][0]["value"]["callsSeen"], call);
+        // Put aside before the answer went out: idle, without a guard.
+        assert_eq!(runtime.epoch_guards(), 0, "idle after call {call}");
+    }
+    // The same instance, taken up again, loops: only the ticking epoch can stop it (were the
+    // reused instance not ticking, the call would spin on and this test would hang).
+    let started = Instant::now();
+    let reply = server.hook(&request("loop")).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the loop was cut at its deadline"
+    );
+    let reply = server.hook(&request("counter")).await;
+    assert_eq!(
+        reply.json()["commands"][0]["value"]["callsSeen"],
+        1,
+        "a fresh instance"
+    );
+    assert_eq!(runtime.epoch_guards(), 0, "idle at the end");
+    server.stop().await;
+}
+
 /// A warm instance keeps its statics from call to call; any failure, `max_calls` and a reload
 /// replace it.
 #[tokio::test]

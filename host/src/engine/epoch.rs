@@ -1,12 +1,12 @@
 //! The epoch ticker: advances the engine's epoch every [`EPOCH_TICK`] while a plugin store
-//! exists (only a store runs wasm, and every deadline of a call, an instantiation or a load
-//! check is counted in ticks), and sleeps while none does. Ticking always, an idle service woke
-//! a thousand times a second: 170–180 ms of CPU every 10 s doing nothing (BENCHMARKS.md,
-//! "Eighth pass").
+//! may run wasm (every deadline of a call, an instantiation or a load check is counted in
+//! ticks), and sleeps while none may. Ticking always, an idle service woke a thousand times a
+//! second: 170–180 ms of CPU every 10 s doing nothing (BENCHMARKS.md, "Eighth pass").
 //!
-//! Each store holds a [`Ticking`] for as long as it lives (it sits in the store's data): the
-//! first one wakes the ticker, which then ticks until the last one is dropped. A warm instance
-//! keeps its store, so the ticker ticks for as long as a warm instance is alive.
+//! Each store holds a [`Ticking`] (it sits in the store's data) from its creation until it is
+//! dropped, or, for a warm instance, until it is put aside idle; taken up again for its next
+//! call, it gets a new one before any wasm runs. The first guard wakes the ticker, which then
+//! ticks until the last one is dropped.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,7 +26,7 @@ const IDLE_CHECK: Duration = Duration::from_secs(1);
 /// The ticker thread of one engine.
 #[derive(Debug)]
 pub struct EpochTicker {
-    /// Stores alive.
+    /// Guards alive (stores that may run wasm).
     stores: AtomicUsize,
     thread: Thread,
 }
@@ -62,7 +62,8 @@ impl EpochTicker {
         Ok(ticker)
     }
 
-    /// Keeps the epoch advancing for as long as the returned guard lives: one per store.
+    /// Keeps the epoch advancing for as long as the returned guard lives: one per store that
+    /// may run wasm.
     pub fn ticking(self: &Arc<Self>) -> Ticking {
         if self.stores.fetch_add(1, Ordering::AcqRel) == 0 {
             // Wakes a parked ticker; if it is about to park, it returns from it at once.
@@ -90,9 +91,8 @@ impl EpochTicker {
         }
     }
 
-    /// Stores alive (for tests).
-    #[cfg(test)]
-    fn stores(&self) -> usize {
+    /// Guards alive: the stores that keep the ticker awake now.
+    pub fn guards(&self) -> usize {
         self.stores.load(Ordering::Acquire)
     }
 }
@@ -149,17 +149,17 @@ mod tests {
     fn the_epoch_advances_while_a_store_holds_a_guard_and_the_count_follows_the_guards() {
         let engine = engine();
         let ticker = EpochTicker::start(&engine).expect("ticker");
-        assert_eq!(ticker.stores(), 0);
+        assert_eq!(ticker.guards(), 0);
         let first = ticker.ticking();
         let second = ticker.ticking();
-        assert_eq!(ticker.stores(), 2);
+        assert_eq!(ticker.guards(), 2);
         // A loop with no way out ends: the ticker interrupts it within a few ticks.
         assert!(
             epoch_moves_within(&engine, Duration::from_secs(5)),
             "a looping call was not interrupted while a store held a guard"
         );
         drop((first, second));
-        assert_eq!(ticker.stores(), 0);
+        assert_eq!(ticker.guards(), 0);
     }
 
     #[test]

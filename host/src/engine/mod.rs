@@ -6,7 +6,7 @@
 //! - [`load`]: a folder into a [`PluginSet`], every plugin checked before it serves, each a
 //!   [`LoadedPlugin`] ([`plugin`]);
 //! - [`runtime`]: the wasmtime engine, linker, pool and compile cache every set shares;
-//!   [`epoch`] its ticker, which runs only while a plugin store exists;
+//!   [`epoch`] its ticker, which runs only while a plugin store may run wasm;
 //! - [`bindings`]: the WIT boundary (generated types, conversions, caps on a plugin's output);
 //! - [`capability`]: what a plugin may import, one module per WIT interface;
 //! - [`isolation`]: how one call runs (per call, warm, or native for the benchmark);

@@ -190,14 +190,21 @@ impl Runtime {
         (self.memory_budget.used(), self.memory_budget.limit())
     }
 
+    /// How many plugin stores keep the epoch ticker awake now: those that may run wasm (a
+    /// call, an instantiation or a load check in flight). 0 when no plugin code can run, warm
+    /// instances waiting idle included; the ticker then sleeps.
+    pub fn epoch_guards(&self) -> usize {
+        self.ticker.guards()
+    }
+
     /// Whether calls count instructions (fuel).
     pub fn is_metered(&self) -> bool {
         self.metered
     }
 
     /// The engine. A store that runs plugin code must come from a plugin's blueprint (its
-    /// `store`), which keeps the epoch ticker ticking: the ticker sleeps while none exists, and
-    /// then no deadline fires.
+    /// `store`), which keeps the epoch ticker ticking: the ticker sleeps while no store may run
+    /// wasm, and then no deadline fires.
     pub fn engine(&self) -> &Engine {
         &self.engine
     }

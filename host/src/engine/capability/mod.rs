@@ -90,8 +90,9 @@ pub struct InstanceData {
     pub limiter: MemoryLimiter,
     /// When the current call must stop (read by the epoch callback).
     pub deadline: Instant,
-    /// Keeps the epoch advancing while this store lives.
-    _ticking: crate::engine::epoch::Ticking,
+    /// Keeps the epoch advancing while this store may run wasm: from its creation on, let go
+    /// while a warm instance waits idle between calls ([`InstanceData::stop_ticking`]).
+    ticking: Option<crate::engine::epoch::Ticking>,
 }
 
 impl InstanceData {
@@ -122,8 +123,19 @@ impl InstanceData {
                 overloaded: false,
             },
             deadline: Instant::now(),
-            _ticking: ticking,
+            ticking: Some(ticking),
         }
+    }
+
+    /// Lets the epoch ticker sleep for this store: for a warm instance put aside idle, which
+    /// runs no wasm until [`InstanceData::keep_ticking`] gives it a guard again.
+    pub fn stop_ticking(&mut self) {
+        self.ticking = None;
+    }
+
+    /// Keeps the epoch advancing for this store again (a no-op while it does).
+    pub fn keep_ticking(&mut self, ticker: &Arc<crate::engine::epoch::EpochTicker>) {
+        self.ticking.get_or_insert_with(|| ticker.ticking());
     }
 
     /// Resets what belongs to one call (a warm instance serves many) of Okta event `event`.

@@ -156,7 +156,7 @@ pub struct Blueprint {
     pub budget: Arc<crate::engine::capability::budget::MemoryBudget>,
     /// Count instructions (fuel).
     pub metered: bool,
-    /// The epoch ticker: each store keeps it ticking while it lives.
+    /// The epoch ticker: each store keeps it ticking while it may run wasm.
     pub ticker: Arc<crate::engine::epoch::EpochTicker>,
 }
 

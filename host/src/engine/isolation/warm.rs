@@ -40,12 +40,14 @@ impl Warm {
         self.idle.lock().ok()?.pop()
     }
 
-    /// Keeps `instance` for the next call if it may serve more and there is room.
-    fn keep_or_discard(&self, instance: Instance) {
+    /// Keeps `instance` for the next call if it may serve more and there is room. Kept idle,
+    /// it runs no wasm, so it does not keep the epoch ticker awake.
+    fn keep_or_discard(&self, mut instance: Instance) {
         if instance.calls < self.max_calls
             && let Ok(mut idle) = self.idle.lock()
             && idle.len() < MAX_IDLE_PER_PLUGIN
         {
+            instance.store.data_mut().stop_ticking();
             idle.push(instance);
             return;
         }
@@ -82,7 +84,14 @@ impl Isolation for Warm {
         let started = Instant::now();
         let metered = self.blueprint.metered;
         let (mut instance, reused) = match self.take_idle() {
-            Some(instance) => (instance, true),
+            Some(mut instance) => {
+                // Ticking again before any wasm runs: the call's deadline counts on it.
+                instance
+                    .store
+                    .data_mut()
+                    .keep_ticking(&self.blueprint.ticker);
+                (instance, true)
+            }
             None => {
                 let admitted = self.admit();
                 match self.blueprint.start(started, timeout, log_lines).await {
