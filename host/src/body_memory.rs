@@ -7,10 +7,10 @@
 //!
 //! What a body costs parsed depends on its shape, densest for a profile of the shortest
 //! attributes ([`importhook_okta::PARSED_BYTES_PER_BODY_BYTE`] says how much: profiles and
-//! `matches` are kept as their text, with a small index per attribute). A request is charged
-//! that worst case, since its shape is not known before it is parsed, plus the raw body and,
-//! for a body with a lone surrogate, its marked copy: both live while it is parsed and dropped
-//! right after.
+//! `matches` are kept as their text, a profile with an index per attribute once a plugin reads
+//! it, after the raw body is dropped). A request is charged that worst case, since its shape
+//! is not known before it is parsed, plus the raw body and, for a body with a lone surrogate,
+//! its marked copy: both live while it is parsed and dropped right after.
 
 use std::time::{Duration, Instant};
 

@@ -75,18 +75,17 @@ pub use surrogates::{INVALID_STRING_MARK, holds_invalid_string, mark_lone_surrog
 pub const EVENT_TYPE: &str = "com.okta.import.transform";
 
 /// The most heap memory parsing an [`ImportRequest`] and reading its profiles holds at once,
-/// per byte of its JSON body, for the densest body the contract allows. The envelope is read
-/// into typed fields, `matches` and each profile are kept as their text ([`RawProfile`],
-/// [`RawList`]): parsed, a request keeps about 1× its body. A profile finds where its
-/// attributes lie the first time it is read, 16 bytes per attribute, so the densest body is a
-/// profile of the shortest attributes (`"":1,` five bytes each, a name repeated), read.
-/// `matches` and list attributes of any shape cost ~1×, profiles of ordinary attributes up to
-/// ~2.5× once read. Measured with the allocator's chunk sizes by `tests/parsed_size.rs` (7.3 at
-/// most, with the entries' growth while a profile's are found and the index by name a profile
-/// of more than 32 attributes gets when first looked up, 4 bytes an attribute), which fails
-/// when a shape costs more; a host budgeting request memory charges at least this. What a
-/// request keeps once read is less than its peak (at most ~6.0×: the entries keep the room
-/// they grew into).
+/// per byte of its JSON body, for the densest body the contract allows, with a margin. The
+/// envelope is read into typed fields, `matches` and each profile are kept as their text
+/// ([`RawProfile`], [`RawList`]): parsed, a request keeps about 1× its body. Read, a profile
+/// adds where its attributes lie, 16 bytes an entry with room for as many as its text can
+/// hold (one per 5 bytes: 3.2× the text, made once and never grown), 4 bytes an entry for its
+/// order by name (a name looked up in a profile of more than 32 attributes, or the names
+/// listed), and, while its names are listed, 8 bytes a name. Measured with the allocator's
+/// chunk sizes by `tests/parsed_size.rs` (bodies of ~256 KB of each shape, and of just past a
+/// power of two attributes, every profile read and listed): at most 5.8 at the peak, ~1 for
+/// `matches` and list attributes of any shape, and at most 5.0 kept once read. The test fails
+/// when a shape costs more than this; a host budgeting request memory charges at least this.
 pub const PARSED_BYTES_PER_BODY_BYTE: u64 = 8;
 
 /// Okta rejects hook responses of 256 KB or more; we stay strictly below in either reading of "KB".

@@ -1,15 +1,16 @@
-//! Profiles and `matches` kept as the JSON text Okta sent, with where each attribute lies in
-//! it: a value is parsed only when something reads it. A strategy reads a handful of a
-//! profile's attributes, so a JSON tree of every value would be built for nothing, and it
-//! would cost up to 65 times the body's size (a list of tiny elements, each a value of its
-//! own). Kept as text, a profile costs its text and 16 bytes per attribute, `matches` its text.
+//! Profiles and `matches` kept as the JSON text Okta sent: where a profile's attributes lie
+//! in it is found when it is first read, and a value is parsed only when something reads it.
+//! A strategy reads a handful of a profile's attributes, so a JSON tree of every value would
+//! be built for nothing, and it would cost up to 65 times the body's size (a list of tiny
+//! elements, each a value of its own). Kept as text, a profile costs its text, and once read
+//! an index of 16 bytes an entry (room made for the most entries its text can hold);
+//! `matches` costs its text.
 //!
 //! A value is read as serde_json reads it, at the time it is read: numbers losslessly, strings
 //! exactly as sent. What serde_json checks only then (a lone UTF-16 surrogate, nesting 128
 //! levels deep or more) makes that one value [`Unreadable`], not the request.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -174,8 +175,11 @@ impl Index {
     /// bytes, so every offset fits).
     fn of(text: &str) -> Self {
         let mut index = Self {
-            // Sized for a usual profile, so that finding its entries rarely grows it.
-            entries: Vec::with_capacity(16),
+            // Room for as many entries as the text can hold, so that finding them never grows
+            // the list: growing it holds the old and the new list at once, up to 48 bytes an
+            // entry for a profile of `"":1,` (5 bytes), past what a body is charged. An entry
+            // takes at least `"":` and one byte of value, and a comma before the next one.
+            entries: Vec::with_capacity(text.len() / 5 + 1),
             ..Self::default()
         };
         // In bounds: the text is at most MAX_TEXT bytes, below 2^31.
@@ -215,7 +219,7 @@ fn decoded_name(quoted: &str) -> String {
         .unwrap_or_else(|| quoted[1..quoted.len() - 1].to_owned())
 }
 
-/// The text is not one JSON object of at most [`MAX_TEXT`] bytes of keys and values.
+/// The text is not one JSON object of at most [`MAX_TEXT`] bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotAProfile;
 
@@ -260,6 +264,18 @@ impl RawProfile {
         JsonText(&self.text[entry.value_range()])
     }
 
+    /// The entry positions sorted by name, then position: built the first time it is needed.
+    fn by_name<'p>(&'p self, index: &'p Index) -> &'p [u32] {
+        index.by_name.get_or_init(|| {
+            let mut order: Vec<u32> = (0..index.entries.len() as u32).collect();
+            order.sort_by(|a, b| {
+                let name = |at: &u32| self.name(index, index.entries[*at as usize]);
+                name(a).cmp(name(b)).then(a.cmp(b))
+            });
+            order.into_boxed_slice()
+        })
+    }
+
     /// The value of `name`, if the profile has it (a `null` value is `Some`).
     pub fn get(&self, name: &str) -> Option<JsonText<'_>> {
         let index = self.index();
@@ -269,14 +285,7 @@ impl RawProfile {
             let entry = index.entries.iter().rev().find(|e| name_of(**e) == name)?;
             return Some(self.value(*entry));
         }
-        let by_name = index.by_name.get_or_init(|| {
-            let mut order: Vec<u32> = (0..index.entries.len() as u32).collect();
-            order.sort_by(|a, b| {
-                let name = |at: &u32| name_of(index.entries[*at as usize]);
-                name(a).cmp(name(b)).then(a.cmp(b))
-            });
-            order.into_boxed_slice()
-        });
+        let by_name = self.by_name(index);
         // Past the last entry of `name`: the one before it, if it is `name`, is its last value.
         let end = by_name.partition_point(|at| name_of(index.entries[*at as usize]) <= name);
         let last = index.entries[*by_name.get(end.checked_sub(1)?)? as usize];
@@ -305,32 +314,41 @@ impl RawProfile {
 
     /// The attribute names in Okta's order, each once.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.distinct().into_iter().map(|(name, _)| name)
+        self.iter().map(|(name, _)| name)
     }
 
     /// Each attribute once, in Okta's order, with its value.
     pub fn iter(&self) -> impl Iterator<Item = (&str, JsonText<'_>)> {
-        self.distinct()
-            .into_iter()
-            .map(|(name, entry)| (name, self.value(entry)))
+        let index = self.index();
+        self.distinct().into_iter().map(move |(first, last)| {
+            let entry = |at: u32| index.entries[at as usize];
+            (self.name(index, entry(first)), self.value(entry(last)))
+        })
     }
 
-    /// Each name once, at its first entry's place, with its last entry: serde_json's reading of
-    /// a name sent twice. One pass, so that a body of many names costs no more than its size.
-    fn distinct(&self) -> Vec<(&str, Entry)> {
+    /// Each name once, as the positions of its first and last entries, in the order of the
+    /// first ones: serde_json's reading of a name sent twice (the last value, at the first
+    /// one's place). Read from the order by name, so that it costs 8 bytes a name beside the 4
+    /// an entry that order keeps, and a body of many names no more than its size.
+    fn distinct(&self) -> Vec<(u32, u32)> {
         let index = self.index();
-        let mut place: HashMap<&str, usize> = HashMap::with_capacity(index.entries.len());
-        let mut out: Vec<(&str, Entry)> = Vec::with_capacity(index.entries.len());
-        for entry in index.entries.iter().copied() {
-            let name = self.name(index, entry);
-            match place.get(name) {
-                Some(&at) => out[at].1 = entry,
-                None => {
-                    place.insert(name, out.len());
-                    out.push((name, entry));
-                }
+        let by_name = self.by_name(index);
+        let name_at = |at: u32| self.name(index, index.entries[at as usize]);
+        // Counted first, so that the list is made once at its size (grown by doubling, it
+        // would hold its old and new room at once).
+        let names = 1 + by_name
+            .windows(2)
+            .filter(|pair| name_at(pair[0]) != name_at(pair[1]))
+            .count();
+        let mut out: Vec<(u32, u32)> = Vec::with_capacity(names.min(by_name.len()));
+        for &at in by_name {
+            match out.last_mut() {
+                // Sorted by name, then position: a repeated name's entries are together.
+                Some((first, last)) if name_at(*first) == name_at(at) => *last = at,
+                _ => out.push((at, at)),
             }
         }
+        out.sort_unstable_by_key(|&(first, _)| first);
         out
     }
 

@@ -56,24 +56,29 @@ enum Place {
 
 /// A ~256 KB request whose `place` holds `element` over and over.
 fn body_of(place: Place, element: &str) -> Vec<u8> {
-    let count = 250_000 / (element.len() + 1);
+    let count = match place {
+        Place::Matches | Place::ProfileArray => 250_000 / (element.len() + 1),
+        Place::ProfileAttributes => 250_000 / (element.len() + 8),
+        Place::ProfileRepeatedName => 250_000 / (element.len() + 4),
+    };
+    body_with(place, element, count)
+}
+
+/// A request whose `place` holds `element` `count` times.
+fn body_with(place: Place, element: &str, count: usize) -> Vec<u8> {
     let repeated = vec![element; count].join(",");
     let (profile, matches) = match place {
         Place::Matches => (r#""login":"a""#.to_owned(), repeated),
         Place::ProfileArray => (format!(r#""login":"a","tags":[{repeated}]"#), String::new()),
         Place::ProfileAttributes => {
-            let count = 250_000 / (element.len() + 8);
             let attributes: Vec<String> =
                 (0..count).map(|i| format!(r#""a{i}":{element}"#)).collect();
             (attributes.join(","), String::new())
         }
-        Place::ProfileRepeatedName => {
-            let count = 250_000 / (element.len() + 4);
-            (
-                vec![format!(r#""":{element}"#); count].join(","),
-                String::new(),
-            )
-        }
+        Place::ProfileRepeatedName => (
+            vec![format!(r#""":{element}"#); count].join(","),
+            String::new(),
+        ),
     };
     format!(
         r#"{{"eventId":"e","eventType":"com.okta.import.transform","data":{{"appUser":{{"profile":{{{profile}}}}},"user":{{"profile":{{"login":"a"}}}},"action":{{"result":"CREATE_USER"}},"context":{{"conflicts":["login"],"matches":[{matches}],"policy":[]}}}}}}"#
@@ -83,14 +88,16 @@ fn body_of(place: Place, element: &str) -> Vec<u8> {
 
 /// The most heap bytes parsing `body` and reading its profiles had live at once, per body
 /// byte (the test's threads run one at a time: this binary has one test). A profile finds
-/// where its attributes lie when first read, and a large one indexes its names when first
-/// looked up by name: both are counted, as a request a strategy reads holds them.
+/// where its attributes lie when first read, indexes its names when first looked up by name
+/// or listed, and lists its names apart: all are counted, as a request a strategy reads holds
+/// them.
 fn parsed_per_body_byte(body: &[u8]) -> f64 {
     let before = LIVE.load(Ordering::Relaxed);
     PEAK.store(before, Ordering::Relaxed);
     let parsed: ImportRequest = serde_json::from_slice(body).expect("parses");
     for profile in [&parsed.data.app_user.profile, &parsed.data.user.profile] {
         assert!(profile.get("a name no body here holds").is_none());
+        assert!(profile.names().count() <= body.len());
     }
     let peak = PEAK.load(Ordering::Relaxed) - before;
     drop(parsed);
@@ -121,6 +128,19 @@ fn no_request_costs_more_than_the_documented_bytes_per_body_byte_parsed() {
             let ratio = parsed_per_body_byte(&body);
             eprintln!(
                 "{place:?} of {element}: {} bytes, {ratio:.1} bytes parsed per body byte",
+                body.len()
+            );
+            worst = worst.max(ratio);
+        }
+    }
+    // Just past a power of two attributes, where a list grown by doubling would hold its old
+    // and new room at once with the most spare.
+    for count in [257, 4_097, 32_769] {
+        for place in [Place::ProfileAttributes, Place::ProfileRepeatedName] {
+            let body = body_with(place, "1", count);
+            let ratio = parsed_per_body_byte(&body);
+            eprintln!(
+                "{place:?} of 1, {count} times: {} bytes, {ratio:.1} bytes parsed per body byte",
                 body.len()
             );
             worst = worst.max(ratio);
