@@ -70,24 +70,37 @@ fn value_end(bytes: &[u8], at: usize) -> usize {
     }
 }
 
-/// The elements of the list `text` holds, each as its text.
-pub(super) fn elements(text: &str) -> impl Iterator<Item = &str> {
-    let bytes = text.as_bytes();
-    let mut at = if bytes.first() == Some(&b'[') {
+/// Where the first member of the list or object `bytes` holds lies, when it opens with
+/// `open`; past the end when it does not.
+fn first_member(bytes: &[u8], open: u8) -> usize {
+    if bytes.first() == Some(&open) {
         skip_ws(bytes, 1)
     } else {
         bytes.len()
-    };
+    }
+}
+
+/// Where the member after the value ending at `end` lies: past the spacing and the comma.
+fn next_member(bytes: &[u8], end: usize) -> usize {
+    let at = skip_ws(bytes, end);
+    if bytes.get(at) == Some(&b',') {
+        skip_ws(bytes, at + 1)
+    } else {
+        at
+    }
+}
+
+/// The elements of the list `text` holds, each as its text.
+pub(super) fn elements(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut at = first_member(bytes, b'[');
     std::iter::from_fn(move || {
         if matches!(bytes.get(at), None | Some(b']')) {
             return None;
         }
         let start = at;
         let end = value_end(bytes, start);
-        at = skip_ws(bytes, end);
-        if bytes.get(at) == Some(&b',') {
-            at = skip_ws(bytes, at + 1);
-        }
+        at = next_member(bytes, end);
         Some(&text[start..end])
     })
 }
@@ -105,11 +118,7 @@ pub(super) struct Found {
 /// The entries of the object `text` holds, in order.
 pub(super) fn entries(text: &str) -> impl Iterator<Item = Found> {
     let bytes = text.as_bytes();
-    let mut at = if bytes.first() == Some(&b'{') {
-        skip_ws(bytes, 1)
-    } else {
-        bytes.len()
-    };
+    let mut at = first_member(bytes, b'{');
     std::iter::from_fn(move || {
         if bytes.get(at) != Some(&b'"') {
             return None;
@@ -120,10 +129,7 @@ pub(super) fn entries(text: &str) -> impl Iterator<Item = Found> {
         let colon = skip_ws(bytes, quoted_key.end);
         let start = skip_ws(bytes, colon + 1);
         let end = value_end(bytes, start).min(bytes.len());
-        at = skip_ws(bytes, end);
-        if bytes.get(at) == Some(&b',') {
-            at = skip_ws(bytes, at + 1);
-        }
+        at = next_member(bytes, end);
         Some(Found {
             quoted_key,
             key_escaped,
