@@ -165,8 +165,9 @@ struct Index {
     entries: Vec<Entry>,
     /// The names that hold an escape, decoded, one after another.
     escaped_names: String,
-    /// Entry positions sorted by name, then position (only for a profile of more than
-    /// [`SEARCHED_IN_ORDER`] entries, once a name was looked up): 4 bytes an entry.
+    /// Entry positions sorted by name, then position, 4 bytes an entry: built the first time
+    /// a name is looked up in a profile of more than [`SEARCHED_IN_ORDER`] entries, or the
+    /// names are listed.
     by_name: OnceLock<Box<[u32]>>,
 }
 
