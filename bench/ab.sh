@@ -33,6 +33,13 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 source "$ROOT/bench/common.sh"
 self_signed_cert "$WORK"
 
+# Both binaries run from fresh copies: how much of a binary's file the kernel maps at each
+# page fault depends on how its pages came into the page cache (a file just written maps more
+# of itself at once), and VmHWM counts those pages. An old build against a new one read
+# ~2.3 MiB apart for that alone (BENCHMARKS.md, "Ninth pass").
+cp "$A" "$WORK/importhook-A"; cp "$B" "$WORK/importhook-B"
+A=$WORK/importhook-A; B=$WORK/importhook-B
+
 # The plugin folder of each mode, for each side.
 for mode in none per-call warm; do
   plugin_folder "$WORK/A-$mode" "$mode" "$A_WASM"
