@@ -4,9 +4,9 @@
 //! second: 170–180 ms of CPU every 10 s doing nothing (BENCHMARKS.md, "Eighth pass").
 //!
 //! Each store holds a [`Ticking`] (it sits in the store's data) from its creation until it is
-//! dropped, or, for a warm instance, until it is put aside idle; taken up again for its next
-//! call, it gets a new one before any wasm runs. The first guard wakes the ticker, which then
-//! ticks until the last one is dropped.
+//! dropped; a warm instance put aside idle pauses it, and every call resumes it before any
+//! wasm runs. The first active guard wakes the ticker, which then ticks until the last one is
+//! paused or dropped.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,8 +26,8 @@ const IDLE_CHECK: Duration = Duration::from_secs(1);
 /// The ticker thread of one engine.
 #[derive(Debug)]
 pub struct EpochTicker {
-    /// Guards alive (stores that may run wasm).
-    stores: AtomicUsize,
+    /// Guards active (stores that may run wasm).
+    guards: AtomicUsize,
     thread: Thread,
 }
 
@@ -53,7 +53,7 @@ impl EpochTicker {
             })
             .context("cannot start the epoch ticker thread")?;
         let ticker = Arc::new(Self {
-            stores: AtomicUsize::new(0),
+            guards: AtomicUsize::new(0),
             thread: thread.thread().clone(),
         });
         handover
@@ -62,19 +62,30 @@ impl EpochTicker {
         Ok(ticker)
     }
 
-    /// Keeps the epoch advancing for as long as the returned guard lives: one per store that
-    /// may run wasm.
+    /// Keeps the epoch advancing for as long as the returned guard lives (and is not
+    /// paused): one per store.
     pub fn ticking(self: &Arc<Self>) -> Ticking {
-        if self.stores.fetch_add(1, Ordering::AcqRel) == 0 {
+        self.acquire();
+        Ticking {
+            ticker: self.clone(),
+            active: true,
+        }
+    }
+
+    fn acquire(&self) {
+        if self.guards.fetch_add(1, Ordering::AcqRel) == 0 {
             // Wakes a parked ticker; if it is about to park, it returns from it at once.
             self.thread.unpark();
         }
-        Ticking(self.clone())
+    }
+
+    fn release(&self) {
+        self.guards.fetch_sub(1, Ordering::AcqRel);
     }
 
     fn run(&self, engine: &EngineWeak, idle_check: Duration) {
         loop {
-            if self.stores.load(Ordering::Acquire) == 0 {
+            if self.guards.load(Ordering::Acquire) == 0 {
                 std::thread::park_timeout(idle_check);
                 if engine.upgrade().is_none() {
                     return;
@@ -91,19 +102,39 @@ impl EpochTicker {
         }
     }
 
-    /// Guards alive: the stores that keep the ticker awake now.
+    /// Guards active: the stores that keep the ticker awake now.
     pub fn guards(&self) -> usize {
-        self.stores.load(Ordering::Acquire)
+        self.guards.load(Ordering::Acquire)
     }
 }
 
-/// Held by one store: the ticker ticks while any is alive.
+/// Held by one store: the ticker ticks while any is alive and not paused.
 #[derive(Debug)]
-pub struct Ticking(Arc<EpochTicker>);
+pub struct Ticking {
+    ticker: Arc<EpochTicker>,
+    active: bool,
+}
+
+impl Ticking {
+    /// Lets the ticker sleep as far as this guard goes: its store runs no wasm until
+    /// [`Ticking::resume`] (a warm instance put aside idle).
+    pub fn pause(&mut self) {
+        if std::mem::replace(&mut self.active, false) {
+            self.ticker.release();
+        }
+    }
+
+    /// Keeps the ticker ticking again (a no-op while it does).
+    pub fn resume(&mut self) {
+        if !std::mem::replace(&mut self.active, true) {
+            self.ticker.acquire();
+        }
+    }
+}
 
 impl Drop for Ticking {
     fn drop(&mut self) {
-        self.0.stores.fetch_sub(1, Ordering::AcqRel);
+        self.pause();
     }
 }
 
@@ -160,6 +191,30 @@ mod tests {
         );
         drop((first, second));
         assert_eq!(ticker.guards(), 0);
+    }
+
+    #[test]
+    fn a_paused_guard_counts_for_nothing_until_it_resumes() {
+        let engine = engine();
+        let ticker = EpochTicker::start(&engine).expect("ticker");
+        let mut guard = ticker.ticking();
+        guard.pause();
+        guard.pause();
+        assert_eq!(ticker.guards(), 0, "paused twice, released once");
+        guard.resume();
+        guard.resume();
+        assert_eq!(ticker.guards(), 1, "resumed twice, counted once");
+        guard.pause();
+        drop(guard);
+        assert_eq!(ticker.guards(), 0, "a paused guard's drop releases nothing");
+        let resumed = {
+            let mut guard = ticker.ticking();
+            guard.pause();
+            guard.resume();
+            guard
+        };
+        drop(resumed);
+        assert_eq!(ticker.guards(), 0, "a resumed guard's drop releases it");
     }
 
     #[test]

@@ -90,9 +90,10 @@ pub struct InstanceData {
     pub limiter: MemoryLimiter,
     /// When the current call must stop (read by the epoch callback).
     pub deadline: Instant,
-    /// Keeps the epoch advancing while this store may run wasm: from its creation on, let go
-    /// while a warm instance waits idle between calls ([`InstanceData::stop_ticking`]).
-    ticking: Option<crate::engine::epoch::Ticking>,
+    /// Keeps the epoch advancing while this store may run wasm: from its creation on, paused
+    /// while a warm instance waits idle between calls ([`InstanceData::pause_ticking`]) and
+    /// resumed when a call begins.
+    ticking: crate::engine::epoch::Ticking,
 }
 
 impl InstanceData {
@@ -123,23 +124,20 @@ impl InstanceData {
                 overloaded: false,
             },
             deadline: Instant::now(),
-            ticking: Some(ticking),
+            ticking,
         }
     }
 
     /// Lets the epoch ticker sleep for this store: for a warm instance put aside idle, which
-    /// runs no wasm until [`InstanceData::keep_ticking`] gives it a guard again.
-    pub fn stop_ticking(&mut self) {
-        self.ticking = None;
-    }
-
-    /// Keeps the epoch advancing for this store again (a no-op while it does).
-    pub fn keep_ticking(&mut self, ticker: &Arc<crate::engine::epoch::EpochTicker>) {
-        self.ticking.get_or_insert_with(|| ticker.ticking());
+    /// runs no wasm until its next call begins ([`InstanceData::begin_call`]).
+    pub fn pause_ticking(&mut self) {
+        self.ticking.pause();
     }
 
     /// Resets what belongs to one call (a warm instance serves many) of Okta event `event`.
     pub fn begin_call(&mut self, event: &str, deadline: Instant, log_lines: u32) {
+        // The call's deadline is counted in the epoch's ticks.
+        self.ticking.resume();
         self.deadline = deadline;
         self.state.begin_call(event, deadline);
         self.directory.begin_call(deadline);

@@ -47,7 +47,7 @@ impl Warm {
             && let Ok(mut idle) = self.idle.lock()
             && idle.len() < MAX_IDLE_PER_PLUGIN
         {
-            instance.store.data_mut().stop_ticking();
+            instance.store.data_mut().pause_ticking();
             idle.push(instance);
             return;
         }
@@ -84,14 +84,7 @@ impl Isolation for Warm {
         let started = Instant::now();
         let metered = self.blueprint.metered;
         let (mut instance, reused) = match self.take_idle() {
-            Some(mut instance) => {
-                // Ticking again before any wasm runs: the call's deadline counts on it.
-                instance
-                    .store
-                    .data_mut()
-                    .keep_ticking(&self.blueprint.ticker);
-                (instance, true)
-            }
+            Some(instance) => (instance, true),
             None => {
                 let admitted = self.admit();
                 match self.blueprint.start(started, timeout, log_lines).await {
